@@ -1,0 +1,225 @@
+import * as core from '@actions/core';
+import { ActionError, CancelledError, errorMessage } from './errors.js';
+import { releaseAllLocksSync } from './fsx.js';
+import { readInputs, type InputSpecs, type InputSource, type Settings } from './inputs.js';
+import { detectPlatform, nodeTooOld, MIN_NODE_MAJOR, type Platform } from './platform.js';
+import {
+  publishSummary,
+  readReport,
+  stepsTable,
+  writeReport,
+  type Report,
+  type StepRecord,
+} from './report.js';
+import { redact } from './secrets.js';
+import { cancellation, forwardSignal, waitForTools } from './tool.js';
+import { SUITE_VERSION } from './version.js';
+
+/**
+ * The lifecycle every action shares: one entry bundle, main and post phases switched by runner state,
+ * one failure path, a report written at the end whatever happened, signals forwarded to tools.
+ */
+export interface ActionContext {
+  readonly action: string;
+  readonly platform: Platform;
+  /** Reads, validates and records the inputs (secrets registered first). */
+  inputs<S extends InputSpecs>(specs: S): Settings<S>;
+  /** Runs one named step, recording status and duration in the report. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  skip(name: string, why: string): void;
+  /** Merges values into the report's `result`. */
+  result(values: Record<string, unknown>): void;
+  /** Sets an output (redacted: a secret can never leave through an output). */
+  output(name: string, value: string | number | boolean): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+  warning(message: string): void;
+}
+
+export interface ActionDefinition {
+  action: string;
+  /** Human title for the summary heading. */
+  title?: string;
+  main: (ctx: ActionContext) => Promise<void>;
+  /** Cleanup; it only warns, never fails the job. */
+  post?: (ctx: ActionContext) => Promise<void>;
+  /** Markdown for the summary, built from the finished report (also on failure). */
+  summary?: (report: Report) => string;
+  /** Overrides for tests. */
+  inputSource?: InputSource;
+}
+
+const PHASE_STATE = 'isPost';
+/** How long after SIGINT/SIGTERM the tools get before the report is written and the process exits. */
+const CANCEL_GRACE_MS = 8000;
+
+class Context implements ActionContext {
+  readonly platform = detectPlatform();
+  readonly steps: StepRecord[] = [];
+  readonly resultValues: Record<string, unknown> = {};
+  readonly warnings: string[] = [];
+  reportedInputs: Record<string, string> = {};
+
+  constructor(
+    readonly action: string,
+    private readonly source: InputSource | undefined,
+  ) {}
+
+  inputs<S extends InputSpecs>(specs: S): Settings<S> {
+    const { settings, reported } = readInputs(specs, this.source);
+    this.reportedInputs = reported;
+    return settings;
+  }
+
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const startedAt = new Date();
+    const record: StepRecord = { name, status: 'success', startedAt: startedAt.toISOString(), durationMs: 0 };
+    this.steps.push(record);
+    try {
+      return await fn();
+    } catch (e) {
+      record.status = cancellation() ? 'cancelled' : 'failed';
+      record.detail = e instanceof ActionError ? e.reason : 'error';
+      throw e;
+    } finally {
+      record.durationMs = Date.now() - startedAt.getTime();
+    }
+  }
+
+  skip(name: string, why: string): void {
+    this.steps.push({
+      name,
+      status: 'skipped',
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      detail: why,
+    });
+  }
+
+  result(values: Record<string, unknown>): void {
+    Object.assign(this.resultValues, values);
+  }
+
+  output(name: string, value: string | number | boolean): void {
+    core.setOutput(name, redact(String(value)));
+  }
+
+  saveState(name: string, value: string): void {
+    core.saveState(name, value);
+  }
+
+  getState(name: string): string {
+    return core.getState(name);
+  }
+
+  warning(message: string): void {
+    const line = redact(message);
+    this.warnings.push(line);
+    core.warning(line);
+  }
+}
+
+function failureOf(err: unknown): { reason: string; message: string; hint?: string } {
+  const signal = cancellation();
+  if (signal && !(err instanceof ActionError && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+    const c = new CancelledError(signal);
+    return { reason: c.reason, message: c.message };
+  }
+  if (err instanceof ActionError) return { reason: err.reason, message: err.message, hint: err.hint };
+  return {
+    reason: 'internal-error',
+    message: `Unexpected error: ${errorMessage(err)}.`,
+    hint: 'This is a bug in the action; re-run with RUNNER_DEBUG=1 for the stack trace and report it.',
+  };
+}
+
+async function finishMain(def: ActionDefinition, ctx: Context, started: Date, err: unknown): Promise<void> {
+  const failure = err === undefined && !cancellation() ? undefined : failureOf(err);
+  const finished = new Date();
+  const report: Report = {
+    action: def.action,
+    version: SUITE_VERSION,
+    status: !failure ? 'success' : failure.reason === 'cancelled' ? 'cancelled' : 'failed',
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    inputs: ctx.reportedInputs,
+    steps: ctx.steps,
+    result: ctx.resultValues,
+    ...(failure ? { failure } : {}),
+  };
+  try {
+    const file = await writeReport(report);
+    core.setOutput('report-file', file);
+    const body = def.summary ? def.summary(report) : stepsTable(report.steps);
+    await publishSummary(def.title ?? def.action, body);
+  } catch (e) {
+    core.warning(`Could not write the report: ${redact(errorMessage(e))}`);
+  }
+  if (failure) {
+    if (failure.reason !== 'internal-error' && failure.reason !== 'cancelled')
+      core.setOutput('failure-reason', failure.reason);
+    if (err instanceof Error && err.stack && process.env.RUNNER_DEBUG === '1') core.info(redact(err.stack));
+    core.setFailed(redact(failure.hint ? `${failure.message} ${failure.hint}` : failure.message));
+  }
+}
+
+async function runMain(def: ActionDefinition, ctx: Context): Promise<void> {
+  const started = new Date();
+  let finished = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cancellation()) return;
+    core.info(`Received ${signal}: stopping running tools.`);
+    forwardSignal(signal);
+    // The runner kills us soon after its signal; make sure the report says `cancelled` before that.
+    setTimeout(() => {
+      if (finished) return;
+      finished = true;
+      void finishMain(def, ctx, started, new CancelledError(signal)).finally(() => {
+        releaseAllLocksSync();
+        process.exit(1);
+      });
+    }, CANCEL_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let error: unknown;
+  try {
+    await def.main(ctx);
+  } catch (e) {
+    error = e;
+  }
+  if (finished) return;
+  finished = true;
+  await waitForTools(2000);
+  await finishMain(def, ctx, started, error);
+}
+
+async function runPost(def: ActionDefinition, ctx: Context): Promise<void> {
+  if (!def.post) return;
+  try {
+    await def.post(ctx);
+  } catch (e) {
+    ctx.warning(`Cleanup did not complete: ${errorMessage(e)}`);
+  }
+  const report = await readReport(def.action);
+  if (report) {
+    report.post = { steps: ctx.steps, warnings: ctx.warnings };
+    await writeReport(report).catch(() => undefined);
+  }
+}
+
+export async function run(def: ActionDefinition): Promise<void> {
+  const isPost = core.getState(PHASE_STATE) === 'true';
+  const ctx = new Context(def.action, def.inputSource);
+  if (isPost) return runPost(def, ctx);
+  // Saved first: if main dies early, post must still run as post and not as a second main.
+  core.saveState(PHASE_STATE, 'true');
+  if (nodeTooOld()) {
+    core.setFailed(
+      `${def.action} needs Node ${MIN_NODE_MAJOR} or newer, but the runner's node is ${process.versions.node}. Put a newer node first on the runner's PATH.`,
+    );
+    return;
+  }
+  return runMain(def, ctx);
+}

@@ -1,0 +1,71 @@
+import * as core from '@actions/core';
+
+/**
+ * One registry of secret values for the whole process. Registering masks the value in the runner log
+ * (`::add-mask::`) and makes `redact()` remove it from every file the suite writes (reports, summaries,
+ * streamed tool output) — the runner's mask only covers the log, not our files.
+ */
+const secrets = new Set<string>();
+let pattern: RegExp | undefined;
+
+export const REDACTED = '***';
+
+/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+export function registerSecret(value: string | undefined): void {
+  if (!value) return;
+  const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+  for (const part of parts) {
+    if (secrets.has(part)) continue;
+    secrets.add(part);
+    core.setSecret(part);
+  }
+  pattern = undefined;
+}
+
+/** Registers a secret together with the forms a tool may print it in (base64 of `user:token`, …). */
+export function registerSecretForms(value: string, ...derived: string[]): void {
+  registerSecret(value);
+  for (const form of derived) registerSecret(form);
+}
+
+export function hasSecrets(): boolean {
+  return secrets.size > 0;
+}
+
+export function isSecretText(text: string): boolean {
+  for (const s of secrets) if (text.includes(s)) return true;
+  return false;
+}
+
+function compiled(): RegExp | undefined {
+  if (secrets.size === 0) return undefined;
+  if (!pattern) {
+    // Longest first so a secret that contains another is removed whole.
+    const alternatives = [...secrets]
+      .sort((a, b) => b.length - a.length)
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    pattern = new RegExp(alternatives.join('|'), 'g');
+  }
+  return pattern;
+}
+
+export function redact(text: string): string {
+  const re = compiled();
+  return re ? text.replace(re, REDACTED) : text;
+}
+
+/** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v)])) as T;
+  }
+  return value;
+}
+
+/** For tests only: forget every registered secret. */
+export function resetSecretsForTest(): void {
+  secrets.clear();
+  pattern = undefined;
+}
