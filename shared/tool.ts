@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import * as core from '@actions/core';
-import { ActionError, CancelledError } from './errors.js';
+import { ActionError, CancelledError, INVALID_INPUT } from './errors.js';
 import { isSecretText, redact } from './secrets.js';
 
 /**
@@ -55,8 +55,9 @@ export interface ToolResult {
 
 export class ToolNotFoundError extends ActionError {
   constructor(bin: string, binInput?: string) {
+    // The binary's path is an input, so a missing binary is reported like any other bad input.
     super(
-      'tool-missing',
+      INVALID_INPUT,
       `"${bin}" was not found on PATH; install it` + (binInput ? ` or set the '${binInput}' input.` : '.'),
     );
   }
