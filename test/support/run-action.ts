@@ -196,3 +196,14 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
 export function errorLines(log: string): string[] {
   return log.split(/\r?\n/).filter((l) => l.startsWith('::error::'));
 }
+
+/**
+ * The log as a person sees it: the runner consumes `::add-mask::<value>` commands and never displays them,
+ * so canary checks look at everything else (the mask commands are the one place a secret must appear).
+ */
+export function withoutMaskCommands(log: string): string {
+  return log
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+}

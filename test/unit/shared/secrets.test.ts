@@ -1,0 +1,40 @@
+import { beforeEach, expect, test } from '@jest/globals';
+import {
+  redact,
+  redactDeep,
+  registerSecret,
+  registerSecretForms,
+  resetSecretsForTest,
+} from '../../../shared/secrets.js';
+
+beforeEach(() => resetSecretsForTest());
+
+test('multi-line secrets are registered line by line', () => {
+  registerSecret('-----BEGIN KEY-----\nAAAA1111\nBBBB2222\n-----END KEY-----\n');
+  expect(redact('line AAAA1111 and BBBB2222')).toBe('line *** and ***');
+});
+
+test('derived forms and regex metacharacters', () => {
+  const token = 'tok.en+(1)';
+  registerSecretForms(token, Buffer.from(`x-access-token:${token}`).toString('base64'));
+  expect(redact(`a ${token} b ${Buffer.from(`x-access-token:${token}`).toString('base64')}`)).toBe(
+    'a *** b ***',
+  );
+  expect(redact('tokXen+(1)')).toBe('tokXen+(1)');
+});
+
+test('the longest secret wins when one contains another', () => {
+  registerSecret('abcd');
+  registerSecret('abcdefgh');
+  expect(redact('xabcdefghx')).toBe('x***x');
+});
+
+test('redactDeep redacts before serialisation so JSON escaping cannot hide a secret', () => {
+  registerSecret('pa"ss\\word');
+  const out = JSON.stringify(redactDeep({ a: ['pa"ss\\word'], 'pa"ss\\word': 1, n: 2 }));
+  expect(out).toBe('{"a":["***"],"***":1,"n":2}');
+});
+
+test('nothing registered: text unchanged', () => {
+  expect(redact('plain')).toBe('plain');
+});
