@@ -1,0 +1,50 @@
+// 1. Bundle size of every dist/<name> entry file and of the lazily loaded chunks beside it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { builtActions, ALL_ACTIONS, notBuilt } from '../lib/actions.mjs';
+import { mb } from '../lib/measure.mjs';
+
+export const id = '1';
+export const name = 'bundle-size';
+export const title = 'Bundle size';
+export const method =
+  'Size on disk of each `dist/<name>/` entry file (`index.js`, and `post.js` where there is one) and of ' +
+  'every other `.js` file ncc wrote beside it (chunks split off by dynamic `import()`, loaded only when ' +
+  'that code path runs). Read from whatever is in `dist/` when the benchmark runs. Target: entry ≤ 1.5 MB.';
+
+const ENTRIES = ['index.js', 'post.js'];
+const LIMIT_MB = 1.5;
+const TARGET = { on: 'value', op: '<=', limit: LIMIT_MB, text: `entry ≤ ${LIMIT_MB} MB` };
+
+export async function run(ctx) {
+  const rows = [];
+  const built = builtActions(ctx);
+  for (const action of built) {
+    const dir = path.join(ctx.dist, action);
+    const files = fs.readdirSync(dir).filter((f) => /\.(c|m)?js$/.test(f));
+    const chunks = files.filter((f) => !ENTRIES.includes(f)).sort();
+    const chunkSizes = chunks.map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
+    for (const entry of ENTRIES.filter((e) => files.includes(e))) {
+      const bytes = fs.statSync(path.join(dir, entry)).size;
+      rows.push({
+        subject: `${action}/${entry}`,
+        value: mb(bytes),
+        unit: 'MB',
+        bytes,
+        target: TARGET,
+        details: [
+          `${bytes} bytes (1 MB = 2^20 bytes)`,
+          chunkSizes.length
+            ? `chunks beside it: ${chunkSizes.map((c) => `${c.file} ${mb(c.bytes).toFixed(2)} MB`).join(', ')}`
+            : 'no lazily loaded chunks',
+        ],
+      });
+    }
+    for (const c of chunkSizes) {
+      rows.push({ subject: `${action}/${c.file} (chunk)`, value: mb(c.bytes), unit: 'MB', bytes: c.bytes });
+    }
+  }
+  for (const action of ALL_ACTIONS.filter((a) => !built.includes(a)))
+    rows.push(notBuilt(`${action}/index.js`, TARGET));
+  return rows;
+}

@@ -1,0 +1,173 @@
+// 6. Redaction throughput of the tool runner (shared/tool.ts runTool + shared/secrets.ts).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { interleave, mb } from '../lib/measure.mjs';
+import { bundleWorker } from '../lib/workers.mjs';
+
+export const id = '6';
+export const name = 'redaction';
+export const title = 'Redaction throughput of the tool runner';
+export const method =
+  'A child (`cat` of a file in the page cache) streams text lines (200 MB; tool-log-like lines of ' +
+  '40–160 characters, one line in 500 holding one of the secrets). A: `runTool` with its defaults ' +
+  '(decode, split into lines, capture, redact, echo to the log) and 10 registered secrets of the shapes ' +
+  'the actions register (tokens, base64 of user:token, passwords, multi-line key lines). B: the same ' +
+  'child piped into a node process and discarded, no runner. C (for the explanation only): `runTool` ' +
+  'with no secret registered. Each run is a fresh process with stdout (the log) on /dev/null; the time ' +
+  'is from spawn to the tool result inside that process. Target: A ≥ 100 MB/s.';
+
+const LIMIT = 100;
+const WORKER = 'bench/workers/redact-worker.ts';
+export const workers = () => [WORKER];
+
+// Deterministic pseudo-random numbers, so every run streams the same bytes.
+function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function makeSecrets() {
+  const r = prng(7);
+  const hex = (n) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
+  const b64 = (s) => Buffer.from(s).toString('base64');
+  const token = hex(40);
+  return [
+    token,
+    b64(`x-access-token:${token}`),
+    `ghp_${hex(36)}`,
+    `Zq8!pa$$-${hex(12)}`,
+    `AGE-SECRET-KEY-1${hex(58).toUpperCase()}`,
+    `restic-${hex(24)}`,
+    b64(`mirror-bot:${hex(32)}`),
+    `AKIA${hex(16).toUpperCase()}`,
+    hex(64),
+    `-----BEGIN OPENSSH PRIVATE KEY-----b3BlbnNzaC1rZXktdjEAAAAA${hex(20)}`,
+  ];
+}
+
+/** Writes `bytes` of log-like text lines; returns the line count. */
+export function writeLogFile(file, bytes, secrets) {
+  const r = prng(42);
+  const words = [
+    'restored',
+    'checked',
+    'pushed',
+    'planned',
+    'applied',
+    'pod',
+    'node',
+    'snapshot',
+    'blob',
+    'tree',
+    'ref',
+    'refs/heads/main',
+    'ok',
+    'warning:',
+    'module.edge.aws_instance.node[0]',
+    'sha256',
+    'bytes',
+  ];
+  const hex = (n) => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
+  const blocks = [];
+  for (let b = 0; b < 8; b++) {
+    let text = '';
+    let n = 0;
+    while (text.length < 1024 * 1024) {
+      const parts = [`2026-11-21T14:${String(n % 60).padStart(2, '0')}:00.${hex(3)}Z`];
+      const len = 40 + Math.floor(r() * 120);
+      while (parts.join(' ').length < len)
+        parts.push(r() < 0.2 ? hex(8 + Math.floor(r() * 24)) : words[Math.floor(r() * words.length)]);
+      if (n % 500 === 250) parts.splice(2, 0, `token=${secrets[n % secrets.length]}`);
+      text += parts.join(' ') + '\n';
+      n++;
+    }
+    blocks.push(Buffer.from(text));
+  }
+  const fd = fs.openSync(file, 'w');
+  let written = 0;
+  let lines = 0;
+  for (let i = 0; written < bytes; i++) {
+    const block = blocks[i % blocks.length];
+    const chunk =
+      written + block.length > bytes
+        ? block.subarray(0, block.lastIndexOf(10, bytes - written) + 1 || block.length)
+        : block;
+    fs.writeSync(fd, chunk);
+    written += chunk.length;
+    for (const c of chunk) if (c === 10) lines++;
+    if (chunk.length < block.length) break;
+  }
+  fs.closeSync(fd);
+  return { bytes: written, lines };
+}
+
+function runWorker(worker, args) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0)
+        reject(new Error(`redact worker ${args[0]} exited ${code}: ${stderr.trim().slice(-500)}`));
+      else resolve(performance.now() - started);
+    });
+  });
+}
+
+export async function run(ctx) {
+  const worker = await bundleWorker(ctx, WORKER);
+  const dir = path.join(ctx.tmp, 'redaction');
+  fs.mkdirSync(dir, { recursive: true });
+  const secrets = makeSecrets();
+  const secretsFile = path.join(dir, 'secrets.txt');
+  const noSecrets = path.join(dir, 'none.txt');
+  fs.writeFileSync(secretsFile, secrets.join('\n') + '\n');
+  fs.writeFileSync(noSecrets, '');
+  const size = (ctx.smoke ? 2 : 200) * 1024 * 1024;
+  const file = path.join(dir, 'output.log');
+  ctx.log(`  writing ${mb(size)} MB of log lines`);
+  const data = writeLogFile(file, size, secrets);
+  const resultFile = path.join(dir, 'result.json');
+  const once = (mode, sf) => async () => {
+    const processMs = await runWorker(worker, [mode, file, resultFile, ...(sf ? [sf] : [])]);
+    const res = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+    if (res.bytes !== data.bytes)
+      throw new Error(`${mode}: streamed ${res.bytes} bytes, expected ${data.bytes}`);
+    if (res.lines !== undefined && res.lines !== data.lines)
+      throw new Error(`${mode}: captured ${res.lines} lines, expected ${data.lines}`);
+    return { value: mb(res.bytes) / (res.ms / 1000), ms: res.ms, processMs };
+  };
+  const [a, b, c] = await interleave(
+    [
+      { label: 'runTool, 10 secrets', unit: 'MB/s', run: once('runtool', secretsFile) },
+      { label: 'plain pipe', unit: 'MB/s', run: once('passthrough') },
+      { label: 'runTool, no secret', unit: 'MB/s', run: once('runtool', noSecrets) },
+    ],
+    { warmup: ctx.warmup, runs: ctx.runs },
+  );
+  return [
+    {
+      subject: `${mb(data.bytes).toFixed(0)} MB, ${data.lines} lines, 10 secrets`,
+      value: a.median,
+      unit: 'MB/s',
+      variants: [a, b, c].map((v) => ({ ...v, details: undefined })),
+      ratio: b.median / a.median,
+      ratioOf: 'plain pipe MB/s / runTool MB/s (how many times slower the runner streams)',
+      target: { on: 'value', op: '>=', limit: LIMIT, text: `runTool ≥ ${LIMIT} MB/s` },
+      details: [
+        `redaction alone (runTool no secret → 10 secrets): ${(c.median / a.median).toFixed(2)}× slower`,
+        `the runner without redaction vs the plain pipe: ${(b.median / c.median).toFixed(2)}× slower`,
+      ],
+    },
+  ];
+}
