@@ -1,0 +1,28 @@
+import * as fsp from 'node:fs/promises';
+import * as core from '@actions/core';
+import type { ActionContext } from '../../../shared/run.js';
+import { removeKeyFile } from './runner-key-file.js';
+import { STATE } from './state.js';
+
+/**
+ * Post step: removes the runner's copy of the key (when `cleanup`) and, always, the ssh material main
+ * should already have removed. Runs after a failed main too; the target's copy is never touched.
+ */
+export async function cleanupRunner(ctx: ActionContext): Promise<void> {
+  const sshDir = ctx.getState(STATE.sshDir);
+  if (sshDir) {
+    await ctx.step('remove ssh material', () => fsp.rm(sshDir, { recursive: true, force: true }));
+  }
+  const file = ctx.getState(STATE.keyFile);
+  if (!file) return;
+  if (ctx.getState(STATE.cleanup) !== 'true') {
+    ctx.skip('remove runner key file', 'cleanup is false');
+    return;
+  }
+  const removed = await ctx.step('remove runner key file', () =>
+    removeKeyFile({ file, createdDir: ctx.getState(STATE.keyDir) || undefined }),
+  );
+  core.info(
+    removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`,
+  );
+}
