@@ -1,0 +1,63 @@
+import { randomInt } from 'node:crypto';
+import * as path from 'node:path';
+import { InputError } from '../../../shared/errors.js';
+import type { Settings } from '../../../shared/inputs.js';
+import { READ_DATA_SUBSET, subsetInRange, type inputs } from './inputs.js';
+import { backendEnv, passwordSource, repositoryLabel, type PasswordSource } from './restic-environment.js';
+import type { CheckPlan } from './restore-check.js';
+
+export type RestoreCheckSettings = Settings<typeof inputs>;
+
+export interface Prepared {
+  password: PasswordSource;
+  backend: Record<string, string>;
+  label: string;
+  seed: number;
+}
+
+/** Rules across inputs, checked before any tool runs. */
+export function prepare(s: RestoreCheckSettings): Prepared {
+  const password = passwordSource(s);
+  const backend = backendEnv(s.env);
+  if (!READ_DATA_SUBSET.test(s.readDataSubset) || !subsetInRange(s.readDataSubset))
+    throw new InputError(
+      'read-data-subset',
+      'n/t (1 ≤ n ≤ t), a percentage above 0 up to 100%, or a size like 500M',
+      `'${s.readDataSubset}'`,
+    );
+  if (s.comparePath !== undefined && s.compareWith === undefined)
+    throw new InputError(
+      'compare-path',
+      "'compare-with' to be set as well",
+      `'${s.comparePath}' without 'compare-with'`,
+    );
+  return {
+    password,
+    backend,
+    label: repositoryLabel(s.repository),
+    // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
+    seed: s.sampleSeed ?? randomInt(0, 2 ** 32),
+  };
+}
+
+export function buildPlan(s: RestoreCheckSettings, seed: number, restoreDir: string): CheckPlan {
+  return {
+    filter: { host: s.host, tags: s.tags ?? [] },
+    expectedPaths: s.paths ?? [],
+    maxAgeMs: s.maxAge,
+    check: s.check,
+    readDataSubset: s.readDataSubset,
+    sampleFiles: s.sampleFiles,
+    seed,
+    includes: s.restoreInclude ?? [],
+    compare: s.compareWith
+      ? {
+          localDir: s.compareWith,
+          snapshotPath: path.posix.normalize(s.comparePath ?? s.compareWith).replace(/(.)\/$/, '$1'),
+          tolerancePercent: s.compareTolerance,
+        }
+      : undefined,
+    verifyCommand: s.verifyCommand,
+    restoreDir,
+  };
+}

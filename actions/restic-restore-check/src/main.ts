@@ -1,0 +1,48 @@
+import { run } from '../../../shared/run.js';
+import { buildPlan, prepare } from './check-settings.js';
+import { inputs } from './inputs.js';
+import { createResticCli } from './restic-cli.js';
+import { makeScratch, removeScratch, resticEnv } from './restic-environment.js';
+import { runRestoreCheck } from './restore-check.js';
+import { restoreCheckSummary } from './summary.js';
+import { createVerifyCommandRunner } from './verify-command.js';
+
+const SCRATCH_STATE = 'scratch-dir';
+
+await run({
+  action: 'restic-restore-check',
+  title: 'restic restore check',
+  async main(ctx) {
+    const s = ctx.inputs(inputs);
+    const prepared = prepare(s);
+    const deadline = Date.now() + s.timeout;
+    const scratch = await makeScratch(prepared.password);
+    // Saved before anything can fail, so post removes the password file even if main is killed.
+    ctx.saveState(SCRATCH_STATE, scratch.dir);
+    try {
+      const restic = createResticCli({
+        bin: s.resticBinary,
+        env: resticEnv(s.repository, prepared.password, scratch, prepared.backend),
+        noLock: s.noLock,
+        deadline,
+        timeoutMs: s.timeout,
+        unreachableAfterMs: s.unreachableAfter,
+        repositoryLabel: prepared.label,
+      });
+      const verifier = createVerifyCommandRunner({ deadline, timeoutMs: s.timeout });
+      const plan = buildPlan(s, prepared.seed, scratch.restoreDir);
+      await runRestoreCheck(plan, { restic, verifier, now: () => new Date() }, ctx);
+    } finally {
+      // A failed removal must not hide the check's own result; post tries again.
+      await ctx.step('remove temporary files', () =>
+        removeScratch(scratch.dir).catch((e: Error) =>
+          ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`),
+        ),
+      );
+    }
+  },
+  async post(ctx) {
+    await removeScratch(ctx.getState(SCRATCH_STATE));
+  },
+  summary: restoreCheckSummary,
+});

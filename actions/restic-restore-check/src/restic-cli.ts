@@ -1,0 +1,204 @@
+import { createHash } from 'node:crypto';
+import { ActionError, TimeoutError } from '../../../shared/errors.js';
+import { formatDuration } from '../../../shared/inputs.js';
+import { redact } from '../../../shared/secrets.js';
+import { LineSplitter, runTool, type ToolResult } from '../../../shared/tool.js';
+import { classifyFailure, failureToError } from './restic-failure.js';
+import { parseLsLine, parseSnapshots, ResticJsonError, type Snapshot, type TreeNode } from './restic-json.js';
+import { assertSupported, exitCodesOf, parseResticVersion, type ResticVersion } from './restic-version.js';
+import { RetryWatch } from './retry-watch.js';
+import type { SnapshotFilter } from './snapshot-freshness.js';
+
+/** What the restore check needs from restic, named for intent; tests inject a fake. */
+export interface ResticCli {
+  version(): Promise<ResticVersion>;
+  /** Reachability and password: reads the repository config (the documented probe). */
+  openRepository(): Promise<void>;
+  snapshots(filter: SnapshotFilter): Promise<Snapshot[]>;
+  /** Streams the snapshot's tree, one node at a time. */
+  listTree(snapshotId: string, onNode: (node: TreeNode) => void): Promise<void>;
+  check(readDataSubset?: string): Promise<CheckOutcome>;
+  restore(snapshotId: string, target: string, includes: readonly string[]): Promise<void>;
+  /** Streams one file's content out of the repository into a hash, independently of `restore`. */
+  dumpHash(snapshotId: string, file: string): Promise<{ sha256: string; bytes: number }>;
+}
+
+export interface CheckOutcome {
+  ok: boolean;
+  /** restic's error lines (redacted, at most a few) when the check found problems. */
+  errors: string[];
+}
+
+export interface ResticCliOptions {
+  bin: string;
+  /** Everything restic needs in its environment (repository, password file, cache, backend env). */
+  env: Record<string, string | undefined>;
+  noLock: boolean;
+  /** Epoch ms by which every restic run must have finished (the 'timeout' input). */
+  deadline: number;
+  timeoutMs: number;
+  unreachableAfterMs: number;
+  /** The repository as it may be shown (credentials removed). */
+  repositoryLabel: string;
+}
+
+/** Patterns in restore includes are restic filter patterns (filepath.Match): escape their specials. */
+export function escapePattern(p: string): string {
+  return p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
+const CHECK_ERROR =
+  /error|does not match|not referenced|missing|invalid|damaged|corrupt|unexpected|not found|failed|Fatal/i;
+
+/** restic's own lines that name what `check` found, without progress noise. */
+export function checkErrorLines(output: string, max = 5): string[] {
+  return output
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && CHECK_ERROR.test(l) && !/^no errors were found/.test(l))
+    .slice(0, max)
+    .map((l) => redact(l).slice(0, 300));
+}
+
+export function createResticCli(o: ResticCliOptions): ResticCli {
+  let version: ResticVersion | undefined;
+  const codes = () => (version ? exitCodesOf(version) : {});
+  const global = o.noLock ? ['--no-lock'] : [];
+
+  async function restic(
+    sub: string,
+    args: string[],
+    extra: { onStdoutData?: (c: Buffer) => void; echo?: 'all' | 'stderr' } = {},
+  ): Promise<ToolResult> {
+    const remaining = o.deadline - Date.now();
+    if (remaining <= 0)
+      throw new TimeoutError(`The restore check (before restic ${sub})`, formatDuration(o.timeoutMs));
+    const watch = new RetryWatch(o.unreachableAfterMs);
+    const abort = new AbortController();
+    const poll = setInterval(() => {
+      if (watch.expired()) abort.abort();
+    }, 500);
+    poll.unref();
+    try {
+      const r = await runTool({
+        bin: o.bin,
+        binInput: 'restic-binary',
+        args: [...global, sub, ...args],
+        env: o.env,
+        timeoutMs: remaining,
+        echo: extra.echo ?? 'stderr',
+        onStdoutData: extra.onStdoutData,
+        abort: abort.signal,
+        onLine: (stream, line) => {
+          if (stream === 'stderr' && watch.observe(line)) abort.abort();
+        },
+      });
+      if (r.timedOut)
+        throw new TimeoutError(`The restore check (restic ${sub})`, formatDuration(o.timeoutMs));
+      if (r.aborted) {
+        throw new ActionError(
+          'unreachable',
+          `restic ${sub} kept failing to reach '${o.repositoryLabel}' for ${formatDuration(o.unreachableAfterMs)} and was stopped: ${redact(watch.lastRetry).slice(0, 300)}.`,
+          "Check that the backend is up and reachable from this runner; raise 'unreachable-after' if it is only slow.",
+        );
+      }
+      return r;
+    } finally {
+      clearInterval(poll);
+    }
+  }
+
+  function fail(sub: string, r: ToolResult, fallbackReason: string): never {
+    throw failureToError(classifyFailure(codes(), r.exitCode, r.stderr), {
+      command: `restic ${sub}`,
+      repository: o.repositoryLabel,
+      fallbackReason,
+      versionText: version?.text ?? 'unknown',
+    });
+  }
+
+  return {
+    async version() {
+      const r = await restic('version', []);
+      if (r.exitCode !== 0) fail('version', r, 'invalid-input');
+      version = assertSupported(parseResticVersion(r.stdout), r.stdout);
+      return version;
+    },
+
+    async openRepository() {
+      const r = await restic('cat', ['config'], { echo: 'stderr' });
+      if (r.exitCode !== 0) fail('cat config', r, 'unreachable');
+    },
+
+    async snapshots(filter) {
+      const args = ['--json'];
+      if (filter.host) args.push('--host', filter.host);
+      if (filter.tags.length > 0) args.push('--tag', filter.tags.join(','));
+      const r = await restic('snapshots', args);
+      if (r.exitCode !== 0) fail('snapshots', r, 'unreachable');
+      try {
+        return parseSnapshots(r.stdout);
+      } catch (e) {
+        if (e instanceof ResticJsonError)
+          throw new ActionError('integrity', `${e.message}.`, 'See the restic output above.');
+        throw e;
+      }
+    },
+
+    async listTree(snapshotId, onNode) {
+      let parseError: ResticJsonError | undefined;
+      const lines = new LineSplitter((ls) => {
+        for (const line of ls) {
+          if (parseError) return;
+          try {
+            const node = parseLsLine(line);
+            if (node) onNode(node);
+          } catch (e) {
+            if (e instanceof ResticJsonError) parseError = e;
+            else throw e;
+          }
+        }
+      });
+      const r = await restic('ls', ['--json', snapshotId], { onStdoutData: (c) => lines.push(c) });
+      lines.end();
+      if (r.exitCode !== 0) fail('ls', r, 'integrity');
+      if (parseError)
+        throw new ActionError('integrity', `${parseError.message}.`, 'See the restic output above.');
+    },
+
+    async check(readDataSubset) {
+      const args = readDataSubset ? [`--read-data-subset=${readDataSubset}`] : [];
+      const r = await restic('check', args, { echo: 'all' });
+      if (r.exitCode === 0) return { ok: true, errors: [] };
+      const classified = classifyFailure(codes(), r.exitCode, r.stderr);
+      // Exit 1 without an access problem means restic found damage: that is the check's answer.
+      if (classified.kind === 'other')
+        return { ok: false, errors: checkErrorLines(`${r.stdout}\n${r.stderr}`) };
+      return fail('check', r, 'integrity');
+    },
+
+    async restore(snapshotId, target, includes) {
+      const args = [
+        snapshotId,
+        '--target',
+        target,
+        ...includes.flatMap((p) => ['--include', escapePattern(p)]),
+      ];
+      const r = await restic('restore', args, { echo: 'all' });
+      if (r.exitCode !== 0) fail('restore', r, 'integrity');
+    },
+
+    async dumpHash(snapshotId, file) {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const r = await restic('dump', [snapshotId, file], {
+        onStdoutData: (c) => {
+          hash.update(c);
+          bytes += c.length;
+        },
+      });
+      if (r.exitCode !== 0) fail('dump', r, 'integrity');
+      return { sha256: hash.digest('hex'), bytes };
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+/**
+ * The JSON restic prints, read leniently: fields added by newer versions (`program_version` 0.16+,
+ * `summary` 0.17+, `message_type` 0.17+) are optional and unknown fields are ignored, so 0.14–0.18 all parse.
+ */
+const snapshotSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{64}$/),
+  short_id: z.string().optional(),
+  time: z.string(),
+  paths: z.array(z.string()).default([]),
+  hostname: z.string().default(''),
+  username: z.string().optional(),
+  tags: z.array(z.string()).nullish(),
+  tree: z.string().optional(),
+  parent: z.string().optional(),
+  program_version: z.string().optional(),
+  summary: z.record(z.string(), z.unknown()).optional(),
+});
+
+export interface Snapshot {
+  id: string;
+  shortId: string;
+  time: Date;
+  timeText: string;
+  paths: string[];
+  hostname: string;
+  tags: string[];
+  parent?: string;
+  programVersion?: string;
+}
+
+export class ResticJsonError extends Error {}
+
+export function parseSnapshots(stdout: string): Snapshot[] {
+  let raw: unknown;
+  try {
+    // restic prints `null` instead of `[]` in some versions when nothing matches.
+    raw = JSON.parse(stdout.trim() || '[]') ?? [];
+  } catch {
+    throw new ResticJsonError('`restic snapshots --json` did not print JSON');
+  }
+  const parsed = z.array(snapshotSchema).safeParse(raw);
+  if (!parsed.success) throw new ResticJsonError('`restic snapshots --json` printed an unexpected shape');
+  return parsed.data.map((s) => {
+    const time = new Date(s.time);
+    if (Number.isNaN(time.getTime()))
+      throw new ResticJsonError(`snapshot ${s.id.slice(0, 8)} has an unreadable time '${s.time}'`);
+    return {
+      id: s.id,
+      shortId: s.short_id ?? s.id.slice(0, 8),
+      time,
+      timeText: s.time,
+      paths: s.paths,
+      hostname: s.hostname,
+      tags: s.tags ?? [],
+      parent: s.parent,
+      programVersion: s.program_version,
+    };
+  });
+}
+
+export type NodeType =
+  'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'irregular' | string;
+
+export interface TreeNode {
+  path: string;
+  type: NodeType;
+  size: number;
+}
+
+const lsLineSchema = z.object({
+  message_type: z.string().optional(),
+  struct_type: z.string().optional(),
+  type: z.string().optional(),
+  path: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * One line of `restic ls --json`: the snapshot line first, then one node per line. 0.14–0.16 mark lines
+ * with `struct_type`, 0.17+ with `message_type` (and still `struct_type`, deprecated). Returns undefined for
+ * anything that is not a node.
+ */
+export function parseLsLine(line: string): TreeNode | undefined {
+  if (!line.trim().startsWith('{')) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    throw new ResticJsonError('`restic ls --json` printed a line that is not JSON');
+  }
+  const parsed = lsLineSchema.safeParse(raw);
+  if (!parsed.success) throw new ResticJsonError('`restic ls --json` printed an unexpected shape');
+  const l = parsed.data;
+  const kind = l.message_type ?? l.struct_type;
+  if (kind !== 'node' || !l.path || !l.type) return undefined;
+  return { path: l.path, type: l.type, size: l.size ?? 0 };
+}
