@@ -1,0 +1,108 @@
+import type { ChangeKind } from './plan-summary.js';
+import type { RunResult } from './orchestrate.js';
+import type { StackOutcome } from './stack-run.js';
+
+/**
+ * Step outputs and the report's `result` from the stacks' outcomes. One stack: plain values. Several
+ * (terramate): counts summed, per-stack values as a JSON object keyed by stack. Pure.
+ */
+export interface StackReport {
+  stack: string;
+  hasChanges?: boolean;
+  counts?: { toAdd: number; toChange: number; toDestroy: number; toReplace: number; outputChanges: number };
+  changes?: Partial<Record<ChangeKind, string[]>>;
+  applied: boolean;
+  planFile?: string;
+  planSha256?: string;
+  stateSerial: number | null;
+  stateLineage: string | null;
+  stateEncrypted: boolean;
+  backup?: { archive: string; sha256: string; checksumFile: string; remote?: string; deleted: string[] };
+  restore?: { archive: string; before: string; after: string };
+  handoffKeys?: string[];
+}
+
+function serialText(v: number | undefined, exists: boolean): string {
+  return !exists ? '' : v === undefined ? 'unknown' : String(v);
+}
+
+export function stackReport(o: StackOutcome): StackReport {
+  const s = o.summary;
+  return {
+    stack: o.label,
+    ...(s
+      ? {
+          hasChanges: s.hasChanges,
+          counts: {
+            toAdd: s.toAdd,
+            toChange: s.toChange,
+            toDestroy: s.toDestroy,
+            toReplace: s.toReplace,
+            outputChanges: s.outputChanges,
+          },
+          changes: s.changes,
+        }
+      : {}),
+    applied: o.applied,
+    planFile: o.applied ? undefined : o.planFile,
+    planSha256: o.planSha256,
+    stateSerial: o.state.serial ?? null,
+    stateLineage: o.state.lineage ?? null,
+    stateEncrypted: o.state.encrypted,
+    ...(o.backup
+      ? {
+          backup: {
+            archive: o.backup.archive,
+            sha256: o.backup.sha256,
+            checksumFile: o.backup.checksumFile,
+            remote: o.backup.remoteArchive,
+            deleted: o.backup.deleted,
+          },
+        }
+      : {}),
+    ...(o.restore
+      ? {
+          restore: {
+            archive: o.restore.archive,
+            before: `${serialText(o.restore.before.serial, o.restore.before.exists) || 'none'}/${o.restore.before.lineage ?? '-'}`,
+            after: `${serialText(o.restore.after.serial, o.restore.after.exists)}/${o.restore.after.lineage ?? '-'}`,
+          },
+        }
+      : {}),
+    ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
+  };
+}
+
+export function computeOutputs(r: RunResult, multi: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  const planned = r.outcomes.filter((o) => o.summary);
+  if (planned.length > 0 || multi) {
+    const sum = (f: (o: StackOutcome) => number) => String(planned.reduce((n, o) => n + f(o), 0));
+    out['has-changes'] = String(planned.some((o) => o.summary!.hasChanges));
+    out['to-add'] = sum((o) => o.summary!.toAdd);
+    out['to-change'] = sum((o) => o.summary!.toChange);
+    out['to-destroy'] = sum((o) => o.summary!.toDestroy);
+    out['to-replace'] = sum((o) => o.summary!.toReplace);
+  }
+  const per = (name: string, f: (o: StackOutcome) => string | undefined) => {
+    if (multi) {
+      const entries = r.outcomes
+        .map((o) => [o.label, f(o)] as const)
+        .filter(([, v]) => v !== undefined && v !== '');
+      out[name] = JSON.stringify(Object.fromEntries(entries));
+    } else if (r.outcomes[0]) {
+      const v = f(r.outcomes[0]);
+      if (v !== undefined) out[name] = v;
+    }
+  };
+  per('plan-file', (o) => (o.applied ? undefined : o.planFile));
+  per('plan-sha256', (o) => o.planSha256);
+  per('state-serial', (o) => serialText(o.state.serial, o.state.exists));
+  per('state-lineage', (o) => (o.state.exists ? (o.state.lineage ?? 'unknown') : ''));
+  per('backup-archive', (o) => o.backup?.archive);
+  per('backup-sha256', (o) => o.backup?.sha256);
+  per('backup-remote', (o) => o.backup?.remoteArchive);
+  if (r.handoffJson !== undefined) out['handoff-json'] = r.handoffJson;
+  if (r.handoffFile !== undefined) out['handoff-file'] = r.handoffFile;
+  return out;
+}

@@ -1,0 +1,143 @@
+import * as path from 'node:path';
+import { ActionError } from '../../../shared/errors.js';
+import { formatDuration } from '../../../shared/inputs.js';
+import { describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import type { ShowPlanJson } from './plan-summary.js';
+
+/**
+ * The OpenTofu/Terraform CLI, narrowed to what this action does. JSON that may hold secrets in clear
+ * text (`show -json`, `output -json`) is captured with `echo: 'none'` and never printed.
+ */
+export interface OutputValue {
+  sensitive: boolean;
+  type?: unknown;
+  value: unknown;
+}
+
+export interface PlanRun {
+  /** `-detailed-exitcode`: 0 no changes, 2 changes. */
+  exitCode: 0 | 2;
+}
+
+export interface TofuCli {
+  readonly bin: string;
+  version(): Promise<string>;
+  init(): Promise<void>;
+  plan(o: { out: string; varFiles: readonly string[] }): Promise<PlanRun>;
+  showPlan(planFile: string): Promise<ShowPlanJson>;
+  apply(planFile: string): Promise<void>;
+  outputs(): Promise<Record<string, OutputValue>>;
+}
+
+export interface TofuCliOptions {
+  bin: string;
+  cwd: string;
+  lockTimeoutMs: number;
+  /** Label of the stack in log groups (terramate runs several). */
+  label?: string;
+}
+
+/** Why tofu failed, from its own wording (internal/command/clistate/state.go "Error acquiring the state lock"). */
+export function tofuFailureReason(stderr: string, fallback: string): string {
+  return /Error acquiring the state lock|Error locking state/.test(stderr) ? 'state-locked' : fallback;
+}
+
+export function tofuEnv(): Record<string, string | undefined> {
+  return {
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    // A selected non-default workspace would make the local backend ignore `path`.
+    TF_WORKSPACE: 'default',
+  };
+}
+
+export function createTofuCli(o: TofuCliOptions): TofuCli {
+  const name = path.basename(o.bin);
+  const where = o.label ? ` (${o.label})` : '';
+  const lock = `-lock-timeout=${formatDuration(o.lockTimeoutMs)}`;
+  const exec = (args: string[], extra: { echo?: 'all' | 'none'; group?: string } = {}) =>
+    runTool({
+      bin: o.bin,
+      binInput: 'tofu-binary',
+      args,
+      cwd: o.cwd,
+      env: tofuEnv(),
+      echo: extra.echo ?? 'all',
+      group: extra.group,
+    });
+  const fail = (what: string, r: ToolResult, reason: string, hint: string) =>
+    new ActionError(
+      tofuFailureReason(r.stderr, reason),
+      `${name} ${what}${where} failed (${describeExit(r)}: ${lastLine(r.stderr || r.stdout) || 'no output'}).`,
+      hint,
+    );
+
+  return {
+    bin: o.bin,
+    async version() {
+      const r = await exec(['version', '-json'], { echo: 'none' });
+      if (r.exitCode !== 0)
+        throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
+      try {
+        return String(
+          (JSON.parse(r.stdout) as { terraform_version?: string }).terraform_version ?? 'unknown',
+        );
+      } catch {
+        return 'unknown';
+      }
+    },
+    async init() {
+      const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {
+        group: `${name} init${where}`,
+      });
+      if (r.exitCode !== 0)
+        throw fail('init', r, 'plan-failed', 'Fix the configuration or provider access shown above.');
+    },
+    async plan(p) {
+      const args = ['plan', '-input=false', '-no-color', '-detailed-exitcode', lock, `-out=${p.out}`];
+      for (const f of p.varFiles) args.push(`-var-file=${f}`);
+      const r = await exec(args, { group: `${name} plan${where}` });
+      if (r.exitCode === 0 || r.exitCode === 2) return { exitCode: r.exitCode };
+      throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
+    },
+    async showPlan(planFile) {
+      const r = await exec(['show', '-json', '-no-color', planFile], { echo: 'none' });
+      if (r.exitCode !== 0) throw fail('show -json', r, 'plan-failed', 'The saved plan could not be read.');
+      try {
+        return JSON.parse(r.stdout) as ShowPlanJson;
+      } catch {
+        throw new ActionError(
+          'plan-failed',
+          `${name} show -json${where} did not print JSON.`,
+          'Check the tofu version.',
+        );
+      }
+    },
+    async apply(planFile) {
+      const r = await exec(['apply', '-input=false', '-no-color', lock, planFile], {
+        group: `${name} apply${where}`,
+      });
+      if (r.exitCode !== 0)
+        throw fail(
+          'apply',
+          r,
+          'apply-failed',
+          'The state archive made before this apply can be restored with mode: restore; check for errored.tfstate in the working directory.',
+        );
+    },
+    async outputs() {
+      const r = await exec(['output', '-json', '-no-color'], { echo: 'none' });
+      if (r.exitCode !== 0) throw fail('output -json', r, 'apply-failed', 'The outputs could not be read.');
+      try {
+        return JSON.parse(r.stdout || '{}') as Record<string, OutputValue>;
+      } catch {
+        throw new ActionError(
+          'apply-failed',
+          `${name} output -json${where} did not print JSON.`,
+          'Check the tofu version.',
+        );
+      }
+    },
+  };
+}
