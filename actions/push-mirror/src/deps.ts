@@ -1,0 +1,45 @@
+import * as core from '@actions/core';
+import type { ActionContext } from '../../../shared/run.js';
+import { redact } from '../../../shared/secrets.js';
+import { createForgejoApi } from './forgejo-api.js';
+import { createGitCli } from './git-cli.js';
+import { gitAuthEnv } from './git-auth.js';
+import type { Inputs } from './settings.js';
+import type { MirrorDeps, MirrorSettings } from './mirror.js';
+
+/** Forgejo's answer is polled every 2 s; wait-timeout bounds the whole wait. */
+const POLL_MS = 2000;
+const RETRY_BASE_MS = 2000;
+
+/** The real clients for a run; tests of the orchestration build their own fakes instead. */
+export function createDeps(
+  ctx: ActionContext,
+  s: MirrorSettings,
+  raw: Inputs,
+  credential: string | undefined,
+): MirrorDeps {
+  const remoteEnv = s.remoteUrl
+    ? gitAuthEnv(s.remoteUrl, credential)
+    : gitAuthEnv(new URL('https://invalid.'), undefined);
+  return {
+    git: createGitCli({ remoteEnv }),
+    forgejo:
+      s.mode === 'forgejo-sync' && raw.forgejoUrl && raw.repository && raw.forgejoToken
+        ? createForgejoApi({
+            baseUrl: raw.forgejoUrl,
+            repository: raw.repository,
+            token: raw.forgejoToken,
+            syncTimeoutMs: s.waitTimeoutMs,
+          })
+        : undefined,
+    step: (name, fn) => ctx.step(name, fn),
+    skip: (name, why) => ctx.skip(name, why),
+    info: (line) => core.info(redact(line)),
+    warn: (line) => ctx.warning(line),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    random: Math.random,
+    now: Date.now,
+    pollMs: POLL_MS,
+    retryBaseMs: RETRY_BASE_MS,
+  };
+}
