@@ -28399,6 +28399,7 @@ async function cleanupRunner(ctx) {
         return;
     if (ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.cleanup) !== 'true') {
         ctx.skip('remove runner key file', 'cleanup is false');
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(`Kept ${file}: cleanup is false.`);
         return;
     }
     const removed = await ctx.step('remove runner key file', () => (0,_runner_key_file_js__WEBPACK_IMPORTED_MODULE_2__/* .removeKeyFile */ .gi)({ file, createdDir: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.keyDir) || undefined }));

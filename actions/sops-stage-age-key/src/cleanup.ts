@@ -17,6 +17,7 @@ export async function cleanupRunner(ctx: ActionContext): Promise<void> {
   if (!file) return;
   if (ctx.getState(STATE.cleanup) !== 'true') {
     ctx.skip('remove runner key file', 'cleanup is false');
+    core.info(`Kept ${file}: cleanup is false.`);
     return;
   }
   const removed = await ctx.step('remove runner key file', () =>
