@@ -105,3 +105,41 @@ export function readFileCommands(file) {
   }
   return out;
 }
+
+/**
+ * Runs an action as a runner does (main, then post when action.yml declares one, with STATE_*), timed
+ * from the first spawn to the last exit. Returns the time, exit code, outputs and parsed report.
+ */
+export async function runActionTimed(ctx, name, { inputs = {}, dir, env: extraEnv = {}, workspace }) {
+  const { timeCommand } = await import('./measure.mjs');
+  const yml = actionYml(ctx, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  const r = runnerEnv(ctx, name, { inputs, dir });
+  const env = { ...r.env, ...extraEnv };
+  if (workspace) env.GITHUB_WORKSPACE = workspace;
+  const cwd = workspace ?? r.workspace;
+  const main = path.resolve(ctx.root, 'actions', name, yml.runs.main);
+  const first = await timeCommand(process.execPath, [main], { env, cwd });
+  let ms = first.ms;
+  let log = first.stdout + first.stderr;
+  if (yml.runs.post) {
+    const postEnv = { ...env };
+    for (const [k, v] of Object.entries(readFileCommands(r.stateFile))) postEnv[`STATE_${k}`] = v;
+    const post = await timeCommand(
+      process.execPath,
+      [path.resolve(ctx.root, 'actions', name, yml.runs.post)],
+      {
+        env: postEnv,
+        cwd,
+      },
+    );
+    ms += post.ms;
+    log += post.stdout + post.stderr;
+  }
+  const outputs = readFileCommands(r.outputFile);
+  let report;
+  if (outputs['report-file'] && fs.existsSync(outputs['report-file']))
+    report = JSON.parse(fs.readFileSync(outputs['report-file'], 'utf8'));
+  const error = log.split('\n').find((l) => l.startsWith('::error::'));
+  return { ms, code: first.code, outputs, report, error, log };
+}

@@ -3,6 +3,7 @@
  * ncc bundler (bench/lib/workers.mjs) so it runs the real shared/tool.ts + shared/secrets.ts.
  *   passthrough <file> <resultFile>            the child piped into this process and discarded
  *   runtool <file> <resultFile> <secretsFile>  runTool with every line of secretsFile registered
+ *   quiet <file> <resultFile> <secretsFile>    the same with echo 'none' (split + capture, no log)
  * The result file gets `{ ms, bytes, lines? }`. This process's stdout is the "log" (the benchmark
  * points it at /dev/null, the cheapest possible sink).
  */
@@ -30,7 +31,7 @@ async function throughRunner(): Promise<{ ms: number; bytes: number; lines: numb
   const secrets = secretsFile ? fs.readFileSync(secretsFile, 'utf8').split('\n').filter(Boolean) : [];
   for (const s of secrets) registerSecret(s);
   const started = performance.now();
-  const r = await runTool({ bin: 'cat', args: [file] });
+  const r = await runTool({ bin: 'cat', args: [file], echo: mode === 'quiet' ? 'none' : 'all' });
   const ms = performance.now() - started;
   if (r.exitCode !== 0) throw new Error(`cat exited ${r.exitCode}`);
   const lines = r.stdout.length === 0 ? 0 : r.stdout.split('\n').length;

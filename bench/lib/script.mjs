@@ -1,0 +1,29 @@
+// Helpers for the raw-tool baselines: shell quoting, writing a script, median step durations of reports.
+import * as fs from 'node:fs';
+import { median } from './measure.mjs';
+
+export function sh(arg) {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replace(/'/g, `'\\''`)}'`;
+}
+
+export function writeScript(file, lines) {
+  fs.writeFileSync(file, ['#!/bin/sh', 'set -eu', ...lines, ''].join('\n'), { mode: 0o755 });
+  return file;
+}
+
+/** Median duration per step name over the reports of the measured runs ("where the time goes"). */
+export function stepBreakdown(reports) {
+  const by = new Map();
+  for (const r of reports) {
+    for (const s of r?.steps ?? []) {
+      if (!by.has(s.name)) by.set(s.name, []);
+      by.get(s.name).push(s.durationMs);
+    }
+  }
+  const parts = [...by].map(([name, ms]) => `${name} ${Math.round(median(ms))} ms`);
+  const totals = reports.map((r) => r?.durationMs).filter((x) => Number.isFinite(x));
+  return (
+    `steps of the action's report (median): ${parts.join(', ')}` +
+    (totals.length ? `; report durationMs ${Math.round(median(totals))} ms` : '')
+  );
+}
