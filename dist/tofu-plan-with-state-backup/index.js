@@ -28414,7 +28414,7 @@ const inputs = {
     }),
     'rclone-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'file' }),
     'plan-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a plan file path ({stack} allowed)' }),
-    'lock-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ min: 0, max: 86_400_000 }).default('5m'),
+    'lock-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ max: 86_400_000 }).default('5m'),
     'tofu-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
         pattern: BINARY,
         expected: 'a binary name or path such as tofu or terraform',

@@ -44,7 +44,7 @@ export const inputs = {
   }),
   'rclone-config': filePath({ mustExist: 'file' }),
   'plan-file': filePath({ expected: 'a plan file path ({stack} allowed)' }),
-  'lock-timeout': duration({ min: 0, max: 86_400_000 }).default('5m'),
+  'lock-timeout': duration({ max: 86_400_000 }).default('5m'),
   'tofu-binary': text({
     pattern: BINARY,
     expected: 'a binary name or path such as tofu or terraform',
