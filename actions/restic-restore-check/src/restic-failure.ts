@@ -100,9 +100,13 @@ export function classifyFailure(
 
 export function describeLock(lock: LockHolder | undefined): string {
   if (!lock) return 'The repository is locked by another restic process';
-  const since = lock.createdAt ? ` since ${lock.createdAt}${lock.age ? ` (${lock.age} ago)` : ''}` : '';
-  const id = lock.lockId ? `, lock ${lock.lockId}` : '';
-  return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${id}`;
+  const notes = [
+    lock.age ? `${lock.age} ago` : undefined,
+    lock.lockId ? `lock ${lock.lockId}` : undefined,
+  ].filter(Boolean);
+  const since = lock.createdAt ? ` since ${lock.createdAt}` : '';
+  const extra = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${extra}`;
 }
 
 export interface FailureContext {

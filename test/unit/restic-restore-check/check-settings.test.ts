@@ -1,0 +1,131 @@
+import { describe, expect, test } from '@jest/globals';
+import { InputError } from '../../../shared/errors.js';
+import { readInputs } from '../../../shared/inputs.js';
+import { isSecretText, resetSecretsForTest } from '../../../shared/secrets.js';
+import { buildPlan, prepare } from '../../../actions/restic-restore-check/src/check-settings.js';
+import { inputs } from '../../../actions/restic-restore-check/src/inputs.js';
+import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic-environment.js';
+
+const DEFAULTS: Record<string, string> = {
+  'max-age': '26h',
+  check: 'structure',
+  'read-data-subset': '5%',
+  'sample-files': '20',
+  'compare-tolerance': '0',
+  'no-lock': 'false',
+  'unreachable-after': '5m',
+  timeout: '30m',
+  'restic-binary': 'restic',
+};
+
+function settings(raw: Record<string, string>) {
+  const all: Record<string, string> = { ...DEFAULTS, repository: '/srv/restic', password: 'pw', ...raw };
+  return readInputs(inputs, (n) => all[n] ?? '', { HOME: '/home/op', GITHUB_WORKSPACE: '/ws' }).settings;
+}
+
+function inputErrorOf(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+
+describe('single inputs', () => {
+  test.each([
+    ['paths', 'relative/path'],
+    ['restore-include', '/ok\nnot/absolute'],
+    ['tags', 'a,b c'],
+    ['host', 'two words'],
+    ['check', 'full'],
+    ['read-data-subset', '5 %'],
+    ['sample-files', '-1'],
+    ['sample-files', '1001'],
+    ['sample-seed', '4294967296'],
+    ['max-age', 'yesterday'],
+    ['compare-tolerance', '101'],
+    ['no-lock', 'yes'],
+    ['timeout', '1s'],
+    ['env', 'NO_EQUALS_SIGN'],
+  ])('%s rejects %j', (name, value) => {
+    expect(inputErrorOf(() => settings({ [name]: value })).input).toBe(name);
+  });
+
+  test('paths are normalised', () => {
+    expect(settings({ paths: '/srv//forgejo/\n/var/./db.sql' }).paths).toEqual([
+      '/srv/forgejo',
+      '/var/db.sql',
+    ]);
+  });
+});
+
+describe('prepare: rules across inputs', () => {
+  test.each([
+    [{ password: '' }, 'password', 'none of them'],
+    [{ 'password-command': 'pass show restic' }, 'password-command', "'password' and 'password-command'"],
+  ])('password sources %j', (raw, input, given) => {
+    const e = inputErrorOf(() => prepare(settings(raw)));
+    expect(e.input).toBe(input);
+    expect(e.message).toContain(given);
+  });
+
+  test.each(['RESTIC_PASSWORD', 'RESTIC_REPOSITORY', 'RESTIC_CACHE_DIR', 'RESTIC_PASSWORD_COMMAND'])(
+    'env may not set %s',
+    (key) => {
+      const e = inputErrorOf(() => prepare(settings({ env: `AWS_REGION=x\n${key}=y` })));
+      expect(e.input).toBe('env');
+      expect(e.message).not.toContain('=y');
+    },
+  );
+
+  test.each(['0%', '3/2', '0/5'])('read-data-subset %s is refused', (v) => {
+    expect(inputErrorOf(() => prepare(settings({ 'read-data-subset': v }))).input).toBe('read-data-subset');
+  });
+
+  test.each(['1/5', '5%', '2.5%', '100%', '500M', '1G', '1024'])('read-data-subset %s is accepted', (v) => {
+    expect(() => prepare(settings({ 'read-data-subset': v }))).not.toThrow();
+  });
+
+  test('compare-path needs compare-with', () => {
+    expect(inputErrorOf(() => prepare(settings({ 'compare-path': '/srv' }))).input).toBe('compare-path');
+  });
+
+  test('every env value becomes a secret', () => {
+    resetSecretsForTest();
+    prepare(settings({ env: 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=very/secret+key' }));
+    expect(isSecretText('very/secret+key')).toBe(true);
+    expect(isSecretText('AKIAEXAMPLE')).toBe(true);
+  });
+
+  test('a given seed is used, otherwise a random one', () => {
+    expect(prepare(settings({ 'sample-seed': '12345' })).seed).toBe(12345);
+    expect(Number.isInteger(prepare(settings({})).seed)).toBe(true);
+  });
+});
+
+test.each([
+  [
+    'rest:https://user:s3cr%40t@backup.example.org/repo',
+    'rest:https://user:***@backup.example.org/repo',
+    's3cr@t',
+  ],
+  ['/srv/restic', '/srv/restic', undefined],
+  ['sftp:backup@nas:/srv/restic', 'sftp:backup@nas:/srv/restic', undefined],
+])('repositoryLabel(%s)', (repo, label, secret) => {
+  resetSecretsForTest();
+  expect(repositoryLabel(repo)).toBe(label);
+  if (secret) expect(isSecretText(secret)).toBe(true);
+});
+
+test('buildPlan maps compare-with onto the same snapshot path unless compare-path says otherwise', () => {
+  const s = settings({ 'compare-with': '/tmp', tags: 'daily, forgejo' });
+  const plan = buildPlan(s, 7, '/r');
+  expect(plan.compare).toEqual({ localDir: '/tmp', snapshotPath: '/tmp', tolerancePercent: 0 });
+  expect(plan.filter).toEqual({ host: undefined, tags: ['daily', 'forgejo'] });
+  expect(
+    buildPlan(settings({ 'compare-with': '/tmp', 'compare-path': '/srv/data/' }), 7, '/r').compare
+      ?.snapshotPath,
+  ).toBe('/srv/data');
+});

@@ -1,0 +1,102 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  parseLsLine,
+  parseSnapshots,
+  ResticJsonError,
+} from '../../../actions/restic-restore-check/src/restic-json.js';
+
+const ID = 'f7027e8f3a2a68e024366935c424f42e00d93f0ad9ae9ae74d3a143cfc5cbcdf';
+
+describe('parseSnapshots', () => {
+  test('0.14 shape (no program_version, no summary)', () => {
+    const out = parseSnapshots(
+      `[{"time":"2026-11-21T14:16:02.373255946Z","tree":"220a","paths":["/tmp/rx/src"],"hostname":"h1","username":"root","tags":["t1"],"id":"${ID}","short_id":"f7027e8f"}]`,
+    );
+    expect(out).toEqual([
+      {
+        id: ID,
+        shortId: 'f7027e8f',
+        time: new Date('2026-11-21T14:16:02.373Z'),
+        timeText: '2026-11-21T14:16:02.373255946Z',
+        paths: ['/tmp/rx/src'],
+        hostname: 'h1',
+        tags: ['t1'],
+        parent: undefined,
+        programVersion: undefined,
+      },
+    ]);
+  });
+
+  test('0.17+ shape (program_version, summary, parent, no tags, time offset)', () => {
+    const [s] = parseSnapshots(
+      JSON.stringify([
+        {
+          time: '2026-11-21T03:00:01.5+01:00',
+          parent: 'a'.repeat(64),
+          tree: 'b'.repeat(64),
+          paths: ['/var/lib/forgejo'],
+          hostname: 'forgejo',
+          username: 'root',
+          program_version: 'restic 0.18.1',
+          summary: { backup_start: '2026-11-21T03:00:01+01:00', files_new: 3, total_files_processed: 40 },
+          id: ID,
+          short_id: 'f7027e8f',
+        },
+      ]),
+    );
+    expect(s.time.toISOString()).toBe('2026-11-21T02:00:01.500Z');
+    expect(s.tags).toEqual([]);
+    expect(s.parent).toBe('a'.repeat(64));
+    expect(s.programVersion).toBe('restic 0.18.1');
+  });
+
+  test.each(['', 'null', '[]'])('nothing matching (%j) is an empty list', (raw) => {
+    expect(parseSnapshots(raw)).toEqual([]);
+  });
+
+  test.each([
+    ['not JSON', '`restic snapshots --json` did not print JSON'],
+    ['{"id":1}', '`restic snapshots --json` printed an unexpected shape'],
+    [`[{"id":"${ID}","time":"yesterday"}]`, "snapshot f7027e8f has an unreadable time 'yesterday'"],
+  ])('refuses %s', (raw, message) => {
+    expect(() => parseSnapshots(raw)).toThrow(new ResticJsonError(message));
+  });
+});
+
+describe('parseLsLine', () => {
+  test.each([
+    [
+      '0.14 snapshot line',
+      `{"time":"2026-11-21T14:16:02Z","paths":["/src"],"id":"${ID}","struct_type":"snapshot"}`,
+      undefined,
+    ],
+    [
+      '0.14 file node',
+      '{"name":"a.txt","type":"file","path":"/src/a.txt","uid":0,"gid":0,"size":6,"mode":420,"struct_type":"node"}',
+      { path: '/src/a.txt', type: 'file', size: 6 },
+    ],
+    [
+      '0.17+ file node (message_type and deprecated struct_type)',
+      '{"name":"a.txt","type":"file","path":"/src/a.txt","size":6,"message_type":"node","struct_type":"node"}',
+      { path: '/src/a.txt', type: 'file', size: 6 },
+    ],
+    [
+      '0.18 dir node without size',
+      '{"name":"src","type":"dir","path":"/src","message_type":"node"}',
+      { path: '/src', type: 'dir', size: 0 },
+    ],
+    [
+      '0.18 snapshot line',
+      `{"time":"2026-11-21T14:16:02Z","id":"${ID}","message_type":"snapshot","struct_type":"snapshot"}`,
+      undefined,
+    ],
+    ['a non-JSON line', 'restoring <Snapshot …>', undefined],
+    ['blank', '', undefined],
+  ])('%s', (_name, line, want) => {
+    expect(parseLsLine(line)).toEqual(want);
+  });
+
+  test('a broken JSON line is an error, not a skipped node', () => {
+    expect(() => parseLsLine('{"type":"file",')).toThrow(ResticJsonError);
+  });
+});
