@@ -47017,13 +47017,18 @@ function keyLines(raw) {
 }
 /**
  * Registers the forms a key may be printed in besides the raw line (which the input reader already
- * registered): its lower-case spelling (bech32 is case-insensitive) and base64 of the line and of the
- * whole input, so a tool that dumps either cannot leak it into our logs or files.
+ * registered): upper and lower case (bech32 is case-insensitive) and base64 of each line and of the whole
+ * input, so a tool that dumps any of them cannot leak it into our logs or files. Runs before validation:
+ * a malformed line is still somebody's secret.
  */
-function registerKeyForms(raw, lines) {
-    (0,secrets/* registerSecretForms */.$6)(raw.trim(), Buffer.from(raw).toString('base64'), Buffer.from(raw.trim()).toString('base64'));
-    for (const line of lines) {
-        (0,secrets/* registerSecretForms */.$6)(line, line.toLowerCase(), Buffer.from(line).toString('base64'), Buffer.from(`${line}\n`).toString('base64'));
+function registerKeyForms(raw) {
+    const b64 = (s) => Buffer.from(s).toString('base64');
+    (0,secrets/* registerSecretForms */.$6)(raw.trim(), b64(raw), b64(raw.trim()));
+    for (const line of raw.split(/\r?\n/).map((l) => l.trim())) {
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const variants = [...new Set([line, line.toUpperCase(), line.toLowerCase()])];
+        (0,secrets/* registerSecretForms */.$6)(line, ...variants, ...variants.flatMap((v) => [b64(v), b64(`${v}\n`)]));
     }
 }
 /** Derives each key's recipient; a checksum or length error becomes an InputError without the key. */
@@ -47370,8 +47375,8 @@ var state = __nccwpck_require__(3187);
 
 
 async function stageAgeKey(ctx, s, deps) {
+    registerKeyForms(s.ageKey);
     const lines = keyLines(s.ageKey);
-    registerKeyForms(s.ageKey, lines);
     if (s.sshKey && !(0,ssh_target/* looksLikePrivateKey */.il)(s.sshKey)) {
         throw new errors/* InputError */.dz('ssh-key', 'an OpenSSH private key (-----BEGIN … PRIVATE KEY-----)', "a value that is not shown because 'ssh-key' is secret");
     }
@@ -47411,6 +47416,9 @@ async function checkSopsConfig(ctx, s, recipients) {
         return ctx.skip('check .sops.yaml', 'no .sops.yaml found');
     }
     const file = s.sopsConfig;
+    const shown = external_node_path_.relative(ctx.platform.workspace, file).startsWith('..')
+        ? file
+        : external_node_path_.relative(ctx.platform.workspace, file);
     await ctx.step('check .sops.yaml', async () => {
         let rules;
         try {
@@ -47419,12 +47427,12 @@ async function checkSopsConfig(ctx, s, recipients) {
         catch (e) {
             if (!(e instanceof SopsConfigError))
                 throw e;
-            throw new errors/* ActionError */.lZ('sops-config-invalid', `Cannot read the recipients of ${file}: ${e.message}.`, "Fix the file (sops itself would reject it) or point 'sops-config' at the right one.");
+            throw new errors/* ActionError */.lZ('sops-config-invalid', `Cannot read the recipients of ${shown}: ${e.message}.`, "Fix the file (sops itself would reject it) or point 'sops-config' at the right one.");
         }
         const check = checkRecipients(rules, recipients);
-        ctx.result({ sopsConfig: { file, matchedRules: check.matchedRules } });
+        ctx.result({ sopsConfig: { file: shown, matchedRules: check.matchedRules } });
         if (check.matchedRules.length === 0) {
-            throw new errors/* ActionError */.lZ('not-a-recipient', `The staged key (${listed(recipients)}) is not a recipient of any creation rule in ${file}; the rules expect ${listed(check.expected)}.`, "Stage the key whose public key is listed there, or add this recipient to .sops.yaml and run 'sops updatekeys' on the files.");
+            throw new errors/* ActionError */.lZ('not-a-recipient', `The staged key (${listed(recipients)}) is not a recipient of any creation rule in ${shown}; the rules expect ${listed(check.expected)}.`, "Stage the key whose public key is listed there, or add this recipient to .sops.yaml and run 'sops updatekeys' on the files.");
         }
     });
 }

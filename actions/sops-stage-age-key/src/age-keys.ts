@@ -37,22 +37,17 @@ export function keyLines(raw: string): string[] {
 
 /**
  * Registers the forms a key may be printed in besides the raw line (which the input reader already
- * registered): its lower-case spelling (bech32 is case-insensitive) and base64 of the line and of the
- * whole input, so a tool that dumps either cannot leak it into our logs or files.
+ * registered): upper and lower case (bech32 is case-insensitive) and base64 of each line and of the whole
+ * input, so a tool that dumps any of them cannot leak it into our logs or files. Runs before validation:
+ * a malformed line is still somebody's secret.
  */
-export function registerKeyForms(raw: string, lines: readonly string[]): void {
-  registerSecretForms(
-    raw.trim(),
-    Buffer.from(raw).toString('base64'),
-    Buffer.from(raw.trim()).toString('base64'),
-  );
-  for (const line of lines) {
-    registerSecretForms(
-      line,
-      line.toLowerCase(),
-      Buffer.from(line).toString('base64'),
-      Buffer.from(`${line}\n`).toString('base64'),
-    );
+export function registerKeyForms(raw: string): void {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  registerSecretForms(raw.trim(), b64(raw), b64(raw.trim()));
+  for (const line of raw.split(/\r?\n/).map((l) => l.trim())) {
+    if (line === '' || line.startsWith('#')) continue;
+    const variants = [...new Set([line, line.toUpperCase(), line.toLowerCase()])];
+    registerSecretForms(line, ...variants, ...variants.flatMap((v) => [b64(v), b64(`${v}\n`)]));
   }
 }
 

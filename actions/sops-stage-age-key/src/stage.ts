@@ -28,8 +28,8 @@ export interface StageDeps {
 }
 
 export async function stageAgeKey(ctx: ActionContext, s: StageSettings, deps: StageDeps): Promise<void> {
+  registerKeyForms(s.ageKey);
   const lines = keyLines(s.ageKey);
-  registerKeyForms(s.ageKey, lines);
   if (s.sshKey && !looksLikePrivateKey(s.sshKey)) {
     throw new InputError(
       'ssh-key',
@@ -75,6 +75,9 @@ async function checkSopsConfig(ctx: ActionContext, s: StageSettings, recipients:
     return ctx.skip('check .sops.yaml', 'no .sops.yaml found');
   }
   const file = s.sopsConfig;
+  const shown = path.relative(ctx.platform.workspace, file).startsWith('..')
+    ? file
+    : path.relative(ctx.platform.workspace, file);
   await ctx.step('check .sops.yaml', async () => {
     let rules;
     try {
@@ -83,16 +86,16 @@ async function checkSopsConfig(ctx: ActionContext, s: StageSettings, recipients:
       if (!(e instanceof SopsConfigError)) throw e;
       throw new ActionError(
         'sops-config-invalid',
-        `Cannot read the recipients of ${file}: ${e.message}.`,
+        `Cannot read the recipients of ${shown}: ${e.message}.`,
         "Fix the file (sops itself would reject it) or point 'sops-config' at the right one.",
       );
     }
     const check = checkRecipients(rules, recipients);
-    ctx.result({ sopsConfig: { file, matchedRules: check.matchedRules } });
+    ctx.result({ sopsConfig: { file: shown, matchedRules: check.matchedRules } });
     if (check.matchedRules.length === 0) {
       throw new ActionError(
         'not-a-recipient',
-        `The staged key (${listed(recipients)}) is not a recipient of any creation rule in ${file}; the rules expect ${listed(check.expected)}.`,
+        `The staged key (${listed(recipients)}) is not a recipient of any creation rule in ${shown}; the rules expect ${listed(check.expected)}.`,
         "Stage the key whose public key is listed there, or add this recipient to .sops.yaml and run 'sops updatekeys' on the files.",
       );
     }

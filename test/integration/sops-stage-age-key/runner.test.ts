@@ -144,6 +144,27 @@ test('key groups: opening fewer groups than sops needs fails', async () => {
   expect(r.outputs['failure-reason']).toBe('cannot-decrypt');
 });
 
+test('an unreadable .sops.yaml and a file without sops metadata fail with their own reasons', async () => {
+  const broken = await run(
+    { 'age-key': ours.identity },
+    ws({ '.sops.yaml': 'creation_rules:\n  - age: {x: 1}\n' }),
+  );
+  expectOneError(
+    broken,
+    /Cannot read the recipients of \.sops\.yaml: creation_rules\[0\]\.age must be a string or a list/,
+  );
+  expect(broken.outputs['failure-reason']).toBe('sops-config-invalid');
+  const plain = await run(
+    { 'age-key': ours.identity, 'require-recipient': 'false', 'verify-files': 'config/*.yaml' },
+    ws({ 'config/plain.yaml': 'password: not-encrypted\n' }),
+  );
+  expectOneError(
+    plain,
+    /config\/plain\.yaml is not a SOPS file the action can read: it has no sops metadata block/,
+  );
+  expect(plain.outputs['failure-reason']).toBe('not-a-sops-file');
+});
+
 test('no .sops.yaml in the workspace: the recipient check is skipped with a warning', async () => {
   const dir = ws({ 'README.md': 'no sops here\n' });
   const r = await run({ 'age-key': ours.identity }, dir);
