@@ -1,0 +1,211 @@
+import { describe, expect, test } from '@jest/globals';
+import {
+  compareRefs,
+  describeMismatches,
+  inScope,
+  parseLocalRefs,
+  parseLsRemote,
+  planCounts,
+  planRefs,
+  pushRefspecs,
+  type RefTarget,
+} from '../../../actions/push-mirror/src/mirror-refs.js';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+const T = 'e'.repeat(40); // a tag object
+
+const refs = (o: Record<string, RefTarget>) => new Map(Object.entries(o));
+
+describe('parseLsRemote', () => {
+  test('branches, tags with peeled commits and HEAD; pull requests and other refs dropped', () => {
+    const out = parseLsRemote(
+      [
+        'ref: refs/heads/main\tHEAD',
+        `${A}\tHEAD`,
+        `${A}\trefs/heads/main`,
+        `${B}\trefs/heads/feature/x`,
+        `${C}\trefs/pull/1/head`,
+        `${C}\trefs/pull/1/merge`,
+        `${T}\trefs/tags/v1.0`,
+        `${A}\trefs/tags/v1.0^{}`,
+        `${B}\trefs/tags/v1.1`,
+        `${C}\trefs/remotes/origin/main`,
+        `${C}\trefs/notes/commits`,
+        '',
+      ].join('\n'),
+    );
+    expect(out.head).toEqual({ sha: A, branch: 'refs/heads/main' });
+    expect(Object.fromEntries(out.refs)).toEqual({
+      'refs/heads/main': { sha: A },
+      'refs/heads/feature/x': { sha: B },
+      'refs/tags/v1.0': { sha: T, peeled: A },
+      'refs/tags/v1.1': { sha: B },
+    });
+  });
+
+  test('an empty mirror has no refs and no HEAD', () => {
+    expect(parseLsRemote('')).toEqual({ refs: new Map(), head: undefined });
+  });
+});
+
+describe('parseLocalRefs', () => {
+  test('local branches win over origin tracking branches; origin/HEAD, pulls and other remotes are dropped', () => {
+    const out = parseLocalRefs(
+      [
+        `${C} refs/heads/main`,
+        `${A} refs/remotes/origin/HEAD`,
+        `${A} refs/remotes/origin/main`,
+        `${B} refs/remotes/origin/feature`,
+        `${B} refs/remotes/upstream/other`,
+        `${C} refs/pull/1/head`,
+        `${T} refs/tags/v1.0`,
+        `${A} refs/tags/v1.0^{}`,
+        `${C} refs/stash`,
+      ].join('\n'),
+    );
+    expect(Object.fromEntries(out)).toEqual({
+      'refs/heads/feature': { sha: B, from: 'refs/remotes/origin/feature' },
+      'refs/heads/main': { sha: C },
+      'refs/tags/v1.0': { sha: T, peeled: A },
+    });
+  });
+});
+
+describe('inScope', () => {
+  const all = refs({
+    'refs/heads/main': { sha: A },
+    'refs/heads/release/1.x': { sha: A },
+    'refs/tags/v1.0': { sha: A },
+    'refs/tags/nightly': { sha: A },
+  });
+  test.each([
+    [
+      ['refs/heads/*', 'refs/tags/*'],
+      ['refs/heads/main', 'refs/heads/release/1.x', 'refs/tags/v1.0', 'refs/tags/nightly'],
+    ],
+    [['refs/heads/release/*'], ['refs/heads/release/1.x']],
+    [['refs/tags/v*'], ['refs/tags/v1.0']],
+    [['refs/heads/main'], ['refs/heads/main']],
+    [['refs/heads/ma'], []],
+    [['refs/heads/main.'], []],
+  ])('%j', (patterns, want) => {
+    expect([...inScope(all, patterns).keys()]).toEqual(want);
+  });
+});
+
+describe('planRefs and pushRefspecs', () => {
+  const source = refs({
+    'refs/heads/main': { sha: B },
+    'refs/heads/new': { sha: C, from: 'refs/remotes/origin/new' },
+    'refs/tags/v1': { sha: T, peeled: A },
+    'refs/heads/same': { sha: A },
+  });
+  const mirror = refs({
+    'refs/heads/main': { sha: A },
+    'refs/heads/same': { sha: A },
+    'refs/heads/gone': { sha: A },
+  });
+
+  test.each([
+    [true, { created: 2, updated: 1, deleted: 1, unchanged: 1 }, 0],
+    [false, { created: 2, updated: 1, deleted: 0, unchanged: 1 }, 1],
+  ])('prune %s', (prune, counts, kept) => {
+    const plan = planRefs(source, mirror, { prune });
+    expect(planCounts(plan)).toEqual(counts);
+    expect(plan.kept).toHaveLength(kept);
+  });
+
+  test.each([
+    [
+      true,
+      true,
+      [
+        '+refs/remotes/origin/new:refs/heads/new',
+        '+refs/tags/v1:refs/tags/v1',
+        '+refs/heads/main:refs/heads/main',
+        ':refs/heads/gone',
+      ],
+    ],
+    [
+      false,
+      true,
+      [
+        'refs/remotes/origin/new:refs/heads/new',
+        'refs/tags/v1:refs/tags/v1',
+        'refs/heads/main:refs/heads/main',
+        ':refs/heads/gone',
+      ],
+    ],
+    [
+      true,
+      false,
+      [
+        '+refs/remotes/origin/new:refs/heads/new',
+        '+refs/tags/v1:refs/tags/v1',
+        '+refs/heads/main:refs/heads/main',
+      ],
+    ],
+  ])('force %s, prune %s', (force, prune, want) => {
+    expect(pushRefspecs(planRefs(source, mirror, { prune }), { force })).toEqual(want);
+  });
+
+  test('identical sides plan nothing', () => {
+    expect(pushRefspecs(planRefs(mirror, mirror, { prune: true }), { force: true })).toEqual([]);
+  });
+});
+
+describe('compareRefs', () => {
+  const source = refs({ 'refs/heads/main': { sha: A }, 'refs/tags/v1': { sha: T, peeled: A } });
+  test.each([
+    ['equal', refs({ 'refs/heads/main': { sha: A }, 'refs/tags/v1': { sha: T, peeled: A } }), true, []],
+    ['missing', refs({ 'refs/heads/main': { sha: A } }), true, ['refs/tags/v1:missing on the mirror']],
+    [
+      'differs',
+      refs({ 'refs/heads/main': { sha: B }, 'refs/tags/v1': { sha: T, peeled: A } }),
+      true,
+      ['refs/heads/main:differs'],
+    ],
+    [
+      'tag peels differently',
+      refs({ 'refs/heads/main': { sha: A }, 'refs/tags/v1': { sha: T, peeled: B } }),
+      true,
+      ['refs/tags/v1:tag peels differently'],
+    ],
+    [
+      'extra with prune',
+      refs({
+        'refs/heads/main': { sha: A },
+        'refs/tags/v1': { sha: T, peeled: A },
+        'refs/heads/rogue': { sha: C },
+      }),
+      true,
+      ['refs/heads/rogue:only on the mirror'],
+    ],
+    [
+      'extra without prune is fine',
+      refs({
+        'refs/heads/main': { sha: A },
+        'refs/tags/v1': { sha: T, peeled: A },
+        'refs/heads/rogue': { sha: C },
+      }),
+      false,
+      [],
+    ],
+  ])('%s', (_what, mirror, prune, want) => {
+    expect(compareRefs(source, mirror, { prune }).map((m) => `${m.ref}:${m.problem}`)).toEqual(want);
+  });
+
+  test('describeMismatches lists a few and counts the rest', () => {
+    const many = Array.from({ length: 7 }, (_, i) => ({
+      ref: `refs/heads/b${i}`,
+      problem: 'missing on the mirror' as const,
+      source: A,
+    }));
+    const text = describeMismatches(many, 2);
+    expect(text).toBe(
+      'refs/heads/b0 (missing on the mirror: source aaaaaaaaaaaa, mirror —), refs/heads/b1 (missing on the mirror: source aaaaaaaaaaaa, mirror —) and 5 more',
+    );
+  });
+});
