@@ -7,6 +7,7 @@ import {
   keyValues,
   list,
   oneOf,
+  secretText,
   text,
 } from '../../../shared/inputs.js';
 import { parseSelector } from './node-selector.js';
@@ -61,7 +62,11 @@ export const inputs = {
   }),
   'extra-args': list({ separator: 'newline', itemExpected: 'colmena arguments', item: extraArg }),
   'ssh-config': filePath({ mustExist: 'file' }),
-  'known-hosts': text({ multiline: true, expected: 'known_hosts lines (host patterns, key type, key)' }),
+  // Host keys are public, but workflows pass them from secrets; as a secret they stay out of the report.
+  'known-hosts': secretText({
+    multiline: true,
+    expected: 'known_hosts lines (host patterns, key type, key)',
+  }),
   timeout: duration({ min: 1000, max: 86_400_000 }).default('60m'),
   'dry-activate-first': bool().default('false'),
   'colmena-binary': text({ pattern: /^\S+$/, expected: 'a command name or path without spaces' }).default(

@@ -97,7 +97,12 @@ export function findHive(cwd: string, config: string | undefined, isFile: (p: st
 }
 
 export function isFile(p: string): boolean {
-  return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    // ENOENT, or ENOTDIR when a path component is a file (`-f hive.nix` probed for hive.nix/flake.nix).
+    return false;
+  }
 }
 
 export interface GitCli {
