@@ -3,6 +3,7 @@
 import { landed, notBuilt } from '../lib/actions.mjs';
 import * as pushMirror from './overhead/push-mirror.mjs';
 import * as restic from './overhead/restic.mjs';
+import * as tofu from './overhead/tofu.mjs';
 
 export const id = '3';
 export const name = 'overhead';
@@ -19,7 +20,7 @@ const TARGET = { on: 'ratio', op: '<=', limit: LIMIT, text: `ratio ≤ ${LIMIT}`
 const BENCHES = [
   ['restic-restore-check', restic],
   ['push-mirror', pushMirror],
-  ['tofu-plan-with-state-backup', undefined],
+  ['tofu-plan-with-state-backup', tofu],
 ];
 
 export async function run(ctx) {
