@@ -29655,18 +29655,25 @@ function createTofuCli(o) {
         group: extra.group,
     });
     const fail = (what, r, reason, hint) => new errors/* ActionError */.lZ(tofuFailureReason(r.stderr, reason), `${name} ${what}${where} failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr || r.stdout) || 'no output'}).`, hint);
+    let version;
+    const readVersion = async () => {
+        const r = await exec(['version', '-json'], { echo: 'none' });
+        if (r.exitCode !== 0)
+            throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
+        try {
+            return String(JSON.parse(r.stdout).terraform_version ?? 'unknown');
+        }
+        catch {
+            return 'unknown';
+        }
+    };
     return {
         bin: o.bin,
-        async version() {
-            const r = await exec(['version', '-json'], { echo: 'none' });
-            if (r.exitCode !== 0)
-                throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
-            try {
-                return String(JSON.parse(r.stdout).terraform_version ?? 'unknown');
-            }
-            catch {
-                return 'unknown';
-            }
+        version() {
+            // Asked for the plan metadata and each archive's metadata: one call per run is enough.
+            version ??= readVersion();
+            version.catch(() => (version = undefined));
+            return version;
         },
         async init() {
             const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {

@@ -73,19 +73,25 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
       hint,
     );
 
+  let version: Promise<string> | undefined;
+  const readVersion = async () => {
+    const r = await exec(['version', '-json'], { echo: 'none' });
+    if (r.exitCode !== 0)
+      throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
+    try {
+      return String((JSON.parse(r.stdout) as { terraform_version?: string }).terraform_version ?? 'unknown');
+    } catch {
+      return 'unknown';
+    }
+  };
+
   return {
     bin: o.bin,
-    async version() {
-      const r = await exec(['version', '-json'], { echo: 'none' });
-      if (r.exitCode !== 0)
-        throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
-      try {
-        return String(
-          (JSON.parse(r.stdout) as { terraform_version?: string }).terraform_version ?? 'unknown',
-        );
-      } catch {
-        return 'unknown';
-      }
+    version() {
+      // Asked for the plan metadata and each archive's metadata: one call per run is enough.
+      version ??= readVersion();
+      version.catch(() => (version = undefined));
+      return version;
     },
     async init() {
       const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {
