@@ -28377,10 +28377,14 @@ module.exports = {
 /* harmony export */   F: () => (/* binding */ createDeps)
 /* harmony export */ });
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
-/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5931);
-/* harmony import */ var _forgejo_api_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2713);
-/* harmony import */ var _git_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9908);
-/* harmony import */ var _git_auth_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(443);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5931);
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6647);
+/* harmony import */ var _forgejo_api_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2713);
+/* harmony import */ var _git_cli_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9908);
+/* harmony import */ var _git_auth_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(443);
+
+
 
 
 
@@ -28392,12 +28396,12 @@ const RETRY_BASE_MS = 2000;
 /** The real clients for a run; tests of the orchestration build their own fakes instead. */
 function createDeps(ctx, s, raw, credential) {
     const remoteEnv = s.remoteUrl
-        ? (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_4__/* .gitAuthEnv */ .Y$)(s.remoteUrl, credential)
-        : (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_4__/* .gitAuthEnv */ .Y$)(new URL('https://invalid.'), undefined);
+        ? (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_6__/* .gitAuthEnv */ .Y$)(s.remoteUrl, credential)
+        : (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_6__/* .gitAuthEnv */ .Y$)(new URL('https://invalid.'), undefined);
     return {
-        git: (0,_git_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createGitCli */ .h)({ remoteEnv }),
+        git: (0,_git_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .createGitCli */ .h)({ remoteEnv }),
         forgejo: s.mode === 'forgejo-sync' && raw.forgejoUrl && raw.repository && raw.forgejoToken
-            ? (0,_forgejo_api_js__WEBPACK_IMPORTED_MODULE_2__/* .createForgejoApi */ .T)({
+            ? (0,_forgejo_api_js__WEBPACK_IMPORTED_MODULE_4__/* .createForgejoApi */ .T)({
                 baseUrl: raw.forgejoUrl,
                 repository: raw.repository,
                 token: raw.forgejoToken,
@@ -28406,9 +28410,15 @@ function createDeps(ctx, s, raw, credential) {
             : undefined,
         step: (name, fn) => ctx.step(name, fn),
         skip: (name, why) => ctx.skip(name, why),
-        info: (line) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(line)),
+        info: (line) => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq((0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .redact */ .E$)(line)),
         warn: (line) => ctx.warning(line),
-        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        sleep: async (ms) => {
+            await new Promise((r) => setTimeout(r, ms));
+            // Backoff and polling must not outlive a cancelled job (fetch is not a tool the lifecycle stops).
+            const signal = (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_3__/* .cancellation */ .WN)();
+            if (signal)
+                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc(signal);
+        },
         random: Math.random,
         now: Date.now,
         pollMs: POLL_MS,

@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
 import type { ActionContext } from '../../../shared/run.js';
+import { CancelledError } from '../../../shared/errors.js';
 import { redact } from '../../../shared/secrets.js';
+import { cancellation } from '../../../shared/tool.js';
 import { createForgejoApi } from './forgejo-api.js';
 import { createGitCli } from './git-cli.js';
 import { gitAuthEnv } from './git-auth.js';
@@ -36,7 +38,12 @@ export function createDeps(
     skip: (name, why) => ctx.skip(name, why),
     info: (line) => core.info(redact(line)),
     warn: (line) => ctx.warning(line),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: async (ms) => {
+      await new Promise((r) => setTimeout(r, ms));
+      // Backoff and polling must not outlive a cancelled job (fetch is not a tool the lifecycle stops).
+      const signal = cancellation();
+      if (signal) throw new CancelledError(signal);
+    },
     random: Math.random,
     now: Date.now,
     pollMs: POLL_MS,

@@ -238,6 +238,24 @@ describe('failures the mirror host causes', () => {
     expect(run.summary).toContain('refs/heads/rogue');
   });
 
+  test('lfs: true without git-lfs on PATH fails naming git-lfs, before talking to the mirror', async () => {
+    // PATH holds git alone, so the result does not depend on whether this machine has git-lfs.
+    const bin = fs.mkdtempSync(path.join(repos.base, 'bin-'));
+    fs.symlinkSync(requireTool('git'), path.join(bin, 'git'));
+    const from = server.requests.length;
+    const run = await runAction({
+      action: 'push-mirror',
+      inputs: { 'remote-url': server.url('tampered'), token: CANARY, lfs: 'true' },
+      workspace: repos.clone,
+      env: { PATH: bin },
+      timeoutMs: 60_000,
+    });
+    record(run);
+    expectFailure(run, 'invalid-input');
+    expect(errorLines(run.log)[0]).toMatch(/'lfs'.*git-lfs/);
+    expect(server.requests.length).toBe(from);
+  });
+
   test('a shallow source is refused before anything is pushed', async () => {
     server.createRepo('shallow');
     const shallow = path.join(repos.base, 'shallow');
