@@ -28462,7 +28462,8 @@ const inputs = {
     'known-hosts': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .list */ .p_)({
         itemExpected: 'known_hosts lines (host patterns, key type, base64 key)',
         item: (line) => (KNOWN_HOSTS_LINE.test(line) ? line : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .Invalid */ .WO('a known_hosts line')),
-    }),
+        // Usually passed from a secret: it maps the fleet's host names, so it stays out of reports too.
+    }).secret(),
     cleanup: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('true'),
 };
 

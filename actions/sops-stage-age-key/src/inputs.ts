@@ -55,6 +55,7 @@ export const inputs = {
   'known-hosts': list({
     itemExpected: 'known_hosts lines (host patterns, key type, base64 key)',
     item: (line) => (KNOWN_HOSTS_LINE.test(line) ? line : new Invalid('a known_hosts line')),
-  }),
+    // Usually passed from a secret: it maps the fleet's host names, so it stays out of reports too.
+  }).secret(),
   cleanup: bool().default('true'),
 };

@@ -78,6 +78,7 @@ test('stages the key with mode, owner and a matching sha256; no secret anywhere,
   expect(r.outputs['target-sha256']).toBe(sha);
   expect(r.outputs['verified-files']).toBe('1');
   expect(r.report?.result).toMatchObject({ target: { path: target, sha256: sha } });
+  expect(r.report?.inputs).toMatchObject({ 'ssh-key': '***', 'known-hosts': '***', 'age-key': '***' });
   // The ssh material and the runner copy are gone after post.
   expect(fs.existsSync(r.state['ssh-dir'])).toBe(false);
   expect(fs.existsSync(r.outputs['key-file'])).toBe(false);
