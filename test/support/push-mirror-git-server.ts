@@ -42,6 +42,8 @@ export interface GitServer {
   blockWorkflows(repo: string): void;
   /** After every accepted push, something else writes the mirror: creates refs/heads/rogue. */
   tamperAfterPush(repo: string): void;
+  /** Stops advertising the `atomic` capability (receive.advertiseAtomic=false), like older servers. */
+  withoutAtomic(repo: string): void;
   stop(): Promise<void>;
 }
 
@@ -205,6 +207,13 @@ export async function startGitServer(opts: { token: string }): Promise<GitServer
     },
     tamperAfterPush(repo) {
       fs.writeFileSync(path.join(repoDir(repo), 'tamper'), '');
+    },
+    withoutAtomic(repo) {
+      if (
+        spawnSyncGit(git, ['--git-dir', repoDir(repo), 'config', 'receive.advertiseAtomic', 'false']) !== 0
+      ) {
+        throw new Error(`git config in ${repoDir(repo)} failed`);
+      }
     },
     async stop() {
       for (const c of children) c.kill('SIGKILL');

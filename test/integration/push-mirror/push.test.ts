@@ -238,6 +238,15 @@ describe('failures the mirror host causes', () => {
     expect(run.summary).toContain('refs/heads/rogue');
   });
 
+  test('a server without the atomic capability still gets the mirror, with a warning', async () => {
+    server.createRepo('no-atomic');
+    server.withoutAtomic('no-atomic');
+    const run = await mirror(repos, 'no-atomic');
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ created: '4', verified: 'true' });
+    expect(run.log).toMatch(/::warning::The mirror does not support atomic pushes/);
+  });
+
   test('lfs: true without git-lfs on PATH fails naming git-lfs, before talking to the mirror', async () => {
     // PATH holds git alone, so the result does not depend on whether this machine has git-lfs.
     const bin = fs.mkdtempSync(path.join(repos.base, 'bin-'));
