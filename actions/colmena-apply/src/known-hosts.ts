@@ -33,12 +33,20 @@ export function parseKnownHosts(content: string): KnownHostsParse {
       marker = fields.shift() as KnownHostEntry['marker'];
     }
     if (fields.length < 3) return { error: `line ${i + 1} is not "host key-type key"` };
-    if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]))
-      return { error: `line ${i + 1} has a key that is not base64` };
+    if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]) || !blobMatchesType(fields[2], fields[1]))
+      return { error: `line ${i + 1} has no ${fields[1]} public key` };
     entries.push({ marker, patterns: fields[0].split(','), keyType: fields[1] });
   }
   if (entries.length === 0) return { error: 'no host key lines' };
   return { entries };
+}
+
+/** An SSH public key blob starts with its key type as a length-prefixed string (RFC 4253 §6.6). */
+function blobMatchesType(base64: string, keyType: string): boolean {
+  const blob = Buffer.from(base64, 'base64');
+  if (blob.length < 4) return false;
+  const n = blob.readUInt32BE(0);
+  return n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === keyType;
 }
 
 /** The name ssh looks up: `host`, or `[host]:port` for a non-default port. */

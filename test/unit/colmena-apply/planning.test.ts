@@ -223,7 +223,9 @@ describe('known hosts', () => {
 
   test.each([
     ['only-a-host', 'line 1 is not "host key-type key"'],
-    ['host ssh-ed25519 not*base64', 'line 1 has a key that is not base64'],
+    ['host ssh-ed25519 not*base64', 'line 1 has no ssh-ed25519 public key'],
+    ['not a key line', 'line 1 has no a public key'],
+    [`host ssh-rsa ${KEY}`, 'line 1 has no ssh-rsa public key'],
     ['@bogus host ssh-ed25519 AAAA', 'line 1 has an unknown marker'],
     ['# only comments', 'no host key lines'],
   ])('%j is rejected', (content, error) => {

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { createHive, listFiles, type HiveRun } from '../../support/colmena-apply-hive.js';
+import { errorLines, withoutMaskCommands } from '../../support/run-action.js';
+
+/** Bad inputs fail by validation alone; the canary (a pinned host line from a secret) leaks nowhere. */
+const h = createHive({
+  nodes: {
+    alpha: { tags: ['edge'], targetHost: 'alpha.example' },
+    beta: { tags: ['edge'], targetHost: 'beta.example' },
+  },
+});
+afterAll(() => h.cleanup());
+
+const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+
+function expectInputFailure(r: HiveRun, input: string): void {
+  expect(r.exitCode).toBe(1);
+  const errors = errorLines(r.log);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toContain(`'${input}'`);
+  expect(r.log).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  expect(r.outputs['failure-reason']).toBe('invalid-input');
+  // Validation alone: colmena (the stand-in records every call) never ran.
+  expect(r.invocations).toEqual([]);
+}
+
+describe('a bad value for each input', () => {
+  test.each<[string, string]>([
+    ['working-directory', 'no-such-dir'],
+    ['config', 'hive.nix\nother.nix'],
+    ['on', 'edge-['],
+    ['allow-apply-all', 'yes'],
+    ['goal', 'deploy'],
+    ['build-on-target', 'TRUE'],
+    ['parallel', '-1'],
+    ['reboot', 'on'],
+    ['reboot-timeout', '10 minutes'],
+    ['keep-result', '1'],
+    ['impure', 'no'],
+    ['show-trace', 'y'],
+    ['nix-options', 'max-jobs 4'],
+    ['extra-args', '--on=alpha'],
+    ['ssh-config', 'missing/ssh_config'],
+    ['known-hosts', 'alpha.example ssh-ed25519 bm90LWEta2V5'],
+    ['timeout', '0s'],
+    ['dry-activate-first', 'maybe'],
+    ['colmena-binary', '/nonexistent/colmena'],
+  ])('%s = %j', async (input, value) => {
+    const r = await h.run({ on: 'alpha', [input]: value });
+    expectInputFailure(r, input);
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ['on', { on: '' }],
+    ['reboot', { on: 'alpha', goal: 'build', reboot: 'true' }],
+    ['dry-activate-first', { on: 'alpha', goal: 'push', 'dry-activate-first': 'true' }],
+  ])('cross-input rule names %s', async (input, inputs) => {
+    const r = await h.run(inputs);
+    expectInputFailure(r, input);
+  });
+});
+
+describe('canary secret', () => {
+  const CANARY = 'CANARY-colmena-7d1f0b9e4a2c6e8f';
+  const CANARY_B64 = Buffer.from(CANARY).toString('base64');
+
+  test('a secret known-hosts line appears in no log, summary, report, output, file or argv', async () => {
+    const r = await h.run({
+      on: '@edge',
+      'known-hosts': `alpha.example ssh-ed25519 ${KEY} ${CANARY}\nbeta.example ssh-ed25519 ${KEY}`,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.outputs.succeeded).toBe('alpha,beta');
+    const places: [string, string][] = [
+      ['log', withoutMaskCommands(r.log)],
+      ['summary', r.summary],
+      ['report', JSON.stringify(r.report)],
+      ['outputs', JSON.stringify(r.outputs)],
+      ['GITHUB_ENV', JSON.stringify(r.exportedEnv)],
+      ['argv', JSON.stringify(r.invocations.map((i) => i.argv))],
+      ...[...listFiles(r.runnerTemp), ...listFiles(r.workspace)]
+        .filter((f) => fs.statSync(f).isFile())
+        .map((f): [string, string] => [f, fs.readFileSync(f, 'utf8')]),
+    ];
+    for (const [where, text] of places) {
+      expect({ where, leaks: text.includes(CANARY) || text.includes(CANARY_B64) }).toEqual({
+        where,
+        leaks: false,
+      });
+    }
+    expect((r.report?.inputs as Record<string, string>)['known-hosts']).toBe('***');
+    // The pinned file existed for colmena's ssh and is gone after the step.
+    expect(r.invocations[2].sshConfig).toMatch(/UserKnownHostsFile /);
+    expect(listFiles(r.runnerTemp).filter((f) => f.includes('known_hosts'))).toEqual([]);
+  });
+});
