@@ -45,14 +45,29 @@ export async function actionEntries(root) {
   return entries;
 }
 
-/** Builds every action into `distDir/<name>/`, replacing what was there. */
-export async function buildAll(root, distDir) {
-  const entries = await actionEntries(root);
+/**
+ * Builds the named actions (default: all) into `distDir/<name>/`. Each action is bundled into a temp
+ * directory first and swapped in only when all its entries built, so a failed build never leaves a
+ * half-written or deleted dist/<name>.
+ */
+export async function buildAll(root, distDir, only = []) {
+  const entries = (await actionEntries(root)).filter((e) => only.length === 0 || only.includes(e.name));
   const names = [...new Set(entries.map((e) => e.name))];
-  for (const name of names) await fs.rm(path.join(distDir, name), { recursive: true, force: true });
-  for (const e of entries) {
-    const files = await bundle(e.file, path.join(distDir, e.name), e.out);
-    console.log(`built dist/${e.name}/${e.out} (${files.length - 1} extra files)`);
+  const unknown = only.filter((n) => !names.includes(n));
+  if (unknown.length > 0) throw new Error(`no such action: ${unknown.join(', ')}`);
+  await fs.mkdir(distDir, { recursive: true });
+  for (const name of names) {
+    const staging = await fs.mkdtemp(path.join(distDir, `.${name}.build-`));
+    try {
+      for (const e of entries.filter((x) => x.name === name)) {
+        const files = await bundle(e.file, staging, e.out);
+        console.log(`built dist/${name}/${e.out} (${files.length - 1} extra files)`);
+      }
+      await fs.rm(path.join(distDir, name), { recursive: true, force: true });
+      await fs.rename(staging, path.join(distDir, name));
+    } finally {
+      await fs.rm(staging, { recursive: true, force: true });
+    }
   }
   return names;
 }

@@ -10,10 +10,24 @@ let pattern: RegExp | undefined;
 
 export const REDACTED = '***';
 
-/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+/**
+ * Shorter values are not registered: masking `#`, `}` or `ab` everywhere would wreck the log and hide
+ * nothing a reader could use. A whole secret that short is registered anyway.
+ */
+const MIN_LINE = 4;
+
+/**
+ * Registers a secret; a multi-line value is registered line by line (the runner masks per line), except
+ * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
+ * secret and would otherwise mask unrelated text).
+ */
 export function registerSecret(value: string | undefined): void {
   if (!value) return;
-  const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+  const lines = value.split(/\r?\n/).map((p) => p.trim());
+  const parts =
+    lines.length === 1
+      ? [value.trim()].filter((p) => p.length > 0)
+      : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
   for (const part of parts) {
     if (secrets.has(part)) continue;
     secrets.add(part);

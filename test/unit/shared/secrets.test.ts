@@ -38,3 +38,14 @@ test('redactDeep redacts before serialisation so JSON escaping cannot hide a sec
 test('nothing registered: text unchanged', () => {
   expect(redact('plain')).toBe('plain');
 });
+
+test('comment lines and trivially short lines of a multi-line secret are not registered', () => {
+  registerSecret('# created: 2026-11-21\n# public key: age1abc\nAGE-SECRET-KEY-1QQQQ\n#\n}\n');
+  expect(redact('# public key: age1abc and a # and a }')).toBe('# public key: age1abc and a # and a }');
+  expect(redact('key AGE-SECRET-KEY-1QQQQ')).toBe('key ***');
+});
+
+test('a short single-line secret is still registered whole', () => {
+  registerSecret('pw1');
+  expect(redact('the pw1 here')).toBe('the *** here');
+});
