@@ -182,6 +182,24 @@ describe('other refusals', () => {
     expect(fs.readFileSync(state).equals(bytes)).toBe(true);
   });
 
+  test('a tofu binary that is not installed is an input error naming tofu-binary; the override is removed', async () => {
+    const ws = env.workspace();
+    const r = await env.run(
+      {
+        mode: 'plan',
+        'state-path': path.join(env.runnerHome, 'nobin', 'terraform.tfstate'),
+        'tofu-binary': 'no-such-tofu',
+      },
+      { workspace: ws },
+    );
+    expectFailed(
+      r,
+      'invalid-input',
+      /"no-such-tofu" was not found on PATH; install it or set the 'tofu-binary' input\./,
+    );
+    expect(fs.readdirSync(ws)).toEqual(['main.tf']);
+  });
+
   test('no failure leaks the canary', () => {
     expect(canaryLeaks(env.runs, env.recorder)).toEqual([]);
   });
