@@ -56,6 +56,8 @@ test('each bad value fails with one error line naming the input and starts no gi
         env: { PATH: recorder.path, FORGEJO_TOKEN: undefined, GITHUB_TOKEN: undefined },
         timeoutMs: 30_000,
       });
+      fs.rmSync(run.runnerTemp, { recursive: true, force: true });
+      fs.rmSync(run.workspace, { recursive: true, force: true });
       const errors = errorLines(run.log);
       const ok =
         run.exitCode === 1 &&

@@ -43,6 +43,7 @@ afterAll(async () => {
   for (const s of standins) await s.stop();
   await server?.stop();
   if (repos) fs.rmSync(repos.base, { recursive: true, force: true });
+  for (const run of runs) fs.rmSync(run.runnerTemp, { recursive: true, force: true });
 });
 
 /** What Forgejo's push mirror does on sync: push branches and tags of the canonical repository. */

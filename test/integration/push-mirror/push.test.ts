@@ -29,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   if (recorder) fs.rmSync(recorder.binDir, { recursive: true, force: true });
+  for (const run of runs) fs.rmSync(run.runnerTemp, { recursive: true, force: true });
 });
 
 async function mirror(
