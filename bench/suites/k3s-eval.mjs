@@ -1,13 +1,71 @@
 // 5. k3s-verify evaluation time and API requests per poll at 100 / 1,000 / 5,000 / 10,000 pods.
 import { landed, notBuilt } from '../lib/actions.mjs';
+import { median, mustRun } from '../lib/measure.mjs';
+import { bundleWorker } from '../lib/workers.mjs';
 
 export const id = '5';
 export const name = 'k3s-eval';
 export const title = 'k3s-verify evaluation';
-export const method = 'Pure evaluation of one poll from recorded API responses, and API requests per poll.';
-const TARGET = { on: 'value', op: '<', limit: 100, text: '< 100 ms at 5,000 pods' };
+export const method =
+  'Synthetic recorded `kubectl get <kind> -A -o json` responses of a K3s cluster (1 node per 100 pods, ' +
+  'deployments of 10 two-container pods over 10 namespaces, the K3s add-ons in kube-system; every ' +
+  'application deployment declared, so every pod is watched: the worst case). Per size, in one ' +
+  'process: the pure evaluation of a poll (`evaluate()`), and a whole polling run (`pollChecks` over ' +
+  'the real kubectl client with its tool runner replaying the responses, so JSON parsing is included; ' +
+  'the deployments finish rolling out on the third poll) giving time per poll and kubectl calls (API ' +
+  'requests, chunking off) per poll. Sizes interleaved round by round after warm-up rounds; medians. ' +
+  '5,000 pods is measured as well because the target is set there. Target: evaluation < 100 ms at ' +
+  '5,000 pods; requests per poll constant.';
+
+const ACTION = 'k3s-verify';
+const WORKER = 'bench/workers/k3s-eval-worker.ts';
+const LIMIT = 100;
+const TARGET = { on: 'value', op: '<', limit: LIMIT, text: `< ${LIMIT} ms at 5,000 pods` };
+const CONSTANT = { on: 'value', op: '<=', limit: 0, text: 'requests per poll constant (spread 0)' };
+
+export const workers = (ctx) => (landed(ctx, ACTION) ? [WORKER] : []);
 
 export async function run(ctx) {
-  if (!landed(ctx, 'k3s-verify')) return [notBuilt('5,000 pods', TARGET)];
-  return [notBuilt('5,000 pods', TARGET, { reason: 'benchmark not written yet' })];
+  if (!landed(ctx, ACTION)) return [notBuilt('5,000 pods', TARGET), notBuilt('requests per poll', CONSTANT)];
+  const worker = await bundleWorker(ctx, WORKER);
+  const sizes = ctx.smoke ? [100, 500] : [100, 1000, 5000, 10000];
+  const rounds = ctx.smoke ? 1 : Math.max(ctx.runs, 9);
+  const warmup = ctx.smoke ? 0 : Math.max(ctx.warmup, 2);
+  const r = await mustRun(process.execPath, [worker, sizes.join(','), String(rounds), String(warmup)], {
+    timeoutMs: 240_000,
+  });
+  const data = JSON.parse(r.stdout);
+  const rows = data.map((s) => {
+    const evalMs = median(s.evalMs);
+    const isTarget = s.pods === 5000;
+    return {
+      subject: `${s.pods.toLocaleString('en-US')} pods`,
+      value: evalMs,
+      unit: 'ms',
+      variants: [
+        { label: 'evaluate()', unit: 'ms', median: evalMs, samples: s.evalMs },
+        { label: 'whole poll', unit: 'ms', median: median(s.pollMs), samples: s.pollMs },
+      ],
+      ...(isTarget ? { target: TARGET } : {}),
+      details: [
+        `${s.nodes} nodes, ${s.deployments} deployments, ${s.checks} checks per poll; recorded responses ` +
+          `${(s.responseBytes / 2 ** 20).toFixed(1)} MB per poll`,
+        `first evaluation in a fresh process (cold JIT): ${s.coldEvalMs.toFixed(1)} ms`,
+        `kubectl requests per poll: ${[...new Set(s.requestsPerPoll)].join(', ')} (${s.polls} polls per run)`,
+        `${rounds} rounds after ${warmup} warm-up rounds`,
+      ],
+    };
+  });
+  const perPoll = data.flatMap((s) => s.requestsPerPoll);
+  const spread = Math.max(...perPoll) - Math.min(...perPoll);
+  rows.push({
+    subject: 'requests per poll',
+    value: spread,
+    unit: 'spread',
+    target: CONSTANT,
+    details: data.map(
+      (s) => `${s.pods} pods: ${[...new Set(s.requestsPerPoll)].join(', ')} requests per poll`,
+    ),
+  });
+  return rows;
 }
