@@ -29380,7 +29380,7 @@ function mirrorSummary(report) {
     const status = report.failure
         ? `**failed** (${report.failure.reason}): ${report.failure.message}`
         : report.status;
-    parts.push((0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['', ''], [
+    parts.push((0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['run', 'result'], [
         ['status', status],
         ['mode', `${r.mode ?? '—'}${r.dryRun ? ' (dry run)' : ''}`],
         ['mirror', r.remote ?? (r.forgejoMirrors ?? []).map((m) => m.remote_address).join(', ')],
@@ -29410,6 +29410,8 @@ function mirrorSummary(report) {
     if (r.mismatches && r.mismatches.length > 0) {
         parts.push(`### Differences after the push\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['ref', 'problem', 'source', 'mirror'], r.mismatches.slice(0, ROWS).map((m) => [m.ref, m.problem, (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(m.source), (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(m.mirror)]))}`);
     }
+    if (report.steps.length > 0)
+        parts.push(`### Steps\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps)}`);
     return parts.join('\n\n');
 }
 
@@ -39995,11 +39997,23 @@ async function run(def) {
 const secrets = new Set();
 let pattern;
 const REDACTED = '***';
-/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+/**
+ * Shorter values are not registered: masking `#`, `}` or `ab` everywhere would wreck the log and hide
+ * nothing a reader could use. A whole secret that short is registered anyway.
+ */
+const MIN_LINE = 4;
+/**
+ * Registers a secret; a multi-line value is registered line by line (the runner masks per line), except
+ * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
+ * secret and would otherwise mask unrelated text).
+ */
 function registerSecret(value) {
     if (!value)
         return;
-    const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    const parts = lines.length === 1
+        ? [value.trim()].filter((p) => p.length > 0)
+        : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
     for (const part of parts) {
         if (secrets.has(part))
             continue;

@@ -1,6 +1,6 @@
 import type { ActionContext } from '../../../shared/run.js';
 import type { Report } from '../../../shared/report.js';
-import { markdownTable } from '../../../shared/report.js';
+import { markdownTable, stepsTable } from '../../../shared/report.js';
 import { planCounts, short, type RefChange } from './mirror-refs.js';
 import type { MirrorOutcome } from './mirror.js';
 
@@ -57,7 +57,7 @@ export function mirrorSummary(report: Report): string {
     : report.status;
   parts.push(
     markdownTable(
-      ['', ''],
+      ['run', 'result'],
       [
         ['status', status],
         ['mode', `${r.mode ?? '—'}${r.dryRun ? ' (dry run)' : ''}`],
@@ -97,5 +97,6 @@ export function mirrorSummary(report: Report): string {
       )}`,
     );
   }
+  if (report.steps.length > 0) parts.push(`### Steps\n\n${stepsTable(report.steps)}`);
   return parts.join('\n\n');
 }

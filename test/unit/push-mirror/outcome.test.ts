@@ -41,6 +41,7 @@ describe('mirrorSummary', () => {
     expect(md).toContain(`| mirror head | ${B} |`);
     expect(md).toContain('| verification | passed |');
     expect(md).not.toContain('Differences');
+    expect(md).toMatch(/^\| run \| result \|/);
   });
 
   test('a failed verification lists the differing refs; a dry run says "would change"', () => {
