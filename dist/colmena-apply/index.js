@@ -28376,10 +28376,12 @@ module.exports = {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Mr: () => (/* binding */ createColmenaCli)
 /* harmony export */ });
-/* unused harmony exports parseVersion, INVENTORY_EXPRESSION, parseInventory */
-/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9691);
+/* unused harmony exports parseVersion, INVENTORY_EXPRESSION, parseInventory, panicText */
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9691);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6647);
+/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5931);
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6647);
+
 
 
 
@@ -28399,11 +28401,11 @@ const INVENTORY_EXPRESSION = '{ nodes, lib, ... }: lib.mapAttrs (name: node: { '
     'targetPort = node.config.deployment.targetPort; ' +
     'buildOnTarget = node.config.deployment.buildOnTarget; ' +
     '}) nodes';
-const inventorySchema = zod__WEBPACK_IMPORTED_MODULE_2__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_2__/* .object */ .Ikc({
-    tags: zod__WEBPACK_IMPORTED_MODULE_2__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP()).default([]),
-    targetHost: zod__WEBPACK_IMPORTED_MODULE_2__/* .string */ .YjP().nullable().default(null),
-    targetPort: zod__WEBPACK_IMPORTED_MODULE_2__/* .number */ .aig().int().nullable().default(null),
-    buildOnTarget: zod__WEBPACK_IMPORTED_MODULE_2__/* .boolean */ .zMY().default(false),
+const inventorySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .object */ .Ikc({
+    tags: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()).default([]),
+    targetHost: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().default(null),
+    targetPort: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nullable().default(null),
+    buildOnTarget: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY().default(false),
 }));
 function parseInventory(json) {
     let data;
@@ -28421,30 +28423,44 @@ function parseInventory(json) {
         map.set(name, { name, ...parsed.data[name] });
     return map;
 }
+/** The panic message of a Rust `thread 'main' panicked at …` report (std's default panic hook). */
+function panicText(stderr) {
+    const lines = stderr.split(/\r?\n/);
+    const start = lines.findIndex((l) => /^thread '.*' panicked at /.test(l));
+    if (start < 0)
+        return (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(stderr) || 'no panic text';
+    const body = lines.slice(start, start + 4).filter((l) => !/^note: run with `RUST_BACKTRACE/.test(l));
+    return (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(body.join(' ').replace(/\s+/g, ' ')).slice(0, 400);
+}
 function createColmenaCli(o) {
     const base = { bin: o.bin, binInput: 'colmena-binary', cwd: o.cwd, env: o.env };
     return {
         async version(timeoutMs) {
-            const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .runTool */ .qI)({ ...base, args: ['--version'], timeoutMs, echo: 'all' });
+            const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({ ...base, args: ['--version'], timeoutMs, echo: 'all' });
             const v = r.exitCode === 0 ? parseVersion(r.stdout) : undefined;
             if (!v) {
-                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('invalid-input', `'${o.bin} --version' did not print a colmena version (exit ${r.exitCode}: "${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLine */ .fM)(r.stdout + '\n' + r.stderr)}").`, "Point 'colmena-binary' at colmena 0.4 or newer.");
+                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('invalid-input', `'${o.bin} --version' did not print a colmena version (exit ${r.exitCode}: "${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stdout + '\n' + r.stderr)}").`, "Point 'colmena-binary' at colmena 0.4 or newer.");
             }
             return v;
         },
         async inventory(timeoutMs) {
-            const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .runTool */ .qI)({
+            const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
                 ...base,
                 args: [...o.globalArgs, 'eval', '-E', INVENTORY_EXPRESSION],
                 timeoutMs,
                 echo: 'stderr',
                 group: 'colmena eval (node inventory)',
             });
+            if (r.cancelled)
+                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc((0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .cancellation */ .WN)() ?? 'SIGTERM');
+            if (r.exitCode === 101) {
+                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('evaluation-failed', `colmena crashed (exit 101, a Rust panic) while reading the hive in '${o.cwd}': ${panicText(r.stderr)}.`, 'Check that the hive file exists where working-directory/config point; nothing was deployed.');
+            }
             if (r.timedOut) {
                 throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('timeout', 'Evaluating the hive did not finish within the timeout; its process group was killed.');
             }
             if (r.exitCode !== 0) {
-                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('evaluation-failed', `colmena could not evaluate the hive in '${o.cwd}' (exit ${r.exitCode}: "${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLine */ .fM)(r.stderr)}").`, 'Fix the evaluation error shown in the "colmena eval" log group; nothing was deployed.');
+                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('evaluation-failed', `colmena could not evaluate the hive in '${o.cwd}' (exit ${r.exitCode}: "${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stderr)}").`, 'Fix the evaluation error shown in the "colmena eval" log group; nothing was deployed.');
             }
             const inventory = parseInventory(r.stdout);
             if (!inventory) {
@@ -28453,7 +28469,7 @@ function createColmenaCli(o) {
             return inventory;
         },
         run(args, opts) {
-            return (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .runTool */ .qI)({
+            return (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
                 ...base,
                 args: [...o.globalArgs, ...args],
                 timeoutMs: opts.timeoutMs,
@@ -28531,6 +28547,8 @@ function applyArgs(s, goal = s.goal) {
 var inputs = __nccwpck_require__(954);
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
+// EXTERNAL MODULE: ./shared/tool.ts + 2 modules
+var tool = __nccwpck_require__(6647);
 ;// CONCATENATED MODULE: ./actions/colmena-apply/src/node-log-parser.ts
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -28938,6 +28956,7 @@ function classifyOperationalFailure(what, details, states, meta, end) {
 
 
 
+
 const WATCH_MS = 250;
 async function runColmena(cli, req, now = () => Date.now()) {
     const tracker = new NodeLogTracker(req.nodes, { goal: req.goal, reboot: req.reboot });
@@ -28975,7 +28994,10 @@ async function runColmena(cli, req, now = () => Date.now()) {
     };
     const details = nodeDetails(tracker.nodes(), end);
     printNodeGroups(tracker, details);
-    const failure = runFailure(req.label, details, tracker.nodes(), tracker.meta, end);
+    // A cancelled job is reported as cancelled, not as whatever the killed colmena printed last.
+    const failure = result.cancelled
+        ? new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM')
+        : runFailure(req.label, details, tracker.nodes(), tracker.meta, end);
     return { details, failure };
 }
 /** One short line per state change, so the live log shows progress between colmena's own lines. */
@@ -30775,11 +30797,23 @@ async function run(def) {
 const secrets = new Set();
 let pattern;
 const REDACTED = '***';
-/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+/**
+ * Shorter values are not registered: masking `#`, `}` or `ab` everywhere would wreck the log and hide
+ * nothing a reader could use. A whole secret that short is registered anyway.
+ */
+const MIN_LINE = 4;
+/**
+ * Registers a secret; a multi-line value is registered line by line (the runner masks per line), except
+ * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
+ * secret and would otherwise mask unrelated text).
+ */
 function registerSecret(value) {
     if (!value)
         return;
-    const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    const parts = lines.length === 1
+        ? [value.trim()].filter((p) => p.length > 0)
+        : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
     for (const part of parts) {
         if (secrets.has(part))
             continue;

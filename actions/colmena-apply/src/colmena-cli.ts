@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ActionError } from '../../../shared/errors.js';
-import { lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../shared/errors.js';
+import { redact } from '../../../shared/secrets.js';
+import { cancellation, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
 import type { Inventory, NodeInfo } from './node-selector.js';
 
 /**
@@ -81,6 +82,15 @@ export function parseInventory(json: string): Inventory | undefined {
   return map;
 }
 
+/** The panic message of a Rust `thread 'main' panicked at …` report (std's default panic hook). */
+export function panicText(stderr: string): string {
+  const lines = stderr.split(/\r?\n/);
+  const start = lines.findIndex((l) => /^thread '.*' panicked at /.test(l));
+  if (start < 0) return lastLine(stderr) || 'no panic text';
+  const body = lines.slice(start, start + 4).filter((l) => !/^note: run with `RUST_BACKTRACE/.test(l));
+  return redact(body.join(' ').replace(/\s+/g, ' ')).slice(0, 400);
+}
+
 export function createColmenaCli(o: ColmenaCliOptions): ColmenaCli {
   const base = { bin: o.bin, binInput: 'colmena-binary', cwd: o.cwd, env: o.env };
   return {
@@ -104,6 +114,14 @@ export function createColmenaCli(o: ColmenaCliOptions): ColmenaCli {
         echo: 'stderr',
         group: 'colmena eval (node inventory)',
       });
+      if (r.cancelled) throw new CancelledError(cancellation() ?? 'SIGTERM');
+      if (r.exitCode === 101) {
+        throw new ActionError(
+          'evaluation-failed',
+          `colmena crashed (exit 101, a Rust panic) while reading the hive in '${o.cwd}': ${panicText(r.stderr)}.`,
+          'Check that the hive file exists where working-directory/config point; nothing was deployed.',
+        );
+      }
       if (r.timedOut) {
         throw new ActionError(
           'timeout',

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
-import { ActionError } from '../../../shared/errors.js';
+import { ActionError, CancelledError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/inputs.js';
 import { redact } from '../../../shared/secrets.js';
+import { cancellation } from '../../../shared/tool.js';
 import type { ColmenaCli } from './colmena-cli.js';
 import { NodeLogTracker, type Goal, type TrackerEvent } from './node-log-parser.js';
 import { nodeDetails, runFailure, type NodeDetail } from './run-outcome.js';
@@ -24,7 +25,6 @@ export interface RunRequest {
 export interface RunOutcome {
   details: NodeDetail[];
   failure?: ActionError;
-  version?: string;
 }
 
 const WATCH_MS = 250;
@@ -69,7 +69,10 @@ export async function runColmena(
   };
   const details = nodeDetails(tracker.nodes(), end);
   printNodeGroups(tracker, details);
-  const failure = runFailure(req.label, details, tracker.nodes(), tracker.meta, end);
+  // A cancelled job is reported as cancelled, not as whatever the killed colmena printed last.
+  const failure = result.cancelled
+    ? new CancelledError(cancellation() ?? 'SIGTERM')
+    : runFailure(req.label, details, tracker.nodes(), tracker.meta, end);
   return { details, failure };
 }
 

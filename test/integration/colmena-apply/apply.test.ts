@@ -146,6 +146,16 @@ describe('colmena-apply', () => {
     expect(nodesOutput(r)[0]).toMatchObject({ name: 'alpha', result: 'skipped' });
   });
 
+  test('no hive file: colmena panics while reading it (exit 101) and the panic text is surfaced', async () => {
+    const h = hive({ version: '0.5.0-pre', nodes: EDGE });
+    fs.rmSync(path.join(h.dir, 'hive.nix'));
+    const r = await h.run({ on: 'alpha' });
+    expect(r.outputs['failure-reason']).toBe('evaluation-failed');
+    expect(errorLines(r.log)[0]).toContain(
+      "thread 'main' panicked at src/cli.rs:256:50: called `Option::unwrap()` on a `None` value",
+    );
+  });
+
   test('evaluation failure of the hive stops before deploying', async () => {
     const h = hive({
       nodes: EDGE,

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
 import { applyArgs, globalArgs, type ApplySettings } from '../../../actions/colmena-apply/src/apply-args.js';
-import { parseInventory, parseVersion } from '../../../actions/colmena-apply/src/colmena-cli.js';
+import { panicText, parseInventory, parseVersion } from '../../../actions/colmena-apply/src/colmena-cli.js';
 import {
   isPinned,
   parseKnownHosts,
@@ -101,6 +101,19 @@ describe('parseInventory / parseVersion', () => {
     expect(parseVersion(out)).toMatchObject(expected);
   });
   test('no version', () => expect(parseVersion('command not found')).toBeUndefined());
+
+  test('panic text from stderr', () => {
+    const stderr = [
+      ' INFO Using configuration: /h/hive.nix',
+      "thread 'main' panicked at src/cli.rs:256:50:",
+      'called `Option::unwrap()` on a `None` value',
+      'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
+    ].join('\n');
+    expect(panicText(stderr)).toBe(
+      "thread 'main' panicked at src/cli.rs:256:50: called `Option::unwrap()` on a `None` value",
+    );
+    expect(panicText('error: something\n')).toBe('error: something');
+  });
 });
 
 const base: ApplySettings = {
