@@ -28,7 +28,14 @@ export function renderTables(yml) {
   };
 }
 
-export function updateReadme(readme, yml) {
+/** Inserts the tables and formats the README the way `prettier --check` expects, so the two never fight. */
+export async function updateReadme(readme, yml, filepath) {
+  const prettier = await import('prettier');
+  const config = (await prettier.resolveConfig(filepath)) ?? {};
+  return prettier.format(insertTables(readme, yml), { ...config, filepath });
+}
+
+function insertTables(readme, yml) {
   const tables = renderTables(yml);
   let out = readme;
   for (const kind of ['inputs', 'outputs']) {
@@ -59,7 +66,7 @@ export function actionDocs(root) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   for (const a of actionDocs(root)) {
-    const next = updateReadme(a.readme, a.yml);
+    const next = await updateReadme(a.readme, a.yml, a.readmeFile);
     if (next !== a.readme) {
       fs.writeFileSync(a.readmeFile, next);
       console.log(`updated ${path.relative(root, a.readmeFile)}`);
