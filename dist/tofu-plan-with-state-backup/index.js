@@ -29654,7 +29654,11 @@ function createTofuCli(o) {
         echo: extra.echo ?? 'all',
         group: extra.group,
     });
-    const fail = (what, r, reason, hint) => new errors/* ActionError */.lZ(tofuFailureReason(r.stderr, reason), `${name} ${what}${where} failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr || r.stdout) || 'no output'}).`, hint);
+    const fail = (what, r, reason, hint) => 
+    // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a tofu failure.
+    r.cancelled
+        ? new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM')
+        : new errors/* ActionError */.lZ(tofuFailureReason(r.stderr, reason), `${name} ${what}${where} failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr || r.stdout) || 'no output'}).`, hint);
     let version;
     const readVersion = async () => {
         const r = await exec(['version', '-json'], { echo: 'none' });
@@ -40541,11 +40545,23 @@ async function run(def) {
 const secrets = new Set();
 let pattern;
 const REDACTED = '***';
-/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+/**
+ * Shorter values are not registered: masking `#`, `}` or `ab` everywhere would wreck the log and hide
+ * nothing a reader could use. A whole secret that short is registered anyway.
+ */
+const MIN_LINE = 4;
+/**
+ * Registers a secret; a multi-line value is registered line by line (the runner masks per line), except
+ * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
+ * secret and would otherwise mask unrelated text).
+ */
 function registerSecret(value) {
     if (!value)
         return;
-    const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    const parts = lines.length === 1
+        ? [value.trim()].filter((p) => p.length > 0)
+        : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
     for (const part of parts) {
         if (secrets.has(part))
             continue;

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { ActionError } from '../../../shared/errors.js';
+import { ActionError, CancelledError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/inputs.js';
-import { describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
 import type { ShowPlanJson } from './plan-summary.js';
 
 /**
@@ -67,11 +67,14 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
       group: extra.group,
     });
   const fail = (what: string, r: ToolResult, reason: string, hint: string) =>
-    new ActionError(
-      tofuFailureReason(r.stderr, reason),
-      `${name} ${what}${where} failed (${describeExit(r)}: ${lastLine(r.stderr || r.stdout) || 'no output'}).`,
-      hint,
-    );
+    // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a tofu failure.
+    r.cancelled
+      ? new CancelledError(cancellation() ?? 'SIGTERM')
+      : new ActionError(
+          tofuFailureReason(r.stderr, reason),
+          `${name} ${what}${where} failed (${describeExit(r)}: ${lastLine(r.stderr || r.stdout) || 'no output'}).`,
+          hint,
+        );
 
   let version: Promise<string> | undefined;
   const readVersion = async () => {

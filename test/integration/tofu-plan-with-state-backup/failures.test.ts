@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -136,6 +137,50 @@ describe('serialization', () => {
     } finally {
       fs.rmSync(`${state}.lock`, { force: true });
     }
+  });
+});
+
+describe('cancellation', () => {
+  test('SIGTERM during apply reaches tofu, releases the lock and removes the override', async () => {
+    const marker = path.join(env.root, 'slow-started');
+    const ws = env.workspace({
+      'slow.tf': [
+        'resource "terraform_data" "slow" {',
+        '  input = var.name',
+        '  provisioner "local-exec" {',
+        `    command = "touch ${marker}; sleep 30"`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const state = path.join(env.runnerHome, 'cancel', 'terraform.tfstate');
+    let poll: NodeJS.Timeout | undefined;
+    const r = await env.run(
+      { mode: 'apply', 'state-path': state, 'var-files': varsA },
+      {
+        workspace: ws,
+        onMainStarted: (child) => {
+          poll = setInterval(() => {
+            if (fs.existsSync(marker)) {
+              clearInterval(poll);
+              child.kill('SIGTERM');
+            }
+          }, 100);
+        },
+      },
+    );
+    clearInterval(poll);
+    expect(fs.existsSync(marker)).toBe(true);
+    expect(r.exitCode).toBe(1);
+    expect(r.report?.status).toBe('cancelled');
+    expect(errorLines(r.log)).toHaveLength(1);
+    expect(fs.existsSync(`${state}.lock`)).toBe(false);
+    expect(fs.existsSync(path.join(ws, 'zz_tofu_state_backup_override.tf'))).toBe(false);
+    // The provisioner's sleep (tofu's grandchild) was stopped with its process group.
+    expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(
+      `touch ${marker}; sleep 30`,
+    );
   });
 });
 
