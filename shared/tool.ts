@@ -103,10 +103,31 @@ function terminate(r: Running, signal: NodeJS.Signals = 'SIGTERM'): void {
   t.unref();
 }
 
+const pauses = new Set<() => void>();
+
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 export function forwardSignal(signal: NodeJS.Signals): void {
   cancelledBy = signal;
   for (const r of running) terminate(r, signal);
+  for (const wake of pauses) wake();
+}
+
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+export async function pause(ms: number): Promise<void> {
+  if (cancelledBy) throw new CancelledError(cancelledBy);
+  await new Promise<void>((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      pauses.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    pauses.add(wake);
+  });
+  if (cancelledBy) throw new CancelledError(cancelledBy);
 }
 
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */

@@ -164,3 +164,16 @@ describe('runTool', () => {
     expect(lastLine(`a\nFatal: bad ${CANARY}\n\n`)).toBe('Fatal: bad ***');
   });
 });
+
+describe('pause', () => {
+  test('waits, and a cancellation wakes it at once with CancelledError', async () => {
+    const { pause, forwardSignal } = await import('../../../shared/tool.js');
+    await pause(10);
+    const started = Date.now();
+    const waiting = pause(60_000);
+    setTimeout(() => forwardSignal('SIGTERM'), 50);
+    await expect(waiting).rejects.toThrow(/cancelled \(SIGTERM\)/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    await expect(runTool({ bin: 'true', args: [] })).rejects.toThrow(/cancelled/);
+  });
+});
