@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { finish, writeResults } from './lib/results.mjs';
-import { prebundle } from './lib/workers.mjs';
+import { bundlesSettled, prebundle } from './lib/workers.mjs';
 import * as bundleSize from './suites/bundle-size.mjs';
 import * as coldStart from './suites/cold-start.mjs';
 import * as overhead from './suites/overhead.mjs';
@@ -112,10 +112,13 @@ async function main() {
   let errors = 0;
   const selected = SUITES.filter((s) => !opts.only || opts.only.includes(s.id) || opts.only.includes(s.name));
   try {
-    prebundle(
-      ctx,
-      selected.flatMap((s) => (s.workers ? s.workers(ctx) : [])),
-    );
+    // Bundle first and wait: ncc must not compete with any measurement for the CPUs.
+    const workers = selected.flatMap((s) => (s.workers ? s.workers(ctx) : []));
+    if (workers.length > 0) {
+      ctx.log(`bundling ${workers.length} worker(s) with scripts/bundle.mjs`);
+      prebundle(ctx, workers);
+      await bundlesSettled();
+    }
     for (const suite of selected) {
       sections[suite.id] = { title: suite.title, method: suite.method };
       ctx.log(`${suite.id}. ${suite.title}`);

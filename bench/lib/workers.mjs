@@ -1,7 +1,8 @@
 // Bundles the TypeScript workers in bench/workers/ with the suite's own bundler (scripts/bundle.mjs,
 // the same way test/support/bundle-worker.ts does), so the timed code is the shipped code, bundled.
 // ncc is single-threaded and slow to start, so the workers a run needs are bundled up front, each in its
-// own process, all at once; a worker that fails to bundle only fails the benchmarks that need it.
+// own process, all at once, and the run waits for them before measuring anything (so bundling never
+// competes with a measurement); a worker that fails to bundle only fails the benchmarks that need it.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,6 +46,11 @@ export function prebundle(ctx, entries) {
     done.catch(() => undefined); // reported when a benchmark awaits it
     builds.set(key, done);
   }
+}
+
+/** Resolves when every bundle started so far is done (or failed): nothing is measured while ncc runs. */
+export async function bundlesSettled() {
+  await Promise.allSettled([...builds.values()]);
 }
 
 /** The bundled worker's index.js (bundling it now if it was not started up front). */

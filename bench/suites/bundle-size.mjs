@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { builtActions, ALL_ACTIONS, notBuilt } from '../lib/actions.mjs';
+import { bundleParts } from '../lib/bundle-parts.mjs';
 import { mb } from '../lib/measure.mjs';
 
 export const id = '1';
@@ -26,6 +27,7 @@ export async function run(ctx) {
     const chunkSizes = chunks.map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }));
     for (const entry of ENTRIES.filter((e) => files.includes(e))) {
       const bytes = fs.statSync(path.join(dir, entry)).size;
+      const parts = bundleParts(fs.readFileSync(path.join(dir, entry), 'utf8'));
       rows.push({
         subject: `${action}/${entry}`,
         value: mb(bytes),
@@ -37,7 +39,21 @@ export async function run(ctx) {
           chunkSizes.length
             ? `chunks beside it: ${chunkSizes.map((c) => `${c.file} ${mb(c.bytes).toFixed(2)} MB`).join(', ')}`
             : 'no lazily loaded chunks',
+          'largest parts (from the module comments webpack leaves; "unattributed" are CommonJS modules ' +
+            `it does not name): ${parts
+              .slice(0, 8)
+              .map((p) => `${p.name} ${mb(p.bytes).toFixed(2)} MB`)
+              .join(', ')}`,
         ],
+        parts,
+        ...(mb(bytes) > LIMIT_MB
+          ? {
+              note:
+                'Why: everything the entry imports statically is in this one file (no chunk beside it is ' +
+                'loaded lazily); the largest parts listed above are what a lazy `import()` or a smaller ' +
+                'dependency could take out of the start-up path.',
+            }
+          : {}),
       });
     }
     for (const c of chunkSizes) {
