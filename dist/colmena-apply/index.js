@@ -29089,6 +29089,8 @@ function checkVersion(ctx, v) {
 async function converge(ctx, s, deps) {
     const started = Date.now();
     const deadline = started + s.timeout;
+    // Workflows read these with fromJSON() even after an early failure, so they always exist.
+    publish(ctx, []);
     const pinned = validateSettings(s);
     const ssh = await deps.prepareSsh({
         userConfig: s.sshConfig,
@@ -29150,7 +29152,9 @@ async function converge(ctx, s, deps) {
                 throw o.failure;
             return o;
         });
-        ctx.result({ succeeded: outcome.details.filter((d) => d.result === 'succeeded').length });
+        for (const d of outcome.details.filter((n) => n.result === 'skipped')) {
+            ctx.warning(`colmena did not deploy the selected node ${d.name} (${d.error}); a node without deployment.targetHost is skipped.`);
+        }
     }
     finally {
         await promises_.rm(ssh.dir, { recursive: true, force: true });

@@ -116,6 +116,8 @@ function checkVersion(ctx: ActionContext, v: ColmenaVersion): void {
 export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Deps): Promise<void> {
   const started = Date.now();
   const deadline = started + s.timeout;
+  // Workflows read these with fromJSON() even after an early failure, so they always exist.
+  publish(ctx, []);
   const pinned = validateSettings(s);
   const ssh = await deps.prepareSsh({
     userConfig: s.sshConfig,
@@ -191,7 +193,11 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
       if (o.failure) throw o.failure;
       return o;
     });
-    ctx.result({ succeeded: outcome.details.filter((d) => d.result === 'succeeded').length });
+    for (const d of outcome.details.filter((n) => n.result === 'skipped')) {
+      ctx.warning(
+        `colmena did not deploy the selected node ${d.name} (${d.error}); a node without deployment.targetHost is skipped.`,
+      );
+    }
   } finally {
     await fs.rm(ssh.dir, { recursive: true, force: true });
   }

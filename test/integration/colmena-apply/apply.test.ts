@@ -166,6 +166,21 @@ describe('colmena-apply', () => {
     expect(r.invocations.map((i) => i.argv[0])).toEqual(['--version', 'eval']);
   });
 
+  test('a selected node without targetHost is skipped by colmena: warned, reported skipped', async () => {
+    const h = hive({
+      version: '0.4.0',
+      nodes: { alpha: EDGE.alpha, builder: { tags: ['edge'], targetHost: null } },
+    });
+    const r = await h.run({ on: '@edge' });
+    expect(r.exitCode).toBe(0);
+    expect(nodesOutput(r).map((n) => [n.name, n.result])).toEqual([
+      ['alpha', 'succeeded'],
+      ['builder', 'skipped'],
+    ]);
+    expect(r.log).toContain('Selected 1 out of 2 hosts (1 skipped).');
+    expect(r.log).toMatch(/::warning::colmena did not deploy the selected node builder/);
+  });
+
   test('--on, goal and every flag are passed through exactly', async () => {
     const h = hive({ version: '0.5.0-pre', nodes: EDGE });
     const r = await h.run({
