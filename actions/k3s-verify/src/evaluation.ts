@@ -1,0 +1,178 @@
+import { result, worst, type CheckResult, type CheckStatus } from './checks.js';
+import { containerResult, evaluateContainers, findWorkload, type ContainerRow } from './containers.js';
+import { workloadId, type Expectations } from './expectations.js';
+import { rolloutHazards } from './hazards.js';
+import type { ClusterSnapshot, Pod, WorkloadKind } from './kube-types.js';
+import { evaluateNodes, type NodeRow } from './nodes.js';
+import {
+  indexPods,
+  ownerKey,
+  podFailures,
+  rememberRestarts,
+  type RestartMemory,
+  type RestartRule,
+} from './pods.js';
+import { portResult, type PortProbe } from './ports.js';
+import {
+  daemonSetRollout,
+  deploymentRollout,
+  jobStatus,
+  statefulSetRollout,
+  type RolloutStatus,
+} from './rollout.js';
+
+/** One poll's verdict over everything declared, from one snapshot (pure: same input, same verdict). */
+export interface WorkloadRow {
+  object: string;
+  desired: number;
+  updated: number;
+  available: number;
+  status: CheckStatus;
+  reason: string;
+  detail: string;
+}
+
+export interface PortRow {
+  target: string;
+  status: CheckStatus;
+  state: string;
+  detail: string;
+}
+
+export interface Evaluation {
+  status: CheckStatus;
+  results: CheckResult[];
+  nodes: NodeRow[];
+  nodesReady: string;
+  nodeCount: number;
+  workloads: WorkloadRow[];
+  system: WorkloadRow[];
+  containers: ContainerRow[];
+  ports: PortRow[];
+  hazards: string[];
+  memory: RestartMemory;
+}
+
+export const SYSTEM_NAMESPACE = 'kube-system';
+
+type Rollout = (o: never) => RolloutStatus;
+const ROLLOUT: Record<WorkloadKind, Rollout> = {
+  deployment: deploymentRollout as Rollout,
+  daemonset: daemonSetRollout as Rollout,
+  statefulset: statefulSetRollout as Rollout,
+};
+
+function itemsOf(snapshot: ClusterSnapshot, kind: WorkloadKind) {
+  return kind === 'deployment'
+    ? snapshot.deployments
+    : kind === 'daemonset'
+      ? snapshot.daemonsets
+      : snapshot.statefulsets;
+}
+
+function row(object: string, r: RolloutStatus): WorkloadRow {
+  return {
+    object,
+    desired: r.desired,
+    updated: r.updated,
+    available: r.available,
+    status: r.status,
+    reason: r.reason,
+    detail: r.detail,
+  };
+}
+
+function rowResult(check: 'workload' | 'system', r: WorkloadRow): CheckResult {
+  return result(check, r.object, r.status, r.reason, r.detail);
+}
+
+function declaredWorkloads(snapshot: ClusterSnapshot, e: Expectations): WorkloadRow[] {
+  return e.workloads.map((w) => {
+    const object = workloadId(w);
+    const found = (
+      itemsOf(snapshot, w.kind) as Array<{ metadata?: { namespace?: string; name?: string } }>
+    ).find((o) => o.metadata?.namespace === w.namespace && o.metadata?.name === w.name);
+    if (!found)
+      return {
+        object,
+        desired: 0,
+        updated: 0,
+        available: 0,
+        status: 'pending',
+        reason: 'not-found',
+        detail: `${object} does not exist`,
+      };
+    return row(object, ROLLOUT[w.kind](found as never));
+  });
+}
+
+/** Every workload and Job in kube-system: the K3s add-ons that are present (coredns, traefik, svclb-*, …). */
+function systemWorkloads(snapshot: ClusterSnapshot): WorkloadRow[] {
+  const rows: WorkloadRow[] = [];
+  for (const kind of ['deployment', 'daemonset', 'statefulset'] as const) {
+    for (const o of itemsOf(snapshot, kind) as Array<{ metadata?: { namespace?: string; name?: string } }>) {
+      if (o.metadata?.namespace !== SYSTEM_NAMESPACE) continue;
+      rows.push(row(`${kind}/${SYSTEM_NAMESPACE}/${o.metadata.name}`, ROLLOUT[kind](o as never)));
+    }
+  }
+  for (const job of snapshot.jobs) {
+    if (job.metadata?.namespace !== SYSTEM_NAMESPACE) continue;
+    rows.push(row(`job/${SYSTEM_NAMESPACE}/${job.metadata.name}`, jobStatus(job)));
+  }
+  return rows;
+}
+
+export function evaluate(
+  snapshot: ClusterSnapshot,
+  expectations: Expectations,
+  memory: RestartMemory,
+  probes: readonly PortProbe[] = [],
+): Evaluation {
+  const index = indexPods(snapshot.pods);
+  const nodes = evaluateNodes(snapshot.nodes, expectations.nodes);
+  const workloads = declaredWorkloads(snapshot, expectations);
+  const system = expectations.systemComponents ? systemWorkloads(snapshot) : [];
+  const containers = expectations.containers.flatMap((c) => evaluateContainers(c, snapshot, index, memory));
+
+  // Pods whose crash loops and restarts count: those of the declared workloads, then kube-system's.
+  const watched = new Map<Pod, RestartRule>();
+  const declaredRule: RestartRule = { maxRestarts: expectations.maxRestarts, count: 'total' };
+  const owners = [
+    ...expectations.workloads.map((w) => ownerKey(w.kind, w.namespace, w.name)),
+    ...expectations.containers
+      .map((c) => findWorkload(snapshot, c.namespace, c.workload, c.kind))
+      .filter((f) => f !== undefined)
+      .map((f) => ownerKey(f.kind, f.namespace, f.name)),
+  ];
+  for (const owner of owners)
+    for (const pod of index.byOwner.get(owner) ?? []) watched.set(pod, declaredRule);
+  if (expectations.systemComponents) {
+    const systemRule: RestartRule = { maxRestarts: expectations.maxRestarts, count: 'during-run' };
+    for (const pod of index.byNamespace.get(SYSTEM_NAMESPACE) ?? [])
+      if (!watched.has(pod)) watched.set(pod, systemRule);
+  }
+  const podResults = [...watched].flatMap(([pod, rule]) => podFailures(pod, rule, memory));
+
+  const ports = probes.map(portResult);
+  const results = [
+    ...nodes.results,
+    ...workloads.map((r) => rowResult('workload', r)),
+    ...containers.map(containerResult),
+    ...podResults,
+    ...system.map((r) => rowResult('system', r)),
+    ...ports,
+  ];
+  return {
+    status: worst(results.map((r) => r.status)),
+    results,
+    nodes: nodes.rows,
+    nodesReady: `${nodes.ready}/${nodes.total}`,
+    nodeCount: nodes.total,
+    workloads,
+    system,
+    containers,
+    ports: ports.map((p) => ({ target: p.object, status: p.status, state: p.reason, detail: p.detail })),
+    hazards: rolloutHazards(snapshot, nodes.total),
+    memory: rememberRestarts(memory, watched.keys()),
+  };
+}

@@ -1,0 +1,16 @@
+import { run } from '../../../shared/run.js';
+import { inputs } from './inputs.js';
+import { renderSummary } from './summary.js';
+import { cleanup, verify } from './verify.js';
+
+await run({
+  action: 'k3s-verify',
+  title: 'K3s verify',
+  async main(ctx) {
+    await verify(ctx, ctx.inputs(inputs));
+  },
+  async post(ctx) {
+    await cleanup(ctx);
+  },
+  summary: renderSummary,
+});

@@ -1,0 +1,162 @@
+import { workloadId, type Expectations } from './expectations.js';
+import { evaluate, type Evaluation } from './evaluation.js';
+import type { ClusterSnapshot } from './kube-types.js';
+import { isTransient, KubectlError, type ApiProblem, type KubeClient, type ListKind } from './kubectl.js';
+import type { RestartMemory } from './pods.js';
+import type { PortProber } from './ports.js';
+
+/**
+ * The polling loop: per poll one list per needed kind (in parallel) plus the port probes, then the pure
+ * evaluation. It ends when everything passes, when something fails for good (fail fast), or at the
+ * deadline. A transient API problem only costs the poll; a final one (credentials, RBAC, TLS) ends it.
+ */
+export interface PollDeps {
+  kube: KubeClient;
+  probePort: PortProber;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  info: (line: string) => void;
+  warn: (line: string) => void;
+  /** Runs `fn` inside a collapsible log group (the kubectl command lines of one poll); default: no group. */
+  group?: <T>(title: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+export interface PollSettings {
+  intervalMs: number;
+  deadline: number;
+}
+
+export type PollOutcome =
+  | { kind: 'ready' | 'failed' | 'timeout'; evaluation: Evaluation; snapshot: ClusterSnapshot; polls: number }
+  | {
+      kind: 'api-lost';
+      problem: ApiProblem;
+      polls: number;
+      evaluation?: Evaluation;
+      snapshot?: ClusterSnapshot;
+    };
+
+const PORT_TIMEOUT_MS = 2000;
+const MAX_REQUEST_MS = 30_000;
+const MIN_REQUEST_MS = 5000;
+
+/** The kinds this run needs; nodes always (cluster health and the single-node hazard). */
+export function kindsNeeded(e: Expectations): ListKind[] {
+  const kinds = new Set<ListKind>(['nodes']);
+  const anyKind = e.systemComponents || e.containers.some((c) => !c.kind);
+  const wants = (k: 'deployment' | 'daemonset' | 'statefulset') =>
+    anyKind || e.workloads.some((w) => w.kind === k) || e.containers.some((c) => c.kind === k);
+  if (wants('deployment')) kinds.add('deployments');
+  if (wants('daemonset')) kinds.add('daemonsets');
+  if (wants('statefulset')) kinds.add('statefulsets');
+  if (e.systemComponents) kinds.add('jobs');
+  if (kinds.size > 1) kinds.add('pods');
+  return [...kinds];
+}
+
+export async function fetchSnapshot(
+  kube: KubeClient,
+  kinds: readonly ListKind[],
+  timeoutMs: number,
+): Promise<ClusterSnapshot> {
+  const snapshot: ClusterSnapshot = {
+    nodes: [],
+    pods: [],
+    deployments: [],
+    daemonsets: [],
+    statefulsets: [],
+    jobs: [],
+  };
+  const lists = await Promise.all(kinds.map((k) => kube.list<never>(k, timeoutMs)));
+  kinds.forEach((k, i) => (snapshot[k] = lists[i]));
+  return snapshot;
+}
+
+function requestTimeout(deps: PollDeps, deadline: number): number {
+  return Math.min(MAX_REQUEST_MS, Math.max(MIN_REQUEST_MS, deadline - deps.now()));
+}
+
+async function pause(deps: PollDeps, s: PollSettings): Promise<boolean> {
+  const left = s.deadline - deps.now();
+  if (left <= 0) return false;
+  await deps.sleep(Math.min(s.intervalMs, left));
+  return true;
+}
+
+/** Waits for /readyz to say ok; returns the last problem when it never did (or when waiting cannot help). */
+export async function waitForApi(deps: PollDeps, s: PollSettings): Promise<ApiProblem | undefined> {
+  for (;;) {
+    const problem = await deps.kube.readyz(requestTimeout(deps, s.deadline));
+    if (!problem) return undefined;
+    if (!isTransient(problem)) return problem;
+    deps.info(`API server not ready (${problem.kind}: ${problem.detail}); retrying.`);
+    if (!(await pause(deps, s))) return problem;
+  }
+}
+
+function pollLine(n: number, e: Evaluation): string {
+  const open = e.results.filter((r) => r.status !== 'pass');
+  const passed = e.results.length - open.length;
+  const shown = open.slice(0, 5).map((r) => `${r.object} ${r.reason}`);
+  const more = open.length > 5 ? `, and ${open.length - 5} more` : '';
+  return `poll ${n}: ${passed}/${e.results.length} checks pass, nodes ready ${e.nodesReady}${
+    open.length ? `; ${e.status === 'fail' ? 'failed' : 'waiting for'}: ${shown.join(', ')}${more}` : ''
+  }`;
+}
+
+export async function pollChecks(
+  deps: PollDeps,
+  expectations: Expectations,
+  s: PollSettings,
+): Promise<PollOutcome> {
+  const kinds = kindsNeeded(expectations);
+  deps.info(
+    `Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${
+      expectations.workloads.map(workloadId).join(', ') || 'none declared'
+    }.`,
+  );
+  let memory: RestartMemory = new Map();
+  let last: { evaluation: Evaluation; snapshot: ClusterSnapshot } | undefined;
+  const warned = new Set<string>();
+  for (let polls = 1; ; polls++) {
+    const portTimeout = Math.max(200, Math.min(PORT_TIMEOUT_MS, s.deadline - deps.now()));
+    const inGroup = deps.group ?? ((_title, fn) => fn());
+    const [fetched, probes] = await inGroup(`poll ${polls}: kubectl`, () =>
+      Promise.all([
+        fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline)).catch((e: unknown) => e),
+        Promise.all(expectations.ports.map((p) => deps.probePort(p, portTimeout))),
+      ]),
+    );
+    let lost: ApiProblem | undefined;
+    if (fetched instanceof KubectlError) {
+      if (!isTransient(fetched.problem))
+        return { kind: 'api-lost', problem: fetched.problem, polls, ...last };
+      lost = fetched.problem;
+      deps.info(`poll ${polls}: the API did not answer (${lost.kind}: ${lost.detail}); retrying.`);
+    } else if (fetched instanceof Error) {
+      throw fetched;
+    } else {
+      const snapshot = fetched as ClusterSnapshot;
+      const evaluation = evaluate(snapshot, expectations, memory, probes);
+      memory = evaluation.memory;
+      last = { evaluation, snapshot };
+      for (const h of evaluation.hazards.filter((h) => !warned.has(h))) {
+        warned.add(h);
+        deps.warn(h);
+      }
+      deps.info(pollLine(polls, evaluation));
+      if (evaluation.status === 'pass') return { kind: 'ready', polls, ...last };
+      if (evaluation.status === 'fail') return { kind: 'failed', polls, ...last };
+    }
+    if (!(await pause(deps, s))) {
+      if (lost || !last)
+        return {
+          kind: 'api-lost',
+          problem: lost ?? { kind: 'unreachable', detail: 'no answer' },
+          polls,
+          ...last,
+        };
+      return { kind: 'timeout', polls, ...last };
+    }
+  }
+}
