@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { expect, test } from '@jest/globals';
+import { REPO_ROOT } from '../support/run-action.js';
+
+/** The README's first command must keep working: every runnable step passes, the rest say "not run". */
+test('npm run demo passes its runnable steps and lists the others as not run', async () => {
+  const child = spawn(
+    process.execPath,
+    [path.join(REPO_ROOT, 'scripts/ts-run.mjs'), 'demo/demo.ts', '--quiet'],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  expect(out).not.toContain('FAILED');
+  expect(code).toBe(0);
+  const results = out.split('\n').filter((l) => /^(tofu|sops|restic|push|colmena|k3s)[\w-]*[ :]/.test(l));
+  expect(results).toHaveLength(7);
+  for (const step of [
+    'tofu apply: first',
+    'tofu apply: change',
+    'sops-stage-age-key',
+    'restic-restore-check',
+    'push-mirror',
+  ]) {
+    expect(results.find((l) => l.startsWith(step))).toMatch(/ passed — /);
+  }
+  expect(results.find((l) => l.startsWith('tofu apply: change'))).toMatch(
+    /backup terraform\.tfstate\.\d{8}T\d{6}Z\.serial-\d+\.tar\.gz/,
+  );
+  for (const step of ['colmena-apply', 'k3s-verify'])
+    expect(results.find((l) => l.startsWith(step))).toMatch(/ not run: /);
+}, 120_000);
