@@ -29174,6 +29174,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   o: () => (/* binding */ runRestoreCheck)
 });
 
+// UNUSED EXPORTS: mapConcurrent
+
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -29437,6 +29439,37 @@ function assertFresh(latest, group, now, maxAgeMs) {
 
 /** At most this many verified files are listed by name in the report. */
 const LISTED_FILES = 50;
+/**
+ * Each `restic dump` opens the repository again (key derivation, index load), which dominates for small
+ * files; a few at a time keep 20 samples quick without flooding a remote backend.
+ */
+const DUMP_CONCURRENCY = 4;
+/**
+ * Maps with at most `limit` calls in flight; results keep the input order. After a failure no new call
+ * starts, and the first failure is thrown once the calls in flight have ended (none outlives the phase).
+ */
+async function mapConcurrent(items, limit, fn) {
+    const out = new Array(items.length);
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+        while (!failed && next < items.length) {
+            const i = next++;
+            try {
+                out[i] = await fn(items[i]);
+            }
+            catch (e) {
+                failed = true;
+                throw e;
+            }
+        }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+    const failure = settled.find((s) => s.status === 'rejected');
+    if (failure)
+        throw failure.reason;
+    return out;
+}
 async function runRestoreCheck(plan, deps, ctx) {
     const { restic } = deps;
     ctx.result({ seed: plan.seed });
@@ -29541,12 +29574,11 @@ function restoreArguments(plan, scan) {
     return [...plan.includes, ...scan.sample.map((f) => f.path)];
 }
 async function verifyAll(plan, restic, latest, files, ctx) {
-    const verdicts = [];
-    for (const node of files) {
+    const verdicts = await mapConcurrent(files, DUMP_CONCURRENCY, async (node) => {
         const dumped = await restic.dumpHash(latest.id, node.path);
         const restored = await observeRestored(restoredLocation(plan.restoreDir, node.path));
-        verdicts.push(compareFile(node, dumped, restored));
-    }
+        return compareFile(node, dumped, restored);
+    });
     const bad = verdicts.filter((v) => v.problem);
     ctx.result({
         restore: {
@@ -30677,11 +30709,23 @@ async function run(def) {
 const secrets = new Set();
 let pattern;
 const REDACTED = '***';
-/** Registers a secret; a multi-line value is registered line by line (the runner masks per line). */
+/**
+ * Shorter values are not registered: masking `#`, `}` or `ab` everywhere would wreck the log and hide
+ * nothing a reader could use. A whole secret that short is registered anyway.
+ */
+const MIN_LINE = 4;
+/**
+ * Registers a secret; a multi-line value is registered line by line (the runner masks per line), except
+ * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
+ * secret and would otherwise mask unrelated text).
+ */
 function registerSecret(value) {
     if (!value)
         return;
-    const parts = [value, ...value.split(/\r?\n/)].map((p) => p.trim()).filter((p) => p.length > 0);
+    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    const parts = lines.length === 1
+        ? [value.trim()].filter((p) => p.length > 0)
+        : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
     for (const part of parts) {
         if (secrets.has(part))
             continue;

@@ -74,5 +74,8 @@ export function restoreCheckSummary(report: Report): string {
   const checkErrors = r.check?.errors?.length
     ? `\n\n**check found**\n\n${r.check.errors.map((e) => `- \`${e}\``).join('\n')}`
     : '';
-  return `${status}\n\n${markdownTable(['item', 'value'], rows)}${mismatches}${checkErrors}\n\n${stepsTable(report.steps)}\n`;
+  const known = rows.filter(([, v]) => v !== undefined && v !== '');
+  const table = known.length > 0 ? `\n\n${markdownTable(['item', 'value'], known)}` : '';
+  const steps = report.steps.length > 0 ? `\n\n${stepsTable(report.steps)}` : '';
+  return `${status}${table}${mismatches}${checkErrors}${steps}\n`;
 }

@@ -9,6 +9,7 @@ import type { Snapshot } from '../../../actions/restic-restore-check/src/restic-
 import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic-version.js';
 import { restoredLocation } from '../../../actions/restic-restore-check/src/restore-verification.js';
 import {
+  mapConcurrent,
   runRestoreCheck,
   type CheckContext,
   type CheckPlan,
@@ -337,5 +338,37 @@ describe('runRestoreCheck', () => {
     expect(c.outputs['check-result']).toBe('skipped');
     expect(c.outputs['files-restored']).toBe('0');
     expect(fake.calls).not.toContain('restore');
+  });
+});
+
+describe('mapConcurrent', () => {
+  test('keeps order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const out = await mapConcurrent([5, 1, 4, 2, 3, 0], 2, async (n) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, n));
+      running--;
+      return n * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30, 0]);
+    expect(peak).toBe(2);
+  });
+
+  test('after a failure no new call starts, and calls in flight end before it is thrown', async () => {
+    const started: number[] = [];
+    let inFlight = 0;
+    const p = mapConcurrent([1, 2, 3, 4, 5, 6], 2, async (n) => {
+      started.push(n);
+      inFlight++;
+      await new Promise((r) => setTimeout(r, n === 2 ? 1 : 20));
+      inFlight--;
+      if (n === 2) throw new Error('dump failed');
+      return n;
+    });
+    await expect(p).rejects.toThrow('dump failed');
+    expect(inFlight).toBe(0);
+    expect(started).toEqual([1, 2]);
   });
 });

@@ -1,0 +1,198 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { errorLines, runAction, type ActionRun } from '../../support/run-action.js';
+import { requireTool } from '../../support/tools.js';
+import {
+  PASSWORD,
+  backup,
+  copyDir,
+  corruptLargestPack,
+  initRepo,
+  leaveStaleExclusiveLock,
+  makeSource,
+  tamperingRestic,
+  tempDir,
+} from '../../support/restic-restore-check-fixtures.js';
+
+/** The real restic (Debian's 0.14 here) against local repositories, through the runner harness. */
+let root: string;
+let src: string;
+let base: string;
+let copies = 0;
+
+beforeAll(() => {
+  requireTool('restic');
+  root = tempDir('local');
+  src = makeSource(root);
+  base = path.join(root, 'base');
+  initRepo(base);
+  backup(base, [src]);
+});
+
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+/** A private copy of the healthy repository for tests that break it. */
+function repoCopy(): string {
+  return copyDir(base, path.join(root, `copy-${++copies}`));
+}
+
+function check(inputs: Record<string, string>, env?: Record<string, string>): Promise<ActionRun> {
+  return runAction({
+    action: 'restic-restore-check',
+    inputs: { repository: base, password: PASSWORD, 'sample-files': '3', timeout: '60s', ...inputs },
+    env,
+    timeoutMs: 60_000,
+  });
+}
+
+function expectFailure(r: ActionRun, reason: string): string {
+  expect(r.exitCode).toBe(1);
+  expect(r.outputs['failure-reason']).toBe(reason);
+  expect(r.report?.failure?.reason).toBe(reason);
+  const errors = errorLines(r.log);
+  expect(errors).toHaveLength(1);
+  expect(r.log).not.toMatch(/\n\s+at .*\.js:\d+/);
+  return errors[0];
+}
+
+const SEED = '123456';
+let healthySample: string[] = [];
+
+function sampledFiles(r: ActionRun): string[] {
+  const result = r.report?.result as { restore: { files: { path: string }[] } };
+  return result.restore.files
+    .map((f) => f.path)
+    .filter((p) => !p.startsWith(`${src}/db/`) && p !== `${src}/canary.txt`);
+}
+
+function leftovers(r: ActionRun): string[] {
+  return fs.readdirSync(r.runnerTemp).filter((n) => n.startsWith('restic-restore-check-'));
+}
+
+describe('healthy repository', () => {
+  test('restores, verifies, spot-checks and runs verify-command; outputs and report say so; nothing left behind', async () => {
+    const r = await check({
+      paths: `${src}/db\n${src}/repos`,
+      'restore-include': `${src}/db\n${src}/canary.txt`,
+      'compare-with': src,
+      'verify-command':
+        'grep -q "CREATE TABLE" "$RESTORE_DIR"/*/*/*/*/db/forgejo.sql || grep -rq "CREATE TABLE" .',
+      check: 'read-data-subset',
+      'read-data-subset': '100%',
+      'sample-seed': SEED,
+    });
+    healthySample = sampledFiles(r);
+    expect(r.exitCode).toBe(0);
+    expect(errorLines(r.log)).toEqual([]);
+    expect(r.outputs['snapshot-id']).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(r.outputs['snapshot-age-seconds'])).toBeGreaterThanOrEqual(0);
+    expect(r.outputs['check-result']).toBe('ok');
+    // 2 include files (db/forgejo.sql, canary.txt) + 3 sampled.
+    expect(r.outputs['files-restored']).toBe('5');
+    const result = r.report?.result as {
+      restore: { filesVerified: number; bytesRestored: number };
+      seed: number;
+      resticVersion: string;
+    };
+    expect(result.restore.filesVerified).toBe(5);
+    expect(String(result.restore.bytesRestored)).toBe(r.outputs['bytes-restored']);
+    expect(Number.isInteger(result.seed)).toBe(true);
+    expect(result.resticVersion).toMatch(/^0\.\d+\.\d+/);
+    expect(r.summary).toContain('restored and verified');
+    expect(r.summary).toContain(String(result.seed));
+    expect(leftovers(r)).toEqual([]);
+  });
+});
+
+describe('failures', () => {
+  test('wrong password', async () => {
+    const line = expectFailure(await check({ password: 'not-the-password' }), 'wrong-password');
+    expect(line).toContain('no key matches');
+  });
+
+  test('missing repository', async () => {
+    const line = expectFailure(await check({ repository: path.join(root, 'nope') }), 'unreachable');
+    expect(line).toContain('There is no restic repository at');
+  });
+
+  test('stale snapshot (a backup made with an old --time)', async () => {
+    const repo = path.join(root, 'stale');
+    initRepo(repo);
+    backup(repo, [src], { time: '2024-01-01 03:00:00' });
+    const r = await check({ repository: repo, 'max-age': '26h' });
+    expect(expectFailure(r, 'stale')).toContain('more than max-age 26h');
+    expect(r.outputs['snapshot-time']).toBe('2024-01-01T03:00:00.000Z');
+  });
+
+  test('a snapshot made later but dated before its parent', async () => {
+    const repo = path.join(root, 'backdated');
+    initRepo(repo);
+    const parent = backup(repo, [src]);
+    backup(repo, [src], { time: '2024-01-01 03:00:00', parent });
+    expect(expectFailure(await check({ repository: repo }), 'stale')).toContain('before its parent');
+  });
+
+  test('no snapshot for the host', async () => {
+    expectFailure(await check({ host: 'other-host' }), 'no-snapshot');
+  });
+
+  test('missing expected path', async () => {
+    const line = expectFailure(await check({ paths: `${src}/db\n${src}/keys` }), 'missing-path');
+    expect(line).toContain(`'${src}/keys'`);
+  });
+
+  test('corrupted pack file: check fails as integrity', async () => {
+    const repo = repoCopy();
+    corruptLargestPack(repo);
+    const r = await check({ repository: repo, check: 'read-data-subset', 'read-data-subset': '100%' });
+    expect(expectFailure(r, 'integrity')).toContain('found damage');
+    expect(r.outputs['check-result']).toBe('errors');
+    expect(r.outputs['files-restored']).toBeUndefined();
+  });
+
+  test('stale exclusive lock: says who holds it and how to remove it', async () => {
+    const repo = repoCopy();
+    const pid = await leaveStaleExclusiveLock(repo);
+    const line = expectFailure(await check({ repository: repo }), 'locked');
+    expect(line).toContain(`locked exclusively by restic PID ${pid}`);
+    expect(line).toContain('restic unlock');
+  });
+
+  test('a restored file altered before verification (restic wrapper tampers after the real restore)', async () => {
+    const bin = tamperingRestic(path.join(root, 'tamper-bin'), 'forgejo.sql');
+    const r = await check({ 'restore-include': `${src}/db/forgejo.sql`, 'restic-binary': bin });
+    expect(expectFailure(r, 'restore-mismatch')).toContain(`${src}/db/forgejo.sql: restored content differs`);
+    expect(leftovers(r)).toEqual([]);
+  });
+
+  test("verify-command failing (and the recorded seed replays the healthy run's sample)", async () => {
+    const r = await check({
+      'verify-command': 'echo "database is malformed" >&2; exit 3',
+      'restore-include': `${src}/db\n${src}/canary.txt`,
+      'sample-seed': SEED,
+    });
+    expect(expectFailure(r, 'verify-command')).toContain('exit 3): database is malformed');
+    expect(healthySample.length).toBeGreaterThan(0);
+    expect(sampledFiles(r)).toEqual(healthySample);
+  });
+
+  test('spot check against a source that changed beyond tolerance', async () => {
+    const live = copyDir(src, path.join(root, 'live'));
+    fs.writeFileSync(path.join(live, 'repos', 'ops', 'new-1.bin'), 'new');
+    fs.writeFileSync(path.join(live, 'repos', 'ops', 'new-2.bin'), 'new');
+    const inputs = { 'compare-with': live, 'compare-path': src, 'restore-include': `${src}/canary.txt` };
+    const line = expectFailure(await check({ ...inputs, 'compare-tolerance': '5' }), 'restore-mismatch');
+    expect(line).toContain('13 files live vs 11 in the snapshot');
+    const tolerated = await check({ ...inputs, 'compare-tolerance': '20' });
+    expect(tolerated.exitCode).toBe(0);
+  });
+
+  test('timeout: a hanging verify-command is killed with its process group', async () => {
+    const r = await check({ 'verify-command': 'sleep 120 & wait', timeout: '10s' });
+    expect(expectFailure(r, 'timeout')).toContain('did not finish within 10s');
+    expect(leftovers(r)).toEqual([]);
+  });
+});

@@ -1,0 +1,283 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { requireTool } from './tools.js';
+
+/**
+ * Fixtures for the restic-restore-check integration tests: tiny repositories made with the real restic,
+ * a REST repository served by `rclone serve restic` on loopback, a proxy that kills that server in the
+ * middle of a run, a stale lock left by a killed restic, and a restic wrapper that tampers with restored
+ * files after the real `restic restore` returned.
+ */
+export const PASSWORD = 'fixture-password-7f3a';
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `rrc-${prefix}-`));
+}
+
+/** A source tree of about 150 KB. */
+export function makeSource(root: string): string {
+  const src = path.join(root, 'src');
+  fs.mkdirSync(path.join(src, 'db'), { recursive: true });
+  fs.mkdirSync(path.join(src, 'repos', 'ops'), { recursive: true });
+  fs.writeFileSync(path.join(src, 'canary.txt'), 'the backup works\n');
+  fs.writeFileSync(path.join(src, 'db', 'forgejo.sql'), 'CREATE TABLE repo (id int);\n'.repeat(200));
+  for (let i = 0; i < 8; i++)
+    fs.writeFileSync(path.join(src, 'repos', 'ops', `pack-${i}.bin`), randomBytes(16_000));
+  fs.writeFileSync(path.join(src, 'repos', 'README'), 'mirror\n');
+  return src;
+}
+
+function resticEnv(repository: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    RESTIC_REPOSITORY: repository,
+    RESTIC_PASSWORD: PASSWORD,
+    RESTIC_CACHE_DIR: path.join(os.tmpdir(), 'rrc-test-cache'),
+  };
+}
+
+export function restic(repository: string, args: string[]): string {
+  return execFileSync(requireTool('restic'), args, {
+    env: resticEnv(repository),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export function initRepo(repository: string): void {
+  restic(repository, ['init']);
+}
+
+export interface BackupOptions {
+  host?: string;
+  tags?: string[];
+  time?: string;
+  parent?: string;
+}
+
+/** Backs up `paths` and returns the new snapshot's id. */
+export function backup(repository: string, paths: string[], o: BackupOptions = {}): string {
+  const args = ['backup', '--json', '--host', o.host ?? 'forgejo'];
+  for (const t of o.tags ?? []) args.push('--tag', t);
+  if (o.time) args.push('--time', o.time);
+  if (o.parent) args.push('--parent', o.parent);
+  const out = restic(repository, [...args, ...paths]);
+  const summary = out
+    .split('\n')
+    .filter((l) => l.includes('"message_type":"summary"'))
+    .map((l) => JSON.parse(l) as { snapshot_id: string })[0];
+  return summary.snapshot_id;
+}
+
+export function copyDir(from: string, to: string): string {
+  fs.cpSync(from, to, { recursive: true });
+  return to;
+}
+
+/** Flips bytes in the middle of the largest pack file (file content, not metadata). */
+export function corruptLargestPack(repo: string): string {
+  const packs: { file: string; size: number }[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else packs.push({ file: p, size: fs.statSync(p).size });
+    }
+  };
+  walk(path.join(repo, 'data'));
+  const largest = packs.sort((a, b) => b.size - a.size)[0];
+  fs.chmodSync(largest.file, 0o644);
+  const fd = fs.openSync(largest.file, 'r+');
+  const at = Math.floor(largest.size / 2);
+  const buf = Buffer.alloc(16);
+  fs.readSync(fd, buf, 0, 16, at);
+  for (let i = 0; i < buf.length; i++) buf[i] ^= 0xff;
+  fs.writeSync(fd, buf, 0, 16, at);
+  fs.closeSync(fd);
+  return largest.file;
+}
+
+function waitFor(what: string, test: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (test()) return resolve();
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
+}
+
+/**
+ * Leaves a stale exclusive lock: `restic key passwd` takes an exclusive lock and then waits on stdin for
+ * the new password; it is killed with SIGKILL while waiting, so it never removes its lock.
+ */
+export async function leaveStaleExclusiveLock(repo: string): Promise<number> {
+  const child = spawn(requireTool('restic'), ['key', 'passwd'], {
+    env: resticEnv(repo),
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  const locks = path.join(repo, 'locks');
+  try {
+    // The local backend writes `<id>-tmp-…` and renames it when complete: wait for the complete lock.
+    await waitFor('the lock of restic key passwd', () =>
+      fs.readdirSync(locks).some((n) => /^[0-9a-f]{64}$/.test(n)),
+    );
+  } finally {
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  return child.pid as number;
+}
+
+export interface RestServer {
+  /** Base URL, e.g. http://127.0.0.1:40123 */
+  url: string;
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** `rclone serve restic` on an ephemeral loopback port; the chosen port is read from its log. */
+export async function startRestServer(
+  dir: string,
+  opts: { appendOnly?: boolean; user?: string; pass?: string } = {},
+): Promise<RestServer> {
+  const args = ['serve', 'restic', '--addr', '127.0.0.1:0', dir];
+  if (opts.appendOnly) args.push('--append-only');
+  if (opts.user) args.push('--user', opts.user, '--pass', opts.pass ?? '');
+  const child = spawn(requireTool('rclone'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RCLONE_CONFIG: '/dev/null' },
+  });
+  let log = '';
+  child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+  try {
+    await waitFor(
+      'rclone serve restic to listen',
+      () => /Serving restic REST API on http:\/\/127\.0\.0\.1:\d+/.test(log) || child.exitCode !== null,
+    );
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  const m = /Serving restic REST API on (http:\/\/127\.0\.0\.1:(\d+))/.exec(log);
+  if (!m) throw new Error(`rclone serve restic did not start: ${log}`);
+  return {
+    url: m[1],
+    port: Number(m[2]),
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited(child);
+    },
+  };
+}
+
+export interface KillingProxy {
+  url: string;
+  /** True once the server was killed. */
+  killed(): boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP proxy in front of the REST server that kills the server (SIGKILL) and stops listening
+ * as soon as restic asks for the first pack file under data/, that is after the repository was opened
+ * and the snapshots were listed: the server dies in the middle of the run.
+ */
+export async function startKillingProxy(server: RestServer): Promise<KillingProxy> {
+  let killed = false;
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = http.createServer((req, res) => {
+    if (killed || /\/data\/[0-9a-f]{64}$/.test(req.url ?? '')) {
+      if (!killed) {
+        killed = true;
+        server.child.kill('SIGKILL');
+        proxy.close();
+      }
+      req.socket.destroy();
+      for (const s of sockets) s.destroy();
+      return;
+    }
+    const upstream = http.request(
+      { host: '127.0.0.1', port: server.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    killed: () => killed,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        if (!proxy.listening) return r();
+        proxy.close(() => r());
+      }),
+  };
+}
+
+/**
+ * A `restic` for PATH that runs the real one and, after a successful `restore`, overwrites the first bytes
+ * of one restored file: a restore that "succeeded" but wrote wrong data.
+ */
+export function tamperingRestic(binDir: string, victimName: string): string {
+  const real = requireTool('restic');
+  const script = `#!/bin/sh
+target=""
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--target" ]; then target="$a"; fi
+  prev="$a"
+done
+${JSON.stringify(real)} "$@"
+rc=$?
+if [ $rc -eq 0 ] && [ -n "$target" ]; then
+  f=$(find "$target" -type f -name ${JSON.stringify(victimName)} | head -n 1)
+  [ -n "$f" ] && printf 'TAMPERED' | dd of="$f" bs=1 seek=0 conv=notrunc 2>/dev/null
+fi
+exit $rc
+`;
+  fs.mkdirSync(binDir, { recursive: true });
+  const file = path.join(binDir, 'restic');
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return file;
+}
+
+/** Every file under `dir` (recursively) with its content, for leak checks. */
+export function filesUnder(dir: string): { file: string; content: string }[] {
+  const out: { file: string; content: string }[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push({ file: p, content: fs.readFileSync(p, 'latin1') });
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
