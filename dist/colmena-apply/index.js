@@ -29107,38 +29107,16 @@ async function converge(ctx, s, deps) {
         env: { SSH_CONFIG_FILE: ssh.configFile },
     });
     try {
-        const version = await ctx.step('detect colmena version', () => cli.version(Math.max(1000, deadline - Date.now())));
-        checkVersion(ctx, version);
-        ctx.result({ colmenaVersion: version.raw });
-        const inventory = await ctx.step('resolve nodes', () => cli.inventory(Math.max(1000, deadline - Date.now())));
-        const selected = (0,node_selector/* selectNodes */.Iw)(inventory, s.on);
-        ctx.result({ selectedNodes: selected });
-        if (selected.length === 0) {
-            throw new errors/* ActionError */.lZ('no-nodes-selected', `The selectors '${(s.on ?? []).join(',')}' match none of the hive's ${inventory.size} node(s) (${[...inventory.keys()].join(', ') || 'none'}).`, "Fix 'on' (node names, globs like edge-*, or @tag); colmena itself would report success without deploying anything.");
-        }
-        core/* info */.pq(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
+        const { inventory, selected } = await resolveNodes(ctx, cli, s, deadline);
         await ctx.step('preflight', () => converge_preflight(ctx, s, deps, inventory, selected));
         if (pinned && s.goal !== 'build') {
             await ctx.step('check pinned host keys', () => checkPinned(deps, ssh.configFile, pinned, inventory, selected));
         }
         const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
-        if (s.dryActivateFirst) {
-            const preview = await ctx.step('dry-activate', () => runColmena(cli, {
-                ...common,
-                args: applyArgs({ ...apply, reboot: false }, 'dry-activate'),
-                goal: 'dry-activate',
-                reboot: false,
-                label: 'colmena apply dry-activate',
-            }));
-            reportPreview(ctx, preview);
-            if (preview.failure) {
-                publish(ctx, preview.details);
-                throw new errors/* ActionError */.lZ(preview.failure.reason, `dry-activate (run first, nothing was activated): ${preview.failure.message}`, preview.failure.hint);
-            }
-        }
-        else {
+        if (s.dryActivateFirst)
+            await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
+        else
             ctx.skip('dry-activate', 'dry-activate-first is false');
-        }
         const outcome = await ctx.step(`apply ${s.goal}`, async () => {
             const o = await runColmena(cli, {
                 ...common,
@@ -29159,6 +29137,36 @@ async function converge(ctx, s, deps) {
     finally {
         await promises_.rm(ssh.dir, { recursive: true, force: true });
     }
+}
+/** The version check and the selector preview; colmena itself exits 0 when nothing matches. */
+async function resolveNodes(ctx, cli, s, deadline) {
+    const left = () => Math.max(1000, deadline - Date.now());
+    const version = await ctx.step('detect colmena version', () => cli.version(left()));
+    checkVersion(ctx, version);
+    ctx.result({ colmenaVersion: version.raw });
+    const inventory = await ctx.step('resolve nodes', () => cli.inventory(left()));
+    const selected = (0,node_selector/* selectNodes */.Iw)(inventory, s.on);
+    ctx.result({ selectedNodes: selected });
+    if (selected.length === 0) {
+        throw new errors/* ActionError */.lZ('no-nodes-selected', `The selectors '${(s.on ?? []).join(',')}' match none of the hive's ${inventory.size} node(s) (${[...inventory.keys()].join(', ') || 'none'}).`, "Fix 'on' (node names, globs like edge-*, or @tag); colmena itself would report success without deploying anything.");
+    }
+    core/* info */.pq(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
+    return { inventory, selected };
+}
+/** `dry-activate` on the same nodes; shows what would change and stops the step when it fails. */
+async function dryActivate(ctx, cli, apply, common) {
+    const preview = await runColmena(cli, {
+        ...common,
+        args: applyArgs({ ...apply, reboot: false }, 'dry-activate'),
+        goal: 'dry-activate',
+        reboot: false,
+        label: 'colmena apply dry-activate',
+    });
+    reportPreview(ctx, preview);
+    if (!preview.failure)
+        return;
+    publish(ctx, preview.details);
+    throw new errors/* ActionError */.lZ(preview.failure.reason, `dry-activate (run first, nothing was activated): ${preview.failure.message}`, preview.failure.hint);
 }
 function publish(ctx, details) {
     const names = (r) => details
@@ -30890,7 +30898,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit, pause
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -30956,11 +30964,33 @@ function terminate(r, signal = 'SIGTERM') {
     }, r.killGraceMs);
     t.unref();
 }
+const pauses = new Set();
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 function forwardSignal(signal) {
     cancelledBy = signal;
     for (const r of running)
         terminate(r, signal);
+    for (const wake of pauses)
+        wake();
+}
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+async function pause(ms) {
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
+    await new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            pauses.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        pauses.add(wake);
+    });
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {

@@ -134,24 +134,7 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
     env: { SSH_CONFIG_FILE: ssh.configFile },
   });
   try {
-    const version = await ctx.step('detect colmena version', () =>
-      cli.version(Math.max(1000, deadline - Date.now())),
-    );
-    checkVersion(ctx, version);
-    ctx.result({ colmenaVersion: version.raw });
-    const inventory = await ctx.step('resolve nodes', () =>
-      cli.inventory(Math.max(1000, deadline - Date.now())),
-    );
-    const selected = selectNodes(inventory, s.on);
-    ctx.result({ selectedNodes: selected });
-    if (selected.length === 0) {
-      throw new ActionError(
-        'no-nodes-selected',
-        `The selectors '${(s.on ?? []).join(',')}' match none of the hive's ${inventory.size} node(s) (${[...inventory.keys()].join(', ') || 'none'}).`,
-        "Fix 'on' (node names, globs like edge-*, or @tag); colmena itself would report success without deploying anything.",
-      );
-    }
-    core.info(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
+    const { inventory, selected } = await resolveNodes(ctx, cli, s, deadline);
     await ctx.step('preflight', () => preflight(ctx, s, deps, inventory, selected));
     if (pinned && s.goal !== 'build') {
       await ctx.step('check pinned host keys', () =>
@@ -159,28 +142,8 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
       );
     }
     const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
-    if (s.dryActivateFirst) {
-      const preview = await ctx.step('dry-activate', () =>
-        runColmena(cli, {
-          ...common,
-          args: applyArgs({ ...apply, reboot: false }, 'dry-activate'),
-          goal: 'dry-activate',
-          reboot: false,
-          label: 'colmena apply dry-activate',
-        }),
-      );
-      reportPreview(ctx, preview);
-      if (preview.failure) {
-        publish(ctx, preview.details);
-        throw new ActionError(
-          preview.failure.reason,
-          `dry-activate (run first, nothing was activated): ${preview.failure.message}`,
-          preview.failure.hint,
-        );
-      }
-    } else {
-      ctx.skip('dry-activate', 'dry-activate-first is false');
-    }
+    if (s.dryActivateFirst) await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
+    else ctx.skip('dry-activate', 'dry-activate-first is false');
     const outcome = await ctx.step(`apply ${s.goal}`, async () => {
       const o = await runColmena(cli, {
         ...common,
@@ -201,6 +164,55 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
   } finally {
     await fs.rm(ssh.dir, { recursive: true, force: true });
   }
+}
+
+/** The version check and the selector preview; colmena itself exits 0 when nothing matches. */
+async function resolveNodes(
+  ctx: ActionContext,
+  cli: ColmenaCli,
+  s: ColmenaSettings,
+  deadline: number,
+): Promise<{ inventory: Inventory; selected: string[] }> {
+  const left = () => Math.max(1000, deadline - Date.now());
+  const version = await ctx.step('detect colmena version', () => cli.version(left()));
+  checkVersion(ctx, version);
+  ctx.result({ colmenaVersion: version.raw });
+  const inventory = await ctx.step('resolve nodes', () => cli.inventory(left()));
+  const selected = selectNodes(inventory, s.on);
+  ctx.result({ selectedNodes: selected });
+  if (selected.length === 0) {
+    throw new ActionError(
+      'no-nodes-selected',
+      `The selectors '${(s.on ?? []).join(',')}' match none of the hive's ${inventory.size} node(s) (${[...inventory.keys()].join(', ') || 'none'}).`,
+      "Fix 'on' (node names, globs like edge-*, or @tag); colmena itself would report success without deploying anything.",
+    );
+  }
+  core.info(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
+  return { inventory, selected };
+}
+
+/** `dry-activate` on the same nodes; shows what would change and stops the step when it fails. */
+async function dryActivate(
+  ctx: ActionContext,
+  cli: ColmenaCli,
+  apply: ApplySettings,
+  common: { nodes: string[]; rebootTimeoutMs: number; deadline: number },
+): Promise<void> {
+  const preview = await runColmena(cli, {
+    ...common,
+    args: applyArgs({ ...apply, reboot: false }, 'dry-activate'),
+    goal: 'dry-activate',
+    reboot: false,
+    label: 'colmena apply dry-activate',
+  });
+  reportPreview(ctx, preview);
+  if (!preview.failure) return;
+  publish(ctx, preview.details);
+  throw new ActionError(
+    preview.failure.reason,
+    `dry-activate (run first, nothing was activated): ${preview.failure.message}`,
+    preview.failure.hint,
+  );
 }
 
 function publish(ctx: ActionContext, details: readonly NodeDetail[]): void {
