@@ -65,6 +65,7 @@ function kindValues(kind: string, values: readonly string[] | undefined): [strin
         ['novalue', 'no KEY='],
         ['=x', 'empty key'],
         [HOSTILE.nul, 'NUL'],
+        [`K=${HOSTILE.long}`, 'very long'],
       ];
     case 'list':
       return [
@@ -77,7 +78,11 @@ function kindValues(kind: string, values: readonly string[] | undefined): [strin
         [HOSTILE.nul, 'NUL in a path'],
       ];
     case 'secret':
-      return [[HOSTILE.nul, 'NUL in a secret']];
+      return [
+        [HOSTILE.nul, 'NUL in a secret'],
+        // Registered (masked) before it is validated: an over-long secret must still end as one error line.
+        [HOSTILE.long, 'very long secret'],
+      ];
     case 'text':
     default:
       return [
