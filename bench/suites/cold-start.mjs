@@ -104,7 +104,16 @@ export async function run(ctx) {
         `exit code ${d.code}, failure-reason '${d.failureReason ?? 'none'}'`,
         d.error ? `error line: ${d.error.slice(0, 200)}` : 'no ::error:: line',
         `${runs} interleaved rounds (cheap to run, so more than the minimum of 5)`,
+        `bundle ${(fs.statSync(s.main).size / 2 ** 20).toFixed(2)} MB (see section 1)`,
       ],
+      ...(r.median / bare.median > LIMIT
+        ? {
+            note:
+              'Why: no tool runs before the failure, so the time over the bare start is node reading and ' +
+              'compiling the bundle (section 1 lists what it holds) plus the top-level code of the modules ' +
+              'it imports, input validation, the report and the file commands.',
+          }
+        : {}),
     };
     if (d.code !== 1) {
       row.status = 'error';
