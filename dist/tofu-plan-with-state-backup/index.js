@@ -28444,7 +28444,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3303);
-/* harmony import */ var _orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8554);
+/* harmony import */ var _orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6029);
 /* harmony import */ var _outputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1078);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9292);
 
@@ -28478,7 +28478,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8554:
+/***/ 6029:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28546,329 +28546,6 @@ function createRcloneCli(o) {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: ./shared/secrets.ts
-var secrets = __nccwpck_require__(5931);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/backend-config.ts
-
-/**
- * How the action makes tofu read and write exactly `state-path`: it writes an override file
- * (`*_override.tf`, merged last by tofu) declaring `backend "local" { path = <state-path> }` and runs
- * `init -reconfigure`. The deprecated `-state`/`-state-out` flags (Terraform 1.10 warns on every run)
- * are not used, and a saved plan records that backend, so applying it writes the same file.
- *
- * Because an override would silently replace a backend the stack declares itself, the stack's own
- * configuration is scanned first: any backend other than `local`, a `cloud` block, or a local backend
- * with a different `path` is refused. After init, the backend record tofu wrote is checked too. Pure.
- */
-const OVERRIDE_FILE = 'zz_tofu_state_backup_override.tf';
-function overrideContent(statePath) {
-    return [
-        '# Written by the tofu-plan-with-state-backup action for the duration of one run; removed afterwards.',
-        'terraform {',
-        '  backend "local" {',
-        `    path = ${JSON.stringify(statePath)}`,
-        '  }',
-        '}',
-        '',
-    ].join('\n');
-}
-/** Removes comments and blanks string contents so braces and keywords inside them do not count. */
-function stripHcl(src) {
-    return src
-        .replace(/\/\*[\s\S]*?\*\//g, ' ')
-        .replace(/"(?:[^"\\\n]|\\.)*"/g, (s) => (/^"[A-Za-z0-9_./ ~:-]*"$/.test(s) ? s : '""'))
-        .replace(/(#|\/\/)[^\n]*/g, ' ');
-}
-/** Bodies of every top-level `terraform { … }` block. */
-function terraformBlocks(src) {
-    const out = [];
-    const re = /(^|\n)\s*terraform\s*\{/g;
-    while (re.exec(src)) {
-        let depth = 1;
-        let i = re.lastIndex;
-        for (; i < src.length && depth > 0; i++) {
-            if (src[i] === '{')
-                depth++;
-            else if (src[i] === '}')
-                depth--;
-        }
-        out.push(src.slice(re.lastIndex, i - 1));
-    }
-    return out;
-}
-function fromHcl(f) {
-    const found = [];
-    for (const body of terraformBlocks(stripHcl(f.content))) {
-        if (/(^|\s)cloud\s*\{/.test(body))
-            found.push({ file: f.name, type: 'cloud' });
-        const re = /backend\s+"([^"]+)"\s*\{([^{}]*)\}/g;
-        let m;
-        while ((m = re.exec(body))) {
-            const p = /(^|\s)path\s*=\s*"([^"]*)"/.exec(m[2]);
-            found.push({ file: f.name, type: m[1], path: p?.[2] });
-        }
-    }
-    return found;
-}
-function fromJson(f) {
-    let doc;
-    try {
-        doc = JSON.parse(f.content);
-    }
-    catch {
-        return [];
-    }
-    const found = [];
-    const blocks = doc?.terraform;
-    for (const tf of Array.isArray(blocks) ? blocks : blocks ? [blocks] : []) {
-        const t = tf;
-        if (t.cloud)
-            found.push({ file: f.name, type: 'cloud' });
-        for (const b of Array.isArray(t.backend) ? t.backend : t.backend ? [t.backend] : []) {
-            for (const [type, cfg] of Object.entries(b)) {
-                const c = (Array.isArray(cfg) ? cfg[0] : cfg);
-                found.push({ file: f.name, type, path: typeof c?.path === 'string' ? c.path : undefined });
-            }
-        }
-    }
-    return found;
-}
-/** Undefined when the stack may run against `statePath`; otherwise why not (one sentence). */
-function backendConflict(files, statePath, workingDir) {
-    for (const f of files) {
-        if (f.name === OVERRIDE_FILE)
-            continue;
-        const declared = f.name.endsWith('.tf.json') ? fromJson(f) : f.name.endsWith('.tf') ? fromHcl(f) : [];
-        for (const d of declared) {
-            if (d.type === 'cloud')
-                return `${d.file} configures a cloud block (remote state), not a local state file`;
-            if (d.type !== 'local')
-                return `${d.file} configures the '${d.type}' backend, not a local state file`;
-            if (d.path !== undefined && external_node_path_.resolve(workingDir, d.path) !== statePath)
-                return `${d.file} sets the local backend path to '${d.path}', not '${statePath}'`;
-        }
-    }
-    return undefined;
-}
-/** Checks the backend record `init` wrote (`<data dir>/terraform.tfstate`). */
-function backendRecordConflict(recordJson, statePath) {
-    if (recordJson === undefined)
-        return 'tofu init wrote no backend record';
-    let rec;
-    try {
-        rec = JSON.parse(recordJson);
-    }
-    catch {
-        return 'the backend record written by tofu init is not JSON';
-    }
-    const type = rec.backend?.type;
-    if (type !== 'local')
-        return `tofu init configured the '${type ?? 'unknown'}' backend`;
-    if (rec.backend?.config?.path !== statePath)
-        return `tofu init configured the local path '${rec.backend?.config?.path ?? ''}'`;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/handoff.ts
-
-/**
- * The handoff values for the runtime repository: the stack's non-sensitive root outputs, optionally
- * limited to an allowlist. A sensitive output is never handed off; naming one in the allowlist is an
- * input error (raised from the plan's configuration, before anything is applied). Pure.
- */
-function rejectSensitiveAllowlisted(allowlist, sensitive) {
-    const bad = (allowlist ?? []).filter((n) => sensitive.includes(n));
-    if (bad.length > 0)
-        throw new errors/* InputError */.dz('handoff-outputs', 'names of non-sensitive outputs', `the sensitive output(s) ${bad.join(', ')}`);
-}
-function selectHandoff(outputs, allowlist) {
-    rejectSensitiveAllowlisted(allowlist, Object.entries(outputs)
-        .filter(([, o]) => o.sensitive)
-        .map(([n]) => n));
-    const wanted = allowlist && allowlist.length > 0 ? allowlist : Object.keys(outputs).sort();
-    const values = {};
-    const missing = [];
-    const withheld = [];
-    for (const name of wanted) {
-        const o = outputs[name];
-        if (!o)
-            missing.push(name);
-        else if (o.sensitive)
-            withheld.push(name);
-        else
-            values[name] = o.value;
-    }
-    return { values, missing, withheld };
-}
-/** Sensitive output values as strings, to register as secrets (short ones would garble every log line). */
-function sensitiveOutputStrings(outputs, minLength = 6) {
-    const out = [];
-    const walk = (v) => {
-        if (typeof v === 'string')
-            out.push(v);
-        else if (Array.isArray(v))
-            v.forEach(walk);
-        else if (v && typeof v === 'object')
-            Object.values(v).forEach(walk);
-        else if (v !== null && v !== undefined)
-            out.push(String(v));
-    };
-    for (const o of Object.values(outputs)) {
-        if (!o.sensitive)
-            continue;
-        walk(o.value);
-        if (o.value && typeof o.value === 'object')
-            out.push(JSON.stringify(o.value));
-    }
-    return out.filter((s) => s.trim().length >= minLength);
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-freshness.ts
-/**
- * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of
- * that plan still matches the plan file and the state it was made from. Tofu has its own check
- * ("Saved plan is stale"); this one runs first so a stale plan fails before any backup or lock churn,
- * and also covers a tampered or truncated plan file and a plan made for another state file. Pure.
- */
-const PLAN_META_VERSION = 1;
-function planMetaPath(planFile) {
-    return `${planFile}.meta.json`;
-}
-function buildPlanMetadata(o) {
-    const { state, ...rest } = o;
-    return {
-        version: PLAN_META_VERSION,
-        ...rest,
-        stateExists: state.exists,
-        stateSerial: state.serial ?? null,
-        stateLineage: state.lineage ?? null,
-        stateSha256: state.sha256 ?? null,
-    };
-}
-function parsePlanMetadata(text) {
-    try {
-        const m = JSON.parse(text);
-        if (m.version !== PLAN_META_VERSION || typeof m.planSha256 !== 'string')
-            return undefined;
-        return m;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Undefined when the plan may be applied; otherwise why it may not (one sentence). */
-function stalePlanReason(i) {
-    const { meta, state } = i;
-    if (meta.planSha256 !== i.planSha256)
-        return `the plan file's sha256 ${i.planSha256.slice(0, 12)}… differs from the recorded ${meta.planSha256.slice(0, 12)}… (changed or truncated since it was planned)`;
-    if (meta.statePath !== i.statePath)
-        return `it was planned against the state '${meta.statePath}', not '${i.statePath}'`;
-    if (meta.stateExists !== state.exists)
-        return meta.stateExists
-            ? 'the state it was planned against no longer exists'
-            : 'it was planned against an empty state, but a state has been written since';
-    if (!state.exists)
-        return undefined;
-    if (meta.stateSerial === null || state.serial === undefined || state.encrypted) {
-        return meta.stateSha256 === state.sha256 ? undefined : 'the (encrypted) state has changed since the plan';
-    }
-    if (meta.stateLineage !== (state.lineage ?? null))
-        return `the state lineage is now ${state.lineage ?? 'unknown'}, the plan was made for ${meta.stateLineage}`;
-    if (meta.stateSerial !== state.serial)
-        return `the state serial moved from ${meta.stateSerial} to ${state.serial} since the plan was made`;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-summary.ts
-function kindOf(actions) {
-    const a = actions.join(',');
-    if (a === 'create')
-        return 'create';
-    if (a === 'update')
-        return 'update';
-    if (a === 'delete')
-        return 'delete';
-    if (a === 'delete,create' || a === 'create,delete')
-        return 'replace';
-    if (a === 'read')
-        return 'read';
-    if (a === 'forget')
-        return 'forget';
-    return undefined;
-}
-/** Leaf strings of a variable value (objects and lists of secrets are registered piece by piece). */
-function leafStrings(value, out) {
-    if (typeof value === 'string')
-        out.push(value);
-    else if (typeof value === 'number' || typeof value === 'boolean')
-        out.push(String(value));
-    else if (Array.isArray(value))
-        value.forEach((v) => leafStrings(v, out));
-    else if (value && typeof value === 'object')
-        Object.values(value).forEach((v) => leafStrings(v, out));
-}
-function summarizePlan(plan) {
-    const changes = {};
-    let toAdd = 0;
-    let toChange = 0;
-    let toDestroy = 0;
-    let toReplace = 0;
-    for (const rc of plan.resource_changes ?? []) {
-        const kind = kindOf(rc.change?.actions ?? []);
-        if (!kind)
-            continue;
-        (changes[kind] ??= []).push(rc.address);
-        // Same arithmetic as tofu's "Plan: N to add, N to change, N to destroy": a replacement adds and destroys.
-        if (kind === 'create')
-            toAdd++;
-        else if (kind === 'update')
-            toChange++;
-        else if (kind === 'delete')
-            toDestroy++;
-        else if (kind === 'replace') {
-            toReplace++;
-            toAdd++;
-            toDestroy++;
-        }
-    }
-    const outputChanges = Object.values(plan.output_changes ?? {}).filter((o) => !(o.actions.length === 1 && o.actions[0] === 'no-op')).length;
-    // `read` (data sources) and `forget` do not touch infrastructure, but tofu counts an output-only change.
-    const resourceChanges = toAdd + toChange + toDestroy + (changes.forget?.length ?? 0);
-    const root = plan.configuration?.root_module;
-    const sensitiveOutputs = Object.entries(root?.outputs ?? {})
-        .filter(([, o]) => o.sensitive === true)
-        .map(([name]) => name);
-    const sensitiveValues = [];
-    for (const [name, v] of Object.entries(root?.variables ?? {})) {
-        if (v.sensitive === true)
-            leafStrings(plan.variables?.[name]?.value, sensitiveValues);
-    }
-    return {
-        hasChanges: resourceChanges + outputChanges > 0,
-        toAdd,
-        toChange,
-        toDestroy,
-        toReplace,
-        outputChanges,
-        changes,
-        sensitiveOutputs,
-        sensitiveValues,
-    };
-}
-function emptySummary() {
-    return {
-        hasChanges: false,
-        toAdd: 0,
-        toChange: 0,
-        toDestroy: 0,
-        toReplace: 0,
-        outputChanges: 0,
-        changes: {},
-        sensitiveOutputs: [],
-        sensitiveValues: [],
-    };
-}
-
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive-naming.ts
 /**
  * Names of state archives and which of them retention keeps. Pure: works on file names only.
@@ -29355,274 +29032,6 @@ function describeRestore(r) {
     return `${describeState(r.before)} → ${describeState(r.after)}`;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stack-run.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-const PRIVATE_FILE = 0o600;
-async function runStack(t, o, d) {
-    await promises_.mkdir(external_node_path_.dirname(t.statePath), { recursive: true, mode: 0o700 });
-    const lock = await (0,fsx/* acquireLock */.IZ)(`${t.statePath}.lock`, {
-        timeoutMs: o.lockTimeoutMs,
-        runId: o.runId,
-        purpose: `${o.mode} ${t.label}`,
-        reason: 'state-locked',
-        onWait: (h) => core/* info */.pq(`Waiting for the state lock of '${t.statePath}'` +
-            (h ? ` (held by run ${h.runId}, pid ${h.pid} on ${h.host}, since ${h.since})` : '') +
-            '.'),
-    });
-    try {
-        if (o.mode === 'backup' || o.mode === 'restore')
-            return await runFileMode(t, o, d);
-        return await runTofuMode(t, o, d);
-    }
-    finally {
-        await lock.release();
-    }
-}
-async function toolVersion(d) {
-    return d.tofu.version().then((v) => `${external_node_path_.basename(d.tofu.bin)} ${v}`, () => `${external_node_path_.basename(d.tofu.bin)} unknown`);
-}
-async function runFileMode(t, o, d) {
-    const context = { ...o.context, toolVersion: await toolVersion(d), purpose: o.mode };
-    const base = {
-        statePath: t.statePath,
-        backupDir: t.backupDir,
-        keep: o.backupKeep,
-        remote: o.backupRemote,
-        context,
-    };
-    const deps = { rclone: d.rclone, warning: d.warning, now: d.now };
-    if (o.mode === 'restore') {
-        if (!o.restoreFrom)
-            throw new errors/* InputError */.dz('restore-from', "an archive path or 'latest' in restore mode", 'nothing');
-        const r = await d.step(`restore ${t.label}`, () => restoreState({ ...base, from: o.restoreFrom, allowLineageChange: o.allowLineageChange }, deps));
-        core/* info */.pq(`Restored '${t.statePath}' from '${r.archive}': ${state_file_describeState(r.before)} → ${state_file_describeState(r.after)}.`);
-        return { label: t.label, state: r.after, restore: r, backup: r.preRestoreBackup, applied: false };
-    }
-    const state = await readStateInfo(t.statePath);
-    if (!state.exists) {
-        d.warning(`There is no state at '${t.statePath}' yet; nothing was archived.`);
-        return { label: t.label, state, applied: false };
-    }
-    const backup = await d.step(`backup ${t.label}`, () => backupState({ ...base, consequence: 'The state is unchanged.' }, deps));
-    return { label: t.label, state: backup.state, backup, applied: false };
-}
-/** Points tofu at exactly `statePath` (see backend-config.ts) and initialises the working directory. */
-async function prepareBackend(t, override, d) {
-    const names = (await promises_.readdir(t.workingDir)).filter((n) => n.endsWith('.tf') || n.endsWith('.tf.json'));
-    const files = await Promise.all(names.map(async (name) => ({ name, content: await promises_.readFile(external_node_path_.join(t.workingDir, name), 'utf8') })));
-    const conflict = backendConflict(files, t.statePath, t.workingDir);
-    if (conflict)
-        throw new errors/* InputError */.dz('state-path', `a stack that keeps its state in a local file (${conflict})`, `'${t.statePath}'`);
-    d.remember('override', override);
-    await (0,fsx/* writeFileAtomic */.Zf)(override, overrideContent(t.statePath));
-    await d.step(`init ${t.label}`, () => d.tofu.init());
-    const dataDir = external_node_path_.resolve(t.workingDir, process.env.TF_DATA_DIR || '.terraform');
-    const record = await promises_.readFile(external_node_path_.join(dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
-    const recordConflict = backendRecordConflict(record, t.statePath);
-    if (recordConflict)
-        throw new errors/* ActionError */.lZ('plan-failed', `tofu did not take the state path '${t.statePath}': ${recordConflict}.`, 'Check TF_DATA_DIR and the stack configuration.');
-}
-async function planInto(planFile, t, o, d) {
-    const state = await readStateInfo(t.statePath);
-    await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
-    await promises_.chmod(planFile, PRIVATE_FILE);
-    const json = await d.tofu.showPlan(planFile);
-    const summary = summarizePlan(json);
-    for (const v of summary.sensitiveValues)
-        if (v.trim().length >= 6)
-            (0,secrets/* registerSecret */.cl)(v);
-    return { state, summary, planSha256: await (0,fsx/* sha256File */.Q3)(planFile) };
-}
-async function runTofuMode(t, o, d) {
-    const override = external_node_path_.join(t.workingDir, OVERRIDE_FILE);
-    try {
-        await prepareBackend(t, override, d);
-        if (o.mode === 'drift')
-            return await drift(t, o, d);
-        if (o.mode === 'plan')
-            return await plan(t, o, d);
-        return await apply(t, o, d);
-    }
-    finally {
-        await promises_.rm(override, { force: true });
-        d.forget('override', override);
-    }
-}
-async function drift(t, o, d) {
-    // The plan holds secrets in clear text: a private temp dir, removed here (and by post after a crash).
-    const dir = await (0,fsx/* makePrivateDir */.hI)('tofu-drift');
-    d.remember('tempdir', dir);
-    try {
-        const p = await planInto(external_node_path_.join(dir, 'drift.tfplan'), t, o, d);
-        return { label: t.label, summary: p.summary, state: p.state, applied: false };
-    }
-    finally {
-        await promises_.rm(dir, { recursive: true, force: true });
-        d.forget('tempdir', dir);
-    }
-}
-async function writePlan(planFile, t, o, d) {
-    await (0,fsx/* ensurePrivateDir */.rh)(external_node_path_.dirname(planFile));
-    const p = await planInto(planFile, t, o, d);
-    const meta = buildPlanMetadata({
-        planSha256: p.planSha256,
-        statePath: t.statePath,
-        workingDirectory: t.workingDir,
-        state: p.state,
-        hasChanges: p.summary.hasChanges,
-        tool: external_node_path_.basename(d.tofu.bin),
-        toolVersion: await d.tofu.version(),
-        runId: o.runId,
-        createdAt: new Date().toISOString(),
-    });
-    await (0,fsx/* writeFileAtomic */.Zf)(planMetaPath(planFile), JSON.stringify(meta, null, 2) + '\n', { mode: PRIVATE_FILE });
-    return p;
-}
-async function handoffFromState(o, d) {
-    const outputs = await d.tofu.outputs();
-    for (const s of sensitiveOutputStrings(outputs))
-        (0,secrets/* registerSecret */.cl)(s);
-    const h = selectHandoff(outputs, o.handoffOutputs);
-    if (h.missing.length > 0)
-        d.warning(`The stack has no output(s) ${h.missing.join(', ')} (yet); they are not handed off.`);
-    return h;
-}
-async function plan(t, o, d) {
-    const planFile = t.planFile ?? t.defaultPlanFile;
-    const p = await writePlan(planFile, t, o, d);
-    rejectSensitiveAllowlisted(o.handoffOutputs, p.summary.sensitiveOutputs);
-    const handoff = await handoffFromState(o, d);
-    return {
-        label: t.label,
-        summary: p.summary,
-        planFile,
-        planSha256: p.planSha256,
-        state: p.state,
-        applied: false,
-        handoff,
-    };
-}
-async function checkSavedPlan(planFile, t) {
-    if (!(await (0,fsx/* pathExists */.s0)(planFile)))
-        throw new errors/* InputError */.dz('plan-file', 'an existing saved plan in apply mode', `'${planFile}' (not found)`);
-    const metaText = await promises_.readFile(planMetaPath(planFile), 'utf8').catch(() => undefined);
-    const meta = metaText === undefined ? undefined : parsePlanMetadata(metaText);
-    const planSha256 = await (0,fsx/* sha256File */.Q3)(planFile);
-    const why = meta
-        ? stalePlanReason({ meta, planSha256, statePath: t.statePath, state: await readStateInfo(t.statePath) })
-        : `its metadata file '${external_node_path_.basename(planMetaPath(planFile))}' is missing or unreadable`;
-    if (why)
-        throw new errors/* ActionError */.lZ('plan-stale', `The saved plan '${planFile}' cannot be applied: ${why}.`, 'Plan again (mode: plan) and apply the new plan; nothing was backed up or applied.');
-    return planSha256;
-}
-async function apply(t, o, d) {
-    let planFile;
-    let planSha256;
-    let summary;
-    if (t.planFile) {
-        planFile = t.planFile;
-        planSha256 = await d.step(`check saved plan ${t.label}`, () => checkSavedPlan(planFile, t));
-        summary = summarizePlan(await d.tofu.showPlan(planFile));
-        for (const v of summary.sensitiveValues)
-            if (v.trim().length >= 6)
-                (0,secrets/* registerSecret */.cl)(v);
-    }
-    else {
-        planFile = t.defaultPlanFile;
-        const p = await writePlan(planFile, t, o, d);
-        planSha256 = p.planSha256;
-        summary = p.summary;
-    }
-    rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
-    if (!summary.hasChanges) {
-        core/* info */.pq(`No changes for ${t.label}: nothing to back up or apply.`);
-        const state = await readStateInfo(t.statePath);
-        return {
-            label: t.label,
-            summary,
-            planFile,
-            planSha256,
-            state,
-            applied: false,
-            handoff: await handoffFromState(o, d),
-        };
-    }
-    const before = await readStateInfo(t.statePath);
-    let backup;
-    if (before.exists) {
-        const context = { ...o.context, toolVersion: await toolVersion(d), purpose: 'before apply' };
-        backup = await d.step(`backup ${t.label}`, () => backupState({
-            statePath: t.statePath,
-            backupDir: t.backupDir,
-            keep: o.backupKeep,
-            remote: o.backupRemote,
-            context,
-            consequence: 'Apply was not started.',
-        }, { rclone: d.rclone, warning: d.warning, now: d.now }));
-    }
-    else {
-        core/* info */.pq(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
-    }
-    await d.step(`apply ${t.label}`, () => d.tofu.apply(planFile));
-    // A saved plan can never be applied twice, and it holds secrets in clear text.
-    await promises_.rm(planFile, { force: true });
-    await promises_.rm(planMetaPath(planFile), { force: true });
-    const state = await readStateInfo(t.statePath);
-    const handoff = await handoffFromState(o, d);
-    return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff };
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/terramate-cli.ts
-
-
-/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
-function parseStackList(stdout) {
-    const stacks = [];
-    for (const raw of stdout.split(/\r?\n/)) {
-        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
-        if (line === '')
-            continue;
-        if (line.startsWith('/') || line.split('/').includes('..'))
-            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
-        stacks.push(line === '' ? '.' : line);
-    }
-    return stacks;
-}
-function createTerramateCli(o) {
-    return {
-        async listChangedStacks() {
-            const r = await (0,tool/* runTool */.qI)({
-                bin: o.bin,
-                binInput: 'terramate-binary',
-                args: ['list', '--changed', '--run-order'],
-                cwd: o.cwd,
-                echo: 'stderr',
-                timeoutMs: 120_000,
-            });
-            if (r.exitCode !== 0)
-                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
-            try {
-                return parseStackList(r.stdout);
-            }
-            catch (e) {
-                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
-            }
-        },
-    };
-}
-
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-cli.ts
 
 
@@ -29631,6 +29040,11 @@ function createTerramateCli(o) {
 /** Why tofu failed, from its own wording (internal/command/clistate/state.go "Error acquiring the state lock"). */
 function tofuFailureReason(stderr, fallback) {
     return /Error acquiring the state lock|Error locking state/.test(stderr) ? 'state-locked' : fallback;
+}
+/** `tofu 1.9.0` for archive metadata; never fails (a backup must not depend on it). */
+async function toolLabel(tofu) {
+    const name = external_node_path_.basename(tofu.bin);
+    return tofu.version().then((v) => `${name} ${v}`, () => `${name} unknown`);
 }
 function tofuEnv() {
     return {
@@ -29727,6 +29141,630 @@ function createTofuCli(o) {
     };
 }
 
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(5931);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/backend-config.ts
+
+/**
+ * How the action makes tofu read and write exactly `state-path`: it writes an override file
+ * (`*_override.tf`, merged last by tofu) declaring `backend "local" { path = <state-path> }` and runs
+ * `init -reconfigure`. The deprecated `-state`/`-state-out` flags (Terraform 1.10 warns on every run)
+ * are not used, and a saved plan records that backend, so applying it writes the same file.
+ *
+ * Because an override would silently replace a backend the stack declares itself, the stack's own
+ * configuration is scanned first: any backend other than `local`, a `cloud` block, or a local backend
+ * with a different `path` is refused. After init, the backend record tofu wrote is checked too. Pure.
+ */
+const OVERRIDE_FILE = 'zz_tofu_state_backup_override.tf';
+function overrideContent(statePath) {
+    return [
+        '# Written by the tofu-plan-with-state-backup action for the duration of one run; removed afterwards.',
+        'terraform {',
+        '  backend "local" {',
+        `    path = ${JSON.stringify(statePath)}`,
+        '  }',
+        '}',
+        '',
+    ].join('\n');
+}
+/** Removes comments and blanks string contents so braces and keywords inside them do not count. */
+function stripHcl(src) {
+    return src
+        .replace(/\/\*[\s\S]*?\*\//g, ' ')
+        .replace(/"(?:[^"\\\n]|\\.)*"/g, (s) => (/^"[A-Za-z0-9_./ ~:-]*"$/.test(s) ? s : '""'))
+        .replace(/(#|\/\/)[^\n]*/g, ' ');
+}
+/** Bodies of every top-level `terraform { … }` block. */
+function terraformBlocks(src) {
+    const out = [];
+    const re = /(^|\n)\s*terraform\s*\{/g;
+    while (re.exec(src)) {
+        let depth = 1;
+        let i = re.lastIndex;
+        for (; i < src.length && depth > 0; i++) {
+            if (src[i] === '{')
+                depth++;
+            else if (src[i] === '}')
+                depth--;
+        }
+        out.push(src.slice(re.lastIndex, i - 1));
+    }
+    return out;
+}
+function fromHcl(f) {
+    const found = [];
+    for (const body of terraformBlocks(stripHcl(f.content))) {
+        if (/(^|\s)cloud\s*\{/.test(body))
+            found.push({ file: f.name, type: 'cloud' });
+        const re = /backend\s+"([^"]+)"\s*\{([^{}]*)\}/g;
+        let m;
+        while ((m = re.exec(body))) {
+            const p = /(^|\s)path\s*=\s*"([^"]*)"/.exec(m[2]);
+            found.push({ file: f.name, type: m[1], path: p?.[2] });
+        }
+    }
+    return found;
+}
+function fromJson(f) {
+    let doc;
+    try {
+        doc = JSON.parse(f.content);
+    }
+    catch {
+        return [];
+    }
+    const found = [];
+    const blocks = doc?.terraform;
+    for (const tf of Array.isArray(blocks) ? blocks : blocks ? [blocks] : []) {
+        const t = tf;
+        if (t.cloud)
+            found.push({ file: f.name, type: 'cloud' });
+        for (const b of Array.isArray(t.backend) ? t.backend : t.backend ? [t.backend] : []) {
+            for (const [type, cfg] of Object.entries(b)) {
+                const c = (Array.isArray(cfg) ? cfg[0] : cfg);
+                found.push({ file: f.name, type, path: typeof c?.path === 'string' ? c.path : undefined });
+            }
+        }
+    }
+    return found;
+}
+/** Undefined when the stack may run against `statePath`; otherwise why not (one sentence). */
+function backendConflict(files, statePath, workingDir) {
+    for (const f of files) {
+        if (f.name === OVERRIDE_FILE)
+            continue;
+        const declared = f.name.endsWith('.tf.json') ? fromJson(f) : f.name.endsWith('.tf') ? fromHcl(f) : [];
+        for (const d of declared) {
+            if (d.type === 'cloud')
+                return `${d.file} configures a cloud block (remote state), not a local state file`;
+            if (d.type !== 'local')
+                return `${d.file} configures the '${d.type}' backend, not a local state file`;
+            if (d.path !== undefined && external_node_path_.resolve(workingDir, d.path) !== statePath)
+                return `${d.file} sets the local backend path to '${d.path}', not '${statePath}'`;
+        }
+    }
+    return undefined;
+}
+/** Checks the backend record `init` wrote (`<data dir>/terraform.tfstate`). */
+function backendRecordConflict(recordJson, statePath) {
+    if (recordJson === undefined)
+        return 'tofu init wrote no backend record';
+    let rec;
+    try {
+        rec = JSON.parse(recordJson);
+    }
+    catch {
+        return 'the backend record written by tofu init is not JSON';
+    }
+    const type = rec.backend?.type;
+    if (type !== 'local')
+        return `tofu init configured the '${type ?? 'unknown'}' backend`;
+    if (rec.backend?.config?.path !== statePath)
+        return `tofu init configured the local path '${rec.backend?.config?.path ?? ''}'`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/handoff.ts
+
+/**
+ * The handoff values for the runtime repository: the stack's non-sensitive root outputs, optionally
+ * limited to an allowlist. A sensitive output is never handed off; naming one in the allowlist is an
+ * input error (raised from the plan's configuration, before anything is applied). Pure.
+ */
+function rejectSensitiveAllowlisted(allowlist, sensitive) {
+    const bad = (allowlist ?? []).filter((n) => sensitive.includes(n));
+    if (bad.length > 0)
+        throw new errors/* InputError */.dz('handoff-outputs', 'names of non-sensitive outputs', `the sensitive output(s) ${bad.join(', ')}`);
+}
+function selectHandoff(outputs, allowlist) {
+    rejectSensitiveAllowlisted(allowlist, Object.entries(outputs)
+        .filter(([, o]) => o.sensitive)
+        .map(([n]) => n));
+    const wanted = allowlist && allowlist.length > 0 ? allowlist : Object.keys(outputs).sort();
+    const values = {};
+    const missing = [];
+    const withheld = [];
+    for (const name of wanted) {
+        const o = outputs[name];
+        if (!o)
+            missing.push(name);
+        else if (o.sensitive)
+            withheld.push(name);
+        else
+            values[name] = o.value;
+    }
+    return { values, missing, withheld };
+}
+/** Sensitive output values as strings, to register as secrets (short ones would garble every log line). */
+function sensitiveOutputStrings(outputs, minLength = 6) {
+    const out = [];
+    const walk = (v) => {
+        if (typeof v === 'string')
+            out.push(v);
+        else if (Array.isArray(v))
+            v.forEach(walk);
+        else if (v && typeof v === 'object')
+            Object.values(v).forEach(walk);
+        else if (v !== null && v !== undefined)
+            out.push(String(v));
+    };
+    for (const o of Object.values(outputs)) {
+        if (!o.sensitive)
+            continue;
+        walk(o.value);
+        if (o.value && typeof o.value === 'object')
+            out.push(JSON.stringify(o.value));
+    }
+    return out.filter((s) => s.trim().length >= minLength);
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-freshness.ts
+/**
+ * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of
+ * that plan still matches the plan file and the state it was made from. Tofu has its own check
+ * ("Saved plan is stale"); this one runs first so a stale plan fails before any backup or lock churn,
+ * and also covers a tampered or truncated plan file and a plan made for another state file. Pure.
+ */
+const PLAN_META_VERSION = 1;
+function planMetaPath(planFile) {
+    return `${planFile}.meta.json`;
+}
+function buildPlanMetadata(o) {
+    const { state, ...rest } = o;
+    return {
+        version: PLAN_META_VERSION,
+        ...rest,
+        stateExists: state.exists,
+        stateSerial: state.serial ?? null,
+        stateLineage: state.lineage ?? null,
+        stateSha256: state.sha256 ?? null,
+    };
+}
+function parsePlanMetadata(text) {
+    try {
+        const m = JSON.parse(text);
+        if (m.version !== PLAN_META_VERSION || typeof m.planSha256 !== 'string')
+            return undefined;
+        return m;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Undefined when the plan may be applied; otherwise why it may not (one sentence). */
+function stalePlanReason(i) {
+    const { meta, state } = i;
+    if (meta.planSha256 !== i.planSha256)
+        return `the plan file's sha256 ${i.planSha256.slice(0, 12)}… differs from the recorded ${meta.planSha256.slice(0, 12)}… (changed or truncated since it was planned)`;
+    if (meta.statePath !== i.statePath)
+        return `it was planned against the state '${meta.statePath}', not '${i.statePath}'`;
+    if (meta.stateExists !== state.exists)
+        return meta.stateExists
+            ? 'the state it was planned against no longer exists'
+            : 'it was planned against an empty state, but a state has been written since';
+    if (!state.exists)
+        return undefined;
+    if (meta.stateSerial === null || state.serial === undefined || state.encrypted) {
+        return meta.stateSha256 === state.sha256 ? undefined : 'the (encrypted) state has changed since the plan';
+    }
+    if (meta.stateLineage !== (state.lineage ?? null))
+        return `the state lineage is now ${state.lineage ?? 'unknown'}, the plan was made for ${meta.stateLineage}`;
+    if (meta.stateSerial !== state.serial)
+        return `the state serial moved from ${meta.stateSerial} to ${state.serial} since the plan was made`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-summary.ts
+function kindOf(actions) {
+    const a = actions.join(',');
+    if (a === 'create')
+        return 'create';
+    if (a === 'update')
+        return 'update';
+    if (a === 'delete')
+        return 'delete';
+    if (a === 'delete,create' || a === 'create,delete')
+        return 'replace';
+    if (a === 'read')
+        return 'read';
+    if (a === 'forget')
+        return 'forget';
+    return undefined;
+}
+/** Leaf strings of a variable value (objects and lists of secrets are registered piece by piece). */
+function leafStrings(value, out) {
+    if (typeof value === 'string')
+        out.push(value);
+    else if (typeof value === 'number' || typeof value === 'boolean')
+        out.push(String(value));
+    else if (Array.isArray(value))
+        value.forEach((v) => leafStrings(v, out));
+    else if (value && typeof value === 'object')
+        Object.values(value).forEach((v) => leafStrings(v, out));
+}
+function summarizePlan(plan) {
+    const changes = {};
+    let toAdd = 0;
+    let toChange = 0;
+    let toDestroy = 0;
+    let toReplace = 0;
+    for (const rc of plan.resource_changes ?? []) {
+        const kind = kindOf(rc.change?.actions ?? []);
+        if (!kind)
+            continue;
+        (changes[kind] ??= []).push(rc.address);
+        // Same arithmetic as tofu's "Plan: N to add, N to change, N to destroy": a replacement adds and destroys.
+        if (kind === 'create')
+            toAdd++;
+        else if (kind === 'update')
+            toChange++;
+        else if (kind === 'delete')
+            toDestroy++;
+        else if (kind === 'replace') {
+            toReplace++;
+            toAdd++;
+            toDestroy++;
+        }
+    }
+    const outputChanges = Object.values(plan.output_changes ?? {}).filter((o) => !(o.actions.length === 1 && o.actions[0] === 'no-op')).length;
+    // `read` (data sources) and `forget` do not touch infrastructure, but tofu counts an output-only change.
+    const resourceChanges = toAdd + toChange + toDestroy + (changes.forget?.length ?? 0);
+    const root = plan.configuration?.root_module;
+    const sensitiveOutputs = Object.entries(root?.outputs ?? {})
+        .filter(([, o]) => o.sensitive === true)
+        .map(([name]) => name);
+    const sensitiveValues = [];
+    for (const [name, v] of Object.entries(root?.variables ?? {})) {
+        if (v.sensitive === true)
+            leafStrings(plan.variables?.[name]?.value, sensitiveValues);
+    }
+    return {
+        hasChanges: resourceChanges + outputChanges > 0,
+        toAdd,
+        toChange,
+        toDestroy,
+        toReplace,
+        outputChanges,
+        changes,
+        sensitiveOutputs,
+        sensitiveValues,
+    };
+}
+function emptySummary() {
+    return {
+        hasChanges: false,
+        toAdd: 0,
+        toChange: 0,
+        toDestroy: 0,
+        toReplace: 0,
+        outputChanges: 0,
+        changes: {},
+        sensitiveOutputs: [],
+        sensitiveValues: [],
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-flow.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The modes that run tofu (plan, drift, apply) for one stack, under the stack's lock: point tofu at the
+ * state file, plan into a saved plan, and for apply back up (fail closed) before applying.
+ */
+const PRIVATE_FILE = 0o600;
+/** Shorter values would be masked everywhere they occur by chance (`true`, `10`, …). */
+const MIN_SECRET_LENGTH = 6;
+function registerSensitive(values) {
+    for (const v of values)
+        if (v.trim().length >= MIN_SECRET_LENGTH)
+            (0,secrets/* registerSecret */.cl)(v);
+}
+/** Points tofu at exactly `statePath` (see backend-config.ts) and initialises the working directory. */
+async function prepareBackend(t, o, override, d) {
+    const names = (await promises_.readdir(t.workingDir)).filter((n) => n.endsWith('.tf') || n.endsWith('.tf.json'));
+    const files = await Promise.all(names.map(async (name) => ({ name, content: await promises_.readFile(external_node_path_.join(t.workingDir, name), 'utf8') })));
+    const conflict = backendConflict(files, t.statePath, t.workingDir);
+    if (conflict)
+        throw new errors/* InputError */.dz('state-path', `a stack that keeps its state in a local file (${conflict})`, `'${t.statePath}'`);
+    d.remember('override', override);
+    await (0,fsx/* writeFileAtomic */.Zf)(override, overrideContent(t.statePath));
+    await d.step(`init ${t.label}`, () => d.tofu.init());
+    const dataDir = external_node_path_.resolve(t.workingDir, o.tfDataDir || '.terraform');
+    const record = await promises_.readFile(external_node_path_.join(dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
+    const recordConflict = backendRecordConflict(record, t.statePath);
+    if (recordConflict)
+        throw new errors/* ActionError */.lZ('plan-failed', `tofu did not take the state path '${t.statePath}': ${recordConflict}.`, 'Check TF_DATA_DIR and the stack configuration.');
+}
+async function planInto(planFile, t, o, d) {
+    const state = await readStateInfo(t.statePath);
+    await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
+    await promises_.chmod(planFile, PRIVATE_FILE);
+    const json = await d.tofu.showPlan(planFile);
+    const summary = summarizePlan(json);
+    registerSensitive(summary.sensitiveValues);
+    return { state, summary, planSha256: await (0,fsx/* sha256File */.Q3)(planFile) };
+}
+async function runTofuMode(t, o, d) {
+    const override = external_node_path_.join(t.workingDir, OVERRIDE_FILE);
+    try {
+        await prepareBackend(t, o, override, d);
+        if (o.mode === 'drift')
+            return await drift(t, o, d);
+        if (o.mode === 'plan')
+            return await plan(t, o, d);
+        return await apply(t, o, d);
+    }
+    finally {
+        await promises_.rm(override, { force: true });
+        d.forget('override', override);
+    }
+}
+async function drift(t, o, d) {
+    // The plan holds secrets in clear text: a private temp dir, removed here (and by post after a crash).
+    const dir = await (0,fsx/* makePrivateDir */.hI)('tofu-drift');
+    d.remember('tempdir', dir);
+    try {
+        const p = await planInto(external_node_path_.join(dir, 'drift.tfplan'), t, o, d);
+        return { label: t.label, summary: p.summary, state: p.state, applied: false };
+    }
+    finally {
+        await promises_.rm(dir, { recursive: true, force: true });
+        d.forget('tempdir', dir);
+    }
+}
+async function writePlan(planFile, t, o, d) {
+    await (0,fsx/* ensurePrivateDir */.rh)(external_node_path_.dirname(planFile));
+    const p = await planInto(planFile, t, o, d);
+    const meta = buildPlanMetadata({
+        planSha256: p.planSha256,
+        statePath: t.statePath,
+        workingDirectory: t.workingDir,
+        state: p.state,
+        hasChanges: p.summary.hasChanges,
+        tool: external_node_path_.basename(d.tofu.bin),
+        toolVersion: await d.tofu.version(),
+        runId: o.runId,
+        createdAt: new Date().toISOString(),
+    });
+    await (0,fsx/* writeFileAtomic */.Zf)(planMetaPath(planFile), JSON.stringify(meta, null, 2) + '\n', { mode: PRIVATE_FILE });
+    if (external_node_path_.dirname(planFile) === external_node_path_.dirname(t.defaultPlanFile))
+        await pruneStalePlans(planFile, t.statePath, p.state);
+    return p;
+}
+/**
+ * Saved plans hold secrets and a plan made against an older state can never be applied: in the default
+ * plans directory, plans of this state that are stale (by their own metadata) are deleted.
+ */
+async function pruneStalePlans(keep, statePath, state) {
+    const dir = external_node_path_.dirname(keep);
+    for (const name of await promises_.readdir(dir)) {
+        const metaFile = external_node_path_.join(dir, name);
+        if (!name.endsWith('.meta.json') || metaFile === planMetaPath(keep))
+            continue;
+        const meta = parsePlanMetadata(await promises_.readFile(metaFile, 'utf8').catch(() => ''));
+        if (!meta || meta.statePath !== statePath)
+            continue;
+        if (stalePlanReason({ meta, planSha256: meta.planSha256, statePath, state }) === undefined)
+            continue;
+        await promises_.rm(metaFile.slice(0, -'.meta.json'.length), { force: true });
+        await promises_.rm(metaFile, { force: true });
+    }
+}
+async function handoffFromState(o, d) {
+    const outputs = await d.tofu.outputs();
+    registerSensitive(sensitiveOutputStrings(outputs, MIN_SECRET_LENGTH));
+    const h = selectHandoff(outputs, o.handoffOutputs);
+    if (h.missing.length > 0)
+        d.warning(`The stack has no output(s) ${h.missing.join(', ')} (yet); they are not handed off.`);
+    return h;
+}
+async function plan(t, o, d) {
+    const planFile = t.planFile ?? t.defaultPlanFile;
+    const p = await writePlan(planFile, t, o, d);
+    rejectSensitiveAllowlisted(o.handoffOutputs, p.summary.sensitiveOutputs);
+    const handoff = await handoffFromState(o, d);
+    return {
+        label: t.label,
+        summary: p.summary,
+        planFile,
+        planSha256: p.planSha256,
+        state: p.state,
+        applied: false,
+        handoff,
+    };
+}
+async function checkSavedPlan(planFile, t) {
+    if (!(await (0,fsx/* pathExists */.s0)(planFile)))
+        throw new errors/* InputError */.dz('plan-file', 'an existing saved plan in apply mode', `'${planFile}' (not found)`);
+    const metaText = await promises_.readFile(planMetaPath(planFile), 'utf8').catch(() => undefined);
+    const meta = metaText === undefined ? undefined : parsePlanMetadata(metaText);
+    const planSha256 = await (0,fsx/* sha256File */.Q3)(planFile);
+    const why = meta
+        ? stalePlanReason({ meta, planSha256, statePath: t.statePath, state: await readStateInfo(t.statePath) })
+        : `its metadata file '${external_node_path_.basename(planMetaPath(planFile))}' is missing or unreadable`;
+    if (why)
+        throw new errors/* ActionError */.lZ('plan-stale', `The saved plan '${planFile}' cannot be applied: ${why}.`, 'Plan again (mode: plan) and apply the new plan; nothing was backed up or applied.');
+    return planSha256;
+}
+async function apply(t, o, d) {
+    let planFile;
+    let planSha256;
+    let summary;
+    if (t.planFile) {
+        planFile = t.planFile;
+        planSha256 = await d.step(`check saved plan ${t.label}`, () => checkSavedPlan(planFile, t));
+        summary = summarizePlan(await d.tofu.showPlan(planFile));
+        registerSensitive(summary.sensitiveValues);
+    }
+    else {
+        planFile = t.defaultPlanFile;
+        const p = await writePlan(planFile, t, o, d);
+        planSha256 = p.planSha256;
+        summary = p.summary;
+    }
+    rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
+    if (!summary.hasChanges) {
+        core/* info */.pq(`No changes for ${t.label}: nothing to back up or apply.`);
+        const state = await readStateInfo(t.statePath);
+        return {
+            label: t.label,
+            summary,
+            planFile,
+            planSha256,
+            state,
+            applied: false,
+            handoff: await handoffFromState(o, d),
+        };
+    }
+    const before = await readStateInfo(t.statePath);
+    let backup;
+    if (before.exists) {
+        const context = { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: 'before apply' };
+        backup = await d.step(`backup ${t.label}`, () => backupState({
+            statePath: t.statePath,
+            backupDir: t.backupDir,
+            keep: o.backupKeep,
+            remote: o.backupRemote,
+            context,
+            consequence: 'Apply was not started.',
+        }, { rclone: d.rclone, warning: d.warning, now: d.now }));
+    }
+    else {
+        core/* info */.pq(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
+    }
+    await d.step(`apply ${t.label}`, () => d.tofu.apply(planFile));
+    // A saved plan can never be applied twice, and it holds secrets in clear text.
+    await promises_.rm(planFile, { force: true });
+    await promises_.rm(planMetaPath(planFile), { force: true });
+    const state = await readStateInfo(t.statePath);
+    const handoff = await handoffFromState(o, d);
+    return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff };
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stack-run.ts
+
+
+
+
+
+
+
+
+
+async function runStack(t, o, d) {
+    await promises_.mkdir(external_node_path_.dirname(t.statePath), { recursive: true, mode: 0o700 });
+    const lock = await (0,fsx/* acquireLock */.IZ)(`${t.statePath}.lock`, {
+        timeoutMs: o.lockTimeoutMs,
+        runId: o.runId,
+        purpose: `${o.mode} ${t.label}`,
+        reason: 'state-locked',
+        onWait: (h) => core/* info */.pq(`Waiting for the state lock of '${t.statePath}'` +
+            (h ? ` (held by run ${h.runId}, pid ${h.pid} on ${h.host}, since ${h.since})` : '') +
+            '.'),
+    });
+    try {
+        if (o.mode === 'backup' || o.mode === 'restore')
+            return await runFileMode(t, o, d);
+        return await runTofuMode(t, o, d);
+    }
+    finally {
+        await lock.release();
+    }
+}
+async function runFileMode(t, o, d) {
+    const context = { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: o.mode };
+    const base = {
+        statePath: t.statePath,
+        backupDir: t.backupDir,
+        keep: o.backupKeep,
+        remote: o.backupRemote,
+        context,
+    };
+    const deps = { rclone: d.rclone, warning: d.warning, now: d.now };
+    if (o.mode === 'restore') {
+        const r = await d.step(`restore ${t.label}`, () => restoreState({ ...base, from: o.restoreFrom ?? 'latest', allowLineageChange: o.allowLineageChange }, deps));
+        core/* info */.pq(`Restored '${t.statePath}' from '${r.archive}': ${state_file_describeState(r.before)} → ${state_file_describeState(r.after)}.`);
+        return { label: t.label, state: r.after, restore: r, backup: r.preRestoreBackup, applied: false };
+    }
+    const state = await readStateInfo(t.statePath);
+    if (!state.exists) {
+        d.warning(`There is no state at '${t.statePath}' yet; nothing was archived.`);
+        return { label: t.label, state, applied: false };
+    }
+    const backup = await d.step(`backup ${t.label}`, () => backupState({ ...base, consequence: 'The state is unchanged.' }, deps));
+    return { label: t.label, state: backup.state, backup, applied: false };
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/terramate-cli.ts
+
+
+/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
+function parseStackList(stdout) {
+    const stacks = [];
+    for (const raw of stdout.split(/\r?\n/)) {
+        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+        if (line === '')
+            continue;
+        if (line.startsWith('/') || line.split('/').includes('..'))
+            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
+        stacks.push(line === '' ? '.' : line);
+    }
+    return stacks;
+}
+function createTerramateCli(o) {
+    return {
+        async listChangedStacks() {
+            const r = await (0,tool/* runTool */.qI)({
+                bin: o.bin,
+                binInput: 'terramate-binary',
+                args: ['list', '--changed', '--run-order'],
+                cwd: o.cwd,
+                echo: 'stderr',
+                timeoutMs: 120_000,
+            });
+            if (r.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
+            try {
+                return parseStackList(r.stdout);
+            }
+            catch (e) {
+                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
+            }
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/orchestrate.ts
 
 
@@ -29806,6 +29844,7 @@ async function orchestrate(ctx, s, clients) {
         restoreFrom: s.restoreFrom,
         allowLineageChange: s.allowLineageChange,
         runId,
+        tfDataDir: process.env.TF_DATA_DIR,
         context: {
             tool: external_node_path_.basename(s.tofuBinary),
             runId,
@@ -29850,7 +29889,7 @@ async function writeHandoff(s, outcomes) {
         ? Object.fromEntries(withHandoff.map((o) => [o.label, o.handoff.values]))
         : withHandoff[0].handoff.values;
     const json = JSON.stringify(doc);
-    const file = s.handoffFile ?? external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), inputs/* ACTION */.hr, 'handoff.json');
+    const file = s.handoffFile ?? external_node_path_.join((0,fsx/* runnerTemp */.X5)(), inputs/* ACTION */.hr, 'handoff.json');
     await promises_.mkdir(external_node_path_.dirname(file), { recursive: true });
     await (0,fsx/* writeFileAtomic */.Zf)(file, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
     return { handoffFile: file, handoffJson: json };
@@ -40635,7 +40674,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, pause
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -40701,11 +40740,33 @@ function terminate(r, signal = 'SIGTERM') {
     }, r.killGraceMs);
     t.unref();
 }
+const pauses = new Set();
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 function forwardSignal(signal) {
     cancelledBy = signal;
     for (const r of running)
         terminate(r, signal);
+    for (const wake of pauses)
+        wake();
+}
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+async function pause(ms) {
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
+    await new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            pauses.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        pauses.add(wake);
+    });
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {

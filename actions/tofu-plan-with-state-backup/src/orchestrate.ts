@@ -2,7 +2,7 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ActionError, InputError } from '../../../shared/errors.js';
-import { writeFileAtomic } from '../../../shared/fsx.js';
+import { runnerTemp, writeFileAtomic } from '../../../shared/fsx.js';
 import type { Settings } from '../../../shared/inputs.js';
 import type { ActionContext } from '../../../shared/run.js';
 import { ACTION, type inputs } from './inputs.js';
@@ -109,6 +109,7 @@ export async function orchestrate(
     restoreFrom: s.restoreFrom,
     allowLineageChange: s.allowLineageChange,
     runId,
+    tfDataDir: process.env.TF_DATA_DIR,
     context: {
       tool: path.basename(s.tofuBinary),
       runId,
@@ -160,7 +161,7 @@ async function writeHandoff(
     ? Object.fromEntries(withHandoff.map((o) => [o.label, o.handoff!.values]))
     : withHandoff[0].handoff!.values;
   const json = JSON.stringify(doc);
-  const file = s.handoffFile ?? path.join(process.env.RUNNER_TEMP || os.tmpdir(), ACTION, 'handoff.json');
+  const file = s.handoffFile ?? path.join(runnerTemp(), ACTION, 'handoff.json');
   await fsp.mkdir(path.dirname(file), { recursive: true });
   await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n', { mode: 0o644 });
   return { handoffFile: file, handoffJson: json };

@@ -42,6 +42,15 @@ export function tofuFailureReason(stderr: string, fallback: string): string {
   return /Error acquiring the state lock|Error locking state/.test(stderr) ? 'state-locked' : fallback;
 }
 
+/** `tofu 1.9.0` for archive metadata; never fails (a backup must not depend on it). */
+export async function toolLabel(tofu: TofuCli): Promise<string> {
+  const name = path.basename(tofu.bin);
+  return tofu.version().then(
+    (v) => `${name} ${v}`,
+    () => `${name} unknown`,
+  );
+}
+
 export function tofuEnv(): Record<string, string | undefined> {
   return {
     TF_IN_AUTOMATION: '1',

@@ -209,6 +209,26 @@ describe('apply fails closed', () => {
     expect(fs.existsSync(path.join(stateDir, 'backups'))).toBe(false);
   });
 
+  test('a new plan in the default plans directory deletes plans of this state that went stale', async () => {
+    const state = path.join(stateDir, 'edge.tfstate');
+    writeState(state, 5);
+    const calls: string[] = [];
+    const ctxWithRun = (runId: string) => {
+      const c = fakeCtx();
+      return { ...c, platform: { ...c.platform, runId } };
+    };
+    const s = settings({ mode: 'plan', 'state-path': state });
+    const first = (await orchestrate(ctxWithRun('1'), s, clients(calls, CHANGES))).outcomes[0].planFile!;
+    const second = (await orchestrate(ctxWithRun('2'), s, clients(calls, CHANGES))).outcomes[0].planFile!;
+    expect([fs.existsSync(first), fs.existsSync(second)]).toEqual([true, true]);
+    writeState(state, 6);
+    const third = (await orchestrate(ctxWithRun('3'), s, clients(calls, CHANGES))).outcomes[0].planFile!;
+    expect(fs.readdirSync(path.dirname(third)).sort()).toEqual([
+      path.basename(third),
+      `${path.basename(third)}.meta.json`,
+    ]);
+  });
+
   test('a stack with another backend is refused before init', async () => {
     fs.writeFileSync(path.join(ws, 'backend.tf'), 'terraform {\n  backend "s3" {}\n}\n');
     const calls: string[] = [];
