@@ -7,7 +7,7 @@ import { evaluateNodes, type NodeRow } from './nodes.js';
 import {
   indexPods,
   ownerKey,
-  podFailures,
+  podProblems,
   rememberRestarts,
   type RestartMemory,
   type RestartRule,
@@ -151,7 +151,7 @@ export function evaluate(
     for (const pod of index.byNamespace.get(SYSTEM_NAMESPACE) ?? [])
       if (!watched.has(pod)) watched.set(pod, systemRule);
   }
-  const podResults = [...watched].flatMap(([pod, rule]) => podFailures(pod, rule, memory));
+  const podResults = [...watched].flatMap(([pod, rule]) => podProblems(pod, rule, memory));
 
   const ports = probes.map(portResult);
   const results = [

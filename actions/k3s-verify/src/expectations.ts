@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ActionError, INVALID_INPUT, InputError } from '../../../shared/errors.js';
 import { Invalid } from '../../../shared/inputs.js';
@@ -126,8 +126,14 @@ const containerNames = z
   .min(1, { error: 'expected at least one container name' });
 
 /** A list item that is either the line syntax (a string) or a mapping. */
-function lineOr<T>(parse: (line: string) => T | Invalid, lineExpected: string, object: z.ZodType<T>) {
-  return z.unknown().transform((value, ctx): T => {
+function lineOr<T>(
+  parse: (line: string) => T | Invalid,
+  lineExpected: string,
+  object: z.ZodType<T>,
+  normalize?: (value: unknown) => unknown,
+) {
+  return z.unknown().transform((raw, ctx): T => {
+    const value = normalize ? normalize(raw) : raw;
     if (typeof value === 'string') {
       const parsed = parse(value);
       if (!(parsed instanceof Invalid)) return parsed;
@@ -169,6 +175,20 @@ const workloadItem = lineOr<WorkloadItem>(
     })),
 );
 
+/**
+ * `- rustdesk/hbbs: hbbs` is the line syntax, but YAML reads it as a one-key mapping: accept that form
+ * (value a string or a list of names) as the line it looks like.
+ */
+function containersFromMapping(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const entries = Object.entries(value);
+  if (entries.length !== 1 || !entries[0][0].includes('/')) return value;
+  const [ref, names] = entries[0];
+  if (typeof names === 'string') return `${ref}: ${names}`;
+  if (Array.isArray(names) && names.every((n) => typeof n === 'string')) return `${ref}: ${names.join(',')}`;
+  return value;
+}
+
 const containersItem = lineOr<ContainerExpectation>(
   parseContainersLine,
   CONTAINERS_EXPECTED,
@@ -180,6 +200,7 @@ const containersItem = lineOr<ContainerExpectation>(
       containers: containerNames,
     })
     .transform((c) => ({ ...c, containers: [...new Set(c.containers)] })),
+  containersFromMapping,
 );
 
 const portItem = lineOr<PortTarget>(
@@ -283,10 +304,12 @@ export function parseExpectDocument(
   input: 'expect' | 'expect-file',
   file?: string,
 ): ExpectDocument {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const at = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    const pos = lineCounter.linePos(e.pos[0]);
+    const at = ` at line ${pos.line}, column ${pos.col}`;
     throw expectError(input, `YAML syntax error${at}: ${e.message.split('\n')[0]}`, file);
   }
   const value: unknown = doc.toJS() ?? {};

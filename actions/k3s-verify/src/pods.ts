@@ -123,8 +123,11 @@ function restartsCounted(pod: Pod, cs: ContainerStatus, rule: RestartRule, memor
   return count - (memory.get(restartKey(pod, cs.name ?? ''))?.first ?? count);
 }
 
-/** Final problems of one pod: a fail-fast waiting reason, or more restarts than allowed. */
-export function podFailures(pod: Pod, rule: RestartRule, memory: RestartMemory): CheckResult[] {
+/**
+ * Problems of one pod: a fail-fast waiting reason or more restarts than allowed (final), or a restart
+ * since the previous poll (pending: the pod must be seen stable once more).
+ */
+export function podProblems(pod: Pod, rule: RestartRule, memory: RestartMemory): CheckResult[] {
   const object = `pod/${pod.metadata?.namespace}/${pod.metadata?.name}`;
   const out: CheckResult[] = [];
   for (const cs of allStatuses(pod)) {
@@ -146,7 +149,18 @@ export function podFailures(pod: Pod, rule: RestartRule, memory: RestartMemory):
       continue;
     }
     const restarts = restartsCounted(pod, cs, rule, memory);
-    if (restarts > rule.maxRestarts) {
+    const last = memory.get(restartKey(pod, cs.name ?? ''))?.last;
+    if (restarts <= rule.maxRestarts && last !== undefined && (cs.restartCount ?? 0) > last) {
+      out.push(
+        result(
+          'pod',
+          object,
+          'pending',
+          'restarting',
+          `container ${cs.name} restarted since the previous poll (${cs.restartCount} restarts)`,
+        ),
+      );
+    } else if (restarts > rule.maxRestarts) {
       const when = rule.count === 'during-run' ? ' during this run' : '';
       out.push(
         result(

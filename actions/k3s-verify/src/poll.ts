@@ -118,6 +118,7 @@ export async function pollChecks(
   let memory: RestartMemory = new Map();
   let last: { evaluation: Evaluation; snapshot: ClusterSnapshot } | undefined;
   const warned = new Set<string>();
+  let passedBefore = false;
   for (let polls = 1; ; polls++) {
     const portTimeout = Math.max(200, Math.min(PORT_TIMEOUT_MS, s.deadline - deps.now()));
     const inGroup = deps.group ?? ((_title, fn) => fn());
@@ -145,8 +146,11 @@ export async function pollChecks(
         deps.warn(h);
       }
       deps.info(pollLine(polls, evaluation));
-      if (evaluation.status === 'pass') return { kind: 'ready', polls, ...last };
+      // One look cannot show a container that restarts between polls: a pass must hold for one more poll.
+      if (evaluation.status === 'pass' && passedBefore) return { kind: 'ready', polls, ...last };
       if (evaluation.status === 'fail') return { kind: 'failed', polls, ...last };
+      if (evaluation.status === 'pass') deps.info('All checks pass; confirming at the next poll.');
+      passedBefore = evaluation.status === 'pass';
     }
     if (!(await pause(deps, s))) {
       if (lost || !last)
@@ -156,7 +160,7 @@ export async function pollChecks(
           polls,
           ...last,
         };
-      return { kind: 'timeout', polls, ...last };
+      return { kind: last.evaluation.status === 'pass' ? 'ready' : 'timeout', polls, ...last };
     }
   }
 }

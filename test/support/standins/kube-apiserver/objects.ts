@@ -7,14 +7,17 @@
 export type Json = Record<string, unknown>;
 
 const CREATED = '2026-11-21T09:00:00Z';
-let uidCounter = 0;
+let eventCounter = 0;
 
-/** A stable, RFC 4122-shaped uid (metadata.uid is a UUID). */
+/** A stable, RFC 4122-shaped uid derived from the object's identity (same object, same uid, every poll). */
 export function uid(seed: string): string {
-  let h = 0x811c9dc5;
-  for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  const hex = (h.toString(16).padStart(8, '0') + (++uidCounter).toString(16).padStart(12, '0')).slice(0, 20);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${h.toString(16).padStart(12, '0')}`;
+  const hash = (basis: number) => {
+    let h = basis;
+    for (const c of seed) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+    return h.toString(16).padStart(8, '0');
+  };
+  const hex = hash(0x811c9dc5) + hash(0x050c5d1f) + hash(0x2f9be6dc) + hash(0x7a1c3e55);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 function meta(name: string, namespace?: string, extra: Json = {}): Json {
@@ -484,7 +487,7 @@ export interface EventOptions {
 
 /** Event (core/v1) — https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/ */
 export function event(namespace: string, o: EventOptions): Json {
-  const name = `${o.involved.name}.${(++uidCounter).toString(16).padStart(16, '0')}`;
+  const name = `${o.involved.name}.${(++eventCounter).toString(16).padStart(16, '0')}`;
   return {
     metadata: meta(name, namespace),
     involvedObject: {
