@@ -28498,8 +28498,9 @@ const kindSchema = schemas/* enum */.k5n(WORKLOAD_KINDS, {
 const containerNames = schemas/* array */.YOg(labelSchema('a container name'), { error: 'expected a list of container names' })
     .min(1, { error: 'expected at least one container name' });
 /** A list item that is either the line syntax (a string) or a mapping. */
-function lineOr(parse, lineExpected, object) {
-    return schemas/* unknown */.L5J().transform((value, ctx) => {
+function lineOr(parse, lineExpected, object, normalize) {
+    return schemas/* unknown */.L5J().transform((raw, ctx) => {
+        const value = normalize ? normalize(raw) : raw;
         if (typeof value === 'string') {
             const parsed = parse(value);
             if (!(parsed instanceof inputs/* Invalid */.WO))
@@ -28532,13 +28533,30 @@ const workloadItem = lineOr((line) => {
     ref: { kind, namespace, name },
     ...(containers ? { containers } : {}),
 })));
+/**
+ * `- rustdesk/hbbs: hbbs` is the line syntax, but YAML reads it as a one-key mapping: accept that form
+ * (value a string or a list of names) as the line it looks like.
+ */
+function containersFromMapping(value) {
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+        return value;
+    const entries = Object.entries(value);
+    if (entries.length !== 1 || !entries[0][0].includes('/'))
+        return value;
+    const [ref, names] = entries[0];
+    if (typeof names === 'string')
+        return `${ref}: ${names}`;
+    if (Array.isArray(names) && names.every((n) => typeof n === 'string'))
+        return `${ref}: ${names.join(',')}`;
+    return value;
+}
 const containersItem = lineOr(parseContainersLine, CONTAINERS_EXPECTED, schemas/* strictObject */.rej({
     kind: kindSchema.optional(),
     namespace: labelSchema('a namespace name'),
     workload: subdomainSchema('a workload name'),
     containers: containerNames,
 })
-    .transform((c) => ({ ...c, containers: [...new Set(c.containers)] })));
+    .transform((c) => ({ ...c, containers: [...new Set(c.containers)] })), containersFromMapping);
 const portItem = lineOr(parsePortLine, PORT_EXPECTED, schemas/* strictObject */.rej({
     host: schemas/* string */.YjP({ error: 'expected a host name or IP address' })
         .refine((h) => HOST.test(h) || h.includes(':'), {
@@ -28600,10 +28618,12 @@ function expectError(input, detail, file) {
 }
 /** Parses and validates the expect YAML; every error names the input and the YAML path. */
 function parseExpectDocument(text, input, file) {
-    const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: false, uniqueKeys: true });
+    const lineCounter = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
     if (doc.errors.length > 0) {
         const e = doc.errors[0];
-        const at = e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+        const pos = lineCounter.linePos(e.pos[0]);
+        const at = ` at line ${pos.line}, column ${pos.col}`;
         throw expectError(input, `YAML syntax error${at}: ${e.message.split('\n')[0]}`, file);
     }
     const value = doc.toJS() ?? {};
@@ -28970,8 +28990,11 @@ function restartsCounted(pod, cs, rule, memory) {
         return count;
     return count - (memory.get(restartKey(pod, cs.name ?? ''))?.first ?? count);
 }
-/** Final problems of one pod: a fail-fast waiting reason, or more restarts than allowed. */
-function podFailures(pod, rule, memory) {
+/**
+ * Problems of one pod: a fail-fast waiting reason or more restarts than allowed (final), or a restart
+ * since the previous poll (pending: the pod must be seen stable once more).
+ */
+function podProblems(pod, rule, memory) {
     const object = `pod/${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const out = [];
     for (const cs of allStatuses(pod)) {
@@ -28985,7 +29008,11 @@ function podFailures(pod, rule, memory) {
             continue;
         }
         const restarts = restartsCounted(pod, cs, rule, memory);
-        if (restarts > rule.maxRestarts) {
+        const last = memory.get(restartKey(pod, cs.name ?? ''))?.last;
+        if (restarts <= rule.maxRestarts && last !== undefined && (cs.restartCount ?? 0) > last) {
+            out.push(result('pod', object, 'pending', 'restarting', `container ${cs.name} restarted since the previous poll (${cs.restartCount} restarts)`));
+        }
+        else if (restarts > rule.maxRestarts) {
             const when = rule.count === 'during-run' ? ' during this run' : '';
             out.push(result('pod', object, 'fail', 'too-many-restarts', `container ${cs.name} restarted ${restarts} times${when} (max-restarts ${rule.maxRestarts})`));
         }
@@ -29861,7 +29888,7 @@ function evaluate(snapshot, expectations, memory, probes = []) {
             if (!watched.has(pod))
                 watched.set(pod, systemRule);
     }
-    const podResults = [...watched].flatMap(([pod, rule]) => podFailures(pod, rule, memory));
+    const podResults = [...watched].flatMap(([pod, rule]) => podProblems(pod, rule, memory));
     const ports = probes.map(portResult);
     const results = [
         ...nodes.results,
@@ -29959,6 +29986,7 @@ async function pollChecks(deps, expectations, s) {
     let memory = new Map();
     let last;
     const warned = new Set();
+    let passedBefore = false;
     for (let polls = 1;; polls++) {
         const portTimeout = Math.max(200, Math.min(PORT_TIMEOUT_MS, s.deadline - deps.now()));
         const inGroup = deps.group ?? ((_title, fn) => fn());
@@ -29986,10 +30014,14 @@ async function pollChecks(deps, expectations, s) {
                 deps.warn(h);
             }
             deps.info(pollLine(polls, evaluation));
-            if (evaluation.status === 'pass')
+            // One look cannot show a container that restarts between polls: a pass must hold for one more poll.
+            if (evaluation.status === 'pass' && passedBefore)
                 return { kind: 'ready', polls, ...last };
             if (evaluation.status === 'fail')
                 return { kind: 'failed', polls, ...last };
+            if (evaluation.status === 'pass')
+                deps.info('All checks pass; confirming at the next poll.');
+            passedBefore = evaluation.status === 'pass';
         }
         if (!(await pause(deps, s))) {
             if (lost || !last)
@@ -29999,7 +30031,7 @@ async function pollChecks(deps, expectations, s) {
                     polls,
                     ...last,
                 };
-            return { kind: 'timeout', polls, ...last };
+            return { kind: last.evaluation.status === 'pass' ? 'ready' : 'timeout', polls, ...last };
         }
     }
 }
@@ -31288,7 +31320,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit, pause
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -31354,11 +31386,33 @@ function terminate(r, signal = 'SIGTERM') {
     }, r.killGraceMs);
     t.unref();
 }
+const pauses = new Set();
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 function forwardSignal(signal) {
     cancelledBy = signal;
     for (const r of running)
         terminate(r, signal);
+    for (const wake of pauses)
+        wake();
+}
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+async function pause(ms) {
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
+    await new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            pauses.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        pauses.add(wake);
+    });
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {
@@ -34439,7 +34493,7 @@ __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
-__webpack_unused_export__ = lineCounter.LineCounter;
+exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
