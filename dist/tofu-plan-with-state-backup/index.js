@@ -28898,13 +28898,23 @@ async function verifyArchive(archive, expectedStateName) {
         throw new ArchiveCheckError('the state inside does not match the sha256 in its metadata.json');
     return { sha256: actual, metadata, state: stateEntry.data, stateInfo: parseState(stateEntry.data) };
 }
-/** Deletes archives (and their checksum files) beyond the newest `keep`; never `justMade`. */
-async function applyRetention(backupDir, stateName, keep, justMade) {
+/** A temp file older than this is left over from an interrupted backup (backups run under the lock). */
+const STALE_TEMP_MS = 3_600_000;
+/**
+ * Deletes archives (and their checksum files) beyond the newest `keep`, never `justMade`, and temp files
+ * that interrupted backups of this state left behind.
+ */
+async function applyRetention(backupDir, stateName, keep, justMade, now = Date.now()) {
     const names = await promises_.readdir(backupDir);
     const doomed = selectForDeletion(names, stateName, keep, justMade);
     for (const n of doomed) {
         await promises_.rm(external_node_path_.join(backupDir, n), { force: true });
         await promises_.rm(checksumOf(backupDir, n), { force: true });
+    }
+    for (const n of names.filter((n) => n.startsWith(`.${stateName}.`) && /\.tar\.gz\.tmp-/.test(n))) {
+        const st = await promises_.stat(external_node_path_.join(backupDir, n)).catch(() => undefined);
+        if (st && now - st.mtimeMs > STALE_TEMP_MS)
+            await promises_.rm(external_node_path_.join(backupDir, n), { force: true });
     }
     return doomed;
 }

@@ -167,18 +167,29 @@ export async function verifyArchive(archive: string, expectedStateName?: string)
   return { sha256: actual, metadata, state: stateEntry.data, stateInfo: parseState(stateEntry.data) };
 }
 
-/** Deletes archives (and their checksum files) beyond the newest `keep`; never `justMade`. */
+/** A temp file older than this is left over from an interrupted backup (backups run under the lock). */
+const STALE_TEMP_MS = 3_600_000;
+
+/**
+ * Deletes archives (and their checksum files) beyond the newest `keep`, never `justMade`, and temp files
+ * that interrupted backups of this state left behind.
+ */
 export async function applyRetention(
   backupDir: string,
   stateName: string,
   keep: number,
   justMade: string,
+  now = Date.now(),
 ): Promise<string[]> {
   const names = await fsp.readdir(backupDir);
   const doomed = selectForDeletion(names, stateName, keep, justMade);
   for (const n of doomed) {
     await fsp.rm(path.join(backupDir, n), { force: true });
     await fsp.rm(checksumOf(backupDir, n), { force: true });
+  }
+  for (const n of names.filter((n) => n.startsWith(`.${stateName}.`) && /\.tar\.gz\.tmp-/.test(n))) {
+    const st = await fsp.stat(path.join(backupDir, n)).catch(() => undefined);
+    if (st && now - st.mtimeMs > STALE_TEMP_MS) await fsp.rm(path.join(backupDir, n), { force: true });
   }
   return doomed;
 }

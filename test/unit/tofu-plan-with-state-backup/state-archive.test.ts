@@ -179,7 +179,14 @@ describe('state archives', () => {
         (await createStateArchive({ statePath: state, backupDir: sd, context, now: () => at })).archive,
       );
     }
+    const oldTemp = path.join(sd, '.edge.tfstate.20261121T090000Z.serial-1.tar.gz.tmp-1-ab');
+    const freshTemp = path.join(sd, '.edge.tfstate.20261121T100000Z.serial-9.tar.gz.tmp-2-cd');
+    fs.writeFileSync(oldTemp, 'partial');
+    fs.writeFileSync(freshTemp, 'partial');
+    fs.utimesSync(oldTemp, new Date(Date.now() - 2 * 3_600_000), new Date(Date.now() - 2 * 3_600_000));
     const deleted = await applyRetention(sd, 'edge.tfstate', 2, path.basename(made[3]));
+    expect([fs.existsSync(oldTemp), fs.existsSync(freshTemp)]).toEqual([false, true]);
+    fs.rmSync(freshTemp);
     expect(deleted.sort()).toEqual([path.basename(made[0]), path.basename(made[1])].sort());
     expect(fs.readdirSync(sd).filter((n) => n.endsWith('.tar.gz') || n.endsWith('.sha256')).length).toBe(4);
   });
