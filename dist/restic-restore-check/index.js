@@ -28861,6 +28861,7 @@ function createResticCli(o) {
     let version;
     const codes = () => (version ? (0,restic_version/* exitCodesOf */.Ij)(version) : {});
     const global = o.noLock ? ['--no-lock'] : [];
+    /** `sub` is the restic command as named in messages (`cat config`, `ls`, …). */
     async function restic(sub, args, extra = {}) {
         const remaining = o.deadline - Date.now();
         if (remaining <= 0)
@@ -28876,7 +28877,7 @@ function createResticCli(o) {
             const r = await (0,tool/* runTool */.qI)({
                 bin: o.bin,
                 binInput: 'restic-binary',
-                args: [...global, sub, ...args],
+                args: [...global, ...sub.split(' '), ...args],
                 env: o.env,
                 timeoutMs: remaining,
                 echo: extra.echo ?? 'stderr',
@@ -28915,7 +28916,7 @@ function createResticCli(o) {
             return version;
         },
         async openRepository() {
-            const r = await restic('cat', ['config'], { echo: 'stderr' });
+            const r = await restic('cat config', [], { echo: 'stderr' });
             if (r.exitCode !== 0)
                 fail('cat config', r, 'unreachable');
         },
@@ -29676,7 +29677,10 @@ function restoreCheckSummary(report) {
     const checkErrors = r.check?.errors?.length
         ? `\n\n**check found**\n\n${r.check.errors.map((e) => `- \`${e}\``).join('\n')}`
         : '';
-    return `${status}\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['item', 'value'], rows)}${mismatches}${checkErrors}\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps)}\n`;
+    const known = rows.filter(([, v]) => v !== undefined && v !== '');
+    const table = known.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['item', 'value'], known)}` : '';
+    const steps = report.steps.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps)}` : '';
+    return `${status}${table}${mismatches}${checkErrors}${steps}\n`;
 }
 
 
@@ -30800,7 +30804,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: ToolNotFoundError, describeCommand
+// UNUSED EXPORTS: ToolNotFoundError, describeCommand, pause
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -30866,11 +30870,33 @@ function terminate(r, signal = 'SIGTERM') {
     }, r.killGraceMs);
     t.unref();
 }
+const pauses = new Set();
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 function forwardSignal(signal) {
     cancelledBy = signal;
     for (const r of running)
         terminate(r, signal);
+    for (const wake of pauses)
+        wake();
+}
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+async function pause(ms) {
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
+    await new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            pauses.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        pauses.add(wake);
+    });
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {

@@ -65,6 +65,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
   const codes = () => (version ? exitCodesOf(version) : {});
   const global = o.noLock ? ['--no-lock'] : [];
 
+  /** `sub` is the restic command as named in messages (`cat config`, `ls`, …). */
   async function restic(
     sub: string,
     args: string[],
@@ -83,7 +84,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
       const r = await runTool({
         bin: o.bin,
         binInput: 'restic-binary',
-        args: [...global, sub, ...args],
+        args: [...global, ...sub.split(' '), ...args],
         env: o.env,
         timeoutMs: remaining,
         echo: extra.echo ?? 'stderr',
@@ -126,7 +127,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
     },
 
     async openRepository() {
-      const r = await restic('cat', ['config'], { echo: 'stderr' });
+      const r = await restic('cat config', [], { echo: 'stderr' });
       if (r.exitCode !== 0) fail('cat config', r, 'unreachable');
     },
 

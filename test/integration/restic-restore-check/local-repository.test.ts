@@ -190,6 +190,45 @@ describe('failures', () => {
     expect(tolerated.exitCode).toBe(0);
   });
 
+  test('main killed mid-run: the post step still removes the password file and the restored files', async () => {
+    const runnerTemp = tempDir('killed');
+    const pidFile = path.join(root, 'verify.pid');
+    const scratch = () => fs.readdirSync(runnerTemp).filter((n) => n.startsWith('restic-restore-check-'));
+    let seen: string[] = [];
+    let sawPassword = false;
+    let sawRestore = false;
+    const r = await runAction({
+      action: 'restic-restore-check',
+      inputs: {
+        repository: base,
+        password: PASSWORD,
+        'sample-files': '1',
+        // Tells the test that restore and verification are done, then waits to be killed.
+        'verify-command': `echo $$ > ${JSON.stringify(pidFile)}; exec sleep 60`,
+      },
+      runnerTemp,
+      timeoutMs: 60_000,
+      onMainStarted: (child) => {
+        const poll = setInterval(() => {
+          if (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8').trim() === '') return;
+          clearInterval(poll);
+          seen = scratch();
+          sawPassword = seen.length === 1 && fs.existsSync(path.join(runnerTemp, seen[0], 'password'));
+          sawRestore =
+            seen.length === 1 && fs.readdirSync(path.join(runnerTemp, seen[0], 'restore')).length > 0;
+          child.kill('SIGKILL');
+        }, 50);
+      },
+    });
+    // The verify-command runs in its own process group, which the SIGKILL of main does not reach.
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    expect(r.main.signal).toBe('SIGKILL');
+    expect([seen.length, sawPassword, sawRestore]).toEqual([1, true, true]);
+    expect(r.post?.exitCode).toBe(0);
+    expect(scratch()).toEqual([]);
+    fs.rmSync(runnerTemp, { recursive: true, force: true });
+  });
+
   test('timeout: a hanging verify-command is killed with its process group', async () => {
     const r = await check({ 'verify-command': 'sleep 120 & wait', timeout: '10s' });
     expect(expectFailure(r, 'timeout')).toContain('did not finish within 10s');

@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { ActionError } from '../../../shared/errors.js';
+import { sha256 } from '../../../shared/fsx.js';
+import { createResticCli, escapePattern } from '../../../actions/restic-restore-check/src/restic-cli.js';
+
+/**
+ * The client's wiring (version → exit-code family, argv, env, streaming, retry bound, timeout) against a
+ * small shell stand-in that answers like restic 0.18 or 0.14 would. Real restic 0.14 runs in the
+ * integration tests; 0.17+ cannot be installed here, so its exit codes are replayed by the stand-in.
+ */
+let dir: string;
+let bin: string;
+const argvLog = () => fs.readFileSync(path.join(dir, 'argv.log'), 'utf8').trim().split('\n');
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rrc-cli-'));
+  bin = path.join(dir, 'restic');
+  fs.writeFileSync(path.join(dir, 'payload'), 'hello restore');
+  fs.writeFileSync(
+    bin,
+    `#!/bin/sh
+printf '%s|' "$@" >> "${dir}/argv.log"; printf 'PW=%s\\n' "$RESTIC_PASSWORD_FILE" >> "${dir}/argv.log"
+[ "$1" = "--no-lock" ] && shift
+case "$1" in
+  version) echo "restic $FAKE_VERSION compiled with go1.24.4 on linux/amd64"; exit 0 ;;
+  cat) case "$FAKE_MODE" in
+         wrong-password) echo "Fatal: wrong password or no key found" >&2; exit "$FAKE_CODE" ;;
+         locked) printf 'unable to create lock in backend: repository is already locked exclusively by PID 77 on mini by runner (UID 501, GID 20)\\nlock was created at 2026-11-21 03:00:00 (2h0m0s ago)\\nstorage ID abcd1234\\nthe \`unlock\` command can be used to remove stale locks\\n' >&2; exit "$FAKE_CODE" ;;
+         no-repo) printf 'Fatal: repository does not exist: unable to open config file: stat /x/config: no such file or directory\\nIs there a repository at the following location?\\n/x\\n' >&2; exit "$FAKE_CODE" ;;
+         weird) echo "something new" >&2; exit 42 ;;
+         retry) while :; do echo "Load(<config/0000000000>, 0, 0) returned error, retrying after 300ms: dial tcp 127.0.0.1:1: connect: connection refused" >&2; sleep 0.3; done ;;
+         hang) exec sleep 30 ;;
+       esac; echo '{"version":2}'; exit 0 ;;
+  ls) echo '{"time":"2026-11-21T03:00:00Z","id":"x","message_type":"snapshot","struct_type":"snapshot"}'
+      echo '{"name":"a","type":"file","path":"/srv/a","size":13,"message_type":"node","struct_type":"node"}'
+      echo '{"name":"srv","type":"dir","path":"/srv","message_type":"node","struct_type":"node"}'; exit 0 ;;
+  dump) cat "${dir}/payload"; exit 0 ;;
+  check) echo "Pack ID does not match, want 4a3b, got 9f1e"; echo "Fatal: repository contains errors" >&2; exit 1 ;;
+  restore) exit 0 ;;
+esac
+exit 1
+`,
+    { mode: 0o755 },
+  );
+});
+
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(
+  env: Record<string, string>,
+  o: { noLock?: boolean; timeoutMs?: number; unreachableAfterMs?: number } = {},
+) {
+  fs.writeFileSync(path.join(dir, 'argv.log'), '');
+  const timeoutMs = o.timeoutMs ?? 20_000;
+  return createResticCli({
+    bin,
+    env: { FAKE_VERSION: '0.18.1', RESTIC_PASSWORD_FILE: '/private/pw', ...env },
+    noLock: o.noLock ?? false,
+    deadline: Date.now() + timeoutMs,
+    timeoutMs,
+    unreachableAfterMs: o.unreachableAfterMs ?? 60_000,
+    repositoryLabel: 'rest:https://u:***@backup/',
+  });
+}
+
+async function reasonOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'success';
+  } catch (e) {
+    if (e instanceof ActionError) return e.reason;
+    throw e;
+  }
+}
+
+describe('exit codes follow the detected version', () => {
+  test.each([
+    ['0.18.1', 'wrong-password', '12', 'wrong-password'],
+    ['0.18.1', 'locked', '11', 'locked'],
+    ['0.18.1', 'no-repo', '10', 'unreachable'],
+    ['0.17.0', 'wrong-password', '1', 'wrong-password'],
+    ['0.14.0', 'locked', '1', 'locked'],
+    ['0.14.0', 'wrong-password', '12', 'unreachable'],
+    ['0.18.1', 'weird', '0', 'unreachable'],
+  ])('restic %s, %s, exit %s → %s', async (version, mode, code, reason) => {
+    const c = cli({ FAKE_VERSION: version, FAKE_MODE: mode, FAKE_CODE: code });
+    await c.version();
+    expect(await reasonOf(c.openRepository())).toBe(reason);
+  });
+});
+
+test('a version older than 0.14 is refused before anything else runs', async () => {
+  expect(await reasonOf(cli({ FAKE_VERSION: '0.13.1' }).version())).toBe('invalid-input');
+});
+
+test('--no-lock goes first; the password file travels in the environment', async () => {
+  const c = cli({}, { noLock: true });
+  await c.version();
+  await c.openRepository();
+  expect(argvLog()).toEqual(['--no-lock|version|PW=/private/pw', '--no-lock|cat|config|PW=/private/pw']);
+});
+
+test('listTree reads the 0.17+ JSON lines, dumpHash hashes the streamed content', async () => {
+  const c = cli({});
+  const nodes: unknown[] = [];
+  await c.listTree('x', (n) => nodes.push(n));
+  expect(nodes).toEqual([
+    { path: '/srv/a', type: 'file', size: 13 },
+    { path: '/srv', type: 'dir', size: 0 },
+  ]);
+  expect(await c.dumpHash('x', '/srv/a')).toEqual({ sha256: sha256('hello restore'), bytes: 13 });
+});
+
+test('check reports the damage restic found instead of throwing', async () => {
+  const c = cli({});
+  await c.version();
+  expect(await c.check('5%')).toEqual({
+    ok: false,
+    errors: ['Pack ID does not match, want 4a3b, got 9f1e', 'Fatal: repository contains errors'],
+  });
+  expect(argvLog()[1]).toBe('check|--read-data-subset=5%|PW=/private/pw');
+});
+
+test('restore includes are escaped as restic filter patterns', async () => {
+  await cli({}).restore('x', '/t', ['/srv/we*ird [x].txt', '/srv/a\\b?']);
+  expect(argvLog()[0]).toBe(
+    'restore|x|--target|/t|--include|/srv/we\\*ird \\[x\\].txt|--include|/srv/a\\\\b\\?|PW=/private/pw',
+  );
+  expect(escapePattern('/plain/path')).toBe('/plain/path');
+});
+
+// Without the bound the stand-in retries for ever and the call ends at the deadline as `timeout` instead.
+test('restic retrying a dead backend is stopped after unreachable-after', async () => {
+  const c = cli({ FAKE_MODE: 'retry' }, { unreachableAfterMs: 1500 });
+  const err = await c.openRepository().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ActionError);
+  expect((err as ActionError).reason).toBe('unreachable');
+  expect((err as ActionError).message).toContain('restic cat config kept failing to reach');
+});
+
+test('a restic that hangs is killed at the deadline: timeout', async () => {
+  expect(await reasonOf(cli({ FAKE_MODE: 'hang' }, { timeoutMs: 1000 }).openRepository())).toBe('timeout');
+});
