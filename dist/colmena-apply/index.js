@@ -29058,6 +29058,10 @@ function validateSettings(s) {
     }
     if (!s.knownHosts)
         return undefined;
+    // Each line is masked as a secret: a bare `#` line would mask every `#` (and refuse `-f .#` in argv).
+    if (s.knownHosts.split(/\r?\n/).some((l) => l.trim().length > 0 && l.trim().length < 6)) {
+        throw new errors/* InputError */.dz('known-hosts', 'known_hosts lines, none shorter than 6 characters (each line is masked as a secret)', 'other text');
+    }
     const parsed = (0,known_hosts/* parseKnownHosts */.uJ)(s.knownHosts);
     if ('error' in parsed) {
         throw new errors/* InputError */.dz('known-hosts', `known_hosts lines: host patterns, key type, base64 key (${parsed.error})`, 'other text');

@@ -72,6 +72,14 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
     );
   }
   if (!s.knownHosts) return undefined;
+  // Each line is masked as a secret: a bare `#` line would mask every `#` (and refuse `-f .#` in argv).
+  if (s.knownHosts.split(/\r?\n/).some((l) => l.trim().length > 0 && l.trim().length < 6)) {
+    throw new InputError(
+      'known-hosts',
+      'known_hosts lines, none shorter than 6 characters (each line is masked as a secret)',
+      'other text',
+    );
+  }
   const parsed = parseKnownHosts(s.knownHosts);
   if ('error' in parsed) {
     throw new InputError(

@@ -55,6 +55,7 @@ describe('a bad value for each input', () => {
     ['on', { on: '' }],
     ['reboot', { on: 'alpha', goal: 'build', reboot: 'true' }],
     ['dry-activate-first', { on: 'alpha', goal: 'push', 'dry-activate-first': 'true' }],
+    ['known-hosts', { on: 'alpha', config: '.#', 'known-hosts': `#\nalpha.example ssh-ed25519 ${KEY}` }],
   ])('cross-input rule names %s', async (input, inputs) => {
     const r = await h.run(inputs);
     expectInputFailure(r, input);
