@@ -154,7 +154,7 @@ describe('colmena-apply', () => {
     const r = await h.run({ on: 'alpha' });
     expect(r.outputs['failure-reason']).toBe('evaluation-failed');
     expect(errorLines(r.log)[0]).toContain(
-      "thread 'main' panicked at src/cli.rs:256:50: called `Option::unwrap()` on a `None` value",
+      "thread 'main' panicked at src/cli.rs:263:43: called `Option::unwrap()` on a `None` value",
     );
   });
 

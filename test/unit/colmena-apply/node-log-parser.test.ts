@@ -43,8 +43,8 @@ describe('classifyLine', () => {
     [' WARN No hosts selected.', { kind: 'log', level: 'WARN', text: 'No hosts selected.' }],
     ['unknown | not a node', { kind: 'text', text: 'unknown | not a node' }],
     [
-      "thread 'main' panicked at src/cli.rs:256:50:",
-      { kind: 'text', text: "thread 'main' panicked at src/cli.rs:256:50:" },
+      "thread 'main' panicked at src/cli.rs:263:43:",
+      { kind: 'text', text: "thread 'main' panicked at src/cli.rs:263:43:" },
     ],
   ])('%j', (line, expected) => {
     expect(classifyLine(line, labels)).toEqual(expected);

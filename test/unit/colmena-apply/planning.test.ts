@@ -105,12 +105,12 @@ describe('parseInventory / parseVersion', () => {
   test('panic text from stderr', () => {
     const stderr = [
       ' INFO Using configuration: /h/hive.nix',
-      "thread 'main' panicked at src/cli.rs:256:50:",
+      "thread 'main' panicked at src/cli.rs:263:43:",
       'called `Option::unwrap()` on a `None` value',
       'note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace',
     ].join('\n');
     expect(panicText(stderr)).toBe(
-      "thread 'main' panicked at src/cli.rs:256:50: called `Option::unwrap()` on a `None` value",
+      "thread 'main' panicked at src/cli.rs:263:43: called `Option::unwrap()` on a `None` value",
     );
     expect(panicText('error: something\n')).toBe('error: something');
   });
