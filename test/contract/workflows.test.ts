@@ -130,3 +130,18 @@ describe.each(files)('%s', (file) => {
     }
   });
 });
+
+test('the RustDesk expectations file parses with k3s-verify’s own schema', async () => {
+  const { parseExpectDocument } = await import('../../actions/k3s-verify/src/expectations.js');
+  const doc = parseExpectDocument(
+    fs.readFileSync(path.join(dir, 'files', 'k3s-expect.yml'), 'utf8'),
+    'expect-file',
+  );
+  expect(doc.workloads.map((w) => `${w.kind}/${w.namespace}/${w.name}`)).toEqual([
+    'daemonset/rustdesk/hbbs',
+    'daemonset/rustdesk/hbbr',
+  ]);
+  expect(doc.containers.map((c) => c.containers)).toEqual([['hbbs'], ['hbbr']]);
+  expect(doc.ports).toHaveLength(6);
+  expect(doc.systemComponents).toBe(true);
+});
