@@ -28509,6 +28509,7 @@ var outputs = __nccwpck_require__(1078);
 var tool = __nccwpck_require__(6647);
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/rclone-cli.ts
 
+
 class RcloneError extends Error {
 }
 /** `remote:dir` + name → `remote:dir/name` (`remote:` + name → `remote:name`). */
@@ -28527,7 +28528,18 @@ function parseHashsum(stdout, name) {
 function createRcloneCli(o) {
     const bin = o.bin ?? 'rclone';
     const base = o.config ? ['--config', o.config] : [];
-    const exec = (args) => (0,tool/* runTool */.qI)({ bin, args: [...base, ...args], timeoutMs: o.timeoutMs ?? 15 * 60_000, echo: 'stderr' });
+    const exec = async (args) => {
+        const r = await (0,tool/* runTool */.qI)({
+            bin,
+            args: [...base, ...args],
+            timeoutMs: o.timeoutMs ?? 15 * 60_000,
+            echo: 'stderr',
+        });
+        // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a copy failure.
+        if (r.cancelled)
+            throw new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM');
+        return r;
+    };
     return {
         async copyTo(localFile, remoteFile) {
             const r = await exec(['copyto', '--retries', '2', localFile, remoteFile]);
@@ -28965,6 +28977,8 @@ async function backupState(req, deps) {
                     : 'the remote copy could not be found after the upload');
         }
         catch (e) {
+            if (e instanceof errors/* CancelledError */.cc)
+                throw e;
             throw failed(`the off-machine copy to '${req.remote}' was not verified: ${(0,errors/* errorMessage */.gJ)(e)}`, req.consequence);
         }
     }

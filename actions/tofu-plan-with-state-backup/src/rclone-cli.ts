@@ -1,4 +1,5 @@
-import { describeExit, lastLine, runTool } from '../../../shared/tool.js';
+import { CancelledError } from '../../../shared/errors.js';
+import { cancellation, describeExit, lastLine, runTool } from '../../../shared/tool.js';
 
 /**
  * rclone, narrowed to "copy one file to a destination" and "what is the sha256 of that remote file".
@@ -30,8 +31,17 @@ export function parseHashsum(stdout: string, name: string): string | undefined {
 export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: number }): RcloneCli {
   const bin = o.bin ?? 'rclone';
   const base = o.config ? ['--config', o.config] : [];
-  const exec = (args: string[]) =>
-    runTool({ bin, args: [...base, ...args], timeoutMs: o.timeoutMs ?? 15 * 60_000, echo: 'stderr' });
+  const exec = async (args: string[]) => {
+    const r = await runTool({
+      bin,
+      args: [...base, ...args],
+      timeoutMs: o.timeoutMs ?? 15 * 60_000,
+      echo: 'stderr',
+    });
+    // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a copy failure.
+    if (r.cancelled) throw new CancelledError(cancellation() ?? 'SIGTERM');
+    return r;
+  };
   return {
     async copyTo(localFile, remoteFile) {
       const r = await exec(['copyto', '--retries', '2', localFile, remoteFile]);

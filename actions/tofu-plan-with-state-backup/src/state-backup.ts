@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ActionError, errorMessage } from '../../../shared/errors.js';
+import { ActionError, CancelledError, errorMessage } from '../../../shared/errors.js';
 import { CHECKSUM_SUFFIX } from './archive-naming.js';
 import type { RcloneCli } from './rclone-cli.js';
 import { remoteJoin } from './rclone-cli.js';
@@ -78,6 +78,7 @@ export async function backupState(req: BackupRequest, deps: BackupDeps): Promise
             : 'the remote copy could not be found after the upload',
         );
     } catch (e) {
+      if (e instanceof CancelledError) throw e;
       throw failed(
         `the off-machine copy to '${req.remote}' was not verified: ${errorMessage(e)}`,
         req.consequence,
