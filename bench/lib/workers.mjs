@@ -1,13 +1,14 @@
-// Bundles the TypeScript workers in bench/workers/ with the suite's own bundler (scripts/bundle.mjs,
-// the same way test/support/bundle-worker.ts does), so the timed code is the shipped code, bundled.
-// ncc is single-threaded and slow to start, so the workers a run needs are bundled up front, each in its
-// own process, all at once, and the run waits for them before measuring anything (so bundling never
-// competes with a measurement); a worker that fails to bundle only fails the benchmarks that need it.
+// The in-process measurements (bench/workers/*.ts) run from one bundle of bench/workers/index.ts, made
+// with the suite's own bundler (scripts/bundle.mjs, the way test/support/bundle-worker.ts does it), so the
+// timed code is the shipped TypeScript, bundled. One bundle for all of them because every ncc run
+// type-checks the whole project (tens of seconds on a busy machine). The run bundles before it measures
+// anything, so ncc never competes with a measurement for the CPUs.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const builds = new Map();
+const ENTRY = 'bench/workers/index.ts';
+let build;
 
 function bundleInChild(ctx, entry, outDir) {
   const script =
@@ -24,37 +25,56 @@ function bundleInChild(ctx, entry, outDir) {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) return resolve();
-      // ncc prints its whole minified source on some errors: keep only the readable tail.
+      // ncc prints its whole minified source on some errors: keep only the readable lines.
       const lines = log.split('\n').filter((l) => l.trim() && l.length < 400);
       reject(new Error(`bundling ${path.relative(ctx.root, entry)} failed: ${lines.slice(-6).join(' / ')}`));
     });
   });
 }
 
-/** Starts bundling every entry (paths relative to the repository) in parallel. */
-export function prebundle(ctx, entries) {
-  for (const entry of entries) {
-    const key = path.resolve(ctx.root, entry);
-    if (builds.has(key)) continue;
-    const outDir = path.join(ctx.tmp, 'workers', path.basename(entry).replace(/\.ts$/, ''));
-    const done = bundleInChild(ctx, key, outDir).then(() => {
+/** Bundles bench/workers/index.ts (once per run); resolves to the bundle's index.js. */
+export function workerBundle(ctx) {
+  if (!build) {
+    const outDir = path.join(ctx.tmp, 'workers');
+    build = bundleInChild(ctx, path.join(ctx.root, ENTRY), outDir).then(() => {
       // ncc's ESM output needs the package.json it emits; write one if this ncc version did not.
       const pkg = path.join(outDir, 'package.json');
       if (!fs.existsSync(pkg)) fs.writeFileSync(pkg, '{"type":"module"}\n');
       return path.join(outDir, 'index.js');
     });
-    done.catch(() => undefined); // reported when a benchmark awaits it
-    builds.set(key, done);
+    build.catch(() => undefined); // reported by the benchmarks that await it
   }
+  return build;
 }
 
-/** Resolves when every bundle started so far is done (or failed): nothing is measured while ncc runs. */
-export async function bundlesSettled() {
-  await Promise.allSettled([...builds.values()]);
+/** Waits for the bundle (success or failure) before anything is measured. */
+export async function bundleSettled(ctx) {
+  await workerBundle(ctx).catch(() => undefined);
 }
 
-/** The bundled worker's index.js (bundling it now if it was not started up front). */
-export async function bundleWorker(ctx, entry) {
-  prebundle(ctx, [entry]);
-  return builds.get(path.resolve(ctx.root, entry));
+/**
+ * Runs one worker of the bundle in a fresh node process: `node index.js <name> <args…>`; stdout is
+ * discarded unless `capture` (the redaction worker's stdout is its log, sent to /dev/null).
+ */
+export async function runWorker(ctx, name, args, { capture = false, timeoutMs = 600_000 } = {}) {
+  const bundle = await workerBundle(ctx);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bundle, name, ...args], {
+      stdio: ['ignore', capture ? 'pipe' : 'ignore', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    if (capture) child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0)
+        reject(
+          new Error(`worker ${name} ${args[0] ?? ''} exited ${code ?? signal}: ${stderr.trim().slice(-500)}`),
+        );
+      else resolve(stdout);
+    });
+  });
 }

@@ -1,7 +1,7 @@
 // 5. k3s-verify evaluation time and API requests per poll at 100 / 1,000 / 5,000 / 10,000 pods.
 import { landed, notBuilt } from '../lib/actions.mjs';
-import { median, mustRun } from '../lib/measure.mjs';
-import { bundleWorker } from '../lib/workers.mjs';
+import { median } from '../lib/measure.mjs';
+import { runWorker } from '../lib/workers.mjs';
 
 export const id = '5';
 export const name = 'k3s-eval';
@@ -18,23 +18,22 @@ export const method =
   '5,000 pods; requests per poll constant.';
 
 const ACTION = 'k3s-verify';
-const WORKER = 'bench/workers/k3s-eval-worker.ts';
 const LIMIT = 100;
 const TARGET = { on: 'value', op: '<', limit: LIMIT, text: `< ${LIMIT} ms at 5,000 pods` };
 const CONSTANT = { on: 'value', op: '<=', limit: 0, text: 'requests per poll constant (spread 0)' };
 
-export const workers = (ctx) => (landed(ctx, ACTION) ? [WORKER] : []);
+export const needsWorker = (ctx) => landed(ctx, ACTION);
 
 export async function run(ctx) {
   if (!landed(ctx, ACTION)) return [notBuilt('5,000 pods', TARGET), notBuilt('requests per poll', CONSTANT)];
-  const worker = await bundleWorker(ctx, WORKER);
   const sizes = ctx.smoke ? [100, 500] : [100, 1000, 5000, 10000];
   const rounds = ctx.smoke ? 1 : Math.max(ctx.runs, 9);
   const warmup = ctx.smoke ? 0 : Math.max(ctx.warmup, 2);
-  const r = await mustRun(process.execPath, [worker, sizes.join(','), String(rounds), String(warmup)], {
+  const stdout = await runWorker(ctx, 'k3s-eval', [sizes.join(','), String(rounds), String(warmup)], {
+    capture: true,
     timeoutMs: 240_000,
   });
-  const data = JSON.parse(r.stdout);
+  const data = JSON.parse(stdout);
   const rows = data.map((s) => {
     const evalMs = median(s.evalMs);
     const isTarget = s.pods === 5000;

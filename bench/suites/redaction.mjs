@@ -1,10 +1,8 @@
 // 6. Redaction throughput of the tool runner (shared/tool.ts runTool + shared/secrets.ts).
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { interleave, mb } from '../lib/measure.mjs';
-import { bundleWorker } from '../lib/workers.mjs';
+import { runWorker } from '../lib/workers.mjs';
 
 export const id = '6';
 export const name = 'redaction';
@@ -20,8 +18,7 @@ export const method =
   'is from spawn to the tool result inside that process. Target: A ≥ 100 MB/s.';
 
 const LIMIT = 100;
-const WORKER = 'bench/workers/redact-worker.ts';
-export const workers = () => [WORKER];
+export const needsWorker = () => true;
 
 // Deterministic pseudo-random numbers, so every run streams the same bytes.
 function prng(seed) {
@@ -117,23 +114,7 @@ export function writeLogFile(file, bytes, secrets) {
   return { bytes: written, lines };
 }
 
-function runWorker(worker, args) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        reject(new Error(`redact worker ${args[0]} exited ${code}: ${stderr.trim().slice(-500)}`));
-      else resolve(performance.now() - started);
-    });
-  });
-}
-
 export async function run(ctx) {
-  const worker = await bundleWorker(ctx, WORKER);
   const dir = path.join(ctx.tmp, 'redaction');
   fs.mkdirSync(dir, { recursive: true });
   const secrets = makeSecrets();
@@ -147,13 +128,13 @@ export async function run(ctx) {
   const data = writeLogFile(file, size, secrets);
   const resultFile = path.join(dir, 'result.json');
   const once = (mode, sf) => async () => {
-    const processMs = await runWorker(worker, [mode, file, resultFile, ...(sf ? [sf] : [])]);
+    await runWorker(ctx, 'redact', [mode, file, resultFile, ...(sf ? [sf] : [])]);
     const res = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
     if (res.bytes !== data.bytes)
       throw new Error(`${mode}: streamed ${res.bytes} bytes, expected ${data.bytes}`);
     if (res.lines !== undefined && res.lines !== data.lines)
       throw new Error(`${mode}: captured ${res.lines} lines, expected ${data.lines}`);
-    return { value: mb(res.bytes) / (res.ms / 1000), ms: res.ms, processMs };
+    return { value: mb(res.bytes) / (res.ms / 1000), ms: res.ms };
   };
   const [a, b, c, d] = await interleave(
     [

@@ -1,12 +1,11 @@
 // 4. State archive throughput: the tofu action's one-pass archive module vs `tar czf` then `sha256sum`.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { landed, notBuilt } from '../lib/actions.mjs';
 import { interleave, mb, timeCommand } from '../lib/measure.mjs';
 import { sh, writeScript } from '../lib/script.mjs';
-import { bundleWorker } from '../lib/workers.mjs';
+import { runWorker } from '../lib/workers.mjs';
 
 export const id = '4';
 export const name = 'state-archive';
@@ -21,10 +20,9 @@ export const method =
   'Throughput is state MB per second. Target: ratio A/B ≤ 1.0 (one pass must not be slower than two).';
 
 const ACTION = 'tofu-plan-with-state-backup';
-const WORKER = 'bench/workers/archive-worker.ts';
 const TARGET = { on: 'ratio', op: '<=', limit: 1.0, text: 'time ratio ≤ 1.0' };
 
-export const workers = (ctx) => (landed(ctx, ACTION) ? [WORKER] : []);
+export const needsWorker = (ctx) => landed(ctx, ACTION);
 
 function prng(seed) {
   let s = seed >>> 0;
@@ -114,24 +112,14 @@ export function writeState(file, bytes) {
   return { bytes: fs.statSync(file).size, resources: n };
 }
 
-function runWorker(worker, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [worker, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        reject(new Error(`archive worker ${args[0]} exited ${code}: ${stderr.trim().slice(-500)}`));
-      else resolve(JSON.parse(fs.readFileSync(args[3], 'utf8')));
-    });
-  });
+async function archiveWorker(ctx, args) {
+  await runWorker(ctx, 'archive', args);
+  return JSON.parse(fs.readFileSync(args[3], 'utf8'));
 }
 
 export async function run(ctx) {
   const subject = `${ctx.smoke ? 2 : 100} MB state`;
   if (!landed(ctx, ACTION)) return [notBuilt(subject, TARGET)];
-  const worker = await bundleWorker(ctx, WORKER);
   const dir = path.join(ctx.tmp, 'state-archive');
   const stateDir = path.join(dir, 'state');
   fs.mkdirSync(stateDir, { recursive: true });
@@ -155,7 +143,7 @@ export async function run(ctx) {
       label: 'createStateArchive (one pass)',
       run: async () => {
         fresh();
-        const r = await runWorker(worker, ['archive', state, out, result]);
+        const r = await archiveWorker(ctx, ['archive', state, out, result]);
         sizes.a = r.bytes;
         return r.ms;
       },
@@ -180,7 +168,7 @@ export async function run(ctx) {
       label: 'writeTarGz alone',
       run: async () => {
         fresh();
-        const r = await runWorker(worker, ['targz', state, path.join(out, 'x.tar.gz'), result]);
+        const r = await archiveWorker(ctx, ['targz', state, path.join(out, 'x.tar.gz'), result]);
         sizes.c = r.bytes;
         return r.ms;
       },

@@ -30,9 +30,9 @@ export async function measure(ctx, target) {
   const password = 'bench-restic-password-' + randomBytes(8).toString('hex');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(passwordFile, password, { mode: 0o600 });
-  const files = ctx.smoke ? 40 : 1000;
+  const files = ctx.smoke ? 20 : 1000;
   // The job samples 20 files; the smoke run only checks that the benchmark still works.
-  const SAMPLE = ctx.smoke ? 3 : FULL_SAMPLE;
+  const SAMPLE = ctx.smoke ? 1 : FULL_SAMPLE;
   const bytes = makeData(data, files, ctx.smoke ? 8 * 1024 : 100 * 1024);
   const env = {
     ...process.env,

@@ -1,6 +1,6 @@
 /**
- * Streams a file through a child (`cat`) and times it, bundled by the benchmark with the suite's own
- * ncc bundler (bench/lib/workers.mjs) so it runs the real shared/tool.ts + shared/secrets.ts.
+ * Streams a file through a child (`cat`) and times it, with the real shared/tool.ts + shared/secrets.ts
+ * (bundled into bench/workers/index.ts by the benchmark).
  *   passthrough <file> <resultFile>            the child piped into this process and discarded
  *   runtool <file> <resultFile> <secretsFile>  runTool with every line of secretsFile registered
  *   quiet <file> <resultFile> <secretsFile>    the same with echo 'none' (split + capture, no log)
@@ -13,9 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { registerSecret } from '../../shared/secrets.js';
 import { runTool } from '../../shared/tool.js';
 
-const [mode, file, resultFile, secretsFile] = process.argv.slice(2);
-
-async function passthrough(): Promise<{ ms: number; bytes: number }> {
+async function passthrough(file: string): Promise<{ ms: number; bytes: number }> {
   const started = performance.now();
   let bytes = 0;
   await new Promise<void>((resolve, reject) => {
@@ -27,7 +25,11 @@ async function passthrough(): Promise<{ ms: number; bytes: number }> {
   return { ms: performance.now() - started, bytes };
 }
 
-async function throughRunner(): Promise<{ ms: number; bytes: number; lines: number; secrets: number }> {
+async function throughRunner(
+  mode: string,
+  file: string,
+  secretsFile: string | undefined,
+): Promise<{ ms: number; bytes: number; lines: number; secrets: number }> {
   const secrets = secretsFile ? fs.readFileSync(secretsFile, 'utf8').split('\n').filter(Boolean) : [];
   for (const s of secrets) registerSecret(s);
   const started = performance.now();
@@ -38,5 +40,9 @@ async function throughRunner(): Promise<{ ms: number; bytes: number; lines: numb
   return { ms, bytes: fs.statSync(file).size, lines, secrets: secrets.length };
 }
 
-const result = mode === 'passthrough' ? await passthrough() : await throughRunner();
-fs.writeFileSync(resultFile, JSON.stringify(result));
+export async function main(args: string[]): Promise<void> {
+  const [mode, file, resultFile, secretsFile] = args;
+  const result =
+    mode === 'passthrough' ? await passthrough(file) : await throughRunner(mode, file, secretsFile);
+  fs.writeFileSync(resultFile, JSON.stringify(result));
+}

@@ -1,6 +1,6 @@
 /**
- * Times tofu-plan-with-state-backup's state archive module in-process (bundled by the benchmark with the
- * suite's ncc bundler, bench/lib/workers.mjs):
+ * Times tofu-plan-with-state-backup's state archive module in-process (bundled into
+ * bench/workers/index.ts by the benchmark):
  *   archive <statePath> <backupDir> <resultFile>   createStateArchive: read + parse the state, tar +
  *                                                   gzip + sha256 in one pass, fsync, checksum file, rename
  *   targz <statePath> <outFile> <resultFile>        writeTarGz alone on the state bytes (read untimed)
@@ -12,9 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { createStateArchive } from '../../actions/tofu-plan-with-state-backup/src/state-archive.js';
 import { writeTarGz } from '../../actions/tofu-plan-with-state-backup/src/tar-gz.js';
 
-const [mode, statePath, out, resultFile] = process.argv.slice(2);
-
-async function archive(): Promise<{ ms: number; bytes: number; sha256: string }> {
+async function archive(
+  statePath: string,
+  out: string,
+): Promise<{ ms: number; bytes: number; sha256: string }> {
   const started = performance.now();
   const r = await createStateArchive({
     statePath,
@@ -33,7 +34,7 @@ async function archive(): Promise<{ ms: number; bytes: number; sha256: string }>
   return { ms, bytes: fs.statSync(r.archive).size, sha256: r.sha256 };
 }
 
-async function targz(): Promise<{ ms: number; bytes: number; sha256: string }> {
+async function targz(statePath: string, out: string): Promise<{ ms: number; bytes: number; sha256: string }> {
   const data = fs.readFileSync(statePath);
   const started = performance.now();
   const sha256 = await writeTarGz(out, [{ name: path.basename(statePath), data }]);
@@ -41,5 +42,8 @@ async function targz(): Promise<{ ms: number; bytes: number; sha256: string }> {
   return { ms, bytes: fs.statSync(out).size, sha256 };
 }
 
-const result = mode === 'archive' ? await archive() : await targz();
-fs.writeFileSync(resultFile, JSON.stringify(result));
+export async function main(args: string[]): Promise<void> {
+  const [mode, statePath, out, resultFile] = args;
+  const result = mode === 'archive' ? await archive(statePath, out) : await targz(statePath, out);
+  fs.writeFileSync(resultFile, JSON.stringify(result));
+}
