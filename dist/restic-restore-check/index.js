@@ -28430,6 +28430,25 @@ function buildPlan(s, seed, restoreDir) {
 
 /***/ }),
 
+/***/ 2724:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   e: () => (/* binding */ checkTimeout)
+/* harmony export */ });
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
+
+
+/** The suite's timeout wording, plus the next step for this action (TimeoutError itself has no hint). */
+function checkTimeout(phase, timeoutMs) {
+    const e = new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TimeoutError */ .MU(`The restore check (${phase})`, (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(timeoutMs));
+    return new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(e.reason, e.message, "Raise 'timeout', or lower 'sample-files' or 'read-data-subset' for a large or slow repository.");
+}
+
+
+/***/ }),
+
 /***/ 5485:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28582,6 +28601,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/check-timeout.ts
+var check_timeout = __nccwpck_require__(2724);
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(954);
 // EXTERNAL MODULE: ./shared/secrets.ts
@@ -28843,6 +28864,7 @@ class RetryWatch {
 
 
 
+
 /** Patterns in restore includes are restic filter patterns (filepath.Match): escape their specials. */
 function escapePattern(p) {
     return p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
@@ -28865,7 +28887,7 @@ function createResticCli(o) {
     async function restic(sub, args, extra = {}) {
         const remaining = o.deadline - Date.now();
         if (remaining <= 0)
-            throw new errors/* TimeoutError */.MU(`The restore check (before restic ${sub})`, (0,inputs/* formatDuration */.a3)(o.timeoutMs));
+            throw (0,check_timeout/* checkTimeout */.e)(`before restic ${sub}`, o.timeoutMs);
         const watch = new RetryWatch(o.unreachableAfterMs);
         const abort = new AbortController();
         const poll = setInterval(() => {
@@ -28889,7 +28911,7 @@ function createResticCli(o) {
                 },
             });
             if (r.timedOut)
-                throw new errors/* TimeoutError */.MU(`The restore check (restic ${sub})`, (0,inputs/* formatDuration */.a3)(o.timeoutMs));
+                throw (0,check_timeout/* checkTimeout */.e)(`restic ${sub}`, o.timeoutMs);
             if (r.aborted) {
                 throw new errors/* ActionError */.lZ('unreachable', `restic ${sub} kept failing to reach '${o.repositoryLabel}' for ${(0,inputs/* formatDuration */.a3)(o.unreachableAfterMs)} and was stopped: ${(0,secrets/* redact */.E$)(watch.lastRetry).slice(0, 300)}.`, "Check that the backend is up and reachable from this runner; raise 'unreachable-after' if it is only slow.");
             }
@@ -28928,7 +28950,7 @@ function createResticCli(o) {
                 args.push('--tag', filter.tags.join(','));
             const r = await restic('snapshots', args);
             if (r.exitCode !== 0)
-                fail('snapshots', r, 'unreachable');
+                fail('snapshots', r, 'integrity');
             try {
                 return parseSnapshots(r.stdout);
             }
@@ -29693,7 +29715,7 @@ function restoreCheckSummary(report) {
 /* harmony export */   P: () => (/* binding */ createVerifyCommandRunner)
 /* harmony export */ });
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
+/* harmony import */ var _check_timeout_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2724);
 /* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6647);
 
 
@@ -29703,7 +29725,7 @@ function createVerifyCommandRunner(o) {
         async run(command, restoreDir, snapshotId) {
             const remaining = o.deadline - Date.now();
             if (remaining <= 0)
-                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TimeoutError */ .MU('The restore check (before verify-command)', (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(o.timeoutMs));
+                throw (0,_check_timeout_js__WEBPACK_IMPORTED_MODULE_1__/* .checkTimeout */ .e)('before verify-command', o.timeoutMs);
             const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
                 bin: 'sh',
                 args: ['-c', command],
@@ -29714,7 +29736,7 @@ function createVerifyCommandRunner(o) {
                 group: 'verify-command',
             });
             if (r.timedOut)
-                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TimeoutError */ .MU('The restore check (verify-command)', (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(o.timeoutMs));
+                throw (0,_check_timeout_js__WEBPACK_IMPORTED_MODULE_1__/* .checkTimeout */ .e)('verify-command', o.timeoutMs);
             if (r.exitCode !== 0) {
                 const why = (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stderr) || (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stdout) || 'no output';
                 throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('verify-command', `verify-command failed on the restored files (${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .describeExit */ .KE)(r)}): ${why}.`, 'The restored data did not pass your check: inspect the backup source, or fix the command if it is wrong.');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ActionError, TimeoutError } from '../../../shared/errors.js';
+import { ActionError } from '../../../shared/errors.js';
+import { checkTimeout } from './check-timeout.js';
 import { formatDuration } from '../../../shared/inputs.js';
 import { redact } from '../../../shared/secrets.js';
 import { LineSplitter, runTool, type ToolResult } from '../../../shared/tool.js';
@@ -72,8 +73,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
     extra: { onStdoutData?: (c: Buffer) => void; echo?: 'all' | 'stderr' } = {},
   ): Promise<ToolResult> {
     const remaining = o.deadline - Date.now();
-    if (remaining <= 0)
-      throw new TimeoutError(`The restore check (before restic ${sub})`, formatDuration(o.timeoutMs));
+    if (remaining <= 0) throw checkTimeout(`before restic ${sub}`, o.timeoutMs);
     const watch = new RetryWatch(o.unreachableAfterMs);
     const abort = new AbortController();
     const poll = setInterval(() => {
@@ -94,8 +94,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
           if (stream === 'stderr' && watch.observe(line)) abort.abort();
         },
       });
-      if (r.timedOut)
-        throw new TimeoutError(`The restore check (restic ${sub})`, formatDuration(o.timeoutMs));
+      if (r.timedOut) throw checkTimeout(`restic ${sub}`, o.timeoutMs);
       if (r.aborted) {
         throw new ActionError(
           'unreachable',
@@ -136,7 +135,7 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
       if (filter.host) args.push('--host', filter.host);
       if (filter.tags.length > 0) args.push('--tag', filter.tags.join(','));
       const r = await restic('snapshots', args);
-      if (r.exitCode !== 0) fail('snapshots', r, 'unreachable');
+      if (r.exitCode !== 0) fail('snapshots', r, 'integrity');
       try {
         return parseSnapshots(r.stdout);
       } catch (e) {

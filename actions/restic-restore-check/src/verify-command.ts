@@ -1,5 +1,5 @@
-import { ActionError, TimeoutError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
+import { ActionError } from '../../../shared/errors.js';
+import { checkTimeout } from './check-timeout.js';
 import { describeExit, lastLine, runTool } from '../../../shared/tool.js';
 
 /** Runs the user's verify command in the restore directory; its exit code decides. */
@@ -11,8 +11,7 @@ export function createVerifyCommandRunner(o: { deadline: number; timeoutMs: numb
   return {
     async run(command, restoreDir, snapshotId) {
       const remaining = o.deadline - Date.now();
-      if (remaining <= 0)
-        throw new TimeoutError('The restore check (before verify-command)', formatDuration(o.timeoutMs));
+      if (remaining <= 0) throw checkTimeout('before verify-command', o.timeoutMs);
       const r = await runTool({
         bin: 'sh',
         args: ['-c', command],
@@ -22,8 +21,7 @@ export function createVerifyCommandRunner(o: { deadline: number; timeoutMs: numb
         timeoutMs: remaining,
         group: 'verify-command',
       });
-      if (r.timedOut)
-        throw new TimeoutError('The restore check (verify-command)', formatDuration(o.timeoutMs));
+      if (r.timedOut) throw checkTimeout('verify-command', o.timeoutMs);
       if (r.exitCode !== 0) {
         const why = lastLine(r.stderr) || lastLine(r.stdout) || 'no output';
         throw new ActionError(

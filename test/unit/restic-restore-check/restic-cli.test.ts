@@ -143,6 +143,15 @@ test('restic retrying a dead backend is stopped after unreachable-after', async 
   expect((err as ActionError).message).toContain('restic cat config kept failing to reach');
 });
 
-test('a restic that hangs is killed at the deadline: timeout', async () => {
-  expect(await reasonOf(cli({ FAKE_MODE: 'hang' }, { timeoutMs: 1000 }).openRepository())).toBe('timeout');
+test('a restic that hangs is killed at the deadline: timeout, with the next step', async () => {
+  const err = await cli({ FAKE_MODE: 'hang' }, { timeoutMs: 1000 })
+    .openRepository()
+    .catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ActionError);
+  const e = err as ActionError;
+  expect([e.reason, e.message]).toEqual([
+    'timeout',
+    'The restore check (restic cat config) did not finish within 1s; its process group was killed.',
+  ]);
+  expect(e.hint).toContain("Raise 'timeout'");
 });
