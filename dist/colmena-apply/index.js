@@ -28936,14 +28936,15 @@ function classifyOperationalFailure(what, details, states, meta, end) {
         return new errors/* ActionError */.lZ('invalid-input', "The hive sets meta.allowApplyAll = false, so colmena refuses to deploy without '--on'.", "Set the 'on' input to the nodes to deploy.");
     }
     const failed = details.filter((d) => d.result === 'failed');
+    const ok = details.filter((d) => d.result === 'succeeded').map((d) => d.name);
     const evaluation = states.filter((s) => s.failure?.kind === 'evaluation');
     const neverBuilt = states.every((s) => s.phase === 'pending' || s.phase === 'evaluating');
     const exit = end.exitCode === null ? `killed by ${end.signal}` : `exit ${end.exitCode}`;
     if (evaluation.length > 0 || (failed.length === 0 && neverBuilt)) {
         const why = evaluation[0]?.failure?.message ?? meta.operationError ?? meta.errors.at(-1) ?? exit;
-        return new errors/* ActionError */.lZ('evaluation-failed', `${what}: the hive did not evaluate${evaluation.length > 0 ? ` for ${list(evaluation.map((s) => s.name))}` : ''} (${why}).`, 'Fix the Nix error in the node log group; nothing was deployed to those nodes.');
+        return new errors/* ActionError */.lZ('evaluation-failed', `${what}: the hive did not evaluate${evaluation.length > 0 ? ` for ${list(evaluation.map((s) => s.name))}` : ''} (${why})` +
+            `${ok.length > 0 ? `; succeeded: ${list(ok)}` : ''}.`, 'Fix the Nix error in the node log group; nothing was deployed to those nodes.');
     }
-    const ok = details.filter((d) => d.result === 'succeeded').map((d) => d.name);
     const failedText = failed.map((d) => `${d.name} (${d.error})`);
     return new errors/* ActionError */.lZ('deploy-failed', `${what} failed on ${failed.length} of ${details.length} node(s): ${list(failedText) || meta.operationError || exit}` +
         `${ok.length > 0 ? `; succeeded: ${list(ok)}` : ''}.`, 'See the node log groups and the report for the last log lines; colmena does not roll back nodes that succeeded.');

@@ -152,6 +152,7 @@ function classifyOperationalFailure(
     );
   }
   const failed = details.filter((d) => d.result === 'failed');
+  const ok = details.filter((d) => d.result === 'succeeded').map((d) => d.name);
   const evaluation = states.filter((s) => s.failure?.kind === 'evaluation');
   const neverBuilt = states.every((s) => s.phase === 'pending' || s.phase === 'evaluating');
   const exit = end.exitCode === null ? `killed by ${end.signal}` : `exit ${end.exitCode}`;
@@ -159,11 +160,11 @@ function classifyOperationalFailure(
     const why = evaluation[0]?.failure?.message ?? meta.operationError ?? meta.errors.at(-1) ?? exit;
     return new ActionError(
       'evaluation-failed',
-      `${what}: the hive did not evaluate${evaluation.length > 0 ? ` for ${list(evaluation.map((s) => s.name))}` : ''} (${why}).`,
+      `${what}: the hive did not evaluate${evaluation.length > 0 ? ` for ${list(evaluation.map((s) => s.name))}` : ''} (${why})` +
+        `${ok.length > 0 ? `; succeeded: ${list(ok)}` : ''}.`,
       'Fix the Nix error in the node log group; nothing was deployed to those nodes.',
     );
   }
-  const ok = details.filter((d) => d.result === 'succeeded').map((d) => d.name);
   const failedText = failed.map((d) => `${d.name} (${d.error})`);
   return new ActionError(
     'deploy-failed',
