@@ -120,8 +120,10 @@ class Context implements ActionContext {
 }
 
 function failureOf(err: unknown): { reason: string; message: string; hint?: string } {
+  // Once SIGINT/SIGTERM arrived, the tools were stopped on purpose: whatever failed after that is a
+  // consequence of the cancellation, not a finding about the infrastructure.
   const signal = cancellation();
-  if (signal && !(err instanceof ActionError && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+  if (signal) {
     const c = new CancelledError(signal);
     return { reason: c.reason, message: c.message };
   }
