@@ -29496,15 +29496,40 @@ async function mapConcurrent(items, limit, fn) {
 async function runRestoreCheck(plan, deps, ctx) {
     const { restic } = deps;
     ctx.result({ seed: plan.seed });
+    await detectVersion(restic, ctx);
+    await ctx.step('open repository', () => restic.openRepository());
+    const { latest, group } = await findLatest(plan, restic, ctx);
+    await ctx.step('freshness', async () => checkFreshness(latest, group, plan, deps.now(), ctx));
+    const scan = await ctx.step('expected paths', () => scanTree(plan, restic, latest));
+    ctx.result({ filesInSnapshot: scan.regularFiles });
+    const checkResult = await runCheck(plan, restic, ctx);
+    const verified = await restoreAndVerify(plan, restic, latest, scan, ctx);
+    const compare = plan.compare;
+    if (compare)
+        await ctx.step('spot check', () => spotCheck(compare, scan, verified, ctx));
+    else
+        ctx.skip('spot check', 'no compare-with');
+    const command = plan.verifyCommand;
+    if (command) {
+        await ctx.step('verify-command', () => deps.verifier.run(command, plan.restoreDir, latest.id));
+        ctx.result({ verifyCommand: 'passed' });
+    }
+    else
+        ctx.skip('verify-command', 'no verify-command');
+    return { snapshot: latest, checkResult, verified };
+}
+async function detectVersion(restic, ctx) {
     const version = await ctx.step('restic version', () => restic.version());
     ctx.result({ resticVersion: version.text });
     if ((0,restic_version/* newerThanTested */.gh)(version))
         ctx.warning(`restic ${version.text} is newer than the versions this action was tested with (0.14–0.18); continuing.`);
-    await ctx.step('open repository', () => restic.openRepository());
-    const { latest, group } = await ctx.step('find latest snapshot', async () => {
+}
+async function findLatest(plan, restic, ctx) {
+    const found = await ctx.step('find latest snapshot', async () => {
         const snapshots = await restic.snapshots(plan.filter);
         return { latest: latestSnapshot(snapshots, plan.filter), group: snapshots };
     });
+    const { latest } = found;
     ctx.output('snapshot-id', latest.id);
     ctx.output('snapshot-time', latest.time.toISOString());
     ctx.result({
@@ -29516,46 +29541,31 @@ async function runRestoreCheck(plan, deps, ctx) {
             paths: latest.paths,
             tags: latest.tags,
         },
-        snapshotsMatching: group.length,
+        snapshotsMatching: found.group.length,
     });
-    await ctx.step('freshness', async () => {
-        const now = deps.now();
-        const ageSeconds = Math.round((now.getTime() - latest.time.getTime()) / 1000);
-        ctx.output('snapshot-age-seconds', ageSeconds);
-        ctx.result({ snapshotAgeSeconds: ageSeconds });
-        return assertFresh(latest, group, now, plan.maxAgeMs);
-    });
-    const scan = await ctx.step('expected paths', () => scanTree(plan, restic, latest));
-    ctx.result({ filesInSnapshot: scan.regularFiles });
-    const checkResult = await runCheck(plan, restic, ctx);
-    const toRestore = [...scan.includeFiles, ...scan.sample];
-    if (toRestore.length === 0) {
+    return found;
+}
+function checkFreshness(latest, group, plan, now, ctx) {
+    const ageSeconds = Math.round((now.getTime() - latest.time.getTime()) / 1000);
+    ctx.output('snapshot-age-seconds', ageSeconds);
+    ctx.result({ snapshotAgeSeconds: ageSeconds });
+    assertFresh(latest, group, now, plan.maxAgeMs);
+}
+/** Restores the include files and the sample, then verifies each of them through `dump`. */
+async function restoreAndVerify(plan, restic, latest, scan, ctx) {
+    const files = [...scan.includeFiles, ...scan.sample];
+    const restored = (bytes) => {
+        ctx.output('files-restored', files.length);
+        ctx.output('bytes-restored', bytes);
+    };
+    if (files.length === 0) {
         ctx.skip('restore', 'nothing to restore (sample-files is 0 and no restore-include)');
-        ctx.output('files-restored', 0);
-        ctx.output('bytes-restored', 0);
+        restored(0);
+        return [];
     }
-    else {
-        await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
-        ctx.output('files-restored', toRestore.length);
-        ctx.output('bytes-restored', toRestore.reduce((n, f) => n + f.size, 0));
-    }
-    const verified = toRestore.length === 0
-        ? []
-        : await ctx.step('verify restored files', () => verifyAll(plan, restic, latest, toRestore, ctx));
-    if (plan.compare) {
-        const compare = plan.compare;
-        await ctx.step('spot check', () => spotCheck(compare, scan, verified, ctx));
-    }
-    else
-        ctx.skip('spot check', 'no compare-with');
-    if (plan.verifyCommand) {
-        const command = plan.verifyCommand;
-        await ctx.step('verify-command', () => deps.verifier.run(command, plan.restoreDir, latest.id));
-        ctx.result({ verifyCommand: 'passed' });
-    }
-    else
-        ctx.skip('verify-command', 'no verify-command');
-    return { snapshot: latest, checkResult, verified };
+    await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
+    restored(files.reduce((n, f) => n + f.size, 0));
+    return ctx.step('verify restored files', () => verifyAll(plan, restic, latest, files, ctx));
 }
 async function scanTree(plan, restic, latest) {
     const scan = new TreeScan({
@@ -30604,8 +30614,10 @@ class Context {
     }
 }
 function failureOf(err) {
+    // Once SIGINT/SIGTERM arrived, the tools were stopped on purpose: whatever failed after that is a
+    // consequence of the cancellation, not a finding about the infrastructure.
     const signal = (0,tool/* cancellation */.WN)();
-    if (signal && !(err instanceof errors/* ActionError */.lZ && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+    if (signal) {
         const c = new errors/* CancelledError */.cc(signal);
         return { reason: c.reason, message: c.message };
     }
