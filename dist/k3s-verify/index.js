@@ -29946,8 +29946,12 @@ async function fetchSnapshot(kube, kinds, timeoutMs) {
         statefulsets: [],
         jobs: [],
     };
-    const lists = await Promise.all(kinds.map((k) => kube.list(k, timeoutMs)));
-    kinds.forEach((k, i) => (snapshot[k] = lists[i]));
+    // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
+    const lists = await Promise.allSettled(kinds.map((k) => kube.list(k, timeoutMs)));
+    const failed = lists.find((l) => l.status === 'rejected');
+    if (failed)
+        throw failed.reason;
+    kinds.forEach((k, i) => (snapshot[k] = lists[i].value));
     return snapshot;
 }
 function requestTimeout(deps, deadline) {
@@ -30220,21 +30224,31 @@ async function verify(ctx, s) {
             if (problem)
                 throw apiFailure(problem);
         });
-        const outcome = await ctx.step('checks', () => pollChecks(deps, expectations, settings));
-        const warnings = outcome.evaluation?.hazards ?? [];
-        recordEvaluation(ctx, outcome.evaluation, warnings);
-        ctx.result({ outcome: outcome.kind, polls: outcome.polls });
-        if (outcome.kind === 'api-lost')
-            throw apiFailure(outcome.problem);
-        const failures = failuresOf(outcome.evaluation.results);
-        setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
-        if (outcome.kind === 'ready')
-            return;
-        await diagnose(ctx, kube, outcome);
-        throw checksError(outcome, s.timeout);
+        await ctx.step('checks', async () => {
+            const outcome = await pollChecks(deps, expectations, settings);
+            recordEvaluation(ctx, outcome.evaluation, outcome.evaluation?.hazards ?? []);
+            ctx.result({ outcome: outcome.kind, polls: outcome.polls });
+            if (outcome.kind === 'api-lost')
+                throw apiFailure(outcome.problem);
+            const failures = failuresOf(outcome.evaluation.results);
+            setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
+            if (outcome.kind === 'ready')
+                return;
+            await diagnose(ctx, kube, outcome);
+            throw checksError(outcome, s.timeout);
+        });
     }
     finally {
-        await promises_.rm(dir, { recursive: true, force: true });
+        await removePrivateDir(ctx, dir);
+    }
+}
+async function removePrivateDir(ctx, dir) {
+    try {
+        await promises_.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+    catch (e) {
+        // Post tries again; the directory holds a copy of the kubeconfig, so say so rather than stay silent.
+        ctx.warning(`Could not remove ${dir} yet (${e instanceof Error ? e.message : String(e)}); the post step retries.`);
     }
 }
 /** Post: the private directory (kubeconfig copy, discovery cache) is gone even when main was killed. */
@@ -31100,8 +31114,10 @@ class Context {
     }
 }
 function failureOf(err) {
+    // Once SIGINT/SIGTERM arrived, the tools were stopped on purpose: whatever failed after that is a
+    // consequence of the cancellation, not a finding about the infrastructure.
     const signal = (0,tool/* cancellation */.WN)();
-    if (signal && !(err instanceof errors/* ActionError */.lZ && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+    if (signal) {
         const c = new errors/* CancelledError */.cc(signal);
         return { reason: c.reason, message: c.message };
     }

@@ -67,8 +67,11 @@ export async function fetchSnapshot(
     statefulsets: [],
     jobs: [],
   };
-  const lists = await Promise.all(kinds.map((k) => kube.list<never>(k, timeoutMs)));
-  kinds.forEach((k, i) => (snapshot[k] = lists[i]));
+  // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
+  const lists = await Promise.allSettled(kinds.map((k) => kube.list<never>(k, timeoutMs)));
+  const failed = lists.find((l) => l.status === 'rejected');
+  if (failed) throw failed.reason;
+  kinds.forEach((k, i) => (snapshot[k] = (lists[i] as PromiseFulfilledResult<never[]>).value));
   return snapshot;
 }
 

@@ -246,18 +246,30 @@ export async function verify(ctx: ActionContext, s: VerifySettings): Promise<voi
       const problem = await waitForApi(deps, settings);
       if (problem) throw apiFailure(problem);
     });
-    const outcome = await ctx.step('checks', () => pollChecks(deps, expectations, settings));
-    const warnings = outcome.evaluation?.hazards ?? [];
-    recordEvaluation(ctx, outcome.evaluation, warnings);
-    ctx.result({ outcome: outcome.kind, polls: outcome.polls } satisfies VerifyResult);
-    if (outcome.kind === 'api-lost') throw apiFailure(outcome.problem);
-    const failures = failuresOf(outcome.evaluation.results);
-    setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
-    if (outcome.kind === 'ready') return;
-    await diagnose(ctx, kube, outcome);
-    throw checksError(outcome, s.timeout);
+    await ctx.step('checks', async () => {
+      const outcome = await pollChecks(deps, expectations, settings);
+      recordEvaluation(ctx, outcome.evaluation, outcome.evaluation?.hazards ?? []);
+      ctx.result({ outcome: outcome.kind, polls: outcome.polls } satisfies VerifyResult);
+      if (outcome.kind === 'api-lost') throw apiFailure(outcome.problem);
+      const failures = failuresOf(outcome.evaluation.results);
+      setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
+      if (outcome.kind === 'ready') return;
+      await diagnose(ctx, kube, outcome);
+      throw checksError(outcome, s.timeout);
+    });
   } finally {
-    await fs.rm(dir, { recursive: true, force: true });
+    await removePrivateDir(ctx, dir);
+  }
+}
+
+async function removePrivateDir(ctx: ActionContext, dir: string): Promise<void> {
+  try {
+    await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+  } catch (e) {
+    // Post tries again; the directory holds a copy of the kubeconfig, so say so rather than stay silent.
+    ctx.warning(
+      `Could not remove ${dir} yet (${e instanceof Error ? e.message : String(e)}); the post step retries.`,
+    );
   }
 }
 
