@@ -28595,10 +28595,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   jk: () => (/* binding */ createResticCli)
 });
 
-// UNUSED EXPORTS: checkErrorLines, escapePattern
+// UNUSED EXPORTS: checkErrorLines, escapePattern, lockHolderState
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: ./actions/restic-restore-check/src/check-timeout.ts
@@ -28681,7 +28683,22 @@ function describeLock(lock) {
     ].filter(Boolean);
     const since = lock.createdAt ? ` since ${lock.createdAt}` : '';
     const extra = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-    return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${extra}`;
+    const state = lock.holder ? `; ${HOLDER_STATE[lock.holder]}` : '';
+    return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${extra}${state}`;
+}
+const HOLDER_STATE = {
+    gone: 'that process is no longer running on this host, so the lock is stale',
+    running: 'that process is still running on this host',
+    elsewhere: 'that host is not this runner',
+};
+/** How to get rid of the lock, depending on whether its holder still runs. */
+function lockHint(lock) {
+    const readOnly = 'for read-only checks of an append-only repository set no-lock: true.';
+    if (lock?.holder === 'running')
+        return `Wait for PID ${lock.pid} to finish; ${readOnly}`;
+    if (lock?.holder === 'gone')
+        return `Remove it with \`restic unlock\` (it removes only stale locks); ${readOnly}`;
+    return `If that process is no longer running, remove the stale lock with \`restic unlock\` (it removes only stale locks); ${readOnly}`;
 }
 /** One ActionError per failure class: what failed, why, what to do. */
 function failureToError(f, c) {
@@ -28694,7 +28711,7 @@ function failureToError(f, c) {
         case 'wrong-password':
             return new errors/* ActionError */.lZ('wrong-password', `restic could not open '${c.repository}' with the given password: no key matches it (${c.command}, ${exit}).`, "Check 'password', 'password-file' or 'password-command' against the repository's keys (`restic key list` with a working password).");
         case 'locked':
-            return new errors/* ActionError */.lZ('locked', `${describeLock(f.lock)}, so ${c.command} could not take its lock.`, 'If that process is no longer running, remove the stale lock with `restic unlock` (it removes only stale locks); for read-only checks of an append-only repository set no-lock: true.');
+            return new errors/* ActionError */.lZ('locked', `${describeLock(f.lock)}, so ${c.command} could not take its lock.`, lockHint(f.lock));
         case 'interrupted':
             return new errors/* ActionError */.lZ(c.fallbackReason, `${c.command} was interrupted by a signal from outside the action (${exit}).`, 'Re-run the check; look for whatever stops processes on this runner.');
         case 'unknown-exit':
@@ -28865,6 +28882,7 @@ class RetryWatch {
 
 
 
+
 /** Patterns in restore includes are restic filter patterns (filepath.Match): escape their specials. */
 function escapePattern(p) {
     return p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
@@ -28878,6 +28896,21 @@ function checkErrorLines(output, max = 5) {
         .filter((l) => l.length > 0 && CHECK_ERROR.test(l) && !/^no errors were found/.test(l))
         .slice(0, max)
         .map((l) => (0,secrets/* redact */.E$)(l).slice(0, 300));
+}
+/**
+ * Whether the lock's holder still runs, judged as restic judges staleness (internal/restic/lock.go, Stale):
+ * only a process on this very host can be looked at.
+ */
+function lockHolderState(host, pid, thisHost = external_node_os_.hostname()) {
+    if (host !== thisHost)
+        return 'elsewhere';
+    try {
+        process.kill(pid, 0);
+        return 'running';
+    }
+    catch (e) {
+        return e.code === 'EPERM' ? 'running' : 'gone';
+    }
 }
 function createResticCli(o) {
     let version;
@@ -28922,7 +28955,10 @@ function createResticCli(o) {
         }
     }
     function fail(sub, r, fallbackReason) {
-        throw failureToError(classifyFailure(codes(), r.exitCode, r.stderr), {
+        const failure = classifyFailure(codes(), r.exitCode, r.stderr);
+        if (failure.lock)
+            failure.lock.holder = lockHolderState(failure.lock.host, Number(failure.lock.pid));
+        throw failureToError(failure, {
             command: `restic ${sub}`,
             repository: o.repositoryLabel,
             fallbackReason,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as os from 'node:os';
 import { ActionError } from '../../../shared/errors.js';
 import { checkTimeout } from './check-timeout.js';
 import { formatDuration } from '../../../shared/inputs.js';
@@ -61,6 +62,24 @@ export function checkErrorLines(output: string, max = 5): string[] {
     .map((l) => redact(l).slice(0, 300));
 }
 
+/**
+ * Whether the lock's holder still runs, judged as restic judges staleness (internal/restic/lock.go, Stale):
+ * only a process on this very host can be looked at.
+ */
+export function lockHolderState(
+  host: string,
+  pid: number,
+  thisHost = os.hostname(),
+): 'running' | 'gone' | 'elsewhere' {
+  if (host !== thisHost) return 'elsewhere';
+  try {
+    process.kill(pid, 0);
+    return 'running';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? 'running' : 'gone';
+  }
+}
+
 export function createResticCli(o: ResticCliOptions): ResticCli {
   let version: ResticVersion | undefined;
   const codes = () => (version ? exitCodesOf(version) : {});
@@ -109,7 +128,9 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
   }
 
   function fail(sub: string, r: ToolResult, fallbackReason: string): never {
-    throw failureToError(classifyFailure(codes(), r.exitCode, r.stderr), {
+    const failure = classifyFailure(codes(), r.exitCode, r.stderr);
+    if (failure.lock) failure.lock.holder = lockHolderState(failure.lock.host, Number(failure.lock.pid));
+    throw failureToError(failure, {
       command: `restic ${sub}`,
       repository: o.repositoryLabel,
       fallbackReason,

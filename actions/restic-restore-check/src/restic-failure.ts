@@ -27,6 +27,8 @@ export interface LockHolder {
   createdAt?: string;
   age?: string;
   lockId?: string;
+  /** Filled in by the caller, who can look at this host's processes. */
+  holder?: 'running' | 'gone' | 'elsewhere';
 }
 
 export interface ClassifiedFailure {
@@ -106,7 +108,23 @@ export function describeLock(lock: LockHolder | undefined): string {
   ].filter(Boolean);
   const since = lock.createdAt ? ` since ${lock.createdAt}` : '';
   const extra = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${extra}`;
+  const state = lock.holder ? `; ${HOLDER_STATE[lock.holder]}` : '';
+  return `The repository is locked${lock.exclusive ? ' exclusively' : ''} by restic PID ${lock.pid} on host ${lock.host} (user ${lock.user})${since}${extra}${state}`;
+}
+
+const HOLDER_STATE: Record<NonNullable<LockHolder['holder']>, string> = {
+  gone: 'that process is no longer running on this host, so the lock is stale',
+  running: 'that process is still running on this host',
+  elsewhere: 'that host is not this runner',
+};
+
+/** How to get rid of the lock, depending on whether its holder still runs. */
+export function lockHint(lock: LockHolder | undefined): string {
+  const readOnly = 'for read-only checks of an append-only repository set no-lock: true.';
+  if (lock?.holder === 'running') return `Wait for PID ${lock.pid} to finish; ${readOnly}`;
+  if (lock?.holder === 'gone')
+    return `Remove it with \`restic unlock\` (it removes only stale locks); ${readOnly}`;
+  return `If that process is no longer running, remove the stale lock with \`restic unlock\` (it removes only stale locks); ${readOnly}`;
 }
 
 export interface FailureContext {
@@ -145,7 +163,7 @@ export function failureToError(f: ClassifiedFailure, c: FailureContext): ActionE
       return new ActionError(
         'locked',
         `${describeLock(f.lock)}, so ${c.command} could not take its lock.`,
-        'If that process is no longer running, remove the stale lock with `restic unlock` (it removes only stale locks); for read-only checks of an append-only repository set no-lock: true.',
+        lockHint(f.lock),
       );
     case 'interrupted':
       return new ActionError(

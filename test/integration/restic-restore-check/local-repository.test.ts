@@ -158,7 +158,8 @@ describe('failures', () => {
     const pid = await leaveStaleExclusiveLock(repo);
     const line = expectFailure(await check({ repository: repo }), 'locked');
     expect(line).toContain(`locked exclusively by restic PID ${pid}`);
-    expect(line).toContain('restic unlock');
+    expect(line).toContain('no longer running on this host, so the lock is stale');
+    expect(line).toContain('Remove it with `restic unlock`');
   });
 
   test('a restored file altered before verification (restic wrapper tampers after the real restore)', async () => {

@@ -4,7 +4,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ActionError } from '../../../shared/errors.js';
 import { sha256 } from '../../../shared/fsx.js';
-import { createResticCli, escapePattern } from '../../../actions/restic-restore-check/src/restic-cli.js';
+import { execFileSync } from 'node:child_process';
+import {
+  createResticCli,
+  escapePattern,
+  lockHolderState,
+} from '../../../actions/restic-restore-check/src/restic-cli.js';
 
 /**
  * The client's wiring (version → exit-code family, argv, env, streaming, retry bound, timeout) against a
@@ -154,4 +159,17 @@ test('a restic that hangs is killed at the deadline: timeout, with the next step
     'The restore check (restic cat config) did not finish within 1s; its process group was killed.',
   ]);
   expect(e.hint).toContain("Raise 'timeout'");
+});
+
+test.each<[string, () => [string, number], string]>([
+  ['this process', () => [os.hostname(), process.pid], 'running'],
+  [
+    'a process that has exited',
+    () => [os.hostname(), Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }))],
+    'gone',
+  ],
+  ['a process on another host', () => ['some-other-host', process.pid], 'elsewhere'],
+])('lockHolderState: %s', (_name, holder, want) => {
+  const [host, pid] = holder();
+  expect(lockHolderState(host, pid)).toBe(want);
 });

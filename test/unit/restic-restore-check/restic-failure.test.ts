@@ -3,9 +3,11 @@ import {
   classifyFailure,
   describeLock,
   failureToError,
+  lockHint,
   parseLockHolder,
   tellingLine,
   type FailureKind,
+  type LockHolder,
 } from '../../../actions/restic-restore-check/src/restic-failure.js';
 import { exitCodesOf, parseResticVersion } from '../../../actions/restic-restore-check/src/restic-version.js';
 
@@ -172,4 +174,23 @@ test.each([
   ['', ''],
 ])('tellingLine picks the line that explains', (stderr, want) => {
   expect(tellingLine(stderr)).toBe(want);
+});
+
+describe('what to do about a lock depends on its holder', () => {
+  const lock = parseLockHolder(LOCKED_014)!;
+  test.each<[LockHolder['holder'], string, string]>([
+    ['gone', 'no longer running on this host, so the lock is stale', 'Remove it with `restic unlock`'],
+    ['running', 'still running on this host', 'Wait for PID 8520 to finish'],
+    ['elsewhere', 'that host is not this runner', 'If that process is no longer running'],
+    [undefined, 'lock 3d51dac0)', 'If that process is no longer running'],
+  ])('%s', (holder, inMessage, hintStart) => {
+    const e = failureToError(
+      { kind: 'locked', exitCode: 11, detail: '', lock: { ...lock, holder } },
+      { command: 'restic snapshots', repository: '/r', fallbackReason: 'integrity', versionText: '0.18.1' },
+    );
+    expect(e.message).toContain(inMessage);
+    expect(e.hint?.startsWith(hintStart)).toBe(true);
+    expect(e.hint).toContain('no-lock: true');
+    expect(lockHint({ ...lock, holder })).toBe(e.hint);
+  });
 });
