@@ -114,8 +114,10 @@ describe('a deployment that becomes available after a few seconds', () => {
     expect(run.report?.status).toBe('success');
   });
 
-  test('kubectl output stays in a log group; the private directory is gone', () => {
+  test('kubectl output stays in a log group; the private directory is gone, post included', () => {
     expect(run.log).toContain('::group::poll 1: kubectl');
+    expect(run.post?.exitCode).toBe(0);
+    expect(run.state['private-dir']).toMatch(/k3s-verify-/);
     expect(fs.readdirSync(run.runnerTemp).filter((f) => f.startsWith('k3s-verify-'))).toEqual([]);
   });
 });
