@@ -214,7 +214,12 @@ describe('failures', () => {
           if (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8').trim() === '') return;
           clearInterval(poll);
           seen = scratch();
-          sawPassword = seen.length === 1 && fs.existsSync(path.join(runnerTemp, seen[0], 'password'));
+          const dir = path.join(runnerTemp, seen[0] ?? 'none');
+          // The password file: 0600 in a 0700 directory.
+          sawPassword =
+            seen.length === 1 &&
+            (fs.statSync(dir).mode & 0o777) === 0o700 &&
+            (fs.statSync(path.join(dir, 'password')).mode & 0o777) === 0o600;
           sawRestore =
             seen.length === 1 && fs.readdirSync(path.join(runnerTemp, seen[0], 'restore')).length > 0;
           child.kill('SIGKILL');
