@@ -127,7 +127,9 @@ export function writeResults(outDir, doc) {
   fs.mkdirSync(outDir, { recursive: true });
   const json = path.join(outDir, 'results.json');
   const md = path.join(outDir, 'results.md');
-  fs.writeFileSync(json, JSON.stringify(doc, null, 2) + '\n');
+  // Milliseconds to the microsecond, ratios and MB to 1/1000: more digits would only be noise.
+  const replacer = (_key, v) => (typeof v === 'number' && !Number.isInteger(v) ? round(v, 3) : v);
+  fs.writeFileSync(json, JSON.stringify(doc, replacer, 2) + '\n');
   fs.writeFileSync(md, renderMarkdown(doc) + '\n');
   return { json, md };
 }
