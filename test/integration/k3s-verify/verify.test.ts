@@ -204,6 +204,42 @@ describe('waiting until the timeout', () => {
   });
 });
 
+describe('cancellation', () => {
+  test('SIGTERM while polling: kubectl stopped, report cancelled, no kubeconfig copy left', async () => {
+    const c = await cluster({ nodeNotReady: true });
+    const run = await verify(
+      { 'kubeconfig-content': c.kubeconfig(), ...RUSTDESK, timeout: '60s' },
+      {
+        onMainStarted: (child) => {
+          const tick = setInterval(() => {
+            if ((c.api.counts()['/api/v1/nodes'] ?? 0) >= 2) {
+              clearInterval(tick);
+              child.kill('SIGTERM');
+            }
+          }, 100);
+          child.on('exit', () => clearInterval(tick));
+        },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.report?.status).toBe('cancelled');
+    expect(run.log).toContain('Received SIGTERM: stopping running tools.');
+    expect(errorLines(run.log)).toHaveLength(1);
+    expect(fs.readdirSync(run.runnerTemp).filter((f) => f.startsWith('k3s-verify-'))).toEqual([]);
+    const kubectls = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(run.runnerTemp);
+        } catch {
+          return false;
+        }
+      });
+    expect(kubectls).toEqual([]);
+  });
+});
+
 describe('the API', () => {
   test('unreachable: a clear failure naming the server and the kubeconfig', async () => {
     const c = await cluster({});
