@@ -110,6 +110,11 @@ async function main() {
   const rows = [];
   const sections = {};
   let errors = 0;
+  const unknown = (opts.only ?? []).filter((o) => !SUITES.some((s) => s.id === o || s.name === o));
+  if (unknown.length > 0)
+    throw new Error(
+      `--only: no benchmark ${unknown.join(', ')} (${SUITES.map((s) => `${s.id} ${s.name}`).join(', ')})`,
+    );
   const selected = SUITES.filter((s) => !opts.only || opts.only.includes(s.id) || opts.only.includes(s.name));
   try {
     // Bundle first and wait: ncc must not compete with any measurement for the CPUs.
@@ -169,6 +174,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e.stack ?? e);
+  console.error(process.env.BENCH_DEBUG ? (e.stack ?? e) : `bench: ${e.message ?? e}`);
   process.exit(1);
 });
