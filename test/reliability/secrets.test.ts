@@ -197,6 +197,7 @@ describe('k3s-verify', () => {
   async function scenarioRun(
     scenario: Parameters<typeof rustdeskScenario>[0],
     inputs: Record<string, string>,
+    shape: (kubeconfig: string) => string = (kc) => kc,
   ) {
     requireTool('kubectl');
     cert ??= makeServingCert();
@@ -212,7 +213,7 @@ describe('k3s-verify', () => {
       await runAction({
         action: 'k3s-verify',
         inputs: {
-          'kubeconfig-content': k3sKubeconfig({ server: api.url, caData: cert.caData, token }),
+          'kubeconfig-content': shape(k3sKubeconfig({ server: api.url, caData: cert.caData, token })),
           interval: '1s',
           timeout: '20s',
           ...inputs,
@@ -223,6 +224,16 @@ describe('k3s-verify', () => {
     );
     return { run, rec };
   }
+
+  test('a large valid kubeconfig-content (40 KB: many users, as an admin kubeconfig has) works and leaks nowhere', async () => {
+    const users = Array.from(
+      { length: 100 },
+      (_, i) => `- name: ops-${i}\n  user:\n    token: ${canary(`k3s-extra-${i}`)}${'0'.repeat(330)}\n`,
+    ).join('');
+    const { run, rec } = await scenarioRun({}, { nodes: '1' }, (kc) => `${kc}${users}`);
+    expect(run.exitCode).toBe(0);
+    expectNoLeaks([run], rec, leakForms(token));
+  });
 
   test('kubeconfig-content (bearer token) leaks nowhere, on success and on a crash loop with diagnostics', async () => {
     const ok = await scenarioRun({}, { workloads: 'deployment/rustdesk/hbbs', nodes: '1' });
