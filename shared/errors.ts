@@ -43,8 +43,8 @@ export class CancelledError extends ActionError {
 
 /** A tool exceeded its time limit; its whole process group was killed. */
 export class TimeoutError extends ActionError {
-  constructor(what: string, limit: string, reason = 'timeout') {
-    super(reason, `${what} did not finish within ${limit}; its process group was killed.`);
+  constructor(what: string, limit: string, reason = 'timeout', hint?: string) {
+    super(reason, `${what} did not finish within ${limit}; its process group was killed.`, hint);
     this.name = 'TimeoutError';
   }
 }
