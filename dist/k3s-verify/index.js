@@ -30213,8 +30213,8 @@ async function verify(ctx, s) {
             group: (title, fn) => core/* group */.Os(title, fn),
         };
         const settings = { intervalMs: s.interval, deadline: started + s.timeout };
-        const apiFailure = (p) => {
-            setOutputs(ctx, false, '0/0', [
+        const apiFailure = (p, nodesReady = '0/0') => {
+            setOutputs(ctx, false, nodesReady, [
                 { check: 'api', object: target.server, reason: p.kind, detail: p.detail },
             ]);
             return apiError(p, target, Date.now() - started);
@@ -30229,7 +30229,7 @@ async function verify(ctx, s) {
             recordEvaluation(ctx, outcome.evaluation, outcome.evaluation?.hazards ?? []);
             ctx.result({ outcome: outcome.kind, polls: outcome.polls });
             if (outcome.kind === 'api-lost')
-                throw apiFailure(outcome.problem);
+                throw apiFailure(outcome.problem, outcome.evaluation?.nodesReady);
             const failures = failuresOf(outcome.evaluation.results);
             setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
             if (outcome.kind === 'ready')

@@ -236,8 +236,8 @@ export async function verify(ctx: ActionContext, s: VerifySettings): Promise<voi
       group: (title, fn) => core.group(title, fn),
     };
     const settings = { intervalMs: s.interval, deadline: started + s.timeout };
-    const apiFailure = (p: ApiProblem) => {
-      setOutputs(ctx, false, '0/0', [
+    const apiFailure = (p: ApiProblem, nodesReady = '0/0') => {
+      setOutputs(ctx, false, nodesReady, [
         { check: 'api', object: target.server, reason: p.kind, detail: p.detail },
       ]);
       return apiError(p, target, Date.now() - started);
@@ -250,7 +250,7 @@ export async function verify(ctx: ActionContext, s: VerifySettings): Promise<voi
       const outcome = await pollChecks(deps, expectations, settings);
       recordEvaluation(ctx, outcome.evaluation, outcome.evaluation?.hazards ?? []);
       ctx.result({ outcome: outcome.kind, polls: outcome.polls } satisfies VerifyResult);
-      if (outcome.kind === 'api-lost') throw apiFailure(outcome.problem);
+      if (outcome.kind === 'api-lost') throw apiFailure(outcome.problem, outcome.evaluation?.nodesReady);
       const failures = failuresOf(outcome.evaluation.results);
       setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
       if (outcome.kind === 'ready') return;
