@@ -28440,10 +28440,9 @@ function buildPlan(s, seed, restoreDir) {
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
 
 
-/** The suite's timeout wording, plus the next step for this action (TimeoutError itself has no hint). */
+/** The suite's timeout wording, with the next step for a slow or large repository. */
 function checkTimeout(phase, timeoutMs) {
-    const e = new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TimeoutError */ .MU(`The restore check (${phase})`, (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(timeoutMs));
-    return new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ(e.reason, e.message, "Raise 'timeout', or lower 'sample-files' or 'read-data-subset' for a large or slow repository.");
+    return new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .TimeoutError */ .MU(`The restore check (${phase})`, (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(timeoutMs), 'timeout', "Raise 'timeout', or lower 'sample-files' or 'read-data-subset' for a large or slow repository.");
 }
 
 
@@ -29843,8 +29842,8 @@ class CancelledError extends ActionError {
 }
 /** A tool exceeded its time limit; its whole process group was killed. */
 class TimeoutError extends ActionError {
-    constructor(what, limit, reason = 'timeout') {
-        super(reason, `${what} did not finish within ${limit}; its process group was killed.`);
+    constructor(what, limit, reason = 'timeout', hint) {
+        super(reason, `${what} did not finish within ${limit}; its process group was killed.`, hint);
         this.name = 'TimeoutError';
     }
 }
