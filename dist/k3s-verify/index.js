@@ -29843,7 +29843,17 @@ function declaredWorkloads(snapshot, e) {
                 reason: 'not-found',
                 detail: `${object} does not exist`,
             };
-        return row(object, ROLLOUT[w.kind](found));
+        const r = ROLLOUT[w.kind](found);
+        // kubectl calls a workload scaled to zero (or a DaemonSet matching no node) rolled out; a declared
+        // workload that runs nowhere is not "really running".
+        if (r.status === 'pass' && r.desired === 0)
+            return row(object, {
+                ...r,
+                status: 'pending',
+                reason: 'no-replicas',
+                detail: `${object} wants 0 pods: nothing runs`,
+            });
+        return row(object, r);
     });
 }
 /** Every workload and Job in kube-system: the K3s add-ons that are present (coredns, traefik, svclb-*, …). */
@@ -30310,8 +30320,8 @@ class CancelledError extends ActionError {
 }
 /** A tool exceeded its time limit; its whole process group was killed. */
 class TimeoutError extends ActionError {
-    constructor(what, limit, reason = 'timeout') {
-        super(reason, `${what} did not finish within ${limit}; its process group was killed.`);
+    constructor(what, limit, reason = 'timeout', hint) {
+        super(reason, `${what} did not finish within ${limit}; its process group was killed.`, hint);
         this.name = 'TimeoutError';
     }
 }

@@ -102,7 +102,17 @@ function declaredWorkloads(snapshot: ClusterSnapshot, e: Expectations): Workload
         reason: 'not-found',
         detail: `${object} does not exist`,
       };
-    return row(object, ROLLOUT[w.kind](found as never));
+    const r = ROLLOUT[w.kind](found as never);
+    // kubectl calls a workload scaled to zero (or a DaemonSet matching no node) rolled out; a declared
+    // workload that runs nowhere is not "really running".
+    if (r.status === 'pass' && r.desired === 0)
+      return row(object, {
+        ...r,
+        status: 'pending',
+        reason: 'no-replicas',
+        detail: `${object} wants 0 pods: nothing runs`,
+      });
+    return row(object, r);
   });
 }
 

@@ -79,6 +79,23 @@ describe('the proof workload', () => {
     expect(e.status).toBe(status);
   });
 
+  test('a declared workload that wants no pods is not running (kube-system ones may)', () => {
+    const snap = snapshot();
+    const hbbr = snap.deployments.find((d) => d.metadata?.name === 'hbbr')!;
+    hbbr.spec!.replicas = 0;
+    hbbr.status = { ...hbbr.status, replicas: 0, updatedReplicas: 0, availableReplicas: 0 };
+    const svclb = snap.daemonsets[0];
+    svclb.status = {
+      ...svclb.status,
+      desiredNumberScheduled: 0,
+      updatedNumberScheduled: 0,
+      numberAvailable: 0,
+    };
+    expect(open(evaluate(snap, rustdesk, new Map()))).toEqual([
+      'pending deployment/rustdesk/hbbr no-replicas',
+    ]);
+  });
+
   test('rows for the summary', () => {
     const e = evaluate(snapshot(), rustdesk, new Map());
     expect(e.nodesReady).toBe('1/1');
