@@ -16,6 +16,7 @@ import {
   recorder,
   unmount,
   type Recorder,
+  removeRunDirs,
 } from '../support/reliability-tools.js';
 import { PASSWORD, backup, initRepo, makeSource, restic } from '../support/restic-restore-check-fixtures.js';
 import { errorLines, runAction, type ActionRun } from '../support/run-action.js';
@@ -51,7 +52,7 @@ const runs: ActionRun[] = [];
 afterAll(() => {
   for (const m of mounts.reverse()) unmount(m);
   for (const r of recorders) r.cleanup();
-  for (const r of runs) fs.rmSync(r.runnerTemp, { recursive: true, force: true });
+  for (const r of runs) removeRunDirs(r);
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { startGitServer } from '../support/push-mirror-git-server.js';
 import { commit, git, refsOf } from '../support/push-mirror-repos.js';
-import { filesUnder, rssOf } from '../support/reliability-tools.js';
+import { filesUnder, rssOf, removeRunDirs } from '../support/reliability-tools.js';
 import { runAction, type ActionRun } from '../support/run-action.js';
 import { rustdeskScenario } from '../support/standins/kube-apiserver/scenarios.js';
 import { startKubeApiServer } from '../support/standins/kube-apiserver/server.js';
@@ -68,8 +68,7 @@ describe('tofu-plan-with-state-backup', () => {
       const started = Date.now();
       const runs = await Promise.all(Array.from({ length: TOFU_APPLIES }, (_, i) => apply(`host-${i}`)));
       const wallMs = Date.now() - started;
-      for (const r of [calibration, ...runs])
-        cleanups.push(() => fs.rmSync(r.runnerTemp, { recursive: true, force: true }));
+      for (const r of [calibration, ...runs]) cleanups.push(() => removeRunDirs(r));
 
       expect(runs.map((r) => r.exitCode)).toEqual(runs.map(() => 0));
       const changed = runs.filter((r) => r.outputs['has-changes'] === 'true').length;
@@ -157,8 +156,7 @@ describe('push-mirror', () => {
       moving = false;
       await mover;
       const finalRun = await mirrorRun(MIRROR_RUNS);
-      for (const r of [...runs, finalRun])
-        cleanups.push(() => fs.rmSync(r.runnerTemp, { recursive: true, force: true }));
+      for (const r of [...runs, finalRun]) cleanups.push(() => removeRunDirs(r));
 
       // The final mirror equals the final source.
       expect(finalRun.exitCode).toBe(0);
@@ -258,7 +256,7 @@ describe('k3s-verify', () => {
         },
       });
       clearInterval(sampler);
-      cleanups.push(() => fs.rmSync(r.runnerTemp, { recursive: true, force: true }));
+      cleanups.push(() => removeRunDirs(r));
       expect(r.exitCode).toBe(1);
       const polls = (r.report?.result as { polls?: number } | undefined)?.polls ?? 0;
       expect(polls).toBeGreaterThanOrEqual(2);

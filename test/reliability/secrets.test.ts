@@ -6,7 +6,14 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { createHive, STANDIN_DIR } from '../support/colmena-apply-hive.js';
 import { startGitServer } from '../support/push-mirror-git-server.js';
 import { createSourceRepos } from '../support/push-mirror-repos.js';
-import { filesUnder, leakForms, leaksIn, recorder, type Recorder } from '../support/reliability-tools.js';
+import {
+  filesUnder,
+  leakForms,
+  leaksIn,
+  recorder,
+  removeRunDirs,
+  type Recorder,
+} from '../support/reliability-tools.js';
 import { makeSource } from '../support/restic-restore-check-fixtures.js';
 import { runAction, withoutMaskCommands, type ActionRun } from '../support/run-action.js';
 import { ageKeygen, sopsFile } from '../support/sops-stage-age-key-fixtures.js';
@@ -66,7 +73,7 @@ function tmp(prefix: string): string {
 }
 
 function track(run: ActionRun): ActionRun {
-  cleanups.push(() => fs.rmSync(run.runnerTemp, { recursive: true, force: true }));
+  cleanups.push(() => removeRunDirs(run));
   return run;
 }
 

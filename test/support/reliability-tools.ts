@@ -244,3 +244,10 @@ export function waitFor(what: string, test: () => boolean, timeoutMs = 30_000): 
     tick();
   });
 }
+
+/** Removes what the harness created for a run: its RUNNER_TEMP, and its workspace when the test gave none. */
+export function removeRunDirs(run: { runnerTemp: string; workspace: string }): void {
+  fs.rmSync(run.runnerTemp, { recursive: true, force: true });
+  if (path.basename(run.workspace).startsWith('workspace-') && path.dirname(run.workspace) === os.tmpdir())
+    fs.rmSync(run.workspace, { recursive: true, force: true });
+}
