@@ -6,7 +6,8 @@ import * as core from '@actions/core';
  * streamed tool output) — the runner's mask only covers the log, not our files.
  */
 const secrets = new Set<string>();
-let pattern: RegExp | undefined;
+/** The compiled regex of short secrets; null when there are none, undefined when stale. */
+let pattern: RegExp | null | undefined;
 
 export const REDACTED = '***';
 
@@ -51,21 +52,29 @@ export function isSecretText(text: string): boolean {
   return false;
 }
 
+/**
+ * Secrets up to this length are matched by one regex (fast over long logs); longer ones (a whole
+ * kubeconfig, an over-long bad input) by plain search — V8 refuses a regex source beyond ~32 KB.
+ */
+const REGEX_MAX = 1024;
+
 function compiled(): RegExp | undefined {
-  if (secrets.size === 0) return undefined;
-  if (!pattern) {
+  if (pattern === undefined) {
     // Longest first so a secret that contains another is removed whole.
     const alternatives = [...secrets]
+      .filter((s) => s.length <= REGEX_MAX)
       .sort((a, b) => b.length - a.length)
       .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    pattern = new RegExp(alternatives.join('|'), 'g');
+    pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
   }
-  return pattern;
+  return pattern ?? undefined;
 }
 
 export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) if (s.length > REGEX_MAX && out.includes(s)) out = out.split(s).join(REDACTED);
   const re = compiled();
-  return re ? text.replace(re, REDACTED) : text;
+  return re ? out.replace(re, REDACTED) : out;
 }
 
 /** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */

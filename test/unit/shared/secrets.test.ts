@@ -49,3 +49,11 @@ test('a short single-line secret is still registered whole', () => {
   registerSecret('pw1');
   expect(redact('the pw1 here')).toBe('the *** here');
 });
+
+test('a secret far beyond the regex size limit (a whole kubeconfig) is redacted too', () => {
+  const big = 'k'.repeat(70_000);
+  registerSecret(big);
+  registerSecret('short-secret');
+  expect(redact(`a ${big} b short-secret c`)).toBe('a *** b *** c');
+  expect(JSON.stringify(redactDeep({ v: big }))).toBe('{"v":"***"}');
+});
