@@ -29154,6 +29154,13 @@ var src_expectations = __nccwpck_require__(7161);
 function isTransient(p) {
     return p.kind === 'unreachable' || p.kind === 'not-ready' || p.kind === 'error';
 }
+/** A kubectl call stopped because the run's deadline came: a timeout of the run, not an API problem. */
+class DeadlineError extends Error {
+    constructor() {
+        super('kubectl was stopped at the deadline');
+        this.name = 'DeadlineError';
+    }
+}
 class KubectlError extends Error {
     problem;
     constructor(problem) {
@@ -29219,7 +29226,7 @@ function parseList(stdout, what) {
     }
 }
 function createKubectl(s, tool = shared_tool/* runTool */.qI) {
-    const run = async (args, timeoutMs) => tool({
+    const run = async (args, timeoutMs, abort) => tool({
         bin: s.bin,
         binInput: 'kubectl-binary',
         args: [...globalArgs(s, timeoutMs), ...args],
@@ -29228,24 +29235,29 @@ function createKubectl(s, tool = shared_tool/* runTool */.qI) {
         echo: 'none',
         timeoutMs: timeoutMs + 5000,
         killGraceMs: 1000,
+        abort,
     });
-    const mustSucceed = async (args, timeoutMs) => {
-        const r = await run(args, timeoutMs);
+    const mustSucceed = async (args, timeoutMs, abort) => {
+        const r = await run(args, timeoutMs, abort);
+        if (r.aborted && !r.cancelled)
+            throw new DeadlineError();
         if (r.exitCode !== 0)
             throw new KubectlError(classifyKubectlFailure(r));
         return r;
     };
     return {
-        async readyz(timeoutMs) {
-            const r = await run(['get', '--raw', '/readyz'], timeoutMs);
+        async readyz(timeoutMs, abort) {
+            const r = await run(['get', '--raw', '/readyz'], timeoutMs, abort);
+            if (r.aborted && !r.cancelled)
+                return { kind: 'unreachable', detail: 'no answer from /readyz before the deadline' };
             if (r.exitCode === 0 && r.stdout.trim() === 'ok')
                 return undefined;
             if (r.exitCode === 0)
                 return { kind: 'not-ready', detail: `/readyz answered '${(0,shared_tool/* lastLine */.fM)(r.stdout)}'` };
             return classifyKubectlFailure(r);
         },
-        async list(kind, timeoutMs) {
-            const r = await mustSucceed(listArgs(kind), timeoutMs);
+        async list(kind, timeoutMs, abort) {
+            const r = await mustSucceed(listArgs(kind), timeoutMs, abort);
             return parseList(r.stdout, kind);
         },
         async events(namespace, timeoutMs) {
@@ -29947,7 +29959,7 @@ function kindsNeeded(e) {
         kinds.add('pods');
     return [...kinds];
 }
-async function fetchSnapshot(kube, kinds, timeoutMs) {
+async function fetchSnapshot(kube, kinds, timeoutMs, abort) {
     const snapshot = {
         nodes: [],
         pods: [],
@@ -29957,7 +29969,7 @@ async function fetchSnapshot(kube, kinds, timeoutMs) {
         jobs: [],
     };
     // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
-    const lists = await Promise.allSettled(kinds.map((k) => kube.list(k, timeoutMs)));
+    const lists = await Promise.allSettled(kinds.map((k) => kube.list(k, timeoutMs, abort)));
     const failed = lists.find((l) => l.status === 'rejected');
     if (failed)
         throw failed.reason;
@@ -29966,6 +29978,17 @@ async function fetchSnapshot(kube, kinds, timeoutMs) {
 }
 function requestTimeout(deps, deadline) {
     return Math.min(MAX_REQUEST_MS, Math.max(MIN_REQUEST_MS, deadline - deps.now()));
+}
+/** Runs `fn` with a signal that aborts at the deadline: no kubectl outlives the run's timeout. */
+async function untilDeadline(deps, deadline, fn) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - deps.now()));
+    try {
+        return await fn(controller.signal);
+    }
+    finally {
+        clearTimeout(timer);
+    }
 }
 async function pause(deps, s) {
     const left = s.deadline - deps.now();
@@ -29977,7 +30000,7 @@ async function pause(deps, s) {
 /** Waits for /readyz to say ok; returns the last problem when it never did (or when waiting cannot help). */
 async function waitForApi(deps, s) {
     for (;;) {
-        const problem = await deps.kube.readyz(requestTimeout(deps, s.deadline));
+        const problem = await untilDeadline(deps, s.deadline, (abort) => deps.kube.readyz(requestTimeout(deps, s.deadline), abort));
         if (!problem)
             return undefined;
         if (!isTransient(problem))
@@ -30005,10 +30028,15 @@ async function pollChecks(deps, expectations, s) {
         const portTimeout = Math.max(200, Math.min(PORT_TIMEOUT_MS, s.deadline - deps.now()));
         const inGroup = deps.group ?? ((_title, fn) => fn());
         const [fetched, probes] = await inGroup(`poll ${polls}: kubectl`, () => Promise.all([
-            fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline)).catch((e) => e),
+            untilDeadline(deps, s.deadline, (abort) => fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline), abort)).catch((e) => e),
             Promise.all(expectations.ports.map((p) => deps.probePort(p, portTimeout))),
         ]));
         let lost;
+        if (fetched instanceof DeadlineError) {
+            // The deadline came while kubectl was still listing: the run timed out (a slow or stuck list).
+            deps.info(`poll ${polls}: kubectl had not finished at the deadline and was stopped.`);
+            return { kind: 'timeout', polls, ...last };
+        }
         if (fetched instanceof KubectlError) {
             if (!isTransient(fetched.problem))
                 return { kind: 'api-lost', problem: fetched.problem, polls, ...last };
@@ -30240,12 +30268,23 @@ async function verify(ctx, s) {
             ctx.result({ outcome: outcome.kind, polls: outcome.polls });
             if (outcome.kind === 'api-lost')
                 throw apiFailure(outcome.problem, outcome.evaluation?.nodesReady);
+            if (!outcome.evaluation) {
+                setOutputs(ctx, false, '0/0', [
+                    {
+                        check: 'api',
+                        object: target.server,
+                        reason: 'timeout',
+                        detail: 'no poll finished before the deadline',
+                    },
+                ]);
+                throw new errors/* ActionError */.lZ('timeout', `No poll of ${target.server} finished within ${(0,inputs/* formatDuration */.a3)(s.timeout)}: kubectl was still listing at the deadline and was stopped.`, "Check the API server's load and the runner's network; raise 'timeout' for a very large cluster.");
+            }
             const failures = failuresOf(outcome.evaluation.results);
             setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
             if (outcome.kind === 'ready')
                 return;
             await diagnose(ctx, kube, outcome);
-            throw checksError(outcome, s.timeout);
+            throw checksError({ ...outcome, evaluation: outcome.evaluation }, s.timeout);
         });
     }
     finally {

@@ -33,6 +33,14 @@ export function isTransient(p: ApiProblem): boolean {
   return p.kind === 'unreachable' || p.kind === 'not-ready' || p.kind === 'error';
 }
 
+/** A kubectl call stopped because the run's deadline came: a timeout of the run, not an API problem. */
+export class DeadlineError extends Error {
+  constructor() {
+    super('kubectl was stopped at the deadline');
+    this.name = 'DeadlineError';
+  }
+}
+
 export class KubectlError extends Error {
   constructor(readonly problem: ApiProblem) {
     super(problem.detail);
@@ -103,9 +111,9 @@ export function logArgs(
 
 export interface KubeClient {
   /** `/readyz`; resolves `undefined` when the API is ready, else the problem. */
-  readyz(timeoutMs: number): Promise<ApiProblem | undefined>;
+  readyz(timeoutMs: number, abort?: AbortSignal): Promise<ApiProblem | undefined>;
   /** One list request for every object of a kind (all namespaces). Throws KubectlError. */
-  list<T>(kind: ListKind, timeoutMs: number): Promise<T[]>;
+  list<T>(kind: ListKind, timeoutMs: number, abort?: AbortSignal): Promise<T[]>;
   events(namespace: string, timeoutMs: number): Promise<KubeEvent[]>;
   /** The last `tail` lines of a container's log, or the problem text when kubectl could not get them. */
   logs(
@@ -135,7 +143,7 @@ function parseList<T>(stdout: string, what: string): T[] {
 }
 
 export function createKubectl(s: KubectlSettings, tool: ToolRunner = runTool): KubeClient {
-  const run = async (args: string[], timeoutMs: number): Promise<ToolResult> =>
+  const run = async (args: string[], timeoutMs: number, abort?: AbortSignal): Promise<ToolResult> =>
     tool({
       bin: s.bin,
       binInput: 'kubectl-binary',
@@ -145,21 +153,25 @@ export function createKubectl(s: KubectlSettings, tool: ToolRunner = runTool): K
       echo: 'none',
       timeoutMs: timeoutMs + 5000,
       killGraceMs: 1000,
+      abort,
     });
-  const mustSucceed = async (args: string[], timeoutMs: number): Promise<ToolResult> => {
-    const r = await run(args, timeoutMs);
+  const mustSucceed = async (args: string[], timeoutMs: number, abort?: AbortSignal): Promise<ToolResult> => {
+    const r = await run(args, timeoutMs, abort);
+    if (r.aborted && !r.cancelled) throw new DeadlineError();
     if (r.exitCode !== 0) throw new KubectlError(classifyKubectlFailure(r));
     return r;
   };
   return {
-    async readyz(timeoutMs) {
-      const r = await run(['get', '--raw', '/readyz'], timeoutMs);
+    async readyz(timeoutMs, abort) {
+      const r = await run(['get', '--raw', '/readyz'], timeoutMs, abort);
+      if (r.aborted && !r.cancelled)
+        return { kind: 'unreachable', detail: 'no answer from /readyz before the deadline' };
       if (r.exitCode === 0 && r.stdout.trim() === 'ok') return undefined;
       if (r.exitCode === 0) return { kind: 'not-ready', detail: `/readyz answered '${lastLine(r.stdout)}'` };
       return classifyKubectlFailure(r);
     },
-    async list<T>(kind: ListKind, timeoutMs: number) {
-      const r = await mustSucceed(listArgs(kind), timeoutMs);
+    async list<T>(kind: ListKind, timeoutMs: number, abort?: AbortSignal) {
+      const r = await mustSucceed(listArgs(kind), timeoutMs, abort);
       return parseList<T>(r.stdout, kind);
     },
     async events(namespace, timeoutMs) {

@@ -1,7 +1,14 @@
 import { workloadId, type Expectations } from './expectations.js';
 import { evaluate, type Evaluation } from './evaluation.js';
 import type { ClusterSnapshot } from './kube-types.js';
-import { isTransient, KubectlError, type ApiProblem, type KubeClient, type ListKind } from './kubectl.js';
+import {
+  DeadlineError,
+  isTransient,
+  KubectlError,
+  type ApiProblem,
+  type KubeClient,
+  type ListKind,
+} from './kubectl.js';
 import type { RestartMemory } from './pods.js';
 import type { PortProber } from './ports.js';
 
@@ -27,7 +34,9 @@ export interface PollSettings {
 }
 
 export type PollOutcome =
-  | { kind: 'ready' | 'failed' | 'timeout'; evaluation: Evaluation; snapshot: ClusterSnapshot; polls: number }
+  | { kind: 'ready' | 'failed'; evaluation: Evaluation; snapshot: ClusterSnapshot; polls: number }
+  /** No evaluation when not even the first poll finished before the deadline. */
+  | { kind: 'timeout'; evaluation?: Evaluation; snapshot?: ClusterSnapshot; polls: number }
   | {
       kind: 'api-lost';
       problem: ApiProblem;
@@ -58,6 +67,7 @@ export async function fetchSnapshot(
   kube: KubeClient,
   kinds: readonly ListKind[],
   timeoutMs: number,
+  abort?: AbortSignal,
 ): Promise<ClusterSnapshot> {
   const snapshot: ClusterSnapshot = {
     nodes: [],
@@ -68,7 +78,7 @@ export async function fetchSnapshot(
     jobs: [],
   };
   // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
-  const lists = await Promise.allSettled(kinds.map((k) => kube.list<never>(k, timeoutMs)));
+  const lists = await Promise.allSettled(kinds.map((k) => kube.list<never>(k, timeoutMs, abort)));
   const failed = lists.find((l) => l.status === 'rejected');
   if (failed) throw failed.reason;
   kinds.forEach((k, i) => (snapshot[k] = (lists[i] as PromiseFulfilledResult<never[]>).value));
@@ -77,6 +87,21 @@ export async function fetchSnapshot(
 
 function requestTimeout(deps: PollDeps, deadline: number): number {
   return Math.min(MAX_REQUEST_MS, Math.max(MIN_REQUEST_MS, deadline - deps.now()));
+}
+
+/** Runs `fn` with a signal that aborts at the deadline: no kubectl outlives the run's timeout. */
+async function untilDeadline<T>(
+  deps: PollDeps,
+  deadline: number,
+  fn: (abort: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.max(0, deadline - deps.now()));
+  try {
+    return await fn(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function pause(deps: PollDeps, s: PollSettings): Promise<boolean> {
@@ -89,7 +114,9 @@ async function pause(deps: PollDeps, s: PollSettings): Promise<boolean> {
 /** Waits for /readyz to say ok; returns the last problem when it never did (or when waiting cannot help). */
 export async function waitForApi(deps: PollDeps, s: PollSettings): Promise<ApiProblem | undefined> {
   for (;;) {
-    const problem = await deps.kube.readyz(requestTimeout(deps, s.deadline));
+    const problem = await untilDeadline(deps, s.deadline, (abort) =>
+      deps.kube.readyz(requestTimeout(deps, s.deadline), abort),
+    );
     if (!problem) return undefined;
     if (!isTransient(problem)) return problem;
     deps.info(`API server not ready (${problem.kind}: ${problem.detail}); retrying.`);
@@ -127,11 +154,18 @@ export async function pollChecks(
     const inGroup = deps.group ?? ((_title, fn) => fn());
     const [fetched, probes] = await inGroup(`poll ${polls}: kubectl`, () =>
       Promise.all([
-        fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline)).catch((e: unknown) => e),
+        untilDeadline(deps, s.deadline, (abort) =>
+          fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline), abort),
+        ).catch((e: unknown) => e),
         Promise.all(expectations.ports.map((p) => deps.probePort(p, portTimeout))),
       ]),
     );
     let lost: ApiProblem | undefined;
+    if (fetched instanceof DeadlineError) {
+      // The deadline came while kubectl was still listing: the run timed out (a slow or stuck list).
+      deps.info(`poll ${polls}: kubectl had not finished at the deadline and was stopped.`);
+      return { kind: 'timeout', polls, ...last };
+    }
     if (fetched instanceof KubectlError) {
       if (!isTransient(fetched.problem))
         return { kind: 'api-lost', problem: fetched.problem, polls, ...last };

@@ -127,7 +127,7 @@ const DIAGNOSTICS_HINT =
   'Events and the last log lines of the failing containers are in the "diagnostics" log groups and in the report.';
 
 export function checksError(
-  outcome: PollOutcome & { evaluation: Evaluation },
+  outcome: { kind: PollOutcome['kind']; evaluation: Evaluation; polls: number },
   timeoutMs: number,
 ): ActionError {
   const all = failuresOf(outcome.evaluation.results);
@@ -251,11 +251,26 @@ export async function verify(ctx: ActionContext, s: VerifySettings): Promise<voi
       recordEvaluation(ctx, outcome.evaluation, outcome.evaluation?.hazards ?? []);
       ctx.result({ outcome: outcome.kind, polls: outcome.polls } satisfies VerifyResult);
       if (outcome.kind === 'api-lost') throw apiFailure(outcome.problem, outcome.evaluation?.nodesReady);
+      if (!outcome.evaluation) {
+        setOutputs(ctx, false, '0/0', [
+          {
+            check: 'api',
+            object: target.server,
+            reason: 'timeout',
+            detail: 'no poll finished before the deadline',
+          },
+        ]);
+        throw new ActionError(
+          'timeout',
+          `No poll of ${target.server} finished within ${formatDuration(s.timeout)}: kubectl was still listing at the deadline and was stopped.`,
+          "Check the API server's load and the runner's network; raise 'timeout' for a very large cluster.",
+        );
+      }
       const failures = failuresOf(outcome.evaluation.results);
       setOutputs(ctx, outcome.kind === 'ready', outcome.evaluation.nodesReady, failures);
       if (outcome.kind === 'ready') return;
       await diagnose(ctx, kube, outcome);
-      throw checksError(outcome, s.timeout);
+      throw checksError({ ...outcome, evaluation: outcome.evaluation }, s.timeout);
     });
   } finally {
     await removePrivateDir(ctx, dir);

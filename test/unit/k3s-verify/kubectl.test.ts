@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import {
   classifyKubectlFailure,
   createKubectl,
+  DeadlineError,
   globalArgs,
   isTransient,
   KubectlError,
@@ -188,6 +189,17 @@ describe('the client over a fake tool runner', () => {
     expect(await refused.kube.logs('a', 'b', 'c', false, 50, 5000)).toEqual({
       error: expect.stringContaining('was refused'),
     });
+  });
+
+  test('a call stopped at the deadline is a DeadlineError (list) or unreachable (readyz)', async () => {
+    const stopped = fake(() => ({ exitCode: null, signal: 'SIGTERM', aborted: true }));
+    const abort = new AbortController().signal;
+    await expect(stopped.kube.list('pods', 5000, abort)).rejects.toBeInstanceOf(DeadlineError);
+    expect(await stopped.kube.readyz(5000, abort)).toEqual({
+      kind: 'unreachable',
+      detail: 'no answer from /readyz before the deadline',
+    });
+    expect(stopped.calls[0].abort).toBe(abort);
   });
 
   test('output that is not a JSON list is an api-error', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Expectations } from '../../../actions/k3s-verify/src/expectations.js';
 import {
+  DeadlineError,
   KubectlError,
   type ApiProblem,
   type KubeClient,
@@ -163,6 +164,35 @@ describe('polling', () => {
     expect(r.evaluation?.ports).toEqual([
       { target: '127.0.0.1:21117/tcp', status: 'pending', state: 'refused', detail: '' },
     ]);
+  });
+});
+
+describe('the deadline stops a kubectl that is still running', () => {
+  /** A list that only ends when its abort signal fires, as runTool does when it kills the tool. */
+  const hanging = (abort?: AbortSignal) =>
+    new Promise<never>((_, reject) => abort?.addEventListener('abort', () => reject(new DeadlineError())));
+
+  test('a list still running at the deadline ends the run as a timeout, not as an API problem', async () => {
+    const h = harness(rustdeskScenario());
+    const list = h.deps.kube.list;
+    h.deps.kube.list = async <T>(kind: ListKind, timeoutMs: number, abort?: AbortSignal) =>
+      kind === 'pods' ? hanging(abort) : list<T>(kind, timeoutMs, abort);
+    const r = await pollChecks(h.deps, base, { intervalMs: 100, deadline: 300 });
+    expect(r).toEqual({ kind: 'timeout', polls: 1 });
+    expect(h.logs).toContain('poll 1: kubectl had not finished at the deadline and was stopped.');
+  });
+
+  test('/readyz that never answers is unreachable at the deadline', async () => {
+    const h = harness(rustdeskScenario());
+    const detail = 'no answer from /readyz before the deadline';
+    h.deps.kube.readyz = (_t, abort) =>
+      new Promise((resolve) =>
+        abort?.addEventListener('abort', () => resolve({ kind: 'unreachable', detail })),
+      );
+    expect(await waitForApi(h.deps, { intervalMs: 100, deadline: 300 })).toEqual({
+      kind: 'unreachable',
+      detail,
+    });
   });
 });
 
