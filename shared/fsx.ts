@@ -243,3 +243,21 @@ export async function pathExists(p: string): Promise<boolean> {
     .then(() => true)
     .catch(() => false);
 }
+
+const FS_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exhausted',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+};
+
+/** A file-system error in words for a one-line message: "no space left on the device (ENOSPC)". */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code && FS_ERRORS[code]) return `${FS_ERRORS[code]} (${code})`;
+  return code ?? (err instanceof Error ? err.message : String(err));
+}

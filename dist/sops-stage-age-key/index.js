@@ -28840,6 +28840,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
+var fsx = __nccwpck_require__(1563);
 ;// CONCATENATED MODULE: ./node_modules/@noble/hashes/utils.js
 /**
  * Checks if something is Uint8Array. Be careful: nodejs Buffer will return true.
@@ -47375,6 +47377,7 @@ var state = __nccwpck_require__(3187);
 
 
 
+
 async function stageAgeKey(ctx, s, deps) {
     registerKeyForms(s.ageKey);
     const lines = keyLines(s.ageKey);
@@ -47391,17 +47394,27 @@ async function stageAgeKey(ctx, s, deps) {
     await stageOnTarget(ctx, s, deps, renderKeyFile(identities));
 }
 async function stageOnRunner(ctx, s, deps, ids) {
-    const loc = await (0,runner_key_file/* prepareKeyLocation */.m8)(s.keyFile);
+    const loc = await (0,runner_key_file/* prepareKeyLocation */.m8)(s.keyFile).catch((e) => {
+        throw keyFileFailure(s.keyFile ?? 'a private directory under RUNNER_TEMP', e);
+    });
     // Paths only, saved before the write: post must find the file even if the write is interrupted.
     ctx.saveState(state/* STATE */.c.cleanup, String(s.cleanup));
     ctx.saveState(state/* STATE */.c.keyFile, loc.file);
     if (loc.createdDir)
         ctx.saveState(state/* STATE */.c.keyDir, loc.createdDir);
-    await (0,runner_key_file/* writeKeyFile */.hm)(loc.file, renderKeyFile(ids));
+    await (0,runner_key_file/* writeKeyFile */.hm)(loc.file, renderKeyFile(ids)).catch((e) => {
+        throw keyFileFailure(loc.file, e);
+    });
     ctx.output('key-file', loc.file);
     ctx.result({ keyFile: loc.file });
     if (s.exportEnv)
         deps.exportVariable('SOPS_AGE_KEY_FILE', loc.file);
+}
+/** A full or read-only disk: a clear failure; the atomic write left no key file that looks complete. */
+function keyFileFailure(where, e) {
+    if (e instanceof errors/* ActionError */.lZ)
+        return e;
+    return new errors/* ActionError */.lZ('key-file-failed', `Could not write the runner key file in ${where}: ${(0,fsx/* describeFsError */.TQ)(e)}.`, "Free space or fix the permissions there, or set 'key-file' to a private directory that is writable.");
 }
 function listed(items, max = 6) {
     if (items.length === 0)
@@ -47619,8 +47632,8 @@ class CancelledError extends ActionError {
 }
 /** A tool exceeded its time limit; its whole process group was killed. */
 class TimeoutError extends ActionError {
-    constructor(what, limit, reason = 'timeout') {
-        super(reason, `${what} did not finish within ${limit}; its process group was killed.`);
+    constructor(what, limit, reason = 'timeout', hint) {
+        super(reason, `${what} did not finish within ${limit}; its process group was killed.`, hint);
         this.name = 'TimeoutError';
     }
 }
@@ -47637,6 +47650,7 @@ function errorMessage(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  TQ: () => (/* binding */ describeFsError),
   hI: () => (/* binding */ makePrivateDir),
   sR: () => (/* binding */ releaseAllLocksSync),
   X5: () => (/* binding */ runnerTemp),
@@ -47879,6 +47893,23 @@ async function pathExists(p) {
         .access(p)
         .then(() => true)
         .catch(() => false);
+}
+const FS_ERRORS = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is exhausted',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+};
+/** A file-system error in words for a one-line message: "no space left on the device (ENOSPC)". */
+function describeFsError(err) {
+    const code = err?.code;
+    if (code && FS_ERRORS[code])
+        return `${FS_ERRORS[code]} (${code})`;
+    return code ?? (err instanceof Error ? err.message : String(err));
 }
 
 
@@ -57965,8 +57996,10 @@ class Context {
     }
 }
 function failureOf(err) {
+    // Once SIGINT/SIGTERM arrived, the tools were stopped on purpose: whatever failed after that is a
+    // consequence of the cancellation, not a finding about the infrastructure.
     const signal = (0,tool/* cancellation */.WN)();
-    if (signal && !(err instanceof errors/* ActionError */.lZ && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+    if (signal) {
         const c = new errors/* CancelledError */.cc(signal);
         return { reason: c.reason, message: c.message };
     }
@@ -58095,6 +58128,7 @@ async function run(def) {
  * streamed tool output) — the runner's mask only covers the log, not our files.
  */
 const secrets = new Set();
+/** The compiled regex of short secrets; null when there are none, undefined when stale. */
 let pattern;
 const REDACTED = '***';
 /**
@@ -58137,21 +58171,29 @@ function isSecretText(text) {
             return true;
     return false;
 }
+/**
+ * Secrets up to this length are matched by one regex (fast over long logs); longer ones (a whole
+ * kubeconfig, an over-long bad input) by plain search — V8 refuses a regex source beyond ~32 KB.
+ */
+const REGEX_MAX = 1024;
 function compiled() {
-    if (secrets.size === 0)
-        return undefined;
-    if (!pattern) {
+    if (pattern === undefined) {
         // Longest first so a secret that contains another is removed whole.
         const alternatives = [...secrets]
+            .filter((s) => s.length <= REGEX_MAX)
             .sort((a, b) => b.length - a.length)
             .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-        pattern = new RegExp(alternatives.join('|'), 'g');
+        pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
     }
-    return pattern;
+    return pattern ?? undefined;
 }
 function redact(text) {
+    let out = text;
+    for (const s of secrets)
+        if (s.length > REGEX_MAX && out.includes(s))
+            out = out.split(s).join(REDACTED);
     const re = compiled();
-    return re ? text.replace(re, REDACTED) : text;
+    return re ? out.replace(re, REDACTED) : out;
 }
 /** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */
 function redactDeep(value) {
@@ -58187,7 +58229,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, pause
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -58253,11 +58295,33 @@ function terminate(r, signal = 'SIGTERM') {
     }, r.killGraceMs);
     t.unref();
 }
+const pauses = new Set();
 /** Forwards a cancellation signal to every running tool's process group (called by the lifecycle). */
 function forwardSignal(signal) {
     cancelledBy = signal;
     for (const r of running)
         terminate(r, signal);
+    for (const wake of pauses)
+        wake();
+}
+/**
+ * Waits `ms` between polls or retries, but throws CancelledError as soon as SIGINT/SIGTERM reached the
+ * action, so a cancelled job never sits out a backoff or poll interval.
+ */
+async function pause(ms) {
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
+    await new Promise((resolve) => {
+        const wake = () => {
+            clearTimeout(timer);
+            pauses.delete(wake);
+            resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        pauses.add(wake);
+    });
+    if (cancelledBy)
+        throw new CancelledError(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {

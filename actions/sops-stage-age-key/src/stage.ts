@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { ActionError, InputError } from '../../../shared/errors.js';
+import { describeFsError } from '../../../shared/fsx.js';
 import type { ActionContext } from '../../../shared/run.js';
 import { deriveIdentities, keyLines, registerKeyForms, renderKeyFile, type AgeIdentity } from './age-keys.js';
 import { createAgeUnwrapper, verifyMetadata, type FileVerdict } from './data-key-unwrap.js';
@@ -49,15 +50,29 @@ export async function stageAgeKey(ctx: ActionContext, s: StageSettings, deps: St
 }
 
 async function stageOnRunner(ctx: ActionContext, s: StageSettings, deps: StageDeps, ids: AgeIdentity[]) {
-  const loc = await prepareKeyLocation(s.keyFile);
+  const loc = await prepareKeyLocation(s.keyFile).catch((e) => {
+    throw keyFileFailure(s.keyFile ?? 'a private directory under RUNNER_TEMP', e);
+  });
   // Paths only, saved before the write: post must find the file even if the write is interrupted.
   ctx.saveState(STATE.cleanup, String(s.cleanup));
   ctx.saveState(STATE.keyFile, loc.file);
   if (loc.createdDir) ctx.saveState(STATE.keyDir, loc.createdDir);
-  await writeKeyFile(loc.file, renderKeyFile(ids));
+  await writeKeyFile(loc.file, renderKeyFile(ids)).catch((e) => {
+    throw keyFileFailure(loc.file, e);
+  });
   ctx.output('key-file', loc.file);
   ctx.result({ keyFile: loc.file });
   if (s.exportEnv) deps.exportVariable('SOPS_AGE_KEY_FILE', loc.file);
+}
+
+/** A full or read-only disk: a clear failure; the atomic write left no key file that looks complete. */
+function keyFileFailure(where: string, e: unknown): unknown {
+  if (e instanceof ActionError) return e;
+  return new ActionError(
+    'key-file-failed',
+    `Could not write the runner key file in ${where}: ${describeFsError(e)}.`,
+    "Free space or fix the permissions there, or set 'key-file' to a private directory that is writable.",
+  );
 }
 
 function listed(items: readonly string[], max = 6): string {
