@@ -29249,7 +29249,11 @@ function createKubectl(s, tool = shared_tool/* runTool */.qI) {
         async readyz(timeoutMs, abort) {
             const r = await run(['get', '--raw', '/readyz'], timeoutMs, abort);
             if (r.aborted && !r.cancelled)
-                return { kind: 'unreachable', detail: 'no answer from /readyz before the deadline' };
+                return {
+                    kind: 'unreachable',
+                    detail: 'no answer from /readyz before the deadline',
+                    atDeadline: true,
+                };
             if (r.exitCode === 0 && r.stdout.trim() === 'ok')
                 return undefined;
             if (r.exitCode === 0)
@@ -29999,12 +30003,17 @@ async function pause(deps, s) {
 }
 /** Waits for /readyz to say ok; returns the last problem when it never did (or when waiting cannot help). */
 async function waitForApi(deps, s) {
+    let previous;
     for (;;) {
         const problem = await untilDeadline(deps, s.deadline, (abort) => deps.kube.readyz(requestTimeout(deps, s.deadline), abort));
         if (!problem)
             return undefined;
+        // A call cut off by the deadline says nothing new: report what the API last said.
+        if (problem.atDeadline)
+            return previous ?? problem;
         if (!isTransient(problem))
             return problem;
+        previous = problem;
         deps.info(`API server not ready (${problem.kind}: ${problem.detail}); retrying.`);
         if (!(await pause(deps, s)))
             return problem;
@@ -30130,7 +30139,8 @@ const API_REASON = {
     tls: 'api-error',
     error: 'api-error',
 };
-function apiError(p, t, waitedMs) {
+function apiError(p, t, waited) {
+    const waitedMs = Math.max(1000, Math.round(waited / 1000) * 1000);
     const at = `the Kubernetes API at ${t.server} (kubeconfig ${t.label}, context ${t.context})`;
     const detail = p.detail.replace(/\.$/, '');
     switch (p.kind) {
@@ -30383,7 +30393,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, pathExists, sha256, sha256File, syncDir, withLock
+// UNUSED EXPORTS: LockTimeoutError, acquireLock, describeFsError, ensurePrivateDir, pathExists, sha256, sha256File, syncDir, withLock
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -30618,6 +30628,23 @@ async function pathExists(p) {
         .access(p)
         .then(() => true)
         .catch(() => false);
+}
+const FS_ERRORS = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is exhausted',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+};
+/** A file-system error in words for a one-line message: "no space left on the device (ENOSPC)". */
+function describeFsError(err) {
+    const code = err?.code;
+    if (code && FS_ERRORS[code])
+        return `${FS_ERRORS[code]} (${code})`;
+    return code ?? (err instanceof Error ? err.message : String(err));
 }
 
 
@@ -31294,6 +31321,7 @@ async function run(def) {
  * streamed tool output) — the runner's mask only covers the log, not our files.
  */
 const secrets = new Set();
+/** The compiled regex of short secrets; null when there are none, undefined when stale. */
 let pattern;
 const REDACTED = '***';
 /**
@@ -31336,21 +31364,29 @@ function isSecretText(text) {
             return true;
     return false;
 }
+/**
+ * Secrets up to this length are matched by one regex (fast over long logs); longer ones (a whole
+ * kubeconfig, an over-long bad input) by plain search — V8 refuses a regex source beyond ~32 KB.
+ */
+const REGEX_MAX = 1024;
 function compiled() {
-    if (secrets.size === 0)
-        return undefined;
-    if (!pattern) {
+    if (pattern === undefined) {
         // Longest first so a secret that contains another is removed whole.
         const alternatives = [...secrets]
+            .filter((s) => s.length <= REGEX_MAX)
             .sort((a, b) => b.length - a.length)
             .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-        pattern = new RegExp(alternatives.join('|'), 'g');
+        pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
     }
-    return pattern;
+    return pattern ?? undefined;
 }
 function redact(text) {
+    let out = text;
+    for (const s of secrets)
+        if (s.length > REGEX_MAX && out.includes(s))
+            out = out.split(s).join(REDACTED);
     const re = compiled();
-    return re ? text.replace(re, REDACTED) : text;
+    return re ? out.replace(re, REDACTED) : out;
 }
 /** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */
 function redactDeep(value) {

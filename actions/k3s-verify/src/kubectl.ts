@@ -26,6 +26,8 @@ export type ApiProblemKind = 'unreachable' | 'not-ready' | 'unauthorized' | 'for
 export interface ApiProblem {
   kind: ApiProblemKind;
   detail: string;
+  /** The call was stopped at the run's deadline (so the detail says nothing about the API itself). */
+  atDeadline?: boolean;
 }
 
 /** A problem that waiting can fix (the API restarting) or one that it cannot (credentials, TLS, RBAC). */
@@ -165,7 +167,11 @@ export function createKubectl(s: KubectlSettings, tool: ToolRunner = runTool): K
     async readyz(timeoutMs, abort) {
       const r = await run(['get', '--raw', '/readyz'], timeoutMs, abort);
       if (r.aborted && !r.cancelled)
-        return { kind: 'unreachable', detail: 'no answer from /readyz before the deadline' };
+        return {
+          kind: 'unreachable',
+          detail: 'no answer from /readyz before the deadline',
+          atDeadline: true,
+        };
       if (r.exitCode === 0 && r.stdout.trim() === 'ok') return undefined;
       if (r.exitCode === 0) return { kind: 'not-ready', detail: `/readyz answered '${lastLine(r.stdout)}'` };
       return classifyKubectlFailure(r);

@@ -113,12 +113,16 @@ async function pause(deps: PollDeps, s: PollSettings): Promise<boolean> {
 
 /** Waits for /readyz to say ok; returns the last problem when it never did (or when waiting cannot help). */
 export async function waitForApi(deps: PollDeps, s: PollSettings): Promise<ApiProblem | undefined> {
+  let previous: ApiProblem | undefined;
   for (;;) {
     const problem = await untilDeadline(deps, s.deadline, (abort) =>
       deps.kube.readyz(requestTimeout(deps, s.deadline), abort),
     );
     if (!problem) return undefined;
+    // A call cut off by the deadline says nothing new: report what the API last said.
+    if (problem.atDeadline) return previous ?? problem;
     if (!isTransient(problem)) return problem;
+    previous = problem;
     deps.info(`API server not ready (${problem.kind}: ${problem.detail}); retrying.`);
     if (!(await pause(deps, s))) return problem;
   }

@@ -71,7 +71,8 @@ const API_REASON: Record<ApiProblem['kind'], string> = {
   error: 'api-error',
 };
 
-export function apiError(p: ApiProblem, t: KubeTarget, waitedMs: number): ActionError {
+export function apiError(p: ApiProblem, t: KubeTarget, waited: number): ActionError {
+  const waitedMs = Math.max(1000, Math.round(waited / 1000) * 1000);
   const at = `the Kubernetes API at ${t.server} (kubeconfig ${t.label}, context ${t.context})`;
   const detail = p.detail.replace(/\.$/, '');
   switch (p.kind) {

@@ -198,6 +198,7 @@ describe('the client over a fake tool runner', () => {
     expect(await stopped.kube.readyz(5000, abort)).toEqual({
       kind: 'unreachable',
       detail: 'no answer from /readyz before the deadline',
+      atDeadline: true,
     });
     expect(stopped.calls[0].abort).toBe(abort);
   });

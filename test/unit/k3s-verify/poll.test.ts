@@ -187,12 +187,23 @@ describe('the deadline stops a kubectl that is still running', () => {
     const detail = 'no answer from /readyz before the deadline';
     h.deps.kube.readyz = (_t, abort) =>
       new Promise((resolve) =>
-        abort?.addEventListener('abort', () => resolve({ kind: 'unreachable', detail })),
+        abort?.addEventListener('abort', () => resolve({ kind: 'unreachable', detail, atDeadline: true })),
       );
     expect(await waitForApi(h.deps, { intervalMs: 100, deadline: 300 })).toEqual({
       kind: 'unreachable',
       detail,
+      atDeadline: true,
     });
+  });
+
+  test('a /readyz cut off by the deadline keeps what the API said before', async () => {
+    const h = harness(rustdeskScenario(), { readyz: () => ({ kind: 'unreachable', detail: 'was refused' }) });
+    const readyz = h.deps.kube.readyz;
+    let calls = 0;
+    h.deps.kube.readyz = async (t, abort) =>
+      ++calls === 1 ? readyz(t, abort) : { kind: 'unreachable', detail: 'no answer', atDeadline: true };
+    expect(await waitForApi(h.deps, settings)).toEqual({ kind: 'unreachable', detail: 'was refused' });
+    expect(calls).toBe(2);
   });
 });
 
