@@ -9,66 +9,8 @@ import * as path from 'node:path';
  * that are not installed, file-tree snapshots, process-group checks, leak scans and mounts.
  */
 
-export interface Recorder {
-  binDir: string;
-  /** PATH with the wrappers first, then `searchPath`. */
-  path: string;
-  calls(): string[][];
-  cleanup(): void;
-}
-
-function whichIn(tool: string, searchPath: string): string | undefined {
-  for (const dir of searchPath.split(':').filter(Boolean)) {
-    const p = path.join(dir, tool);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      if (fs.statSync(p).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * Wrappers first on PATH that record every call's argv (base64 per argument). With `exec: true` they run
- * the real tool found on `searchPath` (a tool that is not installed exits 127); with `exec: false` they only
- * record and exit 127 — for tests in which no tool may start at all.
- */
-export function recorder(
-  tools: string[],
-  o: { exec: boolean; searchPath?: string; before?: Record<string, string> },
-): Recorder {
-  const searchPath = o.searchPath ?? process.env.PATH ?? '';
-  const binDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rel-rec-'));
-  const log = path.join(binDir, 'calls.log');
-  fs.writeFileSync(log, '');
-  for (const tool of tools) {
-    const real = o.exec ? whichIn(tool, searchPath) : undefined;
-    const script = [
-      '#!/bin/sh',
-      `{ printf '%s' ${JSON.stringify(tool)}; for a in "$@"; do printf ' '; printf '%s' "$a" | /usr/bin/base64 | /usr/bin/tr -d '\\n'; done; printf '\\n'; } >> ${JSON.stringify(log)}`,
-      o.before?.[tool] ?? '',
-      real ? `exec ${JSON.stringify(real)} "$@"` : `echo "${tool}: not available in this test" >&2; exit 127`,
-      '',
-    ].join('\n');
-    fs.writeFileSync(path.join(binDir, tool), script, { mode: 0o755 });
-  }
-  return {
-    binDir,
-    path: `${binDir}:${searchPath}`,
-    calls: () =>
-      fs
-        .readFileSync(log, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          const [tool, ...args] = line.split(' ');
-          return [tool, ...args.map((a) => Buffer.from(a, 'base64').toString('utf8'))];
-        }),
-    cleanup: () => fs.rmSync(binDir, { recursive: true, force: true }),
-  };
-}
+/** The suite's one argv recorder, under the names these tests use. */
+export { createArgvRecorder as recorder, type ArgvRecorder as Recorder } from './argv-recorder.js';
 
 /** Every entry under `dir` with type, mode, size and content hash: two equal snapshots mean nothing changed. */
 export function snapshot(dir: string): Record<string, string> {

@@ -2,10 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import {
-  createParallelArgvRecorder,
-  type ParallelArgvRecorder,
-} from '../../support/k3s-verify-argv-recorder.js';
+import { createArgvRecorder, type ArgvRecorder } from '../../support/argv-recorder.js';
 import { errorLines, type ActionRun } from '../../support/run-action.js';
 import { rustdeskScenario } from '../../support/standins/kube-apiserver/scenarios.js';
 import { k3sKubeconfig } from '../../support/standins/kube-apiserver/tls.js';
@@ -13,10 +10,10 @@ import { requireTool } from '../../support/tools.js';
 import { startCluster, verify, type TestCluster } from './cluster.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-verify-inputs-'));
-let recorder: ParallelArgvRecorder;
+let recorder: ArgvRecorder;
 beforeAll(() => {
   requireTool('kubectl');
-  recorder = createParallelArgvRecorder('kubectl');
+  recorder = createArgvRecorder(['kubectl']);
 });
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
