@@ -25,6 +25,8 @@ export interface InputSpec<T, Optional extends boolean = boolean> {
   readonly fallback?: (env: NodeJS.ProcessEnv) => string | undefined;
   readonly isRequired: boolean;
   readonly isSecret: boolean;
+  /** Whether each line of a multi-line secret is registered (default true). */
+  readonly secretLines?: boolean;
   readonly values?: readonly string[];
   readonly optional?: Optional;
   default(value: string): InputSpec<T, false>;
@@ -49,7 +51,9 @@ function spec<T>(
   kind: InputKind,
   schema: z.ZodType<T, string>,
   expected: string,
-  extra: Partial<Pick<AnySpec, 'defaultValue' | 'fallback' | 'isRequired' | 'isSecret' | 'values'>> = {},
+  extra: Partial<
+    Pick<AnySpec, 'defaultValue' | 'fallback' | 'isRequired' | 'isSecret' | 'secretLines' | 'values'>
+  > = {},
 ): InputSpec<T, true> {
   const base = {
     kind,
@@ -117,8 +121,12 @@ export function text(opts: TextOptions = {}) {
   );
 }
 
-/** A secret value; registered (masked and redacted) before any input is parsed. */
-export function secretText(opts: { multiline?: boolean; expected?: string } = {}) {
+/**
+ * A secret value; registered (masked and redacted) before any input is parsed. A multi-line secret is
+ * registered line by line unless `registerLines: false` — then the action must register the parts that
+ * are secret itself (see registerSecret).
+ */
+export function secretText(opts: { multiline?: boolean; expected?: string; registerLines?: boolean } = {}) {
   const expected = opts.expected ?? 'a secret value';
   return spec(
     'secret',
@@ -129,7 +137,7 @@ export function secretText(opts: { multiline?: boolean; expected?: string } = {}
       return raw;
     }),
     expected,
-    { isSecret: true },
+    { isSecret: true, secretLines: opts.registerLines ?? true },
   );
 }
 
@@ -382,12 +390,12 @@ export function readInputs<S extends InputSpecs>(
   const raws: Record<string, string> = {};
   for (const [name, s] of Object.entries(specs)) {
     raws[name] = source(name);
-    if (s.isSecret) registerSecret(raws[name]);
+    if (s.isSecret) registerSecret(raws[name], { lines: s.secretLines });
   }
   for (const [name, s] of Object.entries(specs)) {
     if (raws[name] === '' && s.fallback) {
       const fb = s.fallback(env) ?? '';
-      if (s.isSecret) registerSecret(fb);
+      if (s.isSecret) registerSecret(fb, { lines: s.secretLines });
       raws[name] = fb;
     }
   }

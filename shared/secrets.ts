@@ -22,9 +22,11 @@ const MIN_LINE = 4;
  * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
  * secret and would otherwise mask unrelated text).
  */
-export function registerSecret(value: string | undefined): void {
+export function registerSecret(value: string | undefined, o: { lines?: boolean } = {}): void {
   if (!value) return;
-  const lines = value.split(/\r?\n/).map((p) => p.trim());
+  // `lines: false` is for multi-line values that are mostly structure (a kubeconfig): the action then
+  // registers the credential parts itself, so `users:` or `apiVersion: v1` are not masked everywhere.
+  const lines = o.lines === false ? [value] : value.split(/\r?\n/).map((p) => p.trim());
   const parts =
     lines.length === 1
       ? [value.trim()].filter((p) => p.length > 0)

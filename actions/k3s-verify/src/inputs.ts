@@ -17,7 +17,12 @@ export function defaultKubeconfig(env: NodeJS.ProcessEnv): string {
 
 export const inputs = {
   kubeconfig: filePath({ expected: 'the path of a kubeconfig file' }).fallbackTo(defaultKubeconfig),
-  'kubeconfig-content': secretText({ multiline: true, expected: 'a kubeconfig (YAML or JSON)' }),
+  // Its credentials (tokens, passwords, keys) are registered by kubeconfig.ts once it is parsed.
+  'kubeconfig-content': secretText({
+    multiline: true,
+    registerLines: false,
+    expected: 'a kubeconfig (YAML or JSON)',
+  }),
   context: text({ pattern: /^\S{1,253}$/, expected: 'a kubeconfig context name' }),
   server: url({ protocols: ['https:', 'http:'], expected: 'an https URL of the Kubernetes API server' }),
   'tls-server-name': text({

@@ -57,3 +57,8 @@ test('a secret far beyond the regex size limit (a whole kubeconfig) is redacted 
   expect(redact(`a ${big} b short-secret c`)).toBe('a *** b *** c');
   expect(JSON.stringify(redactDeep({ v: big }))).toBe('{"v":"***"}');
 });
+
+test('lines: false registers only the whole value (structure lines stay readable)', () => {
+  registerSecret('apiVersion: v1\nusers:\n- name: admin\n', { lines: false });
+  expect(redact('users: apiVersion: v1')).toBe('users: apiVersion: v1');
+});
