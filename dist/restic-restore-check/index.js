@@ -29867,7 +29867,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, pathExists, sha256, syncDir, withLock
+// UNUSED EXPORTS: LockTimeoutError, acquireLock, describeFsError, ensurePrivateDir, pathExists, sha256, syncDir, withLock
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -30103,6 +30103,23 @@ async function pathExists(p) {
         .then(() => true)
         .catch(() => false);
 }
+const FS_ERRORS = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is exhausted',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+};
+/** A file-system error in words for a one-line message: "no space left on the device (ENOSPC)". */
+function describeFsError(err) {
+    const code = err?.code;
+    if (code && FS_ERRORS[code])
+        return `${FS_ERRORS[code]} (${code})`;
+    return code ?? (err instanceof Error ? err.message : String(err));
+}
 
 
 /***/ }),
@@ -30202,7 +30219,11 @@ function text(opts = {}) {
         return t;
     }), expected);
 }
-/** A secret value; registered (masked and redacted) before any input is parsed. */
+/**
+ * A secret value; registered (masked and redacted) before any input is parsed. A multi-line secret is
+ * registered line by line unless `registerLines: false` — then the action must register the parts that
+ * are secret itself (see registerSecret).
+ */
 function secretText(opts = {}) {
     const expected = opts.expected ?? 'a secret value';
     return spec('secret', parser((raw) => {
@@ -30213,7 +30234,7 @@ function secretText(opts = {}) {
         if (!opts.multiline && /[\r\n]/.test(raw.trim()))
             return new Invalid(`${expected} on a single line`);
         return raw;
-    }), expected, { isSecret: true });
+    }), expected, { isSecret: true, secretLines: opts.registerLines ?? true });
 }
 function bool() {
     return spec('bool', parser((raw) => (raw === 'true' ? true : raw === 'false' ? false : new Invalid())), "'true' or 'false'");
@@ -30402,13 +30423,13 @@ function readInputs(specs, source = runnerInputs, env = process.env) {
     for (const [name, s] of Object.entries(specs)) {
         raws[name] = source(name);
         if (s.isSecret)
-            (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .registerSecret */ .cl)(raws[name]);
+            (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .registerSecret */ .cl)(raws[name], { lines: s.secretLines });
     }
     for (const [name, s] of Object.entries(specs)) {
         if (raws[name] === '' && s.fallback) {
             const fb = s.fallback(env) ?? '';
             if (s.isSecret)
-                (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .registerSecret */ .cl)(fb);
+                (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .registerSecret */ .cl)(fb, { lines: s.secretLines });
             raws[name] = fb;
         }
     }
@@ -30780,6 +30801,7 @@ async function run(def) {
  * streamed tool output) — the runner's mask only covers the log, not our files.
  */
 const secrets = new Set();
+/** The compiled regex of short secrets; null when there are none, undefined when stale. */
 let pattern;
 const REDACTED = '***';
 /**
@@ -30792,10 +30814,12 @@ const MIN_LINE = 4;
  * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
  * secret and would otherwise mask unrelated text).
  */
-function registerSecret(value) {
+function registerSecret(value, o = {}) {
     if (!value)
         return;
-    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    // `lines: false` is for multi-line values that are mostly structure (a kubeconfig): the action then
+    // registers the credential parts itself, so `users:` or `apiVersion: v1` are not masked everywhere.
+    const lines = o.lines === false ? [value] : value.split(/\r?\n/).map((p) => p.trim());
     const parts = lines.length === 1
         ? [value.trim()].filter((p) => p.length > 0)
         : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
@@ -30822,21 +30846,29 @@ function isSecretText(text) {
             return true;
     return false;
 }
+/**
+ * Secrets up to this length are matched by one regex (fast over long logs); longer ones (a whole
+ * kubeconfig, an over-long bad input) by plain search — V8 refuses a regex source beyond ~32 KB.
+ */
+const REGEX_MAX = 1024;
 function compiled() {
-    if (secrets.size === 0)
-        return undefined;
-    if (!pattern) {
+    if (pattern === undefined) {
         // Longest first so a secret that contains another is removed whole.
         const alternatives = [...secrets]
+            .filter((s) => s.length <= REGEX_MAX)
             .sort((a, b) => b.length - a.length)
             .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-        pattern = new RegExp(alternatives.join('|'), 'g');
+        pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
     }
-    return pattern;
+    return pattern ?? undefined;
 }
 function redact(text) {
+    let out = text;
+    for (const s of secrets)
+        if (s.length > REGEX_MAX && out.includes(s))
+            out = out.split(s).join(REDACTED);
     const re = compiled();
-    return re ? text.replace(re, REDACTED) : text;
+    return re ? out.replace(re, REDACTED) : out;
 }
 /** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */
 function redactDeep(value) {

@@ -57549,7 +57549,11 @@ function inputs_text(opts = {}) {
         return t;
     }), expected);
 }
-/** A secret value; registered (masked and redacted) before any input is parsed. */
+/**
+ * A secret value; registered (masked and redacted) before any input is parsed. A multi-line secret is
+ * registered line by line unless `registerLines: false` — then the action must register the parts that
+ * are secret itself (see registerSecret).
+ */
 function secretText(opts = {}) {
     const expected = opts.expected ?? 'a secret value';
     return spec('secret', parser((raw) => {
@@ -57560,7 +57564,7 @@ function secretText(opts = {}) {
         if (!opts.multiline && /[\r\n]/.test(raw.trim()))
             return new Invalid(`${expected} on a single line`);
         return raw;
-    }), expected, { isSecret: true });
+    }), expected, { isSecret: true, secretLines: opts.registerLines ?? true });
 }
 function bool() {
     return spec('bool', parser((raw) => (raw === 'true' ? true : raw === 'false' ? false : new Invalid())), "'true' or 'false'");
@@ -57749,13 +57753,13 @@ function readInputs(specs, source = runnerInputs, env = process.env) {
     for (const [name, s] of Object.entries(specs)) {
         raws[name] = source(name);
         if (s.isSecret)
-            (0,secrets/* registerSecret */.cl)(raws[name]);
+            (0,secrets/* registerSecret */.cl)(raws[name], { lines: s.secretLines });
     }
     for (const [name, s] of Object.entries(specs)) {
         if (raws[name] === '' && s.fallback) {
             const fb = s.fallback(env) ?? '';
             if (s.isSecret)
-                (0,secrets/* registerSecret */.cl)(fb);
+                (0,secrets/* registerSecret */.cl)(fb, { lines: s.secretLines });
             raws[name] = fb;
         }
     }
@@ -58141,10 +58145,12 @@ const MIN_LINE = 4;
  * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
  * secret and would otherwise mask unrelated text).
  */
-function registerSecret(value) {
+function registerSecret(value, o = {}) {
     if (!value)
         return;
-    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    // `lines: false` is for multi-line values that are mostly structure (a kubeconfig): the action then
+    // registers the credential parts itself, so `users:` or `apiVersion: v1` are not masked everywhere.
+    const lines = o.lines === false ? [value] : value.split(/\r?\n/).map((p) => p.trim());
     const parts = lines.length === 1
         ? [value.trim()].filter((p) => p.length > 0)
         : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];

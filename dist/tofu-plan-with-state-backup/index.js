@@ -30135,8 +30135,8 @@ class CancelledError extends ActionError {
 }
 /** A tool exceeded its time limit; its whole process group was killed. */
 class TimeoutError extends ActionError {
-    constructor(what, limit, reason = 'timeout') {
-        super(reason, `${what} did not finish within ${limit}; its process group was killed.`);
+    constructor(what, limit, reason = 'timeout', hint) {
+        super(reason, `${what} did not finish within ${limit}; its process group was killed.`, hint);
         this.name = 'TimeoutError';
     }
 }
@@ -30162,7 +30162,7 @@ function errorMessage(err) {
 /* harmony export */   sc: () => (/* binding */ sha256),
 /* harmony export */   ty: () => (/* binding */ syncDir)
 /* harmony export */ });
-/* unused harmony exports LockTimeoutError, withLock */
+/* unused harmony exports LockTimeoutError, withLock, describeFsError */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
@@ -30391,6 +30391,23 @@ async function pathExists(p) {
     return node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.access(p)
         .then(() => true)
         .catch(() => false);
+}
+const FS_ERRORS = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is exhausted',
+    EROFS: 'the file system is read-only',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EISDIR: 'it is a directory',
+};
+/** A file-system error in words for a one-line message: "no space left on the device (ENOSPC)". */
+function describeFsError(err) {
+    const code = err?.code;
+    if (code && FS_ERRORS[code])
+        return `${FS_ERRORS[code]} (${code})`;
+    return code ?? (err instanceof Error ? err.message : String(err));
 }
 
 
@@ -40030,7 +40047,11 @@ function inputs_text(opts = {}) {
         return t;
     }), expected);
 }
-/** A secret value; registered (masked and redacted) before any input is parsed. */
+/**
+ * A secret value; registered (masked and redacted) before any input is parsed. A multi-line secret is
+ * registered line by line unless `registerLines: false` — then the action must register the parts that
+ * are secret itself (see registerSecret).
+ */
 function secretText(opts = {}) {
     const expected = opts.expected ?? 'a secret value';
     return spec('secret', parser((raw) => {
@@ -40041,7 +40062,7 @@ function secretText(opts = {}) {
         if (!opts.multiline && /[\r\n]/.test(raw.trim()))
             return new Invalid(`${expected} on a single line`);
         return raw;
-    }), expected, { isSecret: true });
+    }), expected, { isSecret: true, secretLines: opts.registerLines ?? true });
 }
 function bool() {
     return spec('bool', parser((raw) => (raw === 'true' ? true : raw === 'false' ? false : new Invalid())), "'true' or 'false'");
@@ -40230,13 +40251,13 @@ function readInputs(specs, source = runnerInputs, env = process.env) {
     for (const [name, s] of Object.entries(specs)) {
         raws[name] = source(name);
         if (s.isSecret)
-            (0,secrets/* registerSecret */.cl)(raws[name]);
+            (0,secrets/* registerSecret */.cl)(raws[name], { lines: s.secretLines });
     }
     for (const [name, s] of Object.entries(specs)) {
         if (raws[name] === '' && s.fallback) {
             const fb = s.fallback(env) ?? '';
             if (s.isSecret)
-                (0,secrets/* registerSecret */.cl)(fb);
+                (0,secrets/* registerSecret */.cl)(fb, { lines: s.secretLines });
             raws[name] = fb;
         }
     }
@@ -40477,8 +40498,10 @@ class Context {
     }
 }
 function failureOf(err) {
+    // Once SIGINT/SIGTERM arrived, the tools were stopped on purpose: whatever failed after that is a
+    // consequence of the cancellation, not a finding about the infrastructure.
     const signal = (0,tool/* cancellation */.WN)();
-    if (signal && !(err instanceof errors/* ActionError */.lZ && err.reason !== 'cancelled' && err.reason !== 'tool-failed')) {
+    if (signal) {
         const c = new errors/* CancelledError */.cc(signal);
         return { reason: c.reason, message: c.message };
     }
@@ -40606,6 +40629,7 @@ async function run(def) {
  * streamed tool output) — the runner's mask only covers the log, not our files.
  */
 const secrets = new Set();
+/** The compiled regex of short secrets; null when there are none, undefined when stale. */
 let pattern;
 const REDACTED = '***';
 /**
@@ -40618,10 +40642,12 @@ const MIN_LINE = 4;
  * `#` comment lines (key files and PEM blocks carry comments, e.g. an age key's public key, that are not
  * secret and would otherwise mask unrelated text).
  */
-function registerSecret(value) {
+function registerSecret(value, o = {}) {
     if (!value)
         return;
-    const lines = value.split(/\r?\n/).map((p) => p.trim());
+    // `lines: false` is for multi-line values that are mostly structure (a kubeconfig): the action then
+    // registers the credential parts itself, so `users:` or `apiVersion: v1` are not masked everywhere.
+    const lines = o.lines === false ? [value] : value.split(/\r?\n/).map((p) => p.trim());
     const parts = lines.length === 1
         ? [value.trim()].filter((p) => p.length > 0)
         : [value, ...lines.filter((l) => l.length >= MIN_LINE && !l.startsWith('#'))];
@@ -40648,21 +40674,29 @@ function isSecretText(text) {
             return true;
     return false;
 }
+/**
+ * Secrets up to this length are matched by one regex (fast over long logs); longer ones (a whole
+ * kubeconfig, an over-long bad input) by plain search — V8 refuses a regex source beyond ~32 KB.
+ */
+const REGEX_MAX = 1024;
 function compiled() {
-    if (secrets.size === 0)
-        return undefined;
-    if (!pattern) {
+    if (pattern === undefined) {
         // Longest first so a secret that contains another is removed whole.
         const alternatives = [...secrets]
+            .filter((s) => s.length <= REGEX_MAX)
             .sort((a, b) => b.length - a.length)
             .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-        pattern = new RegExp(alternatives.join('|'), 'g');
+        pattern = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'g') : null;
     }
-    return pattern;
+    return pattern ?? undefined;
 }
 function redact(text) {
+    let out = text;
+    for (const s of secrets)
+        if (s.length > REGEX_MAX && out.includes(s))
+            out = out.split(s).join(REDACTED);
     const re = compiled();
-    return re ? text.replace(re, REDACTED) : text;
+    return re ? out.replace(re, REDACTED) : out;
 }
 /** Redacts every string inside a JSON-like value (before serialising, so escaping cannot hide a secret). */
 function redactDeep(value) {
