@@ -4,7 +4,6 @@
 //   node bench/run.mjs                 full run, writes bench/results.json and bench/results.md
 //   node bench/run.mjs --smoke         one round, tiny sizes, writes into a temp dir (CI: "does it still run")
 //   options: --only 2,6   --runs N   --warmup N   --out DIR   --keep-temp
-//            --explain   adds the diagnostic variants that make a run much longer (state archive pass alone)
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -44,10 +43,9 @@ function parseArgs(argv) {
     else if (a === '--warmup') o.warmup = Number(next());
     else if (a === '--out') o.out = path.resolve(next());
     else if (a === '--keep-temp') o.keepTemp = true;
-    else if (a === '--explain') o.explain = true;
     else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: node bench/run.mjs [--smoke] [--only 1,2,…] [--runs N] [--warmup N] [--out DIR] [--keep-temp] [--explain]',
+        'usage: node bench/run.mjs [--smoke] [--only 1,2,…] [--runs N] [--warmup N] [--out DIR] [--keep-temp]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -102,7 +100,6 @@ async function main() {
     dist: path.join(ROOT, 'dist'),
     tmp,
     smoke: opts.smoke,
-    explain: opts.explain,
     runs: opts.runs ?? (opts.smoke ? 1 : 5),
     warmup: opts.warmup ?? (opts.smoke ? 0 : 1),
     log: (msg) => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${msg}`),

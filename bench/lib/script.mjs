@@ -27,3 +27,19 @@ export function stepBreakdown(reports) {
     (totals.length ? `; report durationMs ${Math.round(median(totals))} ms` : '')
   );
 }
+
+/** The step that takes longest (median over the reports), with its share of the report's duration. */
+export function largestStep(reports) {
+  const by = new Map();
+  for (const r of reports)
+    for (const s of r?.steps ?? []) by.set(s.name, [...(by.get(s.name) ?? []), s.durationMs]);
+  const totals = reports.map((r) => r?.durationMs).filter((x) => Number.isFinite(x));
+  let best;
+  for (const [name, ms] of by) {
+    const m = median(ms);
+    if (!best || m > best.ms) best = { name, ms: m };
+  }
+  if (!best || totals.length === 0) return '';
+  const share = Math.round((100 * best.ms) / median(totals));
+  return `The action's longest step is '${best.name}': ${Math.round(best.ms)} ms, ${share}% of its own run. `;
+}

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { runActionTimed } from '../../lib/actions.mjs';
 import { startGitServer } from '../../lib/git-server.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
-import { sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
+import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
 
 const ACTION = 'push-mirror';
 const NEW_COMMITS = 50;
@@ -140,6 +140,7 @@ export async function measure(ctx, target) {
         stepBreakdown(reports),
       ],
       note:
+        largestStep(reports) +
         'Where the action costs more: Node start-up and the bundle (see cold start), two local git ' +
         'processes (shallow check, show-ref) and one more ls-remote round trip to plan the push; on ' +
         'loopback the push itself is fast, so these fixed costs weigh more than against a remote host.',

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runActionTimed } from '../../lib/actions.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
-import { sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
+import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
 
 const ACTION = 'restic-restore-check';
 const FULL_SAMPLE = 20;
@@ -115,6 +115,7 @@ export async function measure(ctx, target) {
       stepBreakdown(reports),
     ],
     note:
+      largestStep(reports) +
       'Why the action costs more: it verifies every restored file against the repository with its own ' +
       '`restic dump` (one extra restic process per file, each paying restic start-up and key derivation), plus ' +
       '`restic version` and `restic ls`; the script trusts the restore and compares with the live source ' +

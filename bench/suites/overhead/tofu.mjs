@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runActionTimed } from '../../lib/actions.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
-import { sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
+import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
 
 const ACTION = 'tofu-plan-with-state-backup';
 
@@ -158,6 +158,7 @@ export async function measure(ctx, target) {
       stepBreakdown(reports),
     ],
     note:
+      largestStep(reports) +
       'Where the action costs more: it runs `init` every time (the script reuses an initialised ' +
       'directory), reads the plan back with `show -json` to summarise it, verifies the archive it wrote, ' +
       'and copies through rclone (three rclone processes, one of which downloads the copy again to hash ' +
