@@ -14,7 +14,7 @@ test('.ci/run runs exactly the test command README.md gives', () => {
   const block = /## Tests[\s\S]*?```sh\n([^\n]+)\n```/.exec(read('README.md'));
   expect(block).not.toBeNull();
   const command = block![1].trim();
-  expect(command).toBe('npm ci && npm test');
+  expect(command).toBe('npm install && npm test');
   expect(
     read('.ci/run')
       .split('\n')
