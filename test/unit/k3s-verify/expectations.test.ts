@@ -12,16 +12,9 @@ import {
   type LineExpectations,
 } from '../../../actions/k3s-verify/src/expectations.js';
 import { defaultKubeconfig, inputs } from '../../../actions/k3s-verify/src/inputs.js';
+import { thrown } from '../../support/thrown.js';
 
-function thrown(fn: () => unknown): ActionError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ActionError) return e;
-    throw e;
-  }
-  throw new Error('expected an ActionError');
-}
+const actionErrorOf = (fn: () => unknown) => thrown(fn, ActionError);
 
 describe('line syntax', () => {
   test.each([
@@ -103,7 +96,7 @@ describe('line syntax', () => {
   });
 
   test.each([[['0']], [['1', 'edge-1']], [['2', '3']]])('nodes %j is rejected naming the input', (items) => {
-    const e = thrown(() => nodesFromLines(items));
+    const e = actionErrorOf(() => nodesFromLines(items));
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toMatch(/^Input 'nodes' is invalid: expected a node count or node names, one per line/);
   });
@@ -235,13 +228,13 @@ max-restarts: 5
       'expect: expected a mapping with nodes, workloads, containers, ports, system-components, max-restarts',
     ],
   ])('%j → %s', (yaml, message) => {
-    const e = thrown(() => parseExpectDocument(yaml, 'expect'));
+    const e = actionErrorOf(() => parseExpectDocument(yaml, 'expect'));
     expect(e.reason).toBe('invalid-input');
     expect(e.message).toContain(`Input 'expect' is invalid: ${message}`);
   });
 
   test('syntax errors name the line, never echo the document', () => {
-    const e = thrown(() =>
+    const e = actionErrorOf(() =>
       parseExpectDocument('workloads:\n  - a\n   b: [\n', 'expect-file', 'ci/expect.yml'),
     );
     expect(e.message).toMatch(
@@ -250,7 +243,7 @@ max-restarts: 5
   });
 
   test('duplicate keys are an error', () => {
-    expect(thrown(() => parseExpectDocument('nodes: 1\nnodes: 2\n', 'expect')).message).toMatch(
+    expect(actionErrorOf(() => parseExpectDocument('nodes: 1\nnodes: 2\n', 'expect')).message).toMatch(
       /YAML syntax error/,
     );
   });
@@ -304,7 +297,7 @@ describe('merging line inputs and the YAML', () => {
     [lines({ nodes: ['2'] }), 'nodes: 1', "Input 'nodes' is invalid"],
     [lines({ nodes: ['edge-1'] }), 'nodes: [edge-2]', "Input 'nodes' is invalid"],
   ])('conflicting scalars are an input error (%#)', (l, yaml, message) => {
-    expect(thrown(() => mergeExpectations(l, doc(yaml), 'expect')).message).toContain(message);
+    expect(actionErrorOf(() => mergeExpectations(l, doc(yaml), 'expect')).message).toContain(message);
   });
 
   test('system-components false in the YAML wins over the default', () => {

@@ -5,6 +5,7 @@ import { isSecretText, resetSecretsForTest } from '../../../shared/secrets.js';
 import { buildPlan, prepare } from '../../../actions/restic-restore-check/src/check-settings.js';
 import { inputs } from '../../../actions/restic-restore-check/src/inputs.js';
 import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic-environment.js';
+import { thrown } from '../../support/thrown.js';
 
 const DEFAULTS: Record<string, string> = {
   'max-age': '26h',
@@ -23,15 +24,7 @@ function settings(raw: Record<string, string>) {
   return readInputs(inputs, (n) => all[n] ?? '', { HOME: '/home/op', GITHUB_WORKSPACE: '/ws' }).settings;
 }
 
-function inputErrorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
+const inputErrorOf = (fn: () => unknown) => thrown(fn, InputError);
 
 describe('single inputs', () => {
   test.each([

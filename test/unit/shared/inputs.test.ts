@@ -18,20 +18,13 @@ import {
   Invalid,
   type InputSpecs,
 } from '../../../shared/inputs.js';
+import { thrown } from '../../support/thrown.js';
 
 function read<S extends InputSpecs>(specs: S, raw: Record<string, string>) {
   return readInputs(specs, (name) => raw[name] ?? '', { HOME: '/home/op', GITHUB_WORKSPACE: '/work/ws' });
 }
 
-function errorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
+const errorOf = (fn: () => unknown) => thrown(fn, InputError);
 
 describe('scalar parsers', () => {
   test.each([

@@ -6,16 +6,9 @@ import {
   keyLines,
   renderKeyFile,
 } from '../../../actions/sops-stage-age-key/src/age-keys.js';
+import { thrown } from '../../support/thrown.js';
 
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof InputError) return e;
-    throw e;
-  }
-  throw new Error('expected an InputError');
-}
+const inputError = (fn: () => unknown) => thrown(fn, InputError);
 
 describe('keyLines', () => {
   test('drops comments and blank lines, keeps order, dedupes, upper-cases', async () => {
