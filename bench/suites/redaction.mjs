@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interleave, mb } from '../lib/measure.mjs';
 import { runWorker } from '../lib/workers.mjs';
+import { prng } from '../lib/prng.mjs';
 
 export const id = '6';
 export const name = 'redaction';
@@ -19,18 +20,6 @@ export const method =
 
 const LIMIT = 100;
 export const needsWorker = () => true;
-
-// Deterministic pseudo-random numbers, so every run streams the same bytes.
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function makeSecrets() {
   const r = prng(7);

@@ -6,6 +6,7 @@ import { landed, notBuilt } from '../lib/actions.mjs';
 import { interleave, mb, timeCommand } from '../lib/measure.mjs';
 import { sh, writeScript } from '../lib/script.mjs';
 import { runWorker } from '../lib/workers.mjs';
+import { prng } from '../lib/prng.mjs';
 
 export const id = '4';
 export const name = 'state-archive';
@@ -25,17 +26,6 @@ const TARGET = { on: 'ratio', op: '<=', limit: 1.0, text: 'time ratio ≤ 1.0' }
 export const needsWorker = (ctx) => landed(ctx, ACTION);
 
 const fmtMs = (ms) => `${Math.round(ms)} ms`;
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Writes a state file of about `bytes`, shaped like `tofu show`'s input (state format 4). */
 export function writeState(file, bytes) {

@@ -51,25 +51,8 @@ export function snapshotDiff(before: Record<string, string>, after: Record<strin
   return diff;
 }
 
-/** Every regular file under `dir` (recursively). */
-export function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+/** Every regular file under `dir`: the suite's one walker. */
+export { filesUnder } from './files.js';
 
 /** The forms a secret can leak in: itself, base64 (with and without a trailing newline), extra forms. */
 export function leakForms(secret: string, extra: string[] = []): string[] {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireTool } from './tools.js';
+import { filesUnder as allFiles } from './files.js';
 
 /**
  * Fixtures for the restic-restore-check integration tests: tiny repositories made with the real restic,
@@ -270,14 +271,5 @@ exit $rc
 
 /** Every file under `dir` (recursively) with its content, for leak checks. */
 export function filesUnder(dir: string): { file: string; content: string }[] {
-  const out: { file: string; content: string }[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.push({ file: p, content: fs.readFileSync(p, 'latin1') });
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return out;
+  return allFiles(dir).map((file) => ({ file, content: fs.readFileSync(file, 'latin1') }));
 }

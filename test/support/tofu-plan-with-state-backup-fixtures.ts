@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createArgvRecorder, type ArgvRecorder } from './argv-recorder.js';
 import { runAction, type ActionRun, type RunActionOptions } from './run-action.js';
 import { requireTool, tofuBinary } from './tools.js';
+import { filesUnder } from './files.js';
 
 /**
  * Fixtures for the tofu-plan-with-state-backup integration tests: stacks made only of the built-in
@@ -105,17 +106,6 @@ export function setupEnv(prefix: string): Env {
       fs.rmSync(recorder.binDir, { recursive: true, force: true });
     },
   };
-}
-
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...filesUnder(p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
 }
 
 /**

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { bundleEntry } from '../../support/bundle-worker.js';
+import { filesUnder } from '../../support/files.js';
 import { REPO_ROOT, errorLines, runAction, withoutMaskCommands } from '../../support/run-action.js';
 
 /** The shared lifecycle, run through the runner harness with a fixture action (not shipped). */
@@ -17,13 +18,6 @@ beforeAll(async () => {
   );
   await bundleEntry('test/fixtures/lifecycle-action/src/main.ts', path.join(actionDir, 'dist'));
 }, 60_000);
-
-function filesUnder(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => path.join(d.parentPath, d.name));
-}
 
 describe('lifecycle fixture', () => {
   test('success: outputs, report, summary in the log, post cleans up, secret redacted everywhere', async () => {
