@@ -18,6 +18,26 @@ export default tseslint.config(
     },
   },
   {
+    // One way to write to the job log: shared/log.ts redacts and neutralises workflow commands.
+    files: ['actions/**/*.ts', 'shared/**/*.ts'],
+    ignores: ['shared/log.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[object.name='core'][property.name=/^(info|debug|notice|startGroup|endGroup|group)$/]",
+          message: 'Write to the log through shared/log.ts (redacted, workflow commands neutralised).',
+        },
+        {
+          selector:
+            "MemberExpression[object.object.name='process'][object.property.name='stdout'][property.name='write']",
+          message: 'Write to the log through shared/log.ts (redacted, workflow commands neutralised).',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -27,12 +27,19 @@ export interface InputSpec<T, Optional extends boolean = boolean> {
   readonly isSecret: boolean;
   /** Whether each line of a multi-line secret is registered (default true). */
   readonly secretLines?: boolean;
+  /**
+   * Secret parts of a value that is not secret as a whole (a password in a URL's user-info, an access
+   * token inside an option line). Registered with the secret inputs, before any input is parsed, so no
+   * validation error, report or log line can show them.
+   */
+  readonly credentials?: (raw: string) => string[];
   readonly values?: readonly string[];
   readonly optional?: Optional;
   default(value: string): InputSpec<T, false>;
   fallbackTo(fn: (env: NodeJS.ProcessEnv) => string | undefined): InputSpec<T, Optional>;
   required(): InputSpec<T, false>;
   secret(): InputSpec<T, Optional>;
+  withCredentials(fn: (raw: string) => string[]): InputSpec<T, Optional>;
 }
 
 type AnySpec = InputSpec<unknown, boolean>;
@@ -52,7 +59,10 @@ function spec<T>(
   schema: z.ZodType<T, string>,
   expected: string,
   extra: Partial<
-    Pick<AnySpec, 'defaultValue' | 'fallback' | 'isRequired' | 'isSecret' | 'secretLines' | 'values'>
+    Pick<
+      AnySpec,
+      'defaultValue' | 'fallback' | 'isRequired' | 'isSecret' | 'secretLines' | 'values' | 'credentials'
+    >
   > = {},
 ): InputSpec<T, true> {
   const base = {
@@ -70,6 +80,8 @@ function spec<T>(
       spec(kind, schema, expected, { ...base, fallback: fn }),
     required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
     secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
+    withCredentials: (fn: (raw: string) => string[]) =>
+      spec(kind, schema, expected, { ...base, credentials: fn }),
   } as unknown as InputSpec<T, true>;
 }
 
@@ -78,7 +90,11 @@ function parser<T>(parse: (raw: string) => T | Invalid): z.ZodType<T, string> {
   return z.string().transform((raw, ctx) => {
     const out = parse(raw);
     if (out instanceof Invalid) {
-      ctx.addIssue({ code: 'custom', message: out.expected });
+      ctx.addIssue({
+        code: 'custom',
+        message: out.expected,
+        params: out.item ? { item: out.item } : undefined,
+      });
       return z.NEVER;
     }
     return out;
@@ -87,7 +103,11 @@ function parser<T>(parse: (raw: string) => T | Invalid): z.ZodType<T, string> {
 
 /** Returned by a parser to say the value is not of the expected form (optionally a sharper expectation). */
 export class Invalid {
-  constructor(readonly expected?: string) {}
+  constructor(
+    readonly expected?: string,
+    /** The list item at fault: quoted for ordinary inputs, named by its position for secret ones. */
+    readonly item?: { position: string; text: string; why: string },
+  ) {}
 }
 
 // eslint-disable-next-line no-control-regex
@@ -223,20 +243,24 @@ export function oneOf<const V extends readonly string[]>(values: V) {
 
 export type ListSeparator = 'newline' | 'comma' | 'newline-or-comma' | 'whitespace';
 
+const SPLITTERS: Record<ListSeparator, RegExp> = {
+  newline: /\r?\n/,
+  comma: /,/,
+  whitespace: /\s+/,
+  'newline-or-comma': /\r?\n|,/,
+};
+
 /** Splits a list input; blank lines and `#` comment lines are ignored. */
 export function splitList(raw: string, separator: ListSeparator): string[] {
-  const splitter =
-    separator === 'newline'
-      ? /\r?\n/
-      : separator === 'comma'
-        ? /,/
-        : separator === 'whitespace'
-          ? /\s+/
-          : /\r?\n|,/;
+  return listItems(raw, separator).map((i) => i.text);
+}
+
+/** The items with their 1-based position in the input as written (the line number of a newline list). */
+function listItems(raw: string, separator: ListSeparator): { text: string; position: number }[] {
   return raw
-    .split(splitter)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0 && !s.startsWith('#'));
+    .split(SPLITTERS[separator])
+    .map((s, i) => ({ text: s.trim(), position: i + 1 }))
+    .filter((s) => s.text.length > 0 && !s.text.startsWith('#'));
 }
 
 export interface ListOptions<T> {
@@ -261,20 +285,23 @@ export function list<T = string>(opts: ListOptions<T> = {}) {
     'list',
     parser((raw) => {
       if (raw.includes('\u0000') || raw.length > 65536) return new Invalid();
-      const items = splitList(raw, sep);
+      const items = listItems(raw, sep);
       if (opts.min !== undefined && items.length < opts.min)
         return new Invalid(`${expected}, at least ${opts.min}`);
       if (opts.max !== undefined && items.length > opts.max)
         return new Invalid(`${expected}, at most ${opts.max}`);
+      const position = (n: number) => (sep === 'newline' ? `line ${n}` : `item ${n}`);
       const out: T[] = [];
-      for (const item of items) {
+      for (const { text: item, position: n } of items) {
         if (CONTROL.test(item))
-          return new Invalid(`${expected} (item '${item.slice(0, 40)}' has control characters)`);
+          return new Invalid(expected, { position: position(n), text: item, why: 'has control characters' });
         const parsed = opts.item ? opts.item(item) : (item as T);
         if (parsed instanceof Invalid)
-          return new Invalid(
-            `${expected} (item '${item.slice(0, 80)}' is not ${parsed.expected ?? opts.itemExpected ?? 'valid'})`,
-          );
+          return new Invalid(expected, {
+            position: position(n),
+            text: item,
+            why: `is not ${parsed.expected ?? opts.itemExpected ?? 'valid'}`,
+          });
         out.push(parsed);
       }
       return Object.freeze(out) as readonly T[];
@@ -388,15 +415,18 @@ export function readInputs<S extends InputSpecs>(
   env: NodeJS.ProcessEnv = process.env,
 ): ReadInputs<S> {
   const raws: Record<string, string> = {};
+  const protect = (s: AnySpec, raw: string) => {
+    if (s.isSecret) registerSecret(raw, { lines: s.secretLines });
+    if (s.credentials && raw !== '') for (const part of s.credentials(raw)) registerSecret(part);
+  };
   for (const [name, s] of Object.entries(specs)) {
     raws[name] = source(name);
-    if (s.isSecret) registerSecret(raws[name], { lines: s.secretLines });
+    protect(s, raws[name]);
   }
   for (const [name, s] of Object.entries(specs)) {
     if (raws[name] === '' && s.fallback) {
-      const fb = s.fallback(env) ?? '';
-      if (s.isSecret) registerSecret(fb, { lines: s.secretLines });
-      raws[name] = fb;
+      raws[name] = s.fallback(env) ?? '';
+      protect(s, raws[name]);
     }
   }
   const settings: Record<string, unknown> = {};
@@ -427,8 +457,17 @@ function parseAll(
     }
     const out = s.schema.safeParse(raw);
     if (!out.success) {
-      const message = out.error.issues[0]?.message;
-      const expected = message && !message.startsWith('Invalid') ? message : s.expected;
+      const issue = out.error.issues[0] as
+        { message?: string; params?: { item?: Invalid['item'] } } | undefined;
+      const message = issue?.message;
+      let expected = message && !message.startsWith('Invalid') ? message : s.expected;
+      const item = issue?.params?.item;
+      // A secret list (known hosts, keys) is named by position only: a quoted prefix of a registered
+      // line is not itself registered, so it would leak.
+      if (item)
+        expected += s.isSecret
+          ? ` (${item.position} ${item.why})`
+          : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
       throw new InputError(name, expected, shown(raw, s.isSecret, name));
     }
     settings[camel(name)] = out.data;

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as fsp from 'node:fs/promises';
 import * as core from '@actions/core';
 import { writeFileAtomic, runnerTemp } from './fsx.js';
+import * as log from './log.js';
 import { redact, redactDeep } from './secrets.js';
 
 export type StepStatus = 'success' | 'failed' | 'skipped' | 'cancelled';
@@ -54,9 +55,8 @@ export async function readReport(action: string): Promise<Report | undefined> {
  */
 export async function publishSummary(title: string, markdown: string): Promise<void> {
   const body = redact(markdown);
-  core.startGroup(`${title} — summary`);
-  core.info(body);
-  core.endGroup();
+  // The summary quotes tool and remote text (plan lines, events, stderr): neutralised in the log copy.
+  log.group(`${title} — summary`, () => log.info(body));
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(`## ${title}\n\n${body}\n`, true).write();
   }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { ActionError, CancelledError, errorMessage } from './errors.js';
 import { releaseAllLocksSync } from './fsx.js';
+import * as log from './log.js';
 import { readInputs, type InputSpecs, type InputSource, type Settings } from './inputs.js';
 import { detectPlatform, nodeTooOld, MIN_NODE_MAJOR, type Platform } from './platform.js';
 import {
@@ -161,7 +162,7 @@ async function finishMain(def: ActionDefinition, ctx: Context, started: Date, er
   if (failure) {
     if (failure.reason !== 'internal-error' && failure.reason !== 'cancelled')
       core.setOutput('failure-reason', failure.reason);
-    if (err instanceof Error && err.stack && process.env.RUNNER_DEBUG === '1') core.info(redact(err.stack));
+    if (err instanceof Error && err.stack && process.env.RUNNER_DEBUG === '1') log.info(err.stack);
     core.setFailed(redact(failure.hint ? `${failure.message} ${failure.hint}` : failure.message));
   }
 }
@@ -171,7 +172,7 @@ async function runMain(def: ActionDefinition, ctx: Context): Promise<void> {
   let finished = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancellation()) return;
-    core.info(`Received ${signal}: stopping running tools.`);
+    log.info(`Received ${signal}: stopping running tools.`);
     forwardSignal(signal);
     // The runner kills us soon after its signal; make sure the report says `cancelled` before that.
     setTimeout(() => {

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import * as core from '@actions/core';
 import { ActionError, CancelledError, INVALID_INPUT } from './errors.js';
+import * as log from './log.js';
 import { isSecretText, redact } from './secrets.js';
 
 /**
@@ -194,12 +194,12 @@ export async function runTool(opts: ToolOptions): Promise<ToolResult> {
   }
   const echo = opts.echo ?? 'all';
   const started = Date.now();
-  if (opts.group) core.startGroup(opts.group);
-  core.info(`$ ${describeCommand(opts.bin, opts.args)}`);
+  if (opts.group) log.startGroup(opts.group);
+  log.info(`$ ${describeCommand(opts.bin, opts.args)}`);
   try {
     return await spawnAndCollect(opts, argv, echo, started);
   } finally {
-    if (opts.group) core.endGroup();
+    if (opts.group) log.endGroup();
   }
 }
 
@@ -234,7 +234,8 @@ function spawnAndCollect(
       }
       // One redaction pass per chunk, not per line: secrets never span a newline (they are registered
       // line by line), and one regex scan over the joined text is several times faster on busy output.
-      if (shown) process.stdout.write(redact(lines.join('\n')) + '\n');
+      // Tool output is untrusted: log.lines also neutralises anything a runner would take as a command.
+      if (shown) log.lines(lines);
     };
     const outSplit = new LineSplitter(sink('stdout', out, echo === 'all'));
     const errSplit = new LineSplitter(sink('stderr', err, echo !== 'none'));

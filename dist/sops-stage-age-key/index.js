@@ -28378,9 +28378,9 @@ module.exports = {
 /* harmony export */ });
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3218);
-/* harmony import */ var _runner_key_file_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1039);
-/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3187);
+/* harmony import */ var _runner_key_file_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1039);
+/* harmony import */ var _state_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3187);
+/* harmony import */ var _shared_log_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1620);
 
 
 
@@ -28390,20 +28390,20 @@ module.exports = {
  * should already have removed. Runs after a failed main too; the target's copy is never touched.
  */
 async function cleanupRunner(ctx) {
-    const sshDir = ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.sshDir);
+    const sshDir = ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.sshDir);
     if (sshDir) {
         await ctx.step('remove ssh material', () => node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(sshDir, { recursive: true, force: true }));
     }
-    const file = ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.keyFile);
+    const file = ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keyFile);
     if (!file)
         return;
-    if (ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.cleanup) !== 'true') {
+    if (ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.cleanup) !== 'true') {
         ctx.skip('remove runner key file', 'cleanup is false');
-        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(`Kept ${file}: cleanup is false.`);
+        _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`Kept ${file}: cleanup is false.`);
         return;
     }
-    const removed = await ctx.step('remove runner key file', () => (0,_runner_key_file_js__WEBPACK_IMPORTED_MODULE_2__/* .removeKeyFile */ .gi)({ file, createdDir: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_3__/* .STATE */ .c.keyDir) || undefined }));
-    _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .info */ .pq(removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`);
+    const removed = await ctx.step('remove runner key file', () => (0,_runner_key_file_js__WEBPACK_IMPORTED_MODULE_1__/* .removeKeyFile */ .gi)({ file, createdDir: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keyDir) || undefined }));
+    _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`);
 }
 
 
@@ -57506,6 +57506,7 @@ function spec(kind, schema, expected, extra = {}) {
         fallbackTo: (fn) => spec(kind, schema, expected, { ...base, fallback: fn }),
         required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
         secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
+        withCredentials: (fn) => spec(kind, schema, expected, { ...base, credentials: fn }),
     };
 }
 /** A zod schema from the raw string that reports failures with our own wording. */
@@ -57513,7 +57514,11 @@ function parser(parse) {
     return schemas_string().transform((raw, ctx) => {
         const out = parse(raw);
         if (out instanceof Invalid) {
-            ctx.addIssue({ code: 'custom', message: out.expected });
+            ctx.addIssue({
+                code: 'custom',
+                message: out.expected,
+                params: out.item ? { item: out.item } : undefined,
+            });
             return NEVER;
         }
         return out;
@@ -57522,8 +57527,12 @@ function parser(parse) {
 /** Returned by a parser to say the value is not of the expected form (optionally a sharper expectation). */
 class Invalid {
     expected;
-    constructor(expected) {
+    item;
+    constructor(expected, 
+    /** The list item at fault: quoted for ordinary inputs, named by its position for secret ones. */
+    item) {
         this.expected = expected;
+        this.item = item;
     }
 }
 // eslint-disable-next-line no-control-regex
@@ -57624,19 +57633,22 @@ function inputs_duration(opts = {}) {
 function oneOf(values) {
     return spec('enum', parser((raw) => (values.includes(raw) ? raw : new Invalid())), `one of ${values.join('|')}`, { values });
 }
+const SPLITTERS = {
+    newline: /\r?\n/,
+    comma: /,/,
+    whitespace: /\s+/,
+    'newline-or-comma': /\r?\n|,/,
+};
 /** Splits a list input; blank lines and `#` comment lines are ignored. */
 function splitList(raw, separator) {
-    const splitter = separator === 'newline'
-        ? /\r?\n/
-        : separator === 'comma'
-            ? /,/
-            : separator === 'whitespace'
-                ? /\s+/
-                : /\r?\n|,/;
+    return listItems(raw, separator).map((i) => i.text);
+}
+/** The items with their 1-based position in the input as written (the line number of a newline list). */
+function listItems(raw, separator) {
     return raw
-        .split(splitter)
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0 && !s.startsWith('#'));
+        .split(SPLITTERS[separator])
+        .map((s, i) => ({ text: s.trim(), position: i + 1 }))
+        .filter((s) => s.text.length > 0 && !s.text.startsWith('#'));
 }
 function list(opts = {}) {
     const sep = opts.separator ?? 'newline';
@@ -57650,18 +57662,23 @@ function list(opts = {}) {
     return spec('list', parser((raw) => {
         if (raw.includes('\u0000') || raw.length > 65536)
             return new Invalid();
-        const items = splitList(raw, sep);
+        const items = listItems(raw, sep);
         if (opts.min !== undefined && items.length < opts.min)
             return new Invalid(`${expected}, at least ${opts.min}`);
         if (opts.max !== undefined && items.length > opts.max)
             return new Invalid(`${expected}, at most ${opts.max}`);
+        const position = (n) => (sep === 'newline' ? `line ${n}` : `item ${n}`);
         const out = [];
-        for (const item of items) {
+        for (const { text: item, position: n } of items) {
             if (CONTROL.test(item))
-                return new Invalid(`${expected} (item '${item.slice(0, 40)}' has control characters)`);
+                return new Invalid(expected, { position: position(n), text: item, why: 'has control characters' });
             const parsed = opts.item ? opts.item(item) : item;
             if (parsed instanceof Invalid)
-                return new Invalid(`${expected} (item '${item.slice(0, 80)}' is not ${parsed.expected ?? opts.itemExpected ?? 'valid'})`);
+                return new Invalid(expected, {
+                    position: position(n),
+                    text: item,
+                    why: `is not ${parsed.expected ?? opts.itemExpected ?? 'valid'}`,
+                });
             out.push(parsed);
         }
         return Object.freeze(out);
@@ -57750,17 +57767,21 @@ function shown(raw, isSecret, name) {
 /** Registers every secret input first, then parses all inputs; throws InputError on the first bad one. */
 function readInputs(specs, source = runnerInputs, env = process.env) {
     const raws = {};
+    const protect = (s, raw) => {
+        if (s.isSecret)
+            (0,secrets/* registerSecret */.cl)(raw, { lines: s.secretLines });
+        if (s.credentials && raw !== '')
+            for (const part of s.credentials(raw))
+                (0,secrets/* registerSecret */.cl)(part);
+    };
     for (const [name, s] of Object.entries(specs)) {
         raws[name] = source(name);
-        if (s.isSecret)
-            (0,secrets/* registerSecret */.cl)(raws[name], { lines: s.secretLines });
+        protect(s, raws[name]);
     }
     for (const [name, s] of Object.entries(specs)) {
         if (raws[name] === '' && s.fallback) {
-            const fb = s.fallback(env) ?? '';
-            if (s.isSecret)
-                (0,secrets/* registerSecret */.cl)(fb, { lines: s.secretLines });
-            raws[name] = fb;
+            raws[name] = s.fallback(env) ?? '';
+            protect(s, raws[name]);
         }
     }
     const settings = {};
@@ -57788,12 +57809,105 @@ function parseAll(specs, raws, settings, reported) {
         }
         const out = s.schema.safeParse(raw);
         if (!out.success) {
-            const message = out.error.issues[0]?.message;
-            const expected = message && !message.startsWith('Invalid') ? message : s.expected;
+            const issue = out.error.issues[0];
+            const message = issue?.message;
+            let expected = message && !message.startsWith('Invalid') ? message : s.expected;
+            const item = issue?.params?.item;
+            // A secret list (known hosts, keys) is named by position only: a quoted prefix of a registered
+            // line is not itself registered, so it would leak.
+            if (item)
+                expected += s.isSecret
+                    ? ` (${item.position} ${item.why})`
+                    : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
             throw new errors/* InputError */.dz(name, expected, shown(raw, s.isSecret, name));
         }
         settings[camel(name)] = out.data;
     }
+}
+
+
+/***/ }),
+
+/***/ 1620:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Mn: () => (/* binding */ lines),
+/* harmony export */   N4: () => (/* binding */ endGroup),
+/* harmony export */   Oh: () => (/* binding */ startGroup),
+/* harmony export */   Os: () => (/* binding */ group),
+/* harmony export */   pq: () => (/* binding */ info)
+/* harmony export */ });
+/* unused harmony exports untrusted, looksLikeCommand */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5931);
+
+
+/**
+ * The one way the suite writes text to the job log. Everything printed here is redacted and
+ * neutralised, so tool output, remote stderr, pod logs or API messages can never act as runner
+ * commands (`::save-state …`, `::add-mask::…`, `::stop-commands::…`).
+ *
+ * How the runners find commands in a log line (actions/runner src/Runner.Common/ActionCommand.cs):
+ * - `TryParseV2`: the line, after `TrimStart()`, starts with `::`;
+ * - `TryParse` (legacy form): `##[` anywhere in the line.
+ * forgejo-runner (act pkg/runner/command.go) matches the same two forms anchored at the line start.
+ *
+ * Neutralising per line, rather than wrapping output in `::stop-commands::<token>`, keeps every
+ * command the action itself issues working at all times: a secret registered while a tool's output
+ * is being echoed must still be masked, and a tool cannot end the stop with a token it learned.
+ * The inserted U+200B (zero width space) is not whitespace to .NET's `TrimStart`, Go's
+ * `unicode.IsSpace` or JavaScript's `\s`, and does not change what the reader sees.
+ */
+const ZWSP = '\u200b';
+/** A line whose visible text starts with `::`: only spaces, controls or format characters before it. */
+const LEADING_COMMAND = /^([^\p{L}\p{N}\p{P}\p{S}]*):(?=:)/u;
+const LEGACY_COMMAND = /##\[/g;
+/** One line made inert: it can no longer be read as a workflow command. */
+function neutraliseLine(line) {
+    return line.replace(LEADING_COMMAND, `$1:${ZWSP}`).replace(LEGACY_COMMAND, `##${ZWSP}[`);
+}
+/** Redacts and neutralises text (any number of lines) so it is safe to print or put in a summary. */
+function untrusted(text) {
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(text).split('\n').map(neutraliseLine).join('\n');
+}
+/** True when some line of `text` would be taken as a workflow command by a runner. */
+function looksLikeCommand(text) {
+    return text.split('\n').some((l) => LEADING_COMMAND.test(l) || l.includes('##['));
+}
+/** Prints text (our own message, possibly quoting tool or remote text) to the log. */
+function info(text) {
+    process.stdout.write(untrusted(text) + '\n');
+}
+/** Prints lines as one write, so output of concurrent tools cannot interleave inside a line. */
+function lines(all) {
+    if (all.length > 0)
+        process.stdout.write(untrusted(all.join('\n')) + '\n');
+}
+/**
+ * A collapsible section in the log (rendered by GitHub and Forgejo) around `body`, sync or async.
+ * The title travels as command data, which the toolkit escapes, so it cannot start a command itself.
+ */
+function group(title, body) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(title));
+    let result;
+    try {
+        result = body();
+    }
+    catch (e) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4();
+        throw e;
+    }
+    if (result instanceof Promise)
+        return result.finally(() => _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4());
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4();
+    return result;
+}
+function startGroup(title) {
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .startGroup */ .Oh((0,_secrets_js__WEBPACK_IMPORTED_MODULE_1__/* .redact */ .E$)(title));
+}
+function endGroup() {
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .endGroup */ .N4();
 }
 
 
@@ -57816,7 +57930,9 @@ function parseAll(specs, raws, settings, reported) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3218);
 /* harmony import */ var _fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5931);
+/* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1620);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5931);
+
 
 
 
@@ -57829,7 +57945,7 @@ function reportPath(action) {
 async function writeReport(report) {
     const file = reportPath(report.action);
     await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(node_path__WEBPACK_IMPORTED_MODULE_0__.dirname(file), { recursive: true, mode: 0o700 });
-    await (0,_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(file, JSON.stringify((0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redactDeep */ .KL)(report), null, 2) + '\n', { mode: 0o600 });
+    await (0,_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(file, JSON.stringify((0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redactDeep */ .KL)(report), null, 2) + '\n', { mode: 0o600 });
     return file;
 }
 async function readReport(action) {
@@ -57845,10 +57961,9 @@ async function readReport(action) {
  * because Forgejo only echoes summaries and never renders them.
  */
 async function publishSummary(title, markdown) {
-    const body = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .redact */ .E$)(markdown);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .startGroup */ .Oh(`${title} — summary`);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(body);
-    _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .endGroup */ .N4();
+    const body = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(markdown);
+    // The summary quotes tool and remote text (plan lines, events, stderr): neutralised in the log copy.
+    _log_js__WEBPACK_IMPORTED_MODULE_4__/* .group */ .Os(`${title} — summary`, () => _log_js__WEBPACK_IMPORTED_MODULE_4__/* .info */ .pq(body));
     if (process.env.GITHUB_STEP_SUMMARY) {
         await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .summary */ .z.addRaw(`## ${title}\n\n${body}\n`, true).write();
     }
@@ -57889,6 +58004,8 @@ var core = __nccwpck_require__(3218);
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
 var fsx = __nccwpck_require__(1563);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(1620);
 // EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
 var inputs = __nccwpck_require__(49);
 ;// CONCATENATED MODULE: ./shared/platform.ts
@@ -57927,6 +58044,7 @@ var tool = __nccwpck_require__(6647);
 const SUITE_VERSION = '1.0.0';
 
 ;// CONCATENATED MODULE: ./shared/run.ts
+
 
 
 
@@ -58043,7 +58161,7 @@ async function finishMain(def, ctx, started, err) {
         if (failure.reason !== 'internal-error' && failure.reason !== 'cancelled')
             core/* setOutput */.uH('failure-reason', failure.reason);
         if (err instanceof Error && err.stack && process.env.RUNNER_DEBUG === '1')
-            core/* info */.pq((0,secrets/* redact */.E$)(err.stack));
+            log/* info */.pq(err.stack);
         core/* setFailed */.C1((0,secrets/* redact */.E$)(failure.hint ? `${failure.message} ${failure.hint}` : failure.message));
     }
 }
@@ -58053,7 +58171,7 @@ async function runMain(def, ctx) {
     const onSignal = (signal) => {
         if ((0,tool/* cancellation */.WN)())
             return;
-        core/* info */.pq(`Received ${signal}: stopping running tools.`);
+        log/* info */.pq(`Received ${signal}: stopping running tools.`);
         (0,tool/* forwardSignal */.YI)(signal);
         // The runner kills us soon after its signal; make sure the report says `cancelled` before that.
         setTimeout(() => {
@@ -58245,10 +58363,10 @@ var external_node_fs_ = __nccwpck_require__(3024);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var core = __nccwpck_require__(3218);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(1620);
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
 ;// CONCATENATED MODULE: ./shared/tool.ts
@@ -58394,14 +58512,14 @@ async function runTool(opts) {
     const echo = opts.echo ?? 'all';
     const started = Date.now();
     if (opts.group)
-        core/* startGroup */.Oh(opts.group);
-    core/* info */.pq(`$ ${describeCommand(opts.bin, opts.args)}`);
+        log/* startGroup */.Oh(opts.group);
+    log/* info */.pq(`$ ${describeCommand(opts.bin, opts.args)}`);
     try {
         return await spawnAndCollect(opts, argv, echo, started);
     }
     finally {
         if (opts.group)
-            core/* endGroup */.N4();
+            log/* endGroup */.N4();
     }
 }
 function spawnAndCollect(opts, argv, echo, started) {
@@ -58428,8 +58546,9 @@ function spawnAndCollect(opts, argv, echo, started) {
             }
             // One redaction pass per chunk, not per line: secrets never span a newline (they are registered
             // line by line), and one regex scan over the joined text is several times faster on busy output.
+            // Tool output is untrusted: log.lines also neutralises anything a runner would take as a command.
             if (shown)
-                process.stdout.write((0,secrets/* redact */.E$)(lines.join('\n')) + '\n');
+                log/* lines */.Mn(lines);
         };
         const outSplit = new LineSplitter(sink('stdout', out, echo === 'all'));
         const errSplit = new LineSplitter(sink('stderr', err, echo !== 'none'));
@@ -67340,7 +67459,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   dN: () => (/* binding */ exportVariable),
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
-  pq: () => (/* binding */ info),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -67350,7 +67468,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, debug, error, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, debug, error, getBooleanInput, getIDToken, getMultilineInput, group, info, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -70210,7 +70328,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + os.EOL);
 }
 /**
  * Begin an output group.

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseFileCommands } from './file-commands.js';
+import { LogCommandParser, type LogCommand } from './log-commands.js';
 
 /**
  * Runs a bundled action exactly as forgejo-runner / the GitHub runner do: inputs as INPUT_<NAME>
@@ -37,6 +38,10 @@ export interface PhaseRun {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   log: string;
+  /** Workflow commands the runner would have found in this phase's stdout and stderr. */
+  commands: LogCommand[];
+  /** What those commands did (`set-output`, `save-state`, `add-mask`), as the runner applies them. */
+  effects: ReturnType<LogCommandParser['effects']>;
 }
 
 export interface ActionRun {
@@ -53,6 +58,8 @@ export interface ActionRun {
   post?: PhaseRun;
   runnerTemp: string;
   workspace: string;
+  /** Values masked by `::add-mask::` in main and post. */
+  masks: string[];
   /** Parsed report.json when the action wrote one. */
   report?: Record<string, unknown> & { status?: string; failure?: { reason: string; message: string } };
 }
@@ -106,13 +113,24 @@ function runPhase(
   return new Promise((resolve, reject) => {
     const child = spawn(node, [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
-    child.stdout.on('data', (c: Buffer) => (log += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (log += c.toString('utf8')));
+    // The runner reads commands line by line from both streams (one parser: stop-commands is shared).
+    const parser = new LogCommandParser();
+    const partial = { stdout: '', stderr: '' };
+    const feed = (stream: 'stdout' | 'stderr') => (c: Buffer) => {
+      const text = c.toString('utf8');
+      log += text;
+      const parts = (partial[stream] + text).split(/\r?\n/);
+      partial[stream] = parts.pop() ?? '';
+      for (const l of parts) parser.line(l);
+    };
+    child.stdout.on('data', feed('stdout'));
+    child.stderr.on('data', feed('stderr'));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      resolve({ exitCode, signal, log });
+      for (const rest of [partial.stdout, partial.stderr]) if (rest) parser.line(rest);
+      resolve({ exitCode, signal, log, commands: parser.commands, effects: parser.effects() });
     });
     onStarted?.(child);
   });
@@ -160,7 +178,8 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
     timeoutMs,
     o.onMainStarted,
   );
-  const state = readCommands(f('state'));
+  // The runner applies stdout commands too (`save-state`, `set-output` are deprecated but honoured).
+  const state = { ...main.effects.state, ...readCommands(f('state')) };
 
   let post: PhaseRun | undefined;
   const wantPost = o.post ?? Boolean(yml.runs.post);
@@ -170,7 +189,7 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
     post = await runPhase(node, path.resolve(actionDir, yml.runs.post), postEnv, workspace, timeoutMs);
   }
 
-  const outputs = readCommands(f('output'));
+  const outputs = { ...main.effects.outputs, ...readCommands(f('output')) };
   let report: ActionRun['report'];
   if (outputs['report-file'] && fs.existsSync(outputs['report-file'])) {
     report = JSON.parse(fs.readFileSync(outputs['report-file'], 'utf8'));
@@ -188,6 +207,7 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
     post,
     runnerTemp,
     workspace,
+    masks: [...main.effects.masks, ...(post?.effects.masks ?? [])],
     report,
   };
 }

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs/promises';
-import * as core from '@actions/core';
 import type { ActionContext } from '../../../shared/run.js';
 import type { Settings } from '../../../shared/inputs.js';
 import { ActionError, InputError } from '../../../shared/errors.js';
@@ -22,6 +21,7 @@ import {
 } from './preflight.js';
 import { publicReport, type NodeDetail } from './run-outcome.js';
 import type { PreparedSsh } from './ssh-config.js';
+import * as log from '../../../shared/log.js';
 
 /** The action's flow: validate, prepare SSH, preflight, optional dry-activate, apply, report. */
 export type ColmenaSettings = Settings<typeof inputs>;
@@ -195,7 +195,7 @@ async function resolveNodes(
       "Fix 'on' (node names, globs like edge-*, or @tag); colmena itself would report success without deploying anything.",
     );
   }
-  core.info(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
+  log.info(`Selected ${selected.length} of ${inventory.size} node(s): ${selected.join(', ')}`);
   return { inventory, selected };
 }
 
@@ -242,13 +242,13 @@ function reportPreview(ctx: ActionContext, preview: RunOutcome): void {
     wouldChange: d.wouldChange,
   }));
   ctx.result({ dryActivate: changes });
-  core.startGroup('dry-activate: what would change');
+  log.startGroup('dry-activate: what would change');
   for (const c of changes) {
-    core.info(`${c.name} (${c.result}):`);
+    log.info(`${c.name} (${c.result}):`);
     for (const line of c.wouldChange.length > 0 ? c.wouldChange : ['no unit changes reported'])
-      core.info(`  ${line}`);
+      log.info(`  ${line}`);
   }
-  core.endGroup();
+  log.endGroup();
 }
 
 async function preflight(

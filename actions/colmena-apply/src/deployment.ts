@@ -1,11 +1,10 @@
-import * as core from '@actions/core';
 import { ActionError, CancelledError } from '../../../shared/errors.js';
 import { formatDuration } from '../../../shared/inputs.js';
-import { redact } from '../../../shared/secrets.js';
 import { cancellation } from '../../../shared/tool.js';
 import type { ColmenaCli } from './colmena-cli.js';
 import { NodeLogTracker, type Goal, type TrackerEvent } from './node-log-parser.js';
 import { nodeDetails, runFailure, type NodeDetail } from './run-outcome.js';
+import * as log from '../../../shared/log.js';
 
 /**
  * One colmena run (the dry-activate preview or the real apply): streams its output into the per-node
@@ -41,7 +40,7 @@ export async function runColmena(
     for (const n of tracker.rebooting()) {
       if (now() - n.phaseSince > req.rebootTimeoutMs && !rebootTimedOut.includes(n.name)) {
         rebootTimedOut.push(n.name);
-        core.info(
+        log.info(
           `${n.name} did not come back from reboot within ${formatDuration(req.rebootTimeoutMs)}: stopping colmena.`,
         );
       }
@@ -79,25 +78,25 @@ export async function runColmena(
 /** One short line per state change, so the live log shows progress between colmena's own lines. */
 function announce(events: TrackerEvent[]): void {
   for (const e of events) {
-    if (e.kind === 'failed') core.info(redact(`[colmena-apply] ${e.node}: failed — ${e.failure.message}`));
+    if (e.kind === 'failed') log.info(`[colmena-apply] ${e.node}: failed — ${e.failure.message}`);
   }
 }
 
 function printNodeGroups(tracker: NodeLogTracker, details: readonly NodeDetail[]): void {
   for (const d of details) {
     const state = tracker.node(d.name)!;
-    core.startGroup(`${d.name}: ${d.result} (last phase ${d.lastPhase}, ${d.durationSeconds}s)`);
-    for (const line of state.log) core.info(redact(line));
+    log.startGroup(`${d.name}: ${d.result} (last phase ${d.lastPhase}, ${d.durationSeconds}s)`);
+    for (const line of state.log) log.info(line);
     if (state.lastLines.length > 0) {
-      core.info('--- colmena failure block (last lines) ---');
-      for (const line of state.lastLines) core.info(redact(line));
+      log.info('--- colmena failure block (last lines) ---');
+      for (const line of state.lastLines) log.info(line);
     }
-    core.endGroup();
+    log.endGroup();
   }
   const other = tracker.meta.other.filter((l) => l.trim() !== '');
   if (other.length > 0) {
-    core.startGroup('colmena: other output');
-    for (const line of other) core.info(redact(line));
-    core.endGroup();
+    log.startGroup('colmena: other output');
+    for (const line of other) log.info(line);
+    log.endGroup();
   }
 }

@@ -1,11 +1,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { ActionError, InputError } from '../../../shared/errors.js';
 import { formatDuration, type Settings } from '../../../shared/inputs.js';
 import { makePrivateDir } from '../../../shared/fsx.js';
 import type { ActionContext } from '../../../shared/run.js';
-import { redact } from '../../../shared/secrets.js';
 import { cancellation } from '../../../shared/tool.js';
 import { failuresOf, type Failure } from './checks.js';
 import { collectDiagnostics, planDiagnostics, type Diagnostic } from './diagnostics.js';
@@ -22,6 +20,7 @@ import { prepareKubeconfig, type KubeTarget } from './kubeconfig.js';
 import { pollChecks, waitForApi, type PollDeps, type PollOutcome } from './poll.js';
 import { probePort } from './ports.js';
 import type { VerifyResult } from './summary.js';
+import * as log from '../../../shared/log.js';
 
 export type VerifySettings = Settings<typeof inputs>;
 
@@ -151,20 +150,18 @@ export function checksError(
 
 function printDiagnostics(diagnostics: readonly Diagnostic[]): void {
   for (const d of diagnostics) {
-    core.startGroup(`diagnostics: ${d.object}`);
-    core.info(redact(`events (${d.events.length}):`));
-    for (const e of d.events) core.info(redact(`  ${e}`));
-    if (d.eventsError) core.info(redact(`  could not list events: ${d.eventsError}`));
+    log.startGroup(`diagnostics: ${d.object}`);
+    log.info(`events (${d.events.length}):`);
+    for (const e of d.events) log.info(`  ${e}`);
+    if (d.eventsError) log.info(`  could not list events: ${d.eventsError}`);
     for (const l of d.logs) {
-      core.info(
-        redact(
-          `log of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}, last ${l.lines.length} lines:`,
-        ),
+      log.info(
+        `log of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}, last ${l.lines.length} lines:`,
       );
-      if (l.error) core.info(redact(`  could not get the log: ${l.error}`));
-      for (const line of l.lines) core.info(redact(`  ${line}`));
+      if (l.error) log.info(`  could not get the log: ${l.error}`);
+      for (const line of l.lines) log.info(`  ${line}`);
     }
-    core.endGroup();
+    log.endGroup();
   }
 }
 
@@ -232,9 +229,9 @@ export async function verify(ctx: ActionContext, s: VerifySettings): Promise<voi
       probePort,
       now: Date.now,
       sleep: sleepUnlessCancelled,
-      info: (line) => core.info(redact(line)),
+      info: (line) => log.info(line),
       warn: (line) => ctx.warning(line),
-      group: (title, fn) => core.group(title, fn),
+      group: (title, fn) => log.group(title, fn),
     };
     const settings = { intervalMs: s.interval, deadline: started + s.timeout };
     const apiFailure = (p: ApiProblem, nodesReady = '0/0') => {

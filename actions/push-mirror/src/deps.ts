@@ -1,13 +1,12 @@
-import * as core from '@actions/core';
 import type { ActionContext } from '../../../shared/run.js';
 import { CancelledError } from '../../../shared/errors.js';
-import { redact } from '../../../shared/secrets.js';
 import { cancellation } from '../../../shared/tool.js';
 import { createForgejoApi } from './forgejo-api.js';
 import { createGitCli } from './git-cli.js';
 import { gitAuthEnv } from './git-auth.js';
 import type { Inputs } from './settings.js';
 import type { MirrorDeps, MirrorSettings } from './mirror.js';
+import * as log from '../../../shared/log.js';
 
 /** Forgejo's answer is polled every 2 s; wait-timeout bounds the whole wait. */
 const POLL_MS = 2000;
@@ -36,7 +35,7 @@ export function createDeps(
         : undefined,
     step: (name, fn) => ctx.step(name, fn),
     skip: (name, why) => ctx.skip(name, why),
-    info: (line) => core.info(redact(line)),
+    info: (line) => log.info(line),
     warn: (line) => ctx.warning(line),
     sleep: async (ms) => {
       await new Promise((r) => setTimeout(r, ms));

@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
-import * as core from '@actions/core';
 import type { ActionContext } from '../../../shared/run.js';
 import { removeKeyFile } from './runner-key-file.js';
 import { STATE } from './state.js';
+import * as log from '../../../shared/log.js';
 
 /**
  * Post step: removes the runner's copy of the key (when `cleanup`) and, always, the ssh material main
@@ -17,13 +17,13 @@ export async function cleanupRunner(ctx: ActionContext): Promise<void> {
   if (!file) return;
   if (ctx.getState(STATE.cleanup) !== 'true') {
     ctx.skip('remove runner key file', 'cleanup is false');
-    core.info(`Kept ${file}: cleanup is false.`);
+    log.info(`Kept ${file}: cleanup is false.`);
     return;
   }
   const removed = await ctx.step('remove runner key file', () =>
     removeKeyFile({ file, createdDir: ctx.getState(STATE.keyDir) || undefined }),
   );
-  core.info(
+  log.info(
     removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`,
   );
 }

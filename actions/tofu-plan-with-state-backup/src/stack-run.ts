@@ -1,6 +1,5 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { acquireLock } from '../../../shared/fsx.js';
 import type { Handoff } from './handoff.js';
 import type { Mode } from './inputs.js';
@@ -12,6 +11,7 @@ import { describeState, readStateInfo, type StateInfo } from './state-file.js';
 import { restoreState, type RestoreResult } from './state-restore.js';
 import { toolLabel, type TofuCli } from './tofu-cli.js';
 import { runTofuMode } from './tofu-flow.js';
+import * as log from '../../../shared/log.js';
 
 /*
  * One stack, one mode, under the runner-local lock `<state-path>.lock` (held from before init until
@@ -76,7 +76,7 @@ export async function runStack(t: StackTarget, o: StackOptions, d: StackDeps): P
     purpose: `${o.mode} ${t.label}`,
     reason: 'state-locked',
     onWait: (h) =>
-      core.info(
+      log.info(
         `Waiting for the state lock of '${t.statePath}'` +
           (h ? ` (held by run ${h.runId}, pid ${h.pid} on ${h.host}, since ${h.since})` : '') +
           '.',
@@ -107,7 +107,7 @@ async function runFileMode(t: StackTarget, o: StackOptions, d: StackDeps): Promi
         deps,
       ),
     );
-    core.info(
+    log.info(
       `Restored '${t.statePath}' from '${r.archive}': ${describeState(r.before)} → ${describeState(r.after)}.`,
     );
     return { label: t.label, state: r.after, restore: r, backup: r.preRestoreBackup, applied: false };

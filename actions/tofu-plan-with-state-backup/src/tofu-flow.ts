@@ -1,6 +1,5 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { ActionError, InputError } from '../../../shared/errors.js';
 import {
   ensurePrivateDir,
@@ -23,6 +22,7 @@ import { backupState, type BackupResult } from './state-backup.js';
 import { readStateInfo, type StateInfo } from './state-file.js';
 import type { StackDeps, StackOptions, StackOutcome, StackTarget } from './stack-run.js';
 import { toolLabel } from './tofu-cli.js';
+import * as log from '../../../shared/log.js';
 
 /**
  * The modes that run tofu (plan, drift, apply) for one stack, under the stack's lock: point tofu at the
@@ -201,7 +201,7 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
   }
   rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
   if (!summary.hasChanges) {
-    core.info(`No changes for ${t.label}: nothing to back up or apply.`);
+    log.info(`No changes for ${t.label}: nothing to back up or apply.`);
     const state = await readStateInfo(t.statePath);
     return {
       label: t.label,
@@ -231,7 +231,7 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
       ),
     );
   } else {
-    core.info(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
+    log.info(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
   }
   await d.step(`apply ${t.label}`, () => d.tofu.apply(planFile));
   // A saved plan can never be applied twice, and it holds secrets in clear text.

@@ -18,6 +18,8 @@ import {
   Invalid,
   type InputSpecs,
 } from '../../../shared/inputs.js';
+import { urlUserInfo, withoutUrlPassword } from '../../../shared/credentials.js';
+import { redact, resetSecretsForTest } from '../../../shared/secrets.js';
 import { thrown } from '../../support/thrown.js';
 
 function read<S extends InputSpecs>(specs: S, raw: Record<string, string>) {
@@ -166,6 +168,43 @@ describe('readInputs', () => {
       "Input 'token' is invalid: expected a secret value on a single line, got a value that is not shown because 'token' is secret.",
     );
     expect(read(specs, { token: 'canary-123' }).reported).toEqual({ token: '***', name: 'x' });
+  });
+
+  test('a secret list names a bad item by its line only, never a prefix of it', () => {
+    const hosts = list({
+      item: (l) => (l.split(' ').length >= 3 ? l : new Invalid('a known_hosts line')),
+    }).secret();
+    const long = `edge-1 ssh-ed25519 ${'A'.repeat(60)}`.replace(/ /g, '_') + ' tail';
+    const e = errorOf(() => read({ 'known-hosts': hosts }, { 'known-hosts': `a b c\n\n${long}` }));
+    expect(e.message).toBe(
+      "Input 'known-hosts' is invalid: expected a list of values, one per line (line 3 is not a known_hosts line), got a value that is not shown because 'known-hosts' is secret.",
+    );
+    expect(e.message).not.toContain('edge-1');
+    // An ordinary list still quotes the item, so the operator sees what to fix.
+    const plain = list({ item: (l) => (l === 'ok' ? l : new Invalid('ok')) });
+    expect(errorOf(() => read({ l: plain }, { l: 'ok\nbad-item' })).message).toContain(
+      "(item 'bad-item' is not ok)",
+    );
+  });
+
+  test('credentials inside a non-secret input are registered before any input can fail', () => {
+    resetSecretsForTest();
+    const specs = {
+      repository: text().withCredentials(urlUserInfo).required(),
+      later: int({ min: 1 }).required(),
+    };
+    const e = errorOf(() =>
+      read(specs, {
+        repository: 'rest:https://backup:Hunter2-S3cret%21@restic.example.net:8000/edge',
+        later: 'x',
+      }),
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect(redact('pw Hunter2-S3cret%21 / Hunter2-S3cret! / backup:Hunter2-S3cret!')).toBe(
+      'pw *** / *** / ***',
+    );
+    expect(redact(Buffer.from('backup:Hunter2-S3cret!').toString('base64'))).toBe('***');
+    expect(withoutUrlPassword('rest:https://backup:x@h/e')).toBe('rest:https://backup:***@h/e');
   });
 
   test('fallback applies when the input is empty', () => {
