@@ -39,6 +39,65 @@ export async function writeFileAtomic(
   await syncDir(dir);
 }
 
+/** A file written and synced beside its destination, not visible there until `place()`. */
+export interface StagedFile {
+  /** The file's identity (see fileId): unchanged once placed, so a later step can tell it is ours. */
+  readonly id: string;
+  /** Makes the file appear at its destination; fails with EEXIST, never overwriting, if one exists. */
+  place(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/**
+ * For files the action must never write over (an operator's key file): the content is written and
+ * synced first, then hard-linked into place, which is atomic and refuses an existing destination —
+ * so a file that appears between a check and the write is not lost either.
+ */
+export async function stageFile(file: string, data: string | Buffer, mode: number): Promise<StagedFile> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle = await fsp.open(tmp, 'wx', mode);
+  let st: fs.BigIntStats;
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode);
+    await handle.sync();
+    st = await handle.stat({ bigint: true });
+  } catch (e) {
+    await handle.close();
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  const discard = () => fsp.rm(tmp, { force: true });
+  return {
+    id: identity(st),
+    async place() {
+      try {
+        await fsp.link(tmp, file);
+      } finally {
+        await discard();
+      }
+      await syncDir(dir);
+    },
+    discard,
+  };
+}
+
+/**
+ * Which file is at a path (not following a symlink), or undefined when nothing is there: device, inode,
+ * birth and modification time in nanoseconds. The inode alone is not enough — a file removed and
+ * written again by another step often gets the same inode number back.
+ */
+export async function fileId(p: string): Promise<string | undefined> {
+  const st = await fsp.lstat(p, { bigint: true }).catch(() => undefined);
+  return st ? identity(st) : undefined;
+}
+
+function identity(st: fs.BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.mtimeNs}`;
+}
+
 /** Makes a rename durable (the directory entry itself). */
 export async function syncDir(dir: string): Promise<void> {
   const h = await fsp.open(dir, 'r').catch(() => undefined);

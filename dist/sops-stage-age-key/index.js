@@ -28400,10 +28400,25 @@ async function cleanupRunner(ctx) {
     if (ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.cleanup) !== 'true') {
         ctx.skip('remove runner key file', 'cleanup is false');
         _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`Kept ${file}: cleanup is false.`);
+        const setAside = ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keySetAside);
+        if (setAside)
+            _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`The file that was there before this run is at ${setAside}.`);
         return;
     }
-    const removed = await ctx.step('remove runner key file', () => (0,_runner_key_file_js__WEBPACK_IMPORTED_MODULE_1__/* .removeKeyFile */ .gi)({ file, createdDir: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keyDir) || undefined }));
-    _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`);
+    const loc = {
+        file,
+        createdDir: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keyDir) || undefined,
+        setAside: ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keySetAside) || undefined,
+    };
+    const r = await ctx.step('remove runner key file', () => (0,_runner_key_file_js__WEBPACK_IMPORTED_MODULE_1__/* .removeKeyFile */ .gi)(loc, ctx.getState(_state_js__WEBPACK_IMPORTED_MODULE_2__/* .STATE */ .c.keyFileId) || undefined));
+    if (r.removed.length > 0)
+        _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`Removed ${r.removed.join(' and ')}.`);
+    if (r.restored)
+        _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`Put the original ${r.restored} back.`);
+    for (const k of r.kept)
+        ctx.warning(`Kept ${k}.`);
+    if (r.removed.length === 0 && !r.restored && r.kept.length === 0)
+        _shared_log_js__WEBPACK_IMPORTED_MODULE_3__/* .info */ .pq(`Nothing to remove: ${file} is already gone.`);
 }
 
 
@@ -28428,6 +28443,7 @@ const KNOWN_HOSTS_LINE = /^(@(cert-authority|revoked)\s+)?\S+\s+(ssh-[a-z0-9-]+|
 const inputs = {
     'age-key': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .secretText */ .yD)({ multiline: true, expected: 'one or more AGE-SECRET-KEY-1… lines' }).required(),
     'key-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'the path where the key file is written' }),
+    'replace-key-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
     'export-env': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('true'),
     'sops-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'file', expected: 'the path of an existing .sops.yaml' }).fallbackTo((env) => {
         const ws = env.GITHUB_WORKSPACE || process.cwd();
@@ -28512,62 +28528,109 @@ __webpack_async_result__();
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   gi: () => (/* binding */ removeKeyFile),
-/* harmony export */   hm: () => (/* binding */ writeKeyFile),
+/* harmony export */   h8: () => (/* binding */ placeKeyFile),
 /* harmony export */   m8: () => (/* binding */ prepareKeyLocation)
 /* harmony export */ });
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1563);
 
 
 
 
-async function prepareKeyLocation(keyFile) {
+
+const REPLACE_HINT = "a path where no file exists yet (or set 'replace-key-file: true' to stage over it for this job: the existing file is set aside and put back by the post step)";
+async function prepareKeyLocation(keyFile, replace = false) {
     if (!keyFile) {
-        const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('sops-age-key');
-        return { file: node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'keys.txt'), createdDir: dir };
+        const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .makePrivateDir */ .hI)('sops-age-key');
+        return { file: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'keys.txt'), createdDir: dir };
     }
-    const dir = node_path__WEBPACK_IMPORTED_MODULE_1__.dirname(keyFile);
-    const target = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.lstat(keyFile).catch(() => undefined);
+    const dir = node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(keyFile);
+    const target = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat(keyFile).catch(() => undefined);
     if (target && !target.isFile()) {
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('key-file', 'the path of a regular file', `'${keyFile}', which is not a regular file`);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('key-file', 'the path of a regular file', `'${keyFile}', which is not a regular file`);
     }
-    const st = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat(dir).catch(() => undefined);
+    if (target && !replace)
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('key-file', REPLACE_HINT, `'${keyFile}', which already exists`);
+    const st = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat(dir).catch(() => undefined);
     if (!st) {
-        const created = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(dir, { recursive: true, mode: 0o700 });
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.chmod(dir, 0o700);
+        const created = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(dir, { recursive: true, mode: 0o700 });
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod(dir, 0o700);
         return { file: keyFile, createdDir: created };
     }
     if (!st.isDirectory()) {
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('key-file', 'a path inside a directory', `'${keyFile}', whose parent is not a directory`);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('key-file', 'a path inside a directory', `'${keyFile}', whose parent is not a directory`);
     }
     if ((st.mode & 0o077) !== 0) {
         const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('key-file', 'a path in a private (0700) directory, or nothing for a private directory under RUNNER_TEMP', `'${keyFile}', whose directory has mode ${mode}`);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('key-file', 'a path in a private (0700) directory, or nothing for a private directory under RUNNER_TEMP', `'${keyFile}', whose directory has mode ${mode}`);
     }
-    return { file: keyFile };
+    if (!target)
+        return { file: keyFile };
+    const setAside = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, `.${node_path__WEBPACK_IMPORTED_MODULE_2__.basename(keyFile)}.before-sops-stage-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`);
+    return { file: keyFile, setAside };
 }
-async function writeKeyFile(file, content) {
-    await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(file, content, { mode: 0o600 });
+/**
+ * Writes the key file without ever writing over another file. `record` receives the new file's identity
+ * before it becomes visible, so post can always recognise (and remove) exactly this file.
+ */
+async function placeKeyFile(loc, content, record) {
+    const staged = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .stageFile */ .HW)(loc.file, content, 0o600);
+    record(staged.id);
+    if (loc.setAside)
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename(loc.file, loc.setAside);
+    try {
+        await staged.place();
+    }
+    catch (e) {
+        // Fail closed and lose nothing: the operator's file goes back where it was.
+        if (loc.setAside)
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename(loc.setAside, loc.file).catch(() => undefined);
+        throw e;
+    }
 }
-/** Removes the key file and the directory this run created for it; returns what was removed. */
-async function removeKeyFile(loc) {
+/** Removes what this run wrote and created, puts a set-aside file back; touches nothing else. */
+async function removeKeyFile(loc, id) {
+    const out = { removed: [], kept: [] };
+    const current = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .fileId */ .qp)(loc.file);
+    if (current !== undefined && current === id) {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(loc.file, { force: true });
+        out.removed.push(loc.file);
+    }
+    else if (current !== undefined) {
+        out.kept.push(`${loc.file} (changed after this run wrote it: left in place)`);
+    }
+    if (loc.setAside && (await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .fileId */ .qp)(loc.setAside)) !== undefined) {
+        if ((await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .fileId */ .qp)(loc.file)) === undefined) {
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename(loc.setAside, loc.file);
+            await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .syncDir */ .ty)(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(loc.file));
+            out.restored = loc.file;
+        }
+        else {
+            out.kept.push(`${loc.setAside} (the original of ${loc.file}; another file is there now)`);
+        }
+    }
+    if (loc.createdDir)
+        out.removed.push(...(await removeEmptyDirs(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(loc.file), loc.createdDir)));
+    return out;
+}
+/** rmdir from `from` up to and including `top`, stopping at the first directory that is not empty. */
+async function removeEmptyDirs(from, top) {
     const removed = [];
-    if (await exists(loc.file)) {
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(loc.file, { force: true });
-        removed.push(loc.file);
+    for (let dir = from; dir === top || dir.startsWith(top + node_path__WEBPACK_IMPORTED_MODULE_2__.sep); dir = node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(dir)) {
+        const ok = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rmdir(dir).then(() => true, () => false);
+        if (!ok)
+            break;
+        removed.push(dir);
+        if (dir === top)
+            break;
     }
-    if (loc.createdDir && (await exists(loc.createdDir))) {
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(loc.createdDir, { recursive: true, force: true });
-        removed.push(loc.createdDir);
-    }
-    return removed;
-}
-async function exists(p) {
-    return (await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.lstat(p).catch(() => undefined)) !== undefined;
+    return removed.length > 0 ? [removed[removed.length - 1]] : [];
 }
 
 
@@ -47394,15 +47457,18 @@ async function stageAgeKey(ctx, s, deps) {
     await stageOnTarget(ctx, s, deps, renderKeyFile(identities));
 }
 async function stageOnRunner(ctx, s, deps, ids) {
-    const loc = await (0,runner_key_file/* prepareKeyLocation */.m8)(s.keyFile).catch((e) => {
+    const loc = await (0,runner_key_file/* prepareKeyLocation */.m8)(s.keyFile, s.replaceKeyFile).catch((e) => {
         throw keyFileFailure(s.keyFile ?? 'a private directory under RUNNER_TEMP', e);
     });
-    // Paths only, saved before the write: post must find the file even if the write is interrupted.
+    // Paths and the file's identity only, saved before it becomes visible: post must find (only) this
+    // run's file even if main is interrupted, and put a set-aside original back.
     ctx.saveState(state/* STATE */.c.cleanup, String(s.cleanup));
     ctx.saveState(state/* STATE */.c.keyFile, loc.file);
     if (loc.createdDir)
         ctx.saveState(state/* STATE */.c.keyDir, loc.createdDir);
-    await (0,runner_key_file/* writeKeyFile */.hm)(loc.file, renderKeyFile(ids)).catch((e) => {
+    if (loc.setAside)
+        ctx.saveState(state/* STATE */.c.keySetAside, loc.setAside);
+    await (0,runner_key_file/* placeKeyFile */.h8)(loc, renderKeyFile(ids), (id) => ctx.saveState(state/* STATE */.c.keyFileId, id)).catch((e) => {
         throw keyFileFailure(loc.file, e);
     });
     ctx.output('key-file', loc.file);
@@ -47538,8 +47604,12 @@ async function stageOnTarget(ctx, s, deps, content) {
 const STATE = {
     cleanup: 'cleanup',
     keyFile: 'key-file',
-    /** Directory this run created for the key file (removed whole). */
+    /** Directory this run created for the key file (removed once empty). */
     keyDir: 'key-dir',
+    /** `dev:ino` of the key file this run wrote: post removes that file and no other. */
+    keyFileId: 'key-file-id',
+    /** Where an existing key file was set aside (replace-key-file); post puts it back. */
+    keySetAside: 'key-set-aside',
     /** Private directory with the ssh key, known_hosts and config (removed by main; post is the net). */
     sshDir: 'ssh-dir',
 };
@@ -47651,14 +47721,17 @@ function errorMessage(err) {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   TQ: () => (/* binding */ describeFsError),
+  qp: () => (/* binding */ fileId),
   hI: () => (/* binding */ makePrivateDir),
   sR: () => (/* binding */ releaseAllLocksSync),
   X5: () => (/* binding */ runnerTemp),
   sc: () => (/* binding */ sha256),
+  HW: () => (/* binding */ stageFile),
+  ty: () => (/* binding */ syncDir),
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, pathExists, sha256File, syncDir, withLock
+// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, pathExists, sha256File, withLock
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -47716,6 +47789,55 @@ async function writeFileAtomic(file, data, opts = {}) {
         throw e;
     }
     await syncDir(dir);
+}
+/**
+ * For files the action must never write over (an operator's key file): the content is written and
+ * synced first, then hard-linked into place, which is atomic and refuses an existing destination —
+ * so a file that appears between a check and the write is not lost either.
+ */
+async function stageFile(file, data, mode) {
+    const dir = external_node_path_.dirname(file);
+    const tmp = external_node_path_.join(dir, `.${external_node_path_.basename(file)}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
+    const handle = await promises_.open(tmp, 'wx', mode);
+    let st;
+    try {
+        await handle.writeFile(data);
+        await handle.chmod(mode);
+        await handle.sync();
+        st = await handle.stat({ bigint: true });
+    }
+    catch (e) {
+        await handle.close();
+        await promises_.rm(tmp, { force: true });
+        throw e;
+    }
+    await handle.close();
+    const discard = () => promises_.rm(tmp, { force: true });
+    return {
+        id: identity(st),
+        async place() {
+            try {
+                await promises_.link(tmp, file);
+            }
+            finally {
+                await discard();
+            }
+            await syncDir(dir);
+        },
+        discard,
+    };
+}
+/**
+ * Which file is at a path (not following a symlink), or undefined when nothing is there: device, inode,
+ * birth and modification time in nanoseconds. The inode alone is not enough — a file removed and
+ * written again by another step often gets the same inode number back.
+ */
+async function fileId(p) {
+    const st = await promises_.lstat(p, { bigint: true }).catch(() => undefined);
+    return st ? identity(st) : undefined;
+}
+function identity(st) {
+    return `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.mtimeNs}`;
 }
 /** Makes a rename durable (the directory entry itself). */
 async function syncDir(dir) {

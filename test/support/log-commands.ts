@@ -35,6 +35,7 @@ const REGISTERED = new Set([
 ]);
 
 /** .NET's char.IsWhiteSpace, which TrimStart uses (wider than a space, narrower than JavaScript's \s). */
+// eslint-disable-next-line no-control-regex -- the exact whitespace set .NET trims
 const DOTNET_SPACE = /^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*/;
 
 const unescape = (s: string, map: [string, string][]) =>
@@ -129,4 +130,37 @@ export class LogCommandParser {
     }
     return { outputs, state, masks };
   }
+}
+
+/**
+ * Workflow-command lines a hostile tool or remote prints, each carrying `marker` so a test can tell
+ * them from the action's own commands: state and outputs the action also sets, a mask that would wreck
+ * the log, a forged error, the legacy form, and a stop-commands that would silence the action's masks.
+ */
+export function hostileLines(marker: string, victimDir = '/tmp'): string[] {
+  return [
+    `::save-state name=key-dir::${victimDir}`,
+    `::save-state name=ssh-dir::${victimDir}`,
+    `::save-state name=${marker}::${victimDir}`,
+    `::set-output name=${marker}::forged`,
+    `::add-mask::e`,
+    `::error::${marker} forged failure`,
+    `  ::warning::${marker} indented`,
+    `remote: ##[set-output name=${marker}-legacy;]forged`,
+    `::stop-commands::${marker}`,
+  ];
+}
+
+/** The commands of a run that a hostile line issued (none may exist). */
+export function injected(
+  run: { main: { commands: LogCommand[] }; post?: { commands: LogCommand[] } },
+  marker: string,
+  victimDir = '/tmp',
+): LogCommand[] {
+  return [...run.main.commands, ...(run.post?.commands ?? [])].filter(
+    (c) =>
+      c.line.includes(marker) ||
+      c.line.includes(`::${victimDir}`) ||
+      (c.command === 'add-mask' && c.data === 'e'),
+  );
 }

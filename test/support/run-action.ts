@@ -28,6 +28,8 @@ export interface RunActionOptions {
   /** Run the post step (default: when action.yml declares one). */
   post?: boolean;
   timeoutMs?: number;
+  /** Runs after main and before post, as the job's later steps would (they may change files). */
+  betweenPhases?: (main: PhaseRun) => void | Promise<void>;
   /** Called with the main process once started (signal tests). */
   onMainStarted?: (child: ChildProcess) => void;
   /** Node binary; defaults to the one running the tests (so CI's Node 24 pass covers the bundles). */
@@ -181,6 +183,7 @@ export async function runAction(o: RunActionOptions): Promise<ActionRun> {
   // The runner applies stdout commands too (`save-state`, `set-output` are deprecated but honoured).
   const state = { ...main.effects.state, ...readCommands(f('state')) };
 
+  await o.betweenPhases?.(main);
   let post: PhaseRun | undefined;
   const wantPost = o.post ?? Boolean(yml.runs.post);
   if (wantPost && yml.runs.post) {

@@ -59,7 +59,8 @@ function waitListening(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** `forceCommand`: a command sshd runs instead of the client's (a hostile or wrapped target). */
+export async function startSshd(o: { forceCommand?: string } = {}): Promise<TestSshd> {
   const sshd = requireTool('sshd');
   requireTool('ssh');
   requireTool('ssh-keygen');
@@ -87,6 +88,7 @@ export async function startSshd(): Promise<TestSshd> {
         'UsePAM no',
         'PrintMotd no',
         'LogLevel INFO',
+        ...(o.forceCommand ? [`ForceCommand ${o.forceCommand}`] : []),
         '',
       ].join('\n'),
     );

@@ -18,12 +18,21 @@ export async function cleanupRunner(ctx: ActionContext): Promise<void> {
   if (ctx.getState(STATE.cleanup) !== 'true') {
     ctx.skip('remove runner key file', 'cleanup is false');
     log.info(`Kept ${file}: cleanup is false.`);
+    const setAside = ctx.getState(STATE.keySetAside);
+    if (setAside) log.info(`The file that was there before this run is at ${setAside}.`);
     return;
   }
-  const removed = await ctx.step('remove runner key file', () =>
-    removeKeyFile({ file, createdDir: ctx.getState(STATE.keyDir) || undefined }),
+  const loc = {
+    file,
+    createdDir: ctx.getState(STATE.keyDir) || undefined,
+    setAside: ctx.getState(STATE.keySetAside) || undefined,
+  };
+  const r = await ctx.step('remove runner key file', () =>
+    removeKeyFile(loc, ctx.getState(STATE.keyFileId) || undefined),
   );
-  log.info(
-    removed.length > 0 ? `Removed ${removed.join(' and ')}.` : `Nothing to remove: ${file} is already gone.`,
-  );
+  if (r.removed.length > 0) log.info(`Removed ${r.removed.join(' and ')}.`);
+  if (r.restored) log.info(`Put the original ${r.restored} back.`);
+  for (const k of r.kept) ctx.warning(`Kept ${k}.`);
+  if (r.removed.length === 0 && !r.restored && r.kept.length === 0)
+    log.info(`Nothing to remove: ${file} is already gone.`);
 }

@@ -19,6 +19,7 @@ const KNOWN_HOSTS_LINE =
 export const inputs = {
   'age-key': secretText({ multiline: true, expected: 'one or more AGE-SECRET-KEY-1… lines' }).required(),
   'key-file': filePath({ expected: 'the path where the key file is written' }),
+  'replace-key-file': bool().default('false'),
   'export-env': bool().default('true'),
   'sops-config': filePath({ mustExist: 'file', expected: 'the path of an existing .sops.yaml' }).fallbackTo(
     (env) => {

@@ -6,7 +6,7 @@ import type { ActionContext } from '../../../shared/run.js';
 import { deriveIdentities, keyLines, registerKeyForms, renderKeyFile, type AgeIdentity } from './age-keys.js';
 import { createAgeUnwrapper, verifyMetadata, type FileVerdict } from './data-key-unwrap.js';
 import { expandGlobs } from './file-globs.js';
-import { prepareKeyLocation, writeKeyFile } from './runner-key-file.js';
+import { placeKeyFile, prepareKeyLocation } from './runner-key-file.js';
 import { checkRecipients, parseSopsConfig, SopsConfigError } from './sops-config.js';
 import { NotSopsFileError, readSopsAgeMetadata } from './sops-file.js';
 import { looksLikePrivateKey, type TargetClientFactory, type TargetSettings } from './ssh-target.js';
@@ -15,6 +15,7 @@ import { STATE } from './state.js';
 export interface StageSettings extends Omit<TargetSettings, 'targetHost'> {
   ageKey: string;
   keyFile?: string;
+  replaceKeyFile: boolean;
   exportEnv: boolean;
   sopsConfig?: string;
   requireRecipient: boolean;
@@ -50,14 +51,16 @@ export async function stageAgeKey(ctx: ActionContext, s: StageSettings, deps: St
 }
 
 async function stageOnRunner(ctx: ActionContext, s: StageSettings, deps: StageDeps, ids: AgeIdentity[]) {
-  const loc = await prepareKeyLocation(s.keyFile).catch((e) => {
+  const loc = await prepareKeyLocation(s.keyFile, s.replaceKeyFile).catch((e) => {
     throw keyFileFailure(s.keyFile ?? 'a private directory under RUNNER_TEMP', e);
   });
-  // Paths only, saved before the write: post must find the file even if the write is interrupted.
+  // Paths and the file's identity only, saved before it becomes visible: post must find (only) this
+  // run's file even if main is interrupted, and put a set-aside original back.
   ctx.saveState(STATE.cleanup, String(s.cleanup));
   ctx.saveState(STATE.keyFile, loc.file);
   if (loc.createdDir) ctx.saveState(STATE.keyDir, loc.createdDir);
-  await writeKeyFile(loc.file, renderKeyFile(ids)).catch((e) => {
+  if (loc.setAside) ctx.saveState(STATE.keySetAside, loc.setAside);
+  await placeKeyFile(loc, renderKeyFile(ids), (id) => ctx.saveState(STATE.keyFileId, id)).catch((e) => {
     throw keyFileFailure(loc.file, e);
   });
   ctx.output('key-file', loc.file);

@@ -190,6 +190,70 @@ test('cleanup false keeps the runner copy; a chosen key-file in a new directory 
   expect(r.post?.log).toContain(`Kept ${keyFile}: cleanup is false.`);
 });
 
+describe("an existing key file is the operator's: never overwritten unasked, never deleted (issue 15 #5)", () => {
+  const operatorKeys = "# the operator's own keys\nAGE-SECRET-KEY-1OPERATOROWNKEYSMUSTSURVIVE\n";
+  function existingKeyFile(): string {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'sops-stage-existing-'));
+    dirs.push(base);
+    fs.chmodSync(base, 0o700);
+    const file = path.join(base, 'keys.txt');
+    fs.writeFileSync(file, operatorKeys, { mode: 0o600 });
+    return file;
+  }
+
+  test('refused by default: one error naming key-file, the file untouched after main and post', async () => {
+    const keyFile = existingKeyFile();
+    const r = await run({ 'age-key': ours.identity, 'key-file': keyFile }, ws({}));
+    expectOneError(r, /Input 'key-file' is invalid: expected .*replace-key-file/);
+    expect(r.outputs['failure-reason']).toBe('invalid-input');
+    expect(fs.readFileSync(keyFile, 'utf8')).toBe(operatorKeys);
+    expect(fs.readdirSync(path.dirname(keyFile))).toEqual(['keys.txt']);
+  });
+
+  test('replace-key-file: the staged key for the job, the original back byte for byte after post', async () => {
+    const keyFile = existingKeyFile();
+    const inode = fs.statSync(keyFile).ino;
+    let duringJob = '';
+    const r = await runAction({
+      action: ACTION,
+      inputs: { 'age-key': ours.identity, 'key-file': keyFile, 'replace-key-file': 'true' },
+      workspace: ws({}),
+      env: { PATH: recorder.path },
+      betweenPhases: () => {
+        duringJob = fs.readFileSync(keyFile, 'utf8');
+      },
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.post?.exitCode).toBe(0);
+    expect(duringJob).toBe(keyFileContent([ours]));
+    expect(fs.readFileSync(keyFile, 'utf8')).toBe(operatorKeys);
+    expect(fs.statSync(keyFile).ino).toBe(inode);
+    expect(fs.readdirSync(path.dirname(keyFile))).toEqual(['keys.txt']);
+    expectNowhere(r, ours.identity);
+  });
+
+  test('post leaves a key file alone that was changed after staging (not the one this run wrote)', async () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'sops-stage-changed-'));
+    dirs.push(base);
+    fs.chmodSync(base, 0o700);
+    const keyFile = path.join(base, 'keys.txt');
+    const r = await runAction({
+      action: ACTION,
+      inputs: { 'age-key': ours.identity, 'key-file': keyFile },
+      workspace: ws({}),
+      env: { PATH: recorder.path },
+      betweenPhases: () => {
+        // A later step of the job replaces the file (a new inode) before post runs.
+        fs.rmSync(keyFile);
+        fs.writeFileSync(keyFile, operatorKeys, { mode: 0o600 });
+      },
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.post?.log).toMatch(/left in place/);
+    expect(fs.readFileSync(keyFile, 'utf8')).toBe(operatorKeys);
+  });
+});
+
 describe('a bad value for each input: one error naming it, no tool spawned', () => {
   let dir: string;
   beforeAll(() => {

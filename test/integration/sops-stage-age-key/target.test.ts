@@ -8,6 +8,7 @@ import { createArgvRecorder, type ArgvRecorder } from '../../support/argv-record
 import { runAction } from '../../support/run-action.js';
 import { ageKeygen, sopsFile, type AgeKeyPair } from '../../support/sops-stage-age-key-fixtures.js';
 import { otherHostKey, startSshd, type TestSshd } from '../../support/sops-stage-age-key-sshd.js';
+import { hostileLines, injected } from '../../support/log-commands.js';
 import { ACTION, expectNowhere, expectOneError, keyFileContent, workspace } from './helpers.js';
 
 /**
@@ -151,4 +152,36 @@ test('ssh-config is layered under the enforced options', async () => {
     'known-hosts': `[127.0.0.1]:${sshd.port} ${otherHostKey(targetRoot)}`,
   });
   expect(refused.outputs['failure-reason']).toBe('host-key-mismatch');
+});
+
+test('a hostile target cannot issue workflow commands through its output (issue 15 #4)', async () => {
+  const victim = fs.mkdtempSync(path.join(os.tmpdir(), 'sops-stage-victim-'));
+  const script = path.join(targetRoot, 'hostile.sh');
+  const lines = hostileLines('INJECTED', victim);
+  fs.writeFileSync(
+    script,
+    `#!/bin/sh\n${lines.map((l) => `printf '%s\\n' '${l}'; printf '%s\\n' '${l}' >&2`).join('\n')}\nexec /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n`,
+    { mode: 0o755 },
+  );
+  const hostile = await startSshd({ forceCommand: script });
+  try {
+    const target = path.join(targetRoot, 'hostile', 'key.txt');
+    const r = await stage({
+      'target-path': target,
+      'target-port': String(hostile.port),
+      'ssh-key': hostile.userKey,
+      'known-hosts': hostile.knownHostsLine,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(r.log).toContain('INJECTED forged failure'); // the target's output is shown …
+    expect(injected(r, 'INJECTED', victim)).toEqual([]); // … but issued nothing
+    expect(r.masks).not.toContain('e');
+    expect(Object.keys(r.outputs).filter((k) => k.startsWith('INJECTED'))).toEqual([]);
+    expect(r.state['key-dir']).not.toBe(victim);
+    expect(fs.existsSync(victim)).toBe(true);
+    expect(fs.readFileSync(target, 'utf8')).toBe(keyFileContent([canary]));
+  } finally {
+    await hostile.stop();
+    fs.rmSync(victim, { recursive: true, force: true });
+  }
 });

@@ -61,6 +61,7 @@ afterAll(() => {
 function settings(extra: Partial<StageSettings> = {}): StageSettings {
   return {
     ageKey: identity,
+    replaceKeyFile: false,
     exportEnv: true,
     requireRecipient: false,
     targetPort: 22,
@@ -105,7 +106,12 @@ describe('stageAgeKey', () => {
     expect(exported).toEqual([['SOPS_AGE_KEY_FILE', keyFile]]);
     expect(fs.readFileSync(keyFile, 'utf8')).toBe(`# public key: ${recipient}\n${identity}\n`);
     expect(ctx.outputs['public-keys']).toBe(recipient);
-    expect(ctx.state).toEqual({ cleanup: 'true', 'key-file': keyFile, 'key-dir': path.dirname(keyFile) });
+    expect(ctx.state).toEqual({
+      cleanup: 'true',
+      'key-file': keyFile,
+      'key-dir': path.dirname(keyFile),
+      'key-file-id': expect.stringMatching(/^\d+:\d+:\d+:\d+$/),
+    });
     expect(ctx.skipped).toEqual(['check .sops.yaml', 'verify files', 'stage on target']);
     expect(t.calls.settings).toBeUndefined();
     // No state value holds the key.
