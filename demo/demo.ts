@@ -5,6 +5,9 @@
  * restore-checks a fresh restic repository, and mirrors a sample repository to a loopback smart-HTTP
  * git server. Every action runs from its dist/ bundle exactly as a runner runs it. Steps whose tool
  * cannot exist here (colmena, a K3s cluster) are listed as not run — never as passed.
+ *
+ * The terminal shows one progress line per step and then the table; every step's full log goes to
+ * `demo.log` in the sandbox (printed at the end), and to the terminal too with `--verbose`.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,6 +19,7 @@ import { ageKeygen, sopsFile } from '../test/support/sops-stage-age-key-fixtures
 import { PASSWORD, backup, initRepo, makeSource } from '../test/support/restic-restore-check-fixtures.js';
 import { startGitServer } from '../test/support/push-mirror-git-server.js';
 import { createSourceRepos } from '../test/support/push-mirror-repos.js';
+import { createProgress } from './progress.js';
 
 interface Row {
   step: string;
@@ -51,19 +55,25 @@ function outcome(r: ActionRun, detail: string): string {
   return `FAILED (${r.report?.failure?.reason ?? `exit ${r.exitCode}`}): ${r.report?.failure?.message ?? 'see the log above'}`;
 }
 
-function show(title: string, r: ActionRun): void {
-  process.stdout.write(
-    `\n── ${title} ──\n${r.log
-      .split('\n')
-      .filter((l) => !l.startsWith('::add-mask::'))
-      .join('\n')}\n`,
-  );
+/** The step's log as the runner would show it (the runner consumes `::add-mask::` lines). */
+function shownLog(title: string, r: ActionRun): string {
+  const lines = r.log.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+  return `\n── ${title} ──\n${lines.join('\n')}\n`;
 }
 
+/** Steps the demo runs (the progress lines count them). */
+const STEPS = 6;
+
 async function main(): Promise<number> {
-  const tools = spawnSync('bash', [path.join(REPO_ROOT, 'scripts/install-test-tools.sh')], {
-    stdio: 'inherit',
-  });
+  const verbose = process.argv.includes('--verbose');
+  const progress = createProgress(process.stdout, STEPS);
+  const tools = await progress.step(
+    'test tools: check (and on Debian as root, install) restic, rclone, age, git, sshd',
+    async () =>
+      spawnSync('bash', [path.join(REPO_ROOT, 'scripts/install-test-tools.sh')], { encoding: 'utf8' }),
+    (r) => ({ ok: r.status === 0, text: 'see above' }),
+  );
+  if (tools.status !== 0 || verbose) process.stdout.write(`${tools.stdout}${tools.stderr}`);
   if (tools.status !== 0) return 1;
   for (const name of [
     'tofu-plan-with-state-backup',
@@ -80,10 +90,33 @@ async function main(): Promise<number> {
   const job = { runnerTemp: path.join(sandbox, 'runner-temp'), workspace: path.join(sandbox, 'workspace') };
   fs.mkdirSync(job.workspace, { recursive: true });
   const rows: Row[] = [];
-  const quiet = process.argv.includes('--quiet');
+  const logFile = path.join(sandbox, 'demo.log');
+  fs.writeFileSync(logFile, '');
   const record = (step: string, r: ActionRun, detail: string) => {
-    if (!quiet) show(step, r);
-    rows.push({ step, result: outcome(r, detail), report: r.outputs['report-file'] ?? '—' });
+    const log = shownLog(step, r);
+    fs.appendFileSync(logFile, log);
+    if (verbose) process.stdout.write(log);
+    // Steps of one action share RUNNER_TEMP (one job), so each step's report is kept under its own name.
+    let report = '—';
+    if (r.outputs['report-file']) {
+      report = path.join(
+        sandbox,
+        'reports',
+        `${rows.length + 1}-${path.basename(path.dirname(r.outputs['report-file']))}.json`,
+      );
+      fs.mkdirSync(path.dirname(report), { recursive: true });
+      fs.copyFileSync(r.outputs['report-file'], report);
+    }
+    rows.push({ step, result: outcome(r, detail), report });
+  };
+  /** Runs one action under a progress line; its row and log are recorded. */
+  const action = async (label: string, fn: () => Promise<ActionRun>, detail: (r: ActionRun) => string) => {
+    const r = await progress.step(label, fn, (run) => ({
+      ok: run.exitCode === 0,
+      text: run.report?.failure?.reason ?? `exit ${run.exitCode}`,
+    }));
+    record(label, r, detail(r));
+    return r;
   };
 
   // 1. OpenTofu (or Terraform) with the state and var file kept on the "runner", outside the checkout.
@@ -107,14 +140,15 @@ async function main(): Promise<number> {
     ['change applied after a verified backup', 'edge-2'],
   ]) {
     fs.writeFileSync(varFile, `node_name = "${nodeName}"\n`);
-    const tofu = await runAction({ action: 'tofu-plan-with-state-backup', ...job, inputs: tofuInputs });
-    const archive = tofu.outputs['backup-archive']
-      ? path.basename(tofu.outputs['backup-archive'])
-      : 'none (no state yet)';
-    record(
+    await action(
       `tofu apply: ${label}`,
-      tofu,
-      `serial ${tofu.outputs['state-serial']}, backup ${archive}, remote ${tofu.outputs['backup-remote'] || '—'}, handoff ${tofu.outputs['handoff-json']}`,
+      () => runAction({ action: 'tofu-plan-with-state-backup', ...job, inputs: tofuInputs }),
+      (tofu) => {
+        const archive = tofu.outputs['backup-archive']
+          ? path.basename(tofu.outputs['backup-archive'])
+          : 'none (no state yet)';
+        return `serial ${tofu.outputs['state-serial']}, backup ${archive}, remote ${tofu.outputs['backup-remote'] || '—'}, handoff ${tofu.outputs['handoff-json']}`;
+      },
     );
   }
 
@@ -129,15 +163,16 @@ async function main(): Promise<number> {
     path.join(job.workspace, 'secrets', 'edge.yaml'),
     sopsFile({ values: { rustdesk_key: 'demo-value' }, recipients: [key.recipient] }),
   );
-  const sops = await runAction({
-    action: 'sops-stage-age-key',
-    ...job,
-    inputs: { 'age-key': `# demo key\n${key.identity}\n`, 'verify-files': 'secrets/*.yaml' },
-  });
-  record(
+  await action(
     'sops-stage-age-key: stage and verify the age key',
-    sops,
-    `recipient ${sops.outputs['public-keys']}, ${sops.outputs['verified-files']} file(s) opened, key file removed by post: ${!fs.existsSync(sops.outputs['key-file'] ?? '')}`,
+    () =>
+      runAction({
+        action: 'sops-stage-age-key',
+        ...job,
+        inputs: { 'age-key': `# demo key\n${key.identity}\n`, 'verify-files': 'secrets/*.yaml' },
+      }),
+    (sops) =>
+      `recipient ${sops.outputs['public-keys']}, ${sops.outputs['verified-files']} file(s) opened, key file removed by post: ${!fs.existsSync(sops.outputs['key-file'] ?? '')}`,
   );
 
   // 3. restic: a repository from sample data, proven restorable.
@@ -145,21 +180,22 @@ async function main(): Promise<number> {
   initRepo(repo);
   const source = makeSource(sandbox);
   backup(repo, [source]);
-  const restic = await runAction({
-    action: 'restic-restore-check',
-    ...job,
-    inputs: {
-      repository: repo,
-      password: PASSWORD,
-      paths: source,
-      'restore-include': path.join(source, 'canary.txt'),
-      'sample-files': '5',
-    },
-  });
-  record(
+  await action(
     'restic-restore-check: fresh, intact, restorable',
-    restic,
-    `snapshot ${restic.outputs['snapshot-id']}, ${restic.outputs['files-restored']} files restored and verified, check ${restic.outputs['check-result']}`,
+    () =>
+      runAction({
+        action: 'restic-restore-check',
+        ...job,
+        inputs: {
+          repository: repo,
+          password: PASSWORD,
+          paths: source,
+          'restore-include': path.join(source, 'canary.txt'),
+          'sample-files': '5',
+        },
+      }),
+    (restic) =>
+      `snapshot ${restic.outputs['snapshot-id']}, ${restic.outputs['files-restored']} files restored and verified, check ${restic.outputs['check-result']}`,
   );
 
   // 4. Mirror a sample repository to a loopback smart-HTTP git server (git http-backend) and verify.
@@ -168,15 +204,16 @@ async function main(): Promise<number> {
   try {
     server.createRepo('mirror');
     const src = createSourceRepos();
-    const mirror = await runAction({
-      action: 'push-mirror',
-      ...job,
-      inputs: { 'source-dir': src.clone, 'remote-url': server.url('mirror'), token },
-    });
-    record(
+    await action(
       'push-mirror: push branches and tags, verify with ls-remote',
-      mirror,
-      `created ${mirror.outputs.created}, verified ${mirror.outputs.verified}, head ${mirror.outputs['mirror-head']?.slice(0, 12)}`,
+      () =>
+        runAction({
+          action: 'push-mirror',
+          ...job,
+          inputs: { 'source-dir': src.clone, 'remote-url': server.url('mirror'), token },
+        }),
+      (mirror) =>
+        `created ${mirror.outputs.created}, verified ${mirror.outputs.verified}, head ${mirror.outputs['mirror-head']?.slice(0, 12)}`,
     );
   } finally {
     await server.stop();
@@ -199,7 +236,7 @@ async function main(): Promise<number> {
   });
 
   const width = Math.max(...rows.map((r) => r.step.length));
-  process.stdout.write(`\nDemo sandbox: ${sandbox}\n\n`);
+  process.stdout.write(`\nDemo sandbox: ${sandbox}\nFull logs of every step: ${logFile}\n\n`);
   process.stdout.write(`${'step'.padEnd(width)}  result\n${'-'.repeat(width)}  ------\n`);
   for (const r of rows)
     process.stdout.write(`${r.step.padEnd(width)}  ${r.result}\n${' '.repeat(width)}  report: ${r.report}\n`);
