@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execAsRoot } from './privileged.js';
 
 /**
  * Helpers of the suite-wide reliability tests (test/reliability/): argv recorders that also catch tools
@@ -115,34 +116,30 @@ export function rssOf(pid: number): { rssKb: number; peakKb: number } | undefine
   }
 }
 
-/** Mounts a small tmpfs on `dir`; throws with a clear message when the test is not run as root. */
+/**
+ * Mounts a small tmpfs on `dir`, owned by the test's user (so the action under test, which runs as
+ * that user, can write until it is full). Root, or passwordless sudo, is needed.
+ */
 export function mountTmpfs(dir: string, size: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (e) {
-    throw new Error(
-      `this test needs root to mount a tmpfs on ${dir} (disk-full faults): ${String((e as Error).message).trim()}`,
-    );
-  }
+  const owner = `uid=${process.getuid?.() ?? 0},gid=${process.getgid?.() ?? 0}`;
+  execAsRoot(
+    'mount',
+    ['-t', 'tmpfs', '-o', `size=${size},mode=0755,${owner}`, 'tmpfs', dir],
+    `mounting a tmpfs on ${dir} (disk-full faults)`,
+  );
 }
 
-/** Re-mounts `dir` onto itself read-only; throws with a clear message when not run as root. */
+/** Re-mounts `dir` onto itself read-only (root, or passwordless sudo). */
 export function mountReadOnly(dir: string): void {
-  try {
-    execFileSync('mount', ['--bind', dir, dir], { stdio: 'pipe' });
-    execFileSync('mount', ['-o', 'remount,bind,ro', dir], { stdio: 'pipe' });
-  } catch (e) {
-    throw new Error(
-      `this test needs root to bind-mount ${dir} read-only: ${String((e as Error).message).trim()}`,
-    );
-  }
+  execAsRoot('mount', ['--bind', dir, dir], `bind-mounting ${dir} read-only`);
+  execAsRoot('mount', ['-o', 'remount,bind,ro', dir], `bind-mounting ${dir} read-only`);
 }
 
 export function unmount(dir: string): void {
   for (let i = 0; i < 3; i++) {
     try {
-      execFileSync('umount', [dir], { stdio: 'pipe' });
+      execAsRoot('umount', [dir], `unmounting ${dir}`);
     } catch {
       return;
     }
