@@ -485,7 +485,9 @@ describe('k3s-verify', () => {
             token: 'reader-token-faults',
           }),
           nodes: '1',
-          timeout: '3s',
+          // Long enough that the first poll's pod list starts even on a loaded machine (node start-up
+          // and the /readyz probe come first); the hang is what the deadline must end.
+          timeout: '10s',
           interval: '1s',
         },
         env: { PATH: rec.path },
