@@ -36,3 +36,20 @@ export function readAsRoot(file: string): string {
     ? execFileSync('cat', [file], { encoding: 'utf8' })
     : execAsRoot('cat', [file], `reading ${file}`);
 }
+
+/** Mode, owner and group of a path under a directory only root may enter. */
+export function statAsRoot(p: string): { mode: number; uid: number; gid: number } {
+  const [mode, uid, gid] = execAsRoot('stat', ['-c', '%a %u %g', p], `stat of ${p}`).trim().split(' ');
+  return { mode: parseInt(mode, 8), uid: Number(uid), gid: Number(gid) };
+}
+
+/** Entry names of a directory only root may read, sorted as readdirSync sorts them. */
+export function listAsRoot(dir: string): string[] {
+  return execAsRoot('ls', ['-A', dir], `listing ${dir}`).split('\n').filter(Boolean).sort();
+}
+
+/** Removes a tree that holds files a root process created. */
+export function removeAsRoot(p: string): void {
+  if (isRoot) execFileSync('rm', ['-rf', '--', p]);
+  else execAsRoot('rm', ['-rf', '--', p], `removing ${p}`);
+}

@@ -1,13 +1,16 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execAsRoot, isRoot, removeAsRoot, spawnAsRoot } from './privileged.js';
 import { requireTool } from './tools.js';
 
 /**
  * A real OpenSSH sshd on 127.0.0.1 for the staging tests: throwaway host key, one authorized user key,
- * everything in a temp directory, foreground (`-D -e`) so stopping the child stops the server.
+ * everything in a temp directory, foreground (`-D -e`) so stopping the child stops the server. It runs
+ * as root (through `sudo -n` when the tests do not), because the tests log in as root and stage files
+ * owned by other users, as the action does on a real target.
  */
 export interface TestSshd {
   port: number;
@@ -60,12 +63,31 @@ function waitListening(child: ChildProcess, timeoutMs: number): Promise<void> {
 }
 
 /** `forceCommand`: a command sshd runs instead of the client's (a hostile or wrapped target). */
+/** sudo relays SIGTERM to sshd but cannot relay SIGKILL: then the pid file names the process to kill. */
+function stopRoot(child: ChildProcess, dir: string, signal: NodeJS.Signals): void {
+  if (isRoot || signal !== 'SIGKILL') {
+    child.kill(signal);
+    return;
+  }
+  const pid = fs.existsSync(path.join(dir, 'sshd.pid'))
+    ? fs.readFileSync(path.join(dir, 'sshd.pid'), 'utf8').trim()
+    : '';
+  if (/^\d+$/.test(pid)) {
+    try {
+      execAsRoot('kill', ['-KILL', pid], 'stopping sshd');
+    } catch {
+      // already gone
+    }
+  }
+  child.kill('SIGKILL');
+}
+
 export async function startSshd(o: { forceCommand?: string } = {}): Promise<TestSshd> {
   const sshd = requireTool('sshd');
   requireTool('ssh');
   requireTool('ssh-keygen');
-  // sshd refuses to start without its privilege separation directory.
-  fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  // sshd refuses to start as root without its privilege separation directory.
+  if (!fs.existsSync('/run/sshd')) execAsRoot('mkdir', ['-p', '-m', '0755', '/run/sshd'], 'starting sshd');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sops-stage-sshd-'));
   keygen(path.join(dir, 'host_ed25519'));
   keygen(path.join(dir, 'user_ed25519'));
@@ -92,11 +114,11 @@ export async function startSshd(o: { forceCommand?: string } = {}): Promise<Test
         '',
       ].join('\n'),
     );
-    const child = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnAsRoot(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       await waitListening(child, 10_000);
     } catch (e) {
-      child.kill('SIGKILL');
+      stopRoot(child, dir, 'SIGKILL');
       if (attempt < 2) continue; // the port was taken between probe and bind
       throw e;
     }
@@ -110,9 +132,9 @@ export async function startSshd(o: { forceCommand?: string } = {}): Promise<Test
         new Promise<void>((resolve) => {
           if (child.exitCode !== null) return resolve();
           child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-        }).then(() => fs.rmSync(dir, { recursive: true, force: true })),
+          stopRoot(child, dir, 'SIGTERM');
+          setTimeout(() => stopRoot(child, dir, 'SIGKILL'), 3000).unref();
+        }).then(() => removeAsRoot(dir)),
     };
   }
 }

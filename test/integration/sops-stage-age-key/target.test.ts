@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createArgvRecorder, type ArgvRecorder } from '../../support/argv-recorder.js';
+import { listAsRoot, readAsRoot, removeAsRoot, statAsRoot } from '../../support/privileged.js';
 import { runAction } from '../../support/run-action.js';
 import { ageKeygen, sopsFile, type AgeKeyPair } from '../../support/sops-stage-age-key-fixtures.js';
 import { otherHostKey, startSshd, type TestSshd } from '../../support/sops-stage-age-key-sshd.js';
@@ -34,7 +35,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sshd?.stop();
-  for (const d of [targetRoot, ws, recorder?.binDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [ws, recorder?.binDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  // The target's files were written by sshd's root session.
+  if (targetRoot) removeAsRoot(targetRoot);
 });
 
 function stage(inputs: Record<string, string>) {
@@ -68,13 +71,13 @@ test('stages the key with mode, owner and a matching sha256; no secret anywhere,
   const r = await stage({ 'target-path': target, 'target-mode': '0640', 'target-owner': 'nobody:nogroup' });
   expect(r.exitCode).toBe(0);
   const expected = keyFileContent([canary]);
-  expect(fs.readFileSync(target, 'utf8')).toBe(expected);
-  const st = fs.statSync(target);
+  expect(readAsRoot(target)).toBe(expected);
+  const st = statAsRoot(target);
   expect(st.mode & 0o777).toBe(0o640);
   expect([st.uid, st.gid]).toEqual([uidOf('nobody'), gidOf('nogroup')]);
   // An existing directory keeps its mode; only missing ones are created 0700.
   expect(fs.statSync(dir).mode & 0o777).toBe(0o755);
-  expect(fs.readdirSync(dir)).toEqual(['key.txt']);
+  expect(listAsRoot(dir)).toEqual(['key.txt']);
   const sha = createHash('sha256').update(expected).digest('hex');
   expect(r.outputs['target-sha256']).toBe(sha);
   expect(r.outputs['verified-files']).toBe('1');
@@ -94,12 +97,12 @@ test('a missing target directory is created 0700; re-running replaces the file a
   const target = path.join(targetRoot, 'var', 'lib', 'sops-nix', 'key.txt');
   const first = await stage({ 'target-path': target });
   expect(first.exitCode).toBe(0);
-  expect(fs.statSync(path.dirname(target)).mode & 0o777).toBe(0o700);
-  expect(fs.statSync(target).mode & 0o777).toBe(0o600);
+  expect(statAsRoot(path.dirname(target)).mode & 0o777).toBe(0o700);
+  expect(statAsRoot(target).mode & 0o777).toBe(0o600);
   const second = await stage({ 'target-path': target });
   expect(second.exitCode).toBe(0);
   expect(second.outputs['target-sha256']).toBe(first.outputs['target-sha256']);
-  expect(fs.readdirSync(path.dirname(target))).toEqual(['key.txt']);
+  expect(listAsRoot(path.dirname(target))).toEqual(['key.txt']);
 });
 
 test('a host key mismatch is refused: nothing reaches the target, post still removes the runner copy', async () => {
@@ -134,7 +137,7 @@ test('a remote failure (unknown owner) names the path and leaves no temp file be
   const r = await stage({ 'target-path': path.join(dir, 'key.txt'), 'target-owner': 'no-such-user-xyz' });
   expectOneError(r, /Writing .*badowner\/key\.txt on root@127\.0\.0\.1 failed \(exit \d+\)/);
   expect(r.outputs['failure-reason']).toBe('target-write-failed');
-  expect(fs.readdirSync(dir)).toEqual([]);
+  expect(listAsRoot(dir)).toEqual([]);
 });
 
 test('ssh-config is layered under the enforced options', async () => {
@@ -144,7 +147,7 @@ test('ssh-config is layered under the enforced options', async () => {
   const target = path.join(targetRoot, 'via-config', 'key.txt');
   const ok = await stage({ 'target-host': 'edge', 'ssh-config': cfg, 'target-path': target });
   expect(ok.exitCode).toBe(0);
-  expect(fs.existsSync(target)).toBe(true);
+  expect(listAsRoot(path.dirname(target))).toEqual(['key.txt']);
   const refused = await stage({
     'target-host': 'edge',
     'ssh-config': cfg,
@@ -179,7 +182,7 @@ test('a hostile target cannot issue workflow commands through its output (issue 
     expect(Object.keys(r.outputs).filter((k) => k.startsWith('INJECTED'))).toEqual([]);
     expect(r.state['key-dir']).not.toBe(victim);
     expect(fs.existsSync(victim)).toBe(true);
-    expect(fs.readFileSync(target, 'utf8')).toBe(keyFileContent([canary]));
+    expect(readAsRoot(target)).toBe(keyFileContent([canary]));
   } finally {
     await hostile.stop();
     fs.rmSync(victim, { recursive: true, force: true });
