@@ -17,6 +17,7 @@ import {
 import { makeSource } from '../support/restic-restore-check-fixtures.js';
 import { runAction, withoutMaskCommands, type ActionRun } from '../support/run-action.js';
 import { ageKeygen, sopsFile } from '../support/sops-stage-age-key-fixtures.js';
+import { readAsRoot } from '../support/privileged.js';
 import { startSshd } from '../support/sops-stage-age-key-sshd.js';
 import { rustdeskScenario } from '../support/standins/kube-apiserver/scenarios.js';
 import { startKubeApiServer } from '../support/standins/kube-apiserver/server.js';
@@ -158,7 +159,7 @@ describe('sops-stage-age-key', () => {
     ];
     expectNoLeaks([run], rec, needles);
     // The one deliberate copy is the target file itself.
-    expect(fs.readFileSync(path.join(target, 'key.txt'), 'utf8')).toContain(key.identity);
+    expect(readAsRoot(path.join(target, 'key.txt'))).toContain(key.identity);
   });
 });
 
