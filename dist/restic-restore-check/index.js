@@ -28383,7 +28383,7 @@ module.exports = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9234);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
 
 
 
@@ -28391,8 +28391,8 @@ module.exports = {
 
 /** Rules across inputs, checked before any tool runs. */
 function prepare(s) {
-    const password = (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .passwordSource */ .n3)(s);
-    const backend = (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .backendEnv */ .Wb)(s.env);
+    const password = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .passwordSource */ .n3)(s);
+    const backend = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .backendEnv */ .Wb)(s.env);
     if (!_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .subsetInRange */ .zj)(s.readDataSubset))
         throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('read-data-subset', 'n/t (1 ≤ n ≤ t), a percentage above 0 up to 100%, or a size like 500M', `'${s.readDataSubset}'`);
     if (s.comparePath !== undefined && s.compareWith === undefined)
@@ -28400,7 +28400,7 @@ function prepare(s) {
     return {
         password,
         backend,
-        label: (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .repositoryLabel */ .v7)(s.repository),
+        label: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .repositoryLabel */ .v7)(s.repository),
         // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
         seed: s.sampleSeed ?? (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomInt)(0, 2 ** 32),
     };
@@ -28531,11 +28531,11 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
 /* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6582);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6415);
-/* harmony import */ var _restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9234);
-/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9943);
+/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8108);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
+/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6780);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8134);
-/* harmony import */ var _verify_command_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9757);
+/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4179);
 
 
 
@@ -28552,30 +28552,30 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
         const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
         const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .prepare */ .i)(s);
         const deadline = Date.now() + s.timeout;
-        const scratch = await (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .makeScratch */ .lP)(prepared.password);
+        const scratch = await (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .makeScratch */ .lP)(prepared.password);
         // Saved before anything can fail, so post removes the password file even if main is killed.
         ctx.saveState(SCRATCH_STATE, scratch.dir);
         try {
-            const restic = (0,_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCli */ .jk)({
+            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCli */ .jk)({
                 bin: s.resticBinary,
-                env: (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend),
+                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend),
                 noLock: s.noLock,
                 deadline,
                 timeoutMs: s.timeout,
                 unreachableAfterMs: s.unreachableAfter,
                 repositoryLabel: prepared.label,
             });
-            const verifier = (0,_verify_command_js__WEBPACK_IMPORTED_MODULE_7__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
+            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_7__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
             const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
             await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_5__/* .runRestoreCheck */ .o)(plan, { restic, verifier, now: () => new Date() }, ctx);
         }
         finally {
             // A failed removal must not hide the check's own result; post tries again.
-            await ctx.step('remove temporary files', () => (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            await ctx.step('remove temporary files', () => (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
         }
     },
     async post(ctx) {
-        await (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
+        await (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
     },
     summary: _summary_js__WEBPACK_IMPORTED_MODULE_6__/* .restoreCheckSummary */ .h,
 });
@@ -28585,7 +28585,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6415:
+/***/ 8108:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28610,7 +28610,7 @@ var inputs = __nccwpck_require__(954);
 var secrets = __nccwpck_require__(5931);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-failure.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-failure.ts
 
 
 const WRONG_PASSWORD = /wrong password or no key found/;
@@ -28722,7 +28722,7 @@ function failureToError(f, c) {
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 15 modules
 var schemas = __nccwpck_require__(9691);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-json.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-json.ts
 
 /**
  * The JSON restic prints, read leniently: fields added by newer versions (`program_version` 0.16+,
@@ -28804,9 +28804,9 @@ function parseLsLine(line) {
     return { path: l.path, type: l.type, size: l.size ?? 0 };
 }
 
-// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic-version.ts
-var restic_version = __nccwpck_require__(2251);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/retry-watch.ts
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic/restic-version.ts
+var restic_version = __nccwpck_require__(9566);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/retry-watch.ts
 /**
  * restic retries a failing backend on its own, with backoff, for a long time: about 45 s on 0.14 and up
  * to 15 minutes on 0.17+ (internal/backend/retry). Each retry is reported on stderr as
@@ -28870,7 +28870,7 @@ class RetryWatch {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-cli.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-cli.ts
 
 
 
@@ -29062,7 +29062,7 @@ function createResticCli(o) {
 
 /***/ }),
 
-/***/ 9234:
+/***/ 8227:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29167,7 +29167,7 @@ function resticEnv(repository, password, scratch, backend) {
 
 /***/ }),
 
-/***/ 2251:
+/***/ 9566:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29223,7 +29223,7 @@ function newerThanTested(v) {
 
 /***/ }),
 
-/***/ 9943:
+/***/ 6780:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29242,7 +29242,7 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
 var fsx = __nccwpck_require__(1563);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/sampling.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/sampling.ts
 function seededRandom(seed) {
     let a = seed >>> 0;
     return () => {
@@ -29287,7 +29287,7 @@ class Reservoir {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/tree-scan.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/tree-scan.ts
 
 function isUnder(p, root) {
     return p === root || root === '/' || p.startsWith(`${root}/`);
@@ -29329,7 +29329,7 @@ class TreeScan {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/spot-check.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/verification/spot-check.ts
 
 
 
@@ -29380,9 +29380,9 @@ async function compareWithLive(verified, comparePath, localDir) {
     return out;
 }
 
-// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic-version.ts
-var restic_version = __nccwpck_require__(2251);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restore-verification.ts
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic/restic-version.ts
+var restic_version = __nccwpck_require__(9566);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/verification/restore-verification.ts
 
 
 
@@ -29419,7 +29419,7 @@ async function observeRestored(file) {
 
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(954);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot-freshness.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/snapshot-freshness.ts
 
 
 /** Clock skew between the backup host and this runner that is not yet suspicious. */
@@ -29753,7 +29753,7 @@ function restoreCheckSummary(report) {
 
 /***/ }),
 
-/***/ 9757:
+/***/ 4179:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {

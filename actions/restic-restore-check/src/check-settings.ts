@@ -3,7 +3,12 @@ import * as path from 'node:path';
 import { InputError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/inputs.js';
 import { READ_DATA_SUBSET, subsetInRange, type inputs } from './inputs.js';
-import { backendEnv, passwordSource, repositoryLabel, type PasswordSource } from './restic-environment.js';
+import {
+  backendEnv,
+  passwordSource,
+  repositoryLabel,
+  type PasswordSource,
+} from './restic/restic-environment.js';
 import type { CheckPlan } from './restore-check.js';
 
 export type RestoreCheckSettings = Settings<typeof inputs>;

@@ -1,11 +1,11 @@
 import { run } from '../../../shared/run.js';
 import { buildPlan, prepare } from './check-settings.js';
 import { inputs } from './inputs.js';
-import { createResticCli } from './restic-cli.js';
-import { makeScratch, removeScratch, resticEnv } from './restic-environment.js';
+import { createResticCli } from './restic/restic-cli.js';
+import { makeScratch, removeScratch, resticEnv } from './restic/restic-environment.js';
 import { runRestoreCheck } from './restore-check.js';
 import { restoreCheckSummary } from './summary.js';
-import { createVerifyCommandRunner } from './verify-command.js';
+import { createVerifyCommandRunner } from './verification/verify-command.js';
 
 const SCRATCH_STATE = 'scratch-dir';
 

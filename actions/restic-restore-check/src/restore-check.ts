@@ -1,14 +1,24 @@
 import { ActionError } from '../../../shared/errors.js';
 import type { ActionContext } from '../../../shared/run.js';
-import { compareWithLive, countLocalFiles, evaluateSpotCheck, spotCheckError } from './spot-check.js';
-import type { ResticCli } from './restic-cli.js';
-import type { Snapshot, TreeNode } from './restic-json.js';
-import { newerThanTested } from './restic-version.js';
-import { compareFile, observeRestored, restoredLocation, type FileVerdict } from './restore-verification.js';
-import { seededRandom } from './sampling.js';
-import { assertFresh, latestSnapshot, type SnapshotFilter } from './snapshot-freshness.js';
-import { TreeScan, type TreeScanResult } from './tree-scan.js';
-import type { VerifyCommandRunner } from './verify-command.js';
+import {
+  compareWithLive,
+  countLocalFiles,
+  evaluateSpotCheck,
+  spotCheckError,
+} from './verification/spot-check.js';
+import type { ResticCli } from './restic/restic-cli.js';
+import type { Snapshot, TreeNode } from './restic/restic-json.js';
+import { newerThanTested } from './restic/restic-version.js';
+import {
+  compareFile,
+  observeRestored,
+  restoredLocation,
+  type FileVerdict,
+} from './verification/restore-verification.js';
+import { seededRandom } from './snapshot/sampling.js';
+import { assertFresh, latestSnapshot, type SnapshotFilter } from './snapshot/snapshot-freshness.js';
+import { TreeScan, type TreeScanResult } from './snapshot/tree-scan.js';
+import type { VerifyCommandRunner } from './verification/verify-command.js';
 
 /**
  * The restore check, phase by phase in the order the issue fixes: reachability and password → latest

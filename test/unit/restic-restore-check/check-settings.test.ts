@@ -4,7 +4,7 @@ import { readInputs } from '../../../shared/inputs.js';
 import { isSecretText, resetSecretsForTest } from '../../../shared/secrets.js';
 import { buildPlan, prepare } from '../../../actions/restic-restore-check/src/check-settings.js';
 import { inputs } from '../../../actions/restic-restore-check/src/inputs.js';
-import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic-environment.js';
+import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic/restic-environment.js';
 import { thrown } from '../../support/thrown.js';
 
 const DEFAULTS: Record<string, string> = {

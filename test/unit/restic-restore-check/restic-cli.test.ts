@@ -9,7 +9,7 @@ import {
   createResticCli,
   escapePattern,
   lockHolderState,
-} from '../../../actions/restic-restore-check/src/restic-cli.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-cli.js';
 
 /**
  * The client's wiring (version → exit-code family, argv, env, streaming, retry bound, timeout) against a

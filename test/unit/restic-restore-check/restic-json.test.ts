@@ -3,7 +3,7 @@ import {
   parseLsLine,
   parseSnapshots,
   ResticJsonError,
-} from '../../../actions/restic-restore-check/src/restic-json.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-json.js';
 
 const ID = 'f7027e8f3a2a68e024366935c424f42e00d93f0ad9ae9ae74d3a143cfc5cbcdf';
 

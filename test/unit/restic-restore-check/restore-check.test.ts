@@ -4,18 +4,18 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { ActionError } from '../../../shared/errors.js';
 import { sha256 } from '../../../shared/fsx.js';
-import type { ResticCli } from '../../../actions/restic-restore-check/src/restic-cli.js';
-import type { Snapshot } from '../../../actions/restic-restore-check/src/restic-json.js';
-import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic-version.js';
-import { restoredLocation } from '../../../actions/restic-restore-check/src/restore-verification.js';
+import type { ResticCli } from '../../../actions/restic-restore-check/src/restic/restic-cli.js';
+import type { Snapshot } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
+import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic/restic-version.js';
+import { restoredLocation } from '../../../actions/restic-restore-check/src/verification/restore-verification.js';
 import {
   mapConcurrent,
   runRestoreCheck,
   type CheckContext,
   type CheckPlan,
 } from '../../../actions/restic-restore-check/src/restore-check.js';
-import { isUnder } from '../../../actions/restic-restore-check/src/tree-scan.js';
-import type { VerifyCommandRunner } from '../../../actions/restic-restore-check/src/verify-command.js';
+import { isUnder } from '../../../actions/restic-restore-check/src/snapshot/tree-scan.js';
+import type { VerifyCommandRunner } from '../../../actions/restic-restore-check/src/verification/verify-command.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const SNAP: Snapshot = {

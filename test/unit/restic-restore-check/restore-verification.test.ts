@@ -7,7 +7,7 @@ import {
   compareFile,
   observeRestored,
   restoredLocation,
-} from '../../../actions/restic-restore-check/src/restore-verification.js';
+} from '../../../actions/restic-restore-check/src/verification/restore-verification.js';
 
 const node = { path: '/srv/a', type: 'file', size: 5 };
 const good = { sha256: sha256('hello'), bytes: 5 };

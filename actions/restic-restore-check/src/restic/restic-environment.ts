@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { InputError } from '../../../shared/errors.js';
-import { makePrivateDir, writeFileAtomic } from '../../../shared/fsx.js';
-import { registerSecret } from '../../../shared/secrets.js';
+import { InputError } from '../../../../shared/errors.js';
+import { makePrivateDir, writeFileAtomic } from '../../../../shared/fsx.js';
+import { registerSecret } from '../../../../shared/secrets.js';
 
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL

@@ -1,7 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { sha256File } from '../../../shared/fsx.js';
-import type { TreeNode } from './restic-json.js';
+import { sha256File } from '../../../../shared/fsx.js';
+import type { TreeNode } from '../restic/restic-json.js';
 
 /**
  * Every restored file is checked against the repository through a second, independent path: its size as

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import { ActionError } from '../../../shared/errors.js';
-import { checkTimeout } from './check-timeout.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { redact } from '../../../shared/secrets.js';
-import { LineSplitter, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { checkTimeout } from '../check-timeout.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { redact } from '../../../../shared/secrets.js';
+import { LineSplitter, runTool, type ToolResult } from '../../../../shared/tool.js';
 import { classifyFailure, failureToError } from './restic-failure.js';
 import { parseLsLine, parseSnapshots, ResticJsonError, type Snapshot, type TreeNode } from './restic-json.js';
 import { assertSupported, exitCodesOf, parseResticVersion, type ResticVersion } from './restic-version.js';
 import { RetryWatch } from './retry-watch.js';
-import type { SnapshotFilter } from './snapshot-freshness.js';
+import type { SnapshotFilter } from '../snapshot/snapshot-freshness.js';
 
 /** What the restore check needs from restic, named for intent; tests inject a fake. */
 export interface ResticCli {
