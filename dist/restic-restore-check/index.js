@@ -28389,8 +28389,12 @@ module.exports = {
 
 
 
-/** Rules across inputs, checked before any tool runs. */
+/**
+ * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
+ * before they were parsed (inputs.ts), so none of these errors can show one.
+ */
 function prepare(s) {
+    (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .assertNoRcloneParameters */ .Dg)(s.repository);
     const password = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .passwordSource */ .n3)(s);
     const backend = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .backendEnv */ .Wb)(s.env);
     if (!_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .subsetInRange */ .zj)(s.readDataSubset))
@@ -28459,6 +28463,12 @@ function checkTimeout(phase, timeoutMs) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2252);
+/* harmony import */ var _restic_repository_credentials_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7138);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8227);
+
+
+
 
 
 /**
@@ -28487,14 +28497,18 @@ const inputs = {
     repository: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({
         expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
         pattern: /^\S.*$/,
-    }).required(),
+    })
+        .withCredentials(_restic_repository_credentials_js__WEBPACK_IMPORTED_MODULE_3__/* .repositoryCredentials */ .p, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_4__/* .withoutUrlPassword */ .Z)
+        .required(),
     password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }),
     'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }),
     'password-command': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ expected: 'a command that prints the repository password' }),
     env: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .keyValues */ .K7)({
         keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
         keyExpected: 'environment variable names',
-    }).secret(),
+    })
+        .secret()
+        .withCredentials(_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_2__/* .envCredentials */ .c_),
     host: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ pattern: /^[^\s,]+$/, expected: 'a host name as restic records it' }),
     tags: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .list */ .p_)({
         separator: 'comma',
@@ -28582,6 +28596,68 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 7138:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K: () => (/* binding */ rcloneParameters),
+/* harmony export */   p: () => (/* binding */ repositoryCredentials)
+/* harmony export */ });
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2252);
+
+/**
+ * The secrets a `repository` string can carry, found before any input is parsed (see
+ * `InputSpec.withCredentials`), so no validation error, report or log line can show them:
+ *  - a password in URL user-info (`rest:https://user:password@host/`): restic gets the repository
+ *    through RESTIC_REPOSITORY, so it stays out of argv; it is registered with its derived forms;
+ *  - rclone connection-string parameters (`rclone:remote,pass=…:path`, `rclone::s3,secret_access_key=…:b`):
+ *    restic appends the remote to rclone's arguments (internal/backend/rclone/backend.go, `args =
+ *    append(args, cfg.Remote)`), where any process on the runner can read them, so the action refuses
+ *    them (see `rcloneParameters`) after registering them.
+ */
+function repositoryCredentials(repository) {
+    const rclone = rcloneParameters(repository);
+    return [
+        ...(0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__/* .urlUserInfo */ .D)(repository),
+        ...(rclone ? [rclone.section, ...rclone.values.flatMap((v) => [v.raw, v.value])] : []),
+    ];
+}
+/**
+ * The connection-string parameters of an `rclone:` repository, or undefined when it has none. Syntax
+ * (rclone docs, "Connection strings"): `remote,param=value,param2=value2:path` or
+ * `:backend,param=value:path`; a value holding `:` or `,` is quoted with `"` or `'`, a quote inside
+ * doubled; a parameter without `=value` means `=true`. A remote name cannot contain `,` or `:` (rclone
+ * docs, "Valid remote names"), so a `,` before the first `:` of the remote is exactly "has parameters".
+ */
+function rcloneParameters(repository) {
+    if (!repository.startsWith('rclone:'))
+        return undefined;
+    const remote = repository.slice('rclone:'.length).replace(/^:/, '');
+    const comma = remote.indexOf(',');
+    const colon = remote.indexOf(':');
+    if (comma < 0 || (colon >= 0 && colon < comma))
+        return undefined;
+    const last = remote.lastIndexOf(':');
+    const section = remote.slice(comma + 1, last > comma ? last : undefined);
+    const values = [];
+    for (const m of section.matchAll(/([^,=:]+)(?:=("(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*))?/g)) {
+        const raw = m[2] ?? '';
+        const quote = raw[0] === '"' || raw[0] === "'" ? raw[0] : '';
+        const value = quote
+            ? raw
+                .slice(1, -1)
+                .split(quote + quote)
+                .join(quote)
+            : raw;
+        if (value)
+            values.push({ name: m[1].trim(), raw, value });
+    }
+    return { section, values };
+}
+
 
 /***/ }),
 
@@ -29066,9 +29142,11 @@ function createResticCli(o) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Dg: () => (/* binding */ assertNoRcloneParameters),
 /* harmony export */   Wb: () => (/* binding */ backendEnv),
 /* harmony export */   ZU: () => (/* binding */ removeScratch),
 /* harmony export */   cC: () => (/* binding */ resticEnv),
+/* harmony export */   c_: () => (/* binding */ envCredentials),
 /* harmony export */   lP: () => (/* binding */ makeScratch),
 /* harmony export */   n3: () => (/* binding */ passwordSource),
 /* harmony export */   v7: () => (/* binding */ repositoryLabel)
@@ -29078,9 +29156,13 @@ function createResticCli(o) {
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2252);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
 /* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
-/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5931);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(954);
+/* harmony import */ var _repository_credentials_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7138);
+
+
 
 
 
@@ -29116,25 +29198,45 @@ function passwordSource(s) {
         return { kind: 'file', file: s.passwordFile };
     return { kind: 'command', command: s.passwordCommand };
 }
-/** Registers every value of the `env` input as a secret and refuses variables the action sets itself. */
+/**
+ * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
+ * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
+ * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
+ */
+function envCredentials(raw) {
+    const pairs = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .splitList */ .ry)(raw, 'newline')
+        .filter((l) => l.indexOf('=') > 0)
+        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]);
+    const values = pairs.map(([, v]) => v).filter((v) => v.length > 0);
+    const env = Object.fromEntries(pairs);
+    const basic = env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
+        ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
+        : [];
+    return [...values, ...basic];
+}
+/** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 function backendEnv(env) {
     const out = {};
     for (const [k, v] of Object.entries(env ?? {})) {
         if (RESERVED_ENV.includes(k))
             throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('env', `backend variables only (${k} is set by the action from its own inputs)`, `a line setting ${k}`);
-        (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(v);
         out[k] = v;
     }
     return out;
 }
-/** The repository without credentials, for messages; the password of a URL is registered as a secret. */
+/**
+ * Refuses an `rclone:` repository with connection-string parameters: restic would put them in rclone's
+ * arguments (see repository-credentials.ts). rclone reads a remote's options from its environment as
+ * well, and `env` reaches restic (and the rclone it starts) as secrets.
+ */
+function assertNoRcloneParameters(repository) {
+    if (!(0,_repository_credentials_js__WEBPACK_IMPORTED_MODULE_5__/* .rcloneParameters */ .K)(repository))
+        return;
+    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('repository', "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines", 'a remote with parameters (not shown: they may hold credentials)');
+}
+/** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 function repositoryLabel(repository) {
-    const m = /^(.*?\/\/)([^/@:]*):([^/@]*)@(.*)$/.exec(repository);
-    if (!m)
-        return repository;
-    (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(decodeURIComponent(m[3]));
-    (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(m[3]);
-    return `${m[1]}${m[2]}:***@${m[4]}`;
+    return (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__/* .withoutUrlPassword */ .Z)(repository);
 }
 /** The run's private directory: password file, restic cache and restore target. Removed on every path. */
 async function makeScratch(password, parent) {
@@ -29793,6 +29895,45 @@ function createVerifyCommandRunner(o) {
 
 /***/ }),
 
+/***/ 2252:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ urlUserInfo),
+/* harmony export */   Z: () => (/* binding */ withoutUrlPassword)
+/* harmony export */ });
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
+
+/***/ }),
+
 /***/ 2635:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -30138,11 +30279,12 @@ function describeFsError(err) {
 /* harmony export */   lc: () => (/* binding */ bool),
 /* harmony export */   p0: () => (/* binding */ duration),
 /* harmony export */   p_: () => (/* binding */ list),
+/* harmony export */   ry: () => (/* binding */ splitList),
 /* harmony export */   s$: () => (/* binding */ filePath),
 /* harmony export */   yD: () => (/* binding */ secretText),
 /* harmony export */   yL: () => (/* binding */ oneOf)
 /* harmony export */ });
-/* unused harmony exports parseDuration, splitList, resolvePath, url, runnerInputs */
+/* unused harmony exports parseDuration, resolvePath, url, runnerInputs */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
@@ -30176,7 +30318,7 @@ function spec(kind, schema, expected, extra = {}) {
         fallbackTo: (fn) => spec(kind, schema, expected, { ...base, fallback: fn }),
         required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
         secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
-        withCredentials: (fn) => spec(kind, schema, expected, { ...base, credentials: fn }),
+        withCredentials: (fn, display) => spec(kind, schema, expected, { ...base, credentials: fn, display }),
     };
 }
 /** A zod schema from the raw string that reports failures with our own wording. */
@@ -30426,12 +30568,21 @@ const runnerInputs = (name) => _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .get
 function camel(name) {
     return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 }
-function shown(raw, isSecret, name) {
+/** The value as the report shows it: secrets replaced, credentials as the spec displays them. */
+function reportedValue(s, raw) {
+    if (s.isSecret && raw !== '')
+        return '***';
+    return s.display && raw !== '' ? s.display(raw) : raw;
+}
+function shown(raw, s, name) {
     if (raw === '')
         return 'nothing';
-    if (isSecret)
+    if (s.isSecret)
         return `a value that is not shown because '${name}' is secret`;
-    const json = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    // Redacted before it is cut to length: a cut through a registered credential would leave a prefix
+    // that is not itself registered.
+    const text = s.credentials ? (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reportedValue(s, raw)) : raw;
+    const json = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
     return `'${json.slice(1, -1).replace(/'/g, "\\'")}'`;
 }
 /** Registers every secret input first, then parses all inputs; throws InputError on the first bad one. */
@@ -30470,7 +30621,7 @@ function parseAll(specs, raws, settings, reported) {
         let raw = raws[name];
         if (raw === '' && s.defaultValue !== undefined)
             raw = s.defaultValue;
-        reported[name] = s.isSecret && raw !== '' ? '***' : raw;
+        reported[name] = reportedValue(s, raw);
         if (raw === '') {
             if (s.isRequired)
                 throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, s.expected, 'nothing (the input is required)');
@@ -30489,7 +30640,7 @@ function parseAll(specs, raws, settings, reported) {
                 expected += s.isSecret
                     ? ` (${item.position} ${item.why})`
                     : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, expected, shown(raw, s.isSecret, name));
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, expected, shown(raw, s, name));
         }
         settings[camel(name)] = out.data;
     }

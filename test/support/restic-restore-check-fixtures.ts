@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireTool } from './tools.js';
 import { filesUnder as allFiles } from './files.js';
+import { withoutMaskCommands, type ActionRun } from './run-action.js';
 
 /**
  * Fixtures for the restic-restore-check integration tests: tiny repositories made with the real restic,
@@ -272,4 +273,31 @@ exit $rc
 /** Every file under `dir` (recursively) with its content, for leak checks. */
 export function filesUnder(dir: string): { file: string; content: string }[] {
   return allFiles(dir).map((file) => ({ file, content: fs.readFileSync(file, 'latin1') }));
+}
+
+/**
+ * Every place a run leaves text (after its post step): the log as shown (the runner consumes the
+ * `::add-mask::` commands), the summary, the report, outputs, exported env, every file left under
+ * RUNNER_TEMP or the workspace, and the recorded argv of the child processes.
+ */
+export function leakPlaces(r: ActionRun, argv: string[][] = []): [string, string][] {
+  return [
+    ['log', withoutMaskCommands(r.log)],
+    ['summary', r.summary],
+    ['report', JSON.stringify(r.report ?? {})],
+    ['outputs', JSON.stringify(r.outputs)],
+    ['exported env', JSON.stringify(r.exportedEnv)],
+    ['argv', JSON.stringify(argv)],
+    ...[...filesUnder(r.runnerTemp), ...filesUnder(r.workspace)].map((f): [string, string] => [
+      f.file,
+      f.content,
+    ]),
+  ];
+}
+
+/** `where: form` for each form of a secret found in one of the places (empty when nothing leaked). */
+export function leaks(places: [string, string][], forms: string[]): string[] {
+  return places.flatMap(([where, text]) =>
+    forms.filter((f) => text.includes(f)).map((f) => `${where}: ${f}`),
+  );
 }

@@ -4,6 +4,7 @@ import { InputError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/inputs.js';
 import { READ_DATA_SUBSET, subsetInRange, type inputs } from './inputs.js';
 import {
+  assertNoRcloneParameters,
   backendEnv,
   passwordSource,
   repositoryLabel,
@@ -20,8 +21,12 @@ export interface Prepared {
   seed: number;
 }
 
-/** Rules across inputs, checked before any tool runs. */
+/**
+ * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
+ * before they were parsed (inputs.ts), so none of these errors can show one.
+ */
 export function prepare(s: RestoreCheckSettings): Prepared {
+  assertNoRcloneParameters(s.repository);
   const password = passwordSource(s);
   const backend = backendEnv(s.env);
   if (!READ_DATA_SUBSET.test(s.readDataSubset) || !subsetInRange(s.readDataSubset))

@@ -12,6 +12,9 @@ import {
   text,
   Invalid,
 } from '../../../shared/inputs.js';
+import { withoutUrlPassword } from '../../../shared/credentials.js';
+import { repositoryCredentials } from './restic/repository-credentials.js';
+import { envCredentials } from './restic/restic-environment.js';
 
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
@@ -40,14 +43,18 @@ export const inputs = {
   repository: text({
     expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
     pattern: /^\S.*$/,
-  }).required(),
+  })
+    .withCredentials(repositoryCredentials, withoutUrlPassword)
+    .required(),
   password: secretText({ expected: 'the repository password' }),
   'password-file': filePath({ mustExist: 'file' }),
   'password-command': text({ expected: 'a command that prints the repository password' }),
   env: keyValues({
     keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
     keyExpected: 'environment variable names',
-  }).secret(),
+  })
+    .secret()
+    .withCredentials(envCredentials),
   host: text({ pattern: /^[^\s,]+$/, expected: 'a host name as restic records it' }),
   tags: list({
     separator: 'comma',

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../shared/errors.js';
 import { readInputs } from '../../../shared/inputs.js';
-import { isSecretText, resetSecretsForTest } from '../../../shared/secrets.js';
+import { isSecretText, redact, resetSecretsForTest } from '../../../shared/secrets.js';
 import { buildPlan, prepare } from '../../../actions/restic-restore-check/src/check-settings.js';
 import { inputs } from '../../../actions/restic-restore-check/src/inputs.js';
 import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic/restic-environment.js';
@@ -85,12 +85,35 @@ describe('prepare: rules across inputs', () => {
     expect(inputErrorOf(() => prepare(settings({ 'compare-path': '/srv' }))).input).toBe('compare-path');
   });
 
-  test('every env value becomes a secret', () => {
+  test('every env value becomes a secret before any rule is checked, with the REST Basic auth form', () => {
     resetSecretsForTest();
-    prepare(settings({ env: 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=very/secret+key' }));
+    const env =
+      'AWS_SECRET_ACCESS_KEY=very/secret+key\nRESTIC_REST_USERNAME=backup\nRESTIC_REST_PASSWORD=rest-pw';
+    inputErrorOf(() => settings({ env: `${env}\nRESTIC_PASSWORD=x`, 'max-age': 'bad' }));
     expect(isSecretText('very/secret+key')).toBe(true);
-    expect(isSecretText('AKIAEXAMPLE')).toBe(true);
+    expect(isSecretText('rest-pw')).toBe(true);
+    expect(isSecretText(Buffer.from('backup:rest-pw').toString('base64'))).toBe(true);
   });
+
+  test.each([
+    ['rclone::s3,access_key_id=AKIAX,secret_access_key=sec/ret:bucket/edge', ['AKIAX', 'sec/ret']],
+    ['rclone:pcloud,password="a:b,c""d":edge', ['a:b,c"d', '"a:b,c""d"']],
+    ["rclone:pcloud,pass='x',shared_with_me:edge", ['x']],
+  ])('an rclone connection string %s is refused, its values registered first', (repository, values) => {
+    resetSecretsForTest();
+    const e = inputErrorOf(() => prepare(settings({ repository })));
+    expect(e.input).toBe('repository');
+    expect(e.message).toContain('RCLONE_CONFIG_<REMOTE>_<OPTION>');
+    for (const v of values) expect(isSecretText(v)).toBe(true);
+    expect(redact(repository)).not.toMatch(/AKIAX|sec\/ret|a:b|'x'/);
+  });
+
+  test.each(['rclone:pcloud:edge', 'rclone::local:/srv/restic', 'rclone:pcloud:dir,with,commas'])(
+    'an rclone remote without parameters (%s) is accepted',
+    (repository) => {
+      expect(() => prepare(settings({ repository }))).not.toThrow();
+    },
+  );
 
   test('a given seed is used, otherwise a random one', () => {
     expect(prepare(settings({ 'sample-seed': '12345' })).seed).toBe(12345);
@@ -106,8 +129,9 @@ test.each([
   ],
   ['/srv/restic', '/srv/restic', undefined],
   ['sftp:backup@nas:/srv/restic', 'sftp:backup@nas:/srv/restic', undefined],
-])('repositoryLabel(%s)', (repo, label, secret) => {
+])('repository %s: password registered when inputs are read, label without it', (repo, label, secret) => {
   resetSecretsForTest();
+  settings({ repository: repo });
   expect(repositoryLabel(repo)).toBe(label);
   if (secret) expect(isSecretText(secret)).toBe(true);
 });

@@ -1,8 +1,10 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { withoutUrlPassword } from '../../../../shared/credentials.js';
 import { InputError } from '../../../../shared/errors.js';
 import { makePrivateDir, writeFileAtomic } from '../../../../shared/fsx.js';
-import { registerSecret } from '../../../../shared/secrets.js';
+import { splitList } from '../../../../shared/inputs.js';
+import { rcloneParameters } from './repository-credentials.js';
 
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL
@@ -45,7 +47,25 @@ export function passwordSource(s: {
   return { kind: 'command', command: s.passwordCommand as string };
 }
 
-/** Registers every value of the `env` input as a secret and refuses variables the action sets itself. */
+/**
+ * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
+ * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
+ * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
+ */
+export function envCredentials(raw: string): string[] {
+  const pairs = splitList(raw, 'newline')
+    .filter((l) => l.indexOf('=') > 0)
+    .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()] as const);
+  const values = pairs.map(([, v]) => v).filter((v) => v.length > 0);
+  const env = Object.fromEntries(pairs);
+  const basic =
+    env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
+      ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
+      : [];
+  return [...values, ...basic];
+}
+
+/** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 export function backendEnv(env: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env ?? {})) {
@@ -55,19 +75,28 @@ export function backendEnv(env: Readonly<Record<string, string>> | undefined): R
         `backend variables only (${k} is set by the action from its own inputs)`,
         `a line setting ${k}`,
       );
-    registerSecret(v);
     out[k] = v;
   }
   return out;
 }
 
-/** The repository without credentials, for messages; the password of a URL is registered as a secret. */
+/**
+ * Refuses an `rclone:` repository with connection-string parameters: restic would put them in rclone's
+ * arguments (see repository-credentials.ts). rclone reads a remote's options from its environment as
+ * well, and `env` reaches restic (and the rclone it starts) as secrets.
+ */
+export function assertNoRcloneParameters(repository: string): void {
+  if (!rcloneParameters(repository)) return;
+  throw new InputError(
+    'repository',
+    "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines",
+    'a remote with parameters (not shown: they may hold credentials)',
+  );
+}
+
+/** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 export function repositoryLabel(repository: string): string {
-  const m = /^(.*?\/\/)([^/@:]*):([^/@]*)@(.*)$/.exec(repository);
-  if (!m) return repository;
-  registerSecret(decodeURIComponent(m[3]));
-  registerSecret(m[3]);
-  return `${m[1]}${m[2]}:***@${m[4]}`;
+  return withoutUrlPassword(repository);
 }
 
 export interface Scratch {
