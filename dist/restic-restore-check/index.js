@@ -28382,8 +28382,10 @@ module.exports = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
+/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5931);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5485);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8227);
+
 
 
 
@@ -28394,20 +28396,31 @@ module.exports = {
  * before they were parsed (inputs.ts), so none of these errors can show one.
  */
 function prepare(s) {
-    (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .assertNoRcloneParameters */ .Dg)(s.repository);
-    const password = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .passwordSource */ .n3)(s);
-    const backend = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .backendEnv */ .Wb)(s.env);
-    if (!_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .subsetInRange */ .zj)(s.readDataSubset))
+    (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .assertNoRcloneParameters */ .Dg)(s.repository);
+    assertNoSecretIn('verify-command', s.verifyCommand);
+    assertNoSecretIn('password-command', s.passwordCommand);
+    const password = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .passwordSource */ .n3)(s);
+    const backend = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .backendEnv */ .Wb)(s.env);
+    if (!_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .subsetInRange */ .zj)(s.readDataSubset))
         throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('read-data-subset', 'n/t (1 ≤ n ≤ t), a percentage above 0 up to 100%, or a size like 500M', `'${s.readDataSubset}'`);
     if (s.comparePath !== undefined && s.compareWith === undefined)
         throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('compare-path', "'compare-with' to be set as well", `'${s.comparePath}' without 'compare-with'`);
     return {
         password,
         backend,
-        label: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .repositoryLabel */ .v7)(s.repository),
+        label: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .repositoryLabel */ .v7)(s.repository),
         // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
         seed: s.sampleSeed ?? (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomInt)(0, 2 ** 32),
     };
+}
+/**
+ * A command line is visible to every process on the runner (ps), so the tool runner refuses secrets in
+ * it; say so here, naming the input, rather than as an unexpected error when the command starts.
+ */
+function assertNoSecretIn(input, command) {
+    if (command === undefined || !(0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .isSecretText */ .KZ)(command))
+        return;
+    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz(input, 'a command without the value of a secret input in it (a command line is visible to every process on the runner; read the value from a file instead)', 'a command that contains a secret value');
 }
 function buildPlan(s, seed, restoreDir) {
     return {
@@ -28463,10 +28476,8 @@ function checkTimeout(phase, timeoutMs) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
-/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2252);
-/* harmony import */ var _restic_repository_credentials_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7138);
-/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8227);
-
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2252);
+/* harmony import */ var _restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(82);
 
 
 
@@ -28498,17 +28509,17 @@ const inputs = {
         expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
         pattern: /^\S.*$/,
     })
-        .withCredentials(_restic_repository_credentials_js__WEBPACK_IMPORTED_MODULE_3__/* .repositoryCredentials */ .p, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_4__/* .withoutUrlPassword */ .Z)
+        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryCredentials */ .p_, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_3__/* .withoutUrlPassword */ .Z)
         .required(),
-    password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }),
-    'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }),
+    password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordForms */ .pX),
+    'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordFileCredentials */ .I5),
     'password-command': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ expected: 'a command that prints the repository password' }),
     env: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .keyValues */ .K7)({
         keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
         keyExpected: 'environment variable names',
     })
         .secret()
-        .withCredentials(_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_2__/* .envCredentials */ .c_),
+        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .envCredentials */ .c_),
     host: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ pattern: /^[^\s,]+$/, expected: 'a host name as restic records it' }),
     tags: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .list */ .p_)({
         separator: 'comma',
@@ -28547,9 +28558,11 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5485);
 /* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8108);
 /* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
-/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6780);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8134);
-/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4179);
+/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1899);
+/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6780);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8134);
+/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4179);
+
 
 
 
@@ -28566,7 +28579,7 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
         const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
         const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .prepare */ .i)(s);
         const deadline = Date.now() + s.timeout;
-        const scratch = await (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .makeScratch */ .lP)(prepared.password);
+        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined);
         // Saved before anything can fail, so post removes the password file even if main is killed.
         ctx.saveState(SCRATCH_STATE, scratch.dir);
         try {
@@ -28579,19 +28592,25 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
                 unreachableAfterMs: s.unreachableAfter,
                 repositoryLabel: prepared.label,
             });
-            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_7__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
+            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_8__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
             const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
-            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_5__/* .runRestoreCheck */ .o)(plan, { restic, verifier, now: () => new Date() }, ctx);
+            const deps = {
+                restic,
+                verifier,
+                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeResticFiles */ .W9)(scratch),
+                now: () => new Date(),
+            };
+            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_6__/* .runRestoreCheck */ .o)(plan, deps, ctx);
         }
         finally {
             // A failed removal must not hide the check's own result; post tries again.
-            await ctx.step('remove temporary files', () => (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
         }
     },
     async post(ctx) {
-        await (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
+        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_6__/* .restoreCheckSummary */ .h,
+    summary: _summary_js__WEBPACK_IMPORTED_MODULE_7__/* .restoreCheckSummary */ .h,
 });
 
 __webpack_async_result__();
@@ -28599,15 +28618,27 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7138:
+/***/ 82:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   K: () => (/* binding */ rcloneParameters),
-/* harmony export */   p: () => (/* binding */ repositoryCredentials)
+/* harmony export */   I5: () => (/* binding */ passwordFileCredentials),
+/* harmony export */   KB: () => (/* binding */ rcloneParameters),
+/* harmony export */   c_: () => (/* binding */ envCredentials),
+/* harmony export */   pX: () => (/* binding */ passwordForms),
+/* harmony export */   p_: () => (/* binding */ repositoryCredentials)
 /* harmony export */ });
-/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2252);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2252);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
 
+
+
+/**
+ * The secrets the inputs carry besides the secret inputs themselves, found before any input is parsed
+ * (`InputSpec.withCredentials`) so that no validation error, report or log line can show them.
+ */
 /**
  * The secrets a `repository` string can carry, found before any input is parsed (see
  * `InputSpec.withCredentials`), so no validation error, report or log line can show them:
@@ -28621,7 +28652,7 @@ __webpack_async_result__();
 function repositoryCredentials(repository) {
     const rclone = rcloneParameters(repository);
     return [
-        ...(0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__/* .urlUserInfo */ .D)(repository),
+        ...(0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .urlUserInfo */ .D)(repository),
         ...(rclone ? [rclone.section, ...rclone.values.flatMap((v) => [v.raw, v.value])] : []),
     ];
 }
@@ -28656,6 +28687,62 @@ function rcloneParameters(repository) {
             values.push({ name: m[1].trim(), raw, value });
     }
     return { section, values };
+}
+/**
+ * Values that carry no secret: a flag or a small number (`RCLONE_S3_NO_CHECK_BUCKET=true`,
+ * `RESTIC_COMPRESSION`-like settings). Registering them would mask every `true` or `3` in the log and
+ * the report.
+ */
+const PLAIN_SETTING = /^(?:true|false|yes|no|on|off|\d{1,5})$/i;
+/**
+ * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
+ * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
+ * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
+ */
+function envCredentials(raw) {
+    const pairs = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .splitList */ .ry)(raw, 'newline')
+        .filter((l) => l.indexOf('=') > 0)
+        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]);
+    const values = pairs.map(([, v]) => v).filter((v) => v.length > 0 && !PLAIN_SETTING.test(v));
+    const env = Object.fromEntries(pairs);
+    const basic = env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
+        ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
+        : [];
+    return [...values, ...basic];
+}
+/**
+ * The forms a password is printed in by the commands at hand: `base64` of the file as restic reads it
+ * and of an `echo` of it (with its newline), wrapped at 76 columns as `base64` wraps them (each line
+ * is registered).
+ */
+function passwordForms(password) {
+    const b64 = (t) => Buffer.from(t).toString('base64');
+    const wrapped = (t) => (t.match(/.{1,76}/g) ?? []).join('\n');
+    return [b64(password), b64(`${password}\n`)].flatMap((f) => (f.length > 76 ? [f, wrapped(f)] : [f]));
+}
+/** Files larger than this are not password files; restic would not read them as one either. */
+const MAX_PASSWORD_FILE = 64 * 1024;
+/**
+ * The content of the operator's `password-file` and its forms: the file is not the action's to remove,
+ * and `verify-command` runs as the same user, so whatever it prints of the file must be masked. restic
+ * uses the content with surrounding white space trimmed (cmd/restic/global.go, loadPasswordFromFile).
+ */
+function passwordFileCredentials(raw) {
+    let content;
+    try {
+        const file = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .resolvePath */ .o1)(raw);
+        const st = node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync(file);
+        if (!st.isFile() || st.size > MAX_PASSWORD_FILE)
+            return [];
+        content = node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync(file, 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const password = content.trim();
+    if (password === '')
+        return [];
+    return [password, ...passwordForms(password), Buffer.from(content).toString('base64')];
 }
 
 
@@ -29144,27 +29231,14 @@ function createResticCli(o) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Dg: () => (/* binding */ assertNoRcloneParameters),
 /* harmony export */   Wb: () => (/* binding */ backendEnv),
-/* harmony export */   ZU: () => (/* binding */ removeScratch),
 /* harmony export */   cC: () => (/* binding */ resticEnv),
-/* harmony export */   c_: () => (/* binding */ envCredentials),
-/* harmony export */   lP: () => (/* binding */ makeScratch),
 /* harmony export */   n3: () => (/* binding */ passwordSource),
 /* harmony export */   v7: () => (/* binding */ repositoryLabel)
 /* harmony export */ });
 /* unused harmony export RESERVED_ENV */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(2252);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
-/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(954);
-/* harmony import */ var _repository_credentials_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7138);
-
-
-
-
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2252);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
+/* harmony import */ var _input_credentials_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(82);
 
 
 
@@ -29190,7 +29264,7 @@ function passwordSource(s) {
         s.passwordCommand !== undefined ? 'password-command' : undefined,
     ].filter((x) => x !== undefined);
     if (given.length !== 1) {
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz(given[1] ?? 'password', "exactly one of 'password', 'password-file' or 'password-command'", given.length === 0 ? 'none of them' : given.map((g) => `'${g}'`).join(' and '));
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(given[1] ?? 'password', "exactly one of 'password', 'password-file' or 'password-command'", given.length === 0 ? 'none of them' : given.map((g) => `'${g}'`).join(' and '));
     }
     if (s.password !== undefined)
         return { kind: 'value', value: s.password };
@@ -29198,28 +29272,12 @@ function passwordSource(s) {
         return { kind: 'file', file: s.passwordFile };
     return { kind: 'command', command: s.passwordCommand };
 }
-/**
- * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
- * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
- * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
- */
-function envCredentials(raw) {
-    const pairs = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .splitList */ .ry)(raw, 'newline')
-        .filter((l) => l.indexOf('=') > 0)
-        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]);
-    const values = pairs.map(([, v]) => v).filter((v) => v.length > 0);
-    const env = Object.fromEntries(pairs);
-    const basic = env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
-        ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
-        : [];
-    return [...values, ...basic];
-}
 /** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 function backendEnv(env) {
     const out = {};
     for (const [k, v] of Object.entries(env ?? {})) {
         if (RESERVED_ENV.includes(k))
-            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('env', `backend variables only (${k} is set by the action from its own inputs)`, `a line setting ${k}`);
+            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('env', `backend variables only (${k} is set by the action from its own inputs)`, `a line setting ${k}`);
         out[k] = v;
     }
     return out;
@@ -29230,29 +29288,13 @@ function backendEnv(env) {
  * well, and `env` reaches restic (and the rclone it starts) as secrets.
  */
 function assertNoRcloneParameters(repository) {
-    if (!(0,_repository_credentials_js__WEBPACK_IMPORTED_MODULE_5__/* .rcloneParameters */ .K)(repository))
+    if (!(0,_input_credentials_js__WEBPACK_IMPORTED_MODULE_1__/* .rcloneParameters */ .KB)(repository))
         return;
-    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('repository', "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines", 'a remote with parameters (not shown: they may hold credentials)');
+    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('repository', "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines", 'a remote with parameters (not shown: they may hold credentials)');
 }
 /** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 function repositoryLabel(repository) {
-    return (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__/* .withoutUrlPassword */ .Z)(repository);
-}
-/** The run's private directory: password file, restic cache and restore target. Removed on every path. */
-async function makeScratch(password, parent) {
-    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('restic-restore-check', parent);
-    const scratch = { dir, cacheDir: node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'cache'), restoreDir: node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'restore') };
-    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(scratch.cacheDir, { mode: 0o700 });
-    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(scratch.restoreDir, { mode: 0o700 });
-    if (password.kind === 'value') {
-        scratch.passwordFile = node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'password');
-        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(scratch.passwordFile, password.value, { mode: 0o600 });
-    }
-    return scratch;
-}
-async function removeScratch(dir) {
-    if (dir)
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(dir, { recursive: true, force: true });
+    return (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .withoutUrlPassword */ .Z)(repository);
 }
 function resticEnv(repository, password, scratch, backend) {
     return {
@@ -29320,6 +29362,71 @@ function assertSupported(v, raw) {
 }
 function newerThanTested(v) {
     return compare(v, NEWEST_TESTED) > 0 && !(v.major === 0 && v.minor === NEWEST_TESTED.minor);
+}
+
+
+/***/ }),
+
+/***/ 1899:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   W9: () => (/* binding */ removeResticFiles),
+/* harmony export */   ZU: () => (/* binding */ removeScratch),
+/* harmony export */   lP: () => (/* binding */ makeScratch)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1563);
+
+
+
+
+
+/**
+ * The run's private directory: the password file (when the password was given as a value), restic's
+ * cache and the restore target. Removed on every path.
+ */
+async function makeScratch(password, parent) {
+    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .makePrivateDir */ .hI)('restic-restore-check', parent);
+    const scratch = { dir, cacheDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'cache'), restoreDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'restore') };
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.cacheDir, { mode: 0o700 });
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.restoreDir, { mode: 0o700 });
+    if (password !== undefined) {
+        scratch.passwordFile = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'password');
+        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomic */ .Zf)(scratch.passwordFile, password, { mode: 0o600 });
+    }
+    return scratch;
+}
+async function removeScratch(dir) {
+    if (dir)
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(dir, { recursive: true, force: true });
+}
+/**
+ * Once restic has finished, its password file and cache go: `verify-command` runs next, as the same
+ * user, in the restore directory beside them (issue 15: `base64 ../password` printed the password).
+ * Fails closed: the command must not run while either is still there.
+ */
+async function removeResticFiles(scratch) {
+    const files = [scratch.passwordFile, scratch.cacheDir].filter((f) => f !== undefined);
+    for (const f of files) {
+        try {
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(f, { recursive: true, force: true });
+        }
+        catch (e) {
+            throw notRemoved(f, (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .describeFsError */ .TQ)(e));
+        }
+        if (node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync(f))
+            throw notRemoved(f, 'it is still there');
+    }
+}
+function notRemoved(file, why) {
+    return new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ('verify-command', `verify-command was not run: restic's ${node_path__WEBPACK_IMPORTED_MODULE_2__.basename(file) === 'password' ? 'password file' : 'cache'} '${file}' could not be removed first (${why}).`, "Check the permissions of the runner's temporary directory (RUNNER_TEMP).");
 }
 
 
@@ -29648,7 +29755,11 @@ async function runRestoreCheck(plan, deps, ctx) {
         ctx.skip('spot check', 'no compare-with');
     const command = plan.verifyCommand;
     if (command) {
-        await ctx.step('verify-command', () => deps.verifier.run(command, plan.restoreDir, latest.id));
+        await ctx.step('verify-command', async () => {
+            // restic has finished: the user's command runs beside the restore, never beside its secrets.
+            await deps.removeResticFiles();
+            await deps.verifier.run(command, plan.restoreDir, latest.id);
+        });
         ctx.result({ verifyCommand: 'passed' });
     }
     else
@@ -30001,6 +30112,7 @@ function errorMessage(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  TQ: () => (/* binding */ describeFsError),
   hI: () => (/* binding */ makePrivateDir),
   sR: () => (/* binding */ releaseAllLocksSync),
   X5: () => (/* binding */ runnerTemp),
@@ -30008,7 +30120,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, describeFsError, ensurePrivateDir, pathExists, sha256, syncDir, withLock
+// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, pathExists, sha256, syncDir, withLock
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -30277,6 +30389,7 @@ function describeFsError(err) {
 /* harmony export */   _: () => (/* binding */ decimal),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
 /* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   o1: () => (/* binding */ resolvePath),
 /* harmony export */   p0: () => (/* binding */ duration),
 /* harmony export */   p_: () => (/* binding */ list),
 /* harmony export */   ry: () => (/* binding */ splitList),
@@ -30284,7 +30397,7 @@ function describeFsError(err) {
 /* harmony export */   yD: () => (/* binding */ secretText),
 /* harmony export */   yL: () => (/* binding */ oneOf)
 /* harmony export */ });
-/* unused harmony exports parseDuration, resolvePath, url, runnerInputs */
+/* unused harmony exports parseDuration, url, runnerInputs */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);

@@ -295,6 +295,15 @@ export function leakPlaces(r: ActionRun, argv: string[][] = []): [string, string
   ];
 }
 
+/** A password as given and as `base64` prints it (of the file as written, and of an `echo` of it). */
+export function passwordForms(password: string): string[] {
+  return [
+    password,
+    Buffer.from(password).toString('base64'),
+    Buffer.from(`${password}\n`).toString('base64'),
+  ];
+}
+
 /** `where: form` for each form of a secret found in one of the places (empty when nothing leaked). */
 export function leaks(places: [string, string][], forms: string[]): string[] {
   return places.flatMap(([where, text]) =>

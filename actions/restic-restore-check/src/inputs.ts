@@ -13,8 +13,12 @@ import {
   Invalid,
 } from '../../../shared/inputs.js';
 import { withoutUrlPassword } from '../../../shared/credentials.js';
-import { repositoryCredentials } from './restic/repository-credentials.js';
-import { envCredentials } from './restic/restic-environment.js';
+import {
+  envCredentials,
+  passwordFileCredentials,
+  passwordForms,
+  repositoryCredentials,
+} from './restic/input-credentials.js';
 
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
@@ -46,8 +50,8 @@ export const inputs = {
   })
     .withCredentials(repositoryCredentials, withoutUrlPassword)
     .required(),
-  password: secretText({ expected: 'the repository password' }),
-  'password-file': filePath({ mustExist: 'file' }),
+  password: secretText({ expected: 'the repository password' }).withCredentials(passwordForms),
+  'password-file': filePath({ mustExist: 'file' }).withCredentials(passwordFileCredentials),
   'password-command': text({ expected: 'a command that prints the repository password' }),
   env: keyValues({
     keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,

@@ -43,6 +43,8 @@ export interface CheckPlan {
 export interface CheckDeps {
   restic: ResticCli;
   verifier: VerifyCommandRunner;
+  /** Removes restic's password file and cache once restic has finished (before verify-command). */
+  removeResticFiles: () => Promise<void>;
   now: () => Date;
 }
 
@@ -113,7 +115,11 @@ export async function runRestoreCheck(
 
   const command = plan.verifyCommand;
   if (command) {
-    await ctx.step('verify-command', () => deps.verifier.run(command, plan.restoreDir, latest.id));
+    await ctx.step('verify-command', async () => {
+      // restic has finished: the user's command runs beside the restore, never beside its secrets.
+      await deps.removeResticFiles();
+      await deps.verifier.run(command, plan.restoreDir, latest.id);
+    });
     ctx.result({ verifyCommand: 'passed' });
   } else ctx.skip('verify-command', 'no verify-command');
 

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../shared/errors.js';
 import { readInputs } from '../../../shared/inputs.js';
@@ -93,6 +96,45 @@ describe('prepare: rules across inputs', () => {
     expect(isSecretText('very/secret+key')).toBe(true);
     expect(isSecretText('rest-pw')).toBe(true);
     expect(isSecretText(Buffer.from('backup:rest-pw').toString('base64'))).toBe(true);
+  });
+
+  test('flags and small numbers in env are not secrets (they would mask every true or 3)', () => {
+    resetSecretsForTest();
+    settings({ env: 'RCLONE_S3_NO_CHECK_BUCKET=true\nRCLONE_TRANSFERS=8\nB2_ACCOUNT_KEY=K001secret' });
+    expect(redact('ok: true, 8 files')).toBe('ok: true, 8 files');
+    expect(isSecretText('K001secret')).toBe(true);
+  });
+
+  test.each([
+    [
+      'verify-command',
+      { 'verify-command': 'check-db --token very/secret+key', env: 'TOKEN=very/secret+key' },
+    ],
+    ['password-command', { password: '', 'password-command': 'echo Zq9-canary', env: 'X=Zq9-canary' }],
+  ])('%s holding a secret value is an input error, not an unexpected one', (input, raw) => {
+    const e = inputErrorOf(() => prepare(settings(raw)));
+    expect(e.input).toBe(input);
+    expect(e.message).not.toMatch(/very\/secret|Zq9/);
+  });
+
+  test('the password and its base64 forms are registered; so is the content of password-file', () => {
+    resetSecretsForTest();
+    const long = 'L'.repeat(70);
+    settings({ password: long });
+    const b64 = Buffer.from(`${long}\n`).toString('base64');
+    // base64 wraps at 76 columns: each printed line is masked on its own.
+    expect(isSecretText(b64.slice(0, 76))).toBe(true);
+    expect(isSecretText(Buffer.from(long).toString('base64'))).toBe(true);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rrc-pwfile-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'pass'), 'file-password-9\n');
+      settings({ password: '', 'password-file': path.join(dir, 'pass') });
+      expect(isSecretText('file-password-9')).toBe(true);
+      expect(isSecretText(Buffer.from('file-password-9\n').toString('base64'))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test.each([

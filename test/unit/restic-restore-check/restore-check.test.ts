@@ -109,6 +109,17 @@ function fakeContext() {
 
 const passingVerifier: VerifyCommandRunner = { run: async () => undefined };
 
+function deps(restic: ResticCli, verifier: VerifyCommandRunner = passingVerifier, events: string[] = []) {
+  return {
+    restic,
+    verifier,
+    removeResticFiles: async () => {
+      events.push('remove restic files');
+    },
+    now: () => NOW,
+  };
+}
+
 let restoreDir: string;
 beforeEach(() => {
   restoreDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rrc-orch-'));
@@ -146,11 +157,7 @@ describe('runRestoreCheck', () => {
   test('a healthy repository: phases in the fixed order, outputs and report filled', async () => {
     const fake = fakeRestic();
     const c = fakeContext();
-    await runRestoreCheck(
-      plan({ verifyCommand: 'true' }),
-      { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-      c.ctx,
-    );
+    await runRestoreCheck(plan({ verifyCommand: 'true' }), deps(fake.cli), c.ctx);
     expect(c.steps).toEqual([
       'restic version',
       'open repository',
@@ -186,18 +193,10 @@ describe('runRestoreCheck', () => {
   test('the same seed restores the same sample', async () => {
     const a = fakeRestic();
     const b = fakeRestic();
-    await runRestoreCheck(
-      plan(),
-      { restic: a.cli, verifier: passingVerifier, now: () => NOW },
-      fakeContext().ctx,
-    );
+    await runRestoreCheck(plan(), deps(a.cli), fakeContext().ctx);
     fs.rmSync(restoreDir, { recursive: true, force: true });
     fs.mkdirSync(restoreDir);
-    await runRestoreCheck(
-      plan(),
-      { restic: b.cli, verifier: passingVerifier, now: () => NOW },
-      fakeContext().ctx,
-    );
+    await runRestoreCheck(plan(), deps(b.cli), fakeContext().ctx);
     expect(a.restoreIncludes).toEqual(b.restoreIncludes);
     expect(a.restoreIncludes[0]).toHaveLength(3);
   });
@@ -212,9 +211,7 @@ describe('runRestoreCheck', () => {
   ])('%s is restore-mismatch, even though restore succeeded', async (_name, afterRestore) => {
     const fake = fakeRestic({ afterRestore });
     const c = fakeContext();
-    const reason = await reasonOf(
-      runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-    );
+    const reason = await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx));
     expect(reason).toBe('restore-mismatch');
     expect(c.results).toMatchObject({ restore: { mismatches: [{ path: '/srv/dump/db.sql' }] } });
   });
@@ -222,11 +219,7 @@ describe('runRestoreCheck', () => {
   test('check errors: integrity, check-result errors, nothing restored', async () => {
     const fake = fakeRestic({ checkErrors: ['Pack ID does not match'] });
     const c = fakeContext();
-    expect(
-      await reasonOf(
-        runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-      ),
-    ).toBe('integrity');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx))).toBe('integrity');
     expect(c.outputs['check-result']).toBe('errors');
     expect(fake.calls).not.toContain('restore');
   });
@@ -235,11 +228,7 @@ describe('runRestoreCheck', () => {
     const fake = fakeRestic();
     const c = fakeContext();
     const reason = await reasonOf(
-      runRestoreCheck(
-        plan({ expectedPaths: ['/srv/data', '/srv/keys'] }),
-        { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-        c.ctx,
-      ),
+      runRestoreCheck(plan({ expectedPaths: ['/srv/data', '/srv/keys'] }), deps(fake.cli), c.ctx),
     );
     expect(reason).toBe('missing-path');
     expect(fake.calls).not.toContain('check');
@@ -248,26 +237,14 @@ describe('runRestoreCheck', () => {
   test('a stale snapshot stops before listing it, with its id in the outputs', async () => {
     const fake = fakeRestic({ snapshots: [{ ...SNAP, time: new Date('2026-11-01T00:00:00Z') }] });
     const c = fakeContext();
-    expect(
-      await reasonOf(
-        runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-      ),
-    ).toBe('stale');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx))).toBe('stale');
     expect(c.outputs['snapshot-id']).toBe(SNAP.id);
     expect(fake.calls).not.toContain('ls');
   });
 
   test('no snapshot', async () => {
     const fake = fakeRestic({ snapshots: [] });
-    expect(
-      await reasonOf(
-        runRestoreCheck(
-          plan(),
-          { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-          fakeContext().ctx,
-        ),
-      ),
-    ).toBe('no-snapshot');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), fakeContext().ctx))).toBe('no-snapshot');
   });
 
   test('verify-command runs in the restore directory after verification; its failure is the result', async () => {
@@ -281,12 +258,38 @@ describe('runRestoreCheck', () => {
     const reason = await reasonOf(
       runRestoreCheck(
         plan({ verifyCommand: 'sqlite3 …' }),
-        { restic: fakeRestic().cli, verifier, now: () => NOW },
+        deps(fakeRestic().cli, verifier),
         fakeContext().ctx,
       ),
     );
     expect(reason).toBe('verify-command');
     expect(seen).toEqual(['sqlite3 …', restoreDir, SNAP.id, 'true']);
+  });
+
+  test("restic's password file and cache are removed before verify-command, and it does not run if that fails", async () => {
+    const events: string[] = [];
+    const verifier: VerifyCommandRunner = { run: async () => void events.push('verify-command') };
+    await runRestoreCheck(
+      plan({ verifyCommand: 'true' }),
+      deps(fakeRestic().cli, verifier, events),
+      fakeContext().ctx,
+    );
+    expect(events).toEqual(['remove restic files', 'verify-command']);
+
+    events.length = 0;
+    const failing = {
+      ...deps(fakeRestic().cli, verifier, events),
+      removeResticFiles: async () => {
+        throw new ActionError(
+          'verify-command',
+          'verify-command was not run: the password file could not be removed',
+        );
+      },
+    };
+    expect(await reasonOf(runRestoreCheck(plan({ verifyCommand: 'true' }), failing, fakeContext().ctx))).toBe(
+      'verify-command',
+    );
+    expect(events).toEqual([]);
   });
 
   test('spot check beyond tolerance is restore-mismatch; within tolerance passes', async () => {
@@ -297,25 +300,25 @@ describe('runRestoreCheck', () => {
         fs.writeFileSync(path.join(live, path.basename(p)), c);
       }
       const compare = { localDir: live, snapshotPath: '/srv/data', tolerancePercent: 0 };
-      const deps = () => ({ restic: fakeRestic().cli, verifier: passingVerifier, now: () => NOW });
+      const fakeDeps = () => deps(fakeRestic().cli);
       const fresh = () => {
         fs.rmSync(restoreDir, { recursive: true, force: true });
         fs.mkdirSync(restoreDir);
       };
       expect(
-        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), deps(), fakeContext().ctx)),
+        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), fakeDeps(), fakeContext().ctx)),
       ).toBe('success');
       fs.writeFileSync(path.join(live, 'new-file'), 'x');
       fresh();
       expect(
-        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), deps(), fakeContext().ctx)),
+        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), fakeDeps(), fakeContext().ctx)),
       ).toBe('restore-mismatch');
       fresh();
       expect(
         await reasonOf(
           runRestoreCheck(
             plan({ compare: { ...compare, tolerancePercent: 30 }, sampleFiles: 3 }),
-            deps(),
+            fakeDeps(),
             fakeContext().ctx,
           ),
         ),
@@ -328,11 +331,7 @@ describe('runRestoreCheck', () => {
   test('nothing to restore: restore and verification are skipped, not failed', async () => {
     const fake = fakeRestic();
     const c = fakeContext();
-    await runRestoreCheck(
-      plan({ sampleFiles: 0, includes: [], check: 'none' }),
-      { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-      c.ctx,
-    );
+    await runRestoreCheck(plan({ sampleFiles: 0, includes: [], check: 'none' }), deps(fake.cli), c.ctx);
     expect(c.steps).toContain('restore (skipped)');
     expect(c.steps).toContain('check (skipped)');
     expect(c.outputs['check-result']).toBe('skipped');

@@ -1,10 +1,7 @@
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
 import { withoutUrlPassword } from '../../../../shared/credentials.js';
 import { InputError } from '../../../../shared/errors.js';
-import { makePrivateDir, writeFileAtomic } from '../../../../shared/fsx.js';
-import { splitList } from '../../../../shared/inputs.js';
-import { rcloneParameters } from './repository-credentials.js';
+import { rcloneParameters } from './input-credentials.js';
+import type { Scratch } from './scratch.js';
 
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL
@@ -47,24 +44,6 @@ export function passwordSource(s: {
   return { kind: 'command', command: s.passwordCommand as string };
 }
 
-/**
- * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
- * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
- * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
- */
-export function envCredentials(raw: string): string[] {
-  const pairs = splitList(raw, 'newline')
-    .filter((l) => l.indexOf('=') > 0)
-    .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()] as const);
-  const values = pairs.map(([, v]) => v).filter((v) => v.length > 0);
-  const env = Object.fromEntries(pairs);
-  const basic =
-    env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
-      ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
-      : [];
-  return [...values, ...basic];
-}
-
 /** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 export function backendEnv(env: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -97,30 +76,6 @@ export function assertNoRcloneParameters(repository: string): void {
 /** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 export function repositoryLabel(repository: string): string {
   return withoutUrlPassword(repository);
-}
-
-export interface Scratch {
-  dir: string;
-  cacheDir: string;
-  restoreDir: string;
-  passwordFile?: string;
-}
-
-/** The run's private directory: password file, restic cache and restore target. Removed on every path. */
-export async function makeScratch(password: PasswordSource, parent?: string): Promise<Scratch> {
-  const dir = await makePrivateDir('restic-restore-check', parent);
-  const scratch: Scratch = { dir, cacheDir: path.join(dir, 'cache'), restoreDir: path.join(dir, 'restore') };
-  await fsp.mkdir(scratch.cacheDir, { mode: 0o700 });
-  await fsp.mkdir(scratch.restoreDir, { mode: 0o700 });
-  if (password.kind === 'value') {
-    scratch.passwordFile = path.join(dir, 'password');
-    await writeFileAtomic(scratch.passwordFile, password.value, { mode: 0o600 });
-  }
-  return scratch;
-}
-
-export async function removeScratch(dir: string | undefined): Promise<void> {
-  if (dir) await fsp.rm(dir, { recursive: true, force: true });
 }
 
 export function resticEnv(
