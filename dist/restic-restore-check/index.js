@@ -28556,7 +28556,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
 /* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6582);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8108);
+/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2);
 /* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
 /* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1899);
 /* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6780);
@@ -28748,7 +28748,7 @@ function passwordFileCredentials(raw) {
 
 /***/ }),
 
-/***/ 8108:
+/***/ 2:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28759,8 +28759,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: checkErrorLines, escapePattern, lockHolderState
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./shared/errors.ts
@@ -28941,6 +28939,7 @@ const lsLineSchema = schemas/* object */.Ikc({
     type: schemas/* string */.YjP().optional(),
     path: schemas/* string */.YjP().optional(),
     size: schemas/* number */.aig().int().nonnegative().optional(),
+    mtime: schemas/* string */.YjP().optional(),
 });
 /**
  * One line of `restic ls --json`: the snapshot line first, then one node per line. 0.14–0.16 mark lines
@@ -28964,11 +28963,32 @@ function parseLsLine(line) {
     const kind = l.message_type ?? l.struct_type;
     if (kind !== 'node' || !l.path || !l.type)
         return undefined;
-    return { path: l.path, type: l.type, size: l.size ?? 0 };
+    const mtimeMs = l.mtime === undefined ? NaN : Date.parse(l.mtime);
+    return {
+        path: l.path,
+        type: l.type,
+        size: l.size ?? 0,
+        // Go's zero time (year 1) means "not recorded"; restore cannot give a file that time either.
+        ...(Number.isFinite(mtimeMs) && mtimeMs > 0 ? { mtimeMs } : {}),
+    };
 }
 
 // EXTERNAL MODULE: ./actions/restic-restore-check/src/restic/restic-version.ts
 var restic_version = __nccwpck_require__(9566);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restore-output.ts
+
+function parseRestoreVerification(stdout, stderr, target, max = 5) {
+    const started = stdout.split(/\r?\n/).some((l) => l.startsWith(`verifying files in ${target}`));
+    const finished = /^finished verifying (\d+) files in /m.exec(stdout);
+    const problems = stderr
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('ignoring error for '))
+        .map((l) => l.slice('ignoring error for '.length).split(target).join(''))
+        .slice(0, max)
+        .map((l) => (0,secrets/* redact */.E$)(l).slice(0, 300));
+    return { started, verified: finished ? Number(finished[1]) : undefined, problems };
+}
+
 ;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/retry-watch.ts
 /**
  * restic retries a failing backend on its own, with backoff, for a long time: about 45 s on 0.14 and up
@@ -29200,24 +29220,20 @@ function createResticCli(o) {
                 snapshotId,
                 '--target',
                 target,
+                '--verify',
                 ...includes.flatMap((p) => ['--include', escapePattern(p)]),
             ];
             const r = await restic('restore', args, { echo: 'all' });
-            if (r.exitCode !== 0)
+            const verification = parseRestoreVerification(r.stdout, r.stderr, target);
+            if (r.exitCode !== 0) {
+                // Problems reported once verification started are differences on disk, not read errors.
+                if (verification.started && classifyFailure(codes(), r.exitCode, r.stderr).kind === 'other')
+                    throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify found restored files that differ from the repository: ${verification.problems.slice(0, 3).join('; ') || 'see the restic output above'}.`, 'Restores from this repository cannot be trusted as they are: run `restic check --read-data`, and check the disk and restic version of this runner.');
                 fail('restore', r, 'integrity');
-        },
-        async dumpHash(snapshotId, file) {
-            const hash = (0,external_node_crypto_.createHash)('sha256');
-            let bytes = 0;
-            const r = await restic('dump', [snapshotId, file], {
-                onStdoutData: (c) => {
-                    hash.update(c);
-                    bytes += c.length;
-                },
-            });
-            if (r.exitCode !== 0)
-                fail('dump', r, 'integrity');
-            return { sha256: hash.digest('hex'), bytes };
+            }
+            if (verification.verified === undefined)
+                throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify exited 0 without reporting that it verified the restored files (restic ${version?.text ?? 'unknown'}), so they cannot be confirmed against the repository.`, 'Use restic 0.14 to 0.18 (or point restic-binary at one); run the restore by hand with --verify to see what it prints.');
+            return { verifiedFiles: verification.verified };
         },
     };
 }
@@ -29441,8 +29457,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   o: () => (/* binding */ runRestoreCheck)
 });
 
-// UNUSED EXPORTS: mapConcurrent
-
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -29595,35 +29609,36 @@ var restic_version = __nccwpck_require__(9566);
 
 
 
-/** Pure comparison of what ls says, what dump streamed and what restore wrote. */
-function compareFile(node, dumped, restored) {
-    const base = { path: node.path, size: node.size, sha256: dumped.sha256 };
-    if (dumped.bytes !== node.size)
-        return {
-            ...base,
-            problem: `restic dump streamed ${dumped.bytes} bytes but the snapshot lists ${node.size}`,
-        };
+/**
+ * How far a restored file's time may be from the recorded one: filesystems keep times at different
+ * resolutions (FAT and exFAT round to 2 s); restic sets the recorded time to the nanosecond.
+ */
+const MTIME_TOLERANCE_MS = 2000;
+/** Pure comparison of what `restic ls` listed with what is on disk after the restore. */
+function compareFile(node, restored) {
+    const base = { path: node.path, size: node.size };
     if (!restored)
         return { ...base, problem: 'restore did not write it' };
+    const verdict = { ...base, sha256: restored.sha256 };
     if (restored.bytes !== node.size)
-        return { ...base, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
-    if (restored.sha256 !== dumped.sha256)
+        return { ...verdict, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
+    if (node.mtimeMs !== undefined && Math.abs(restored.mtimeMs - node.mtimeMs) > MTIME_TOLERANCE_MS)
         return {
-            ...base,
-            problem: `restored content differs (sha256 ${restored.sha256.slice(0, 12)}…, repository ${dumped.sha256.slice(0, 12)}…)`,
+            ...verdict,
+            problem: `changed after the restore (modified ${new Date(restored.mtimeMs).toISOString()}, the snapshot records ${new Date(node.mtimeMs).toISOString()})`,
         };
-    return base;
+    return verdict;
 }
 /** Where `restic restore --target DIR` puts a snapshot path. */
 function restoredLocation(restoreDir, snapshotPath) {
     return external_node_path_.join(restoreDir, ...snapshotPath.split('/').filter(Boolean));
 }
-/** Size and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
+/** Size, time and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
 async function observeRestored(file) {
     const st = await promises_.lstat(file).catch(() => undefined);
     if (!st?.isFile())
         return undefined;
-    return { sha256: await (0,fsx/* sha256File */.Q3)(file), bytes: st.size };
+    return { sha256: await (0,fsx/* sha256File */.Q3)(file), bytes: st.size, mtimeMs: st.mtimeMs };
 }
 
 // EXTERNAL MODULE: ./shared/inputs.ts
@@ -29706,37 +29721,6 @@ function assertFresh(latest, group, now, maxAgeMs) {
 
 /** At most this many verified files are listed by name in the report. */
 const LISTED_FILES = 50;
-/**
- * Each `restic dump` opens the repository again (key derivation, index load), which dominates for small
- * files; a few at a time keep 20 samples quick without flooding a remote backend.
- */
-const DUMP_CONCURRENCY = 4;
-/**
- * Maps with at most `limit` calls in flight; results keep the input order. After a failure no new call
- * starts, and the first failure is thrown once the calls in flight have ended (none outlives the phase).
- */
-async function mapConcurrent(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-        while (!failed && next < items.length) {
-            const i = next++;
-            try {
-                out[i] = await fn(items[i]);
-            }
-            catch (e) {
-                failed = true;
-                throw e;
-            }
-        }
-    };
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-    const failure = settled.find((s) => s.status === 'rejected');
-    if (failure)
-        throw failure.reason;
-    return out;
-}
 async function runRestoreCheck(plan, deps, ctx) {
     const { restic } = deps;
     ctx.result({ seed: plan.seed });
@@ -29799,7 +29783,10 @@ function checkFreshness(latest, group, plan, now, ctx) {
     ctx.result({ snapshotAgeSeconds: ageSeconds });
     assertFresh(latest, group, now, plan.maxAgeMs);
 }
-/** Restores the include files and the sample, then verifies each of them through `dump`. */
+/**
+ * Restores the include files and the sample in one `restic restore --verify` (restic compares what it
+ * wrote with the repository), then checks every file against the separate listing (verification/).
+ */
 async function restoreAndVerify(plan, restic, latest, scan, ctx) {
     const files = [...scan.includeFiles, ...scan.sample];
     const restored = (bytes) => {
@@ -29811,9 +29798,9 @@ async function restoreAndVerify(plan, restic, latest, scan, ctx) {
         restored(0);
         return [];
     }
-    await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
+    const outcome = await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
     restored(files.reduce((n, f) => n + f.size, 0));
-    return ctx.step('verify restored files', () => verifyAll(plan, restic, latest, files, ctx));
+    return ctx.step('verify restored files', () => verifyAll(plan, files, outcome.verifiedFiles, ctx));
 }
 async function scanTree(plan, restic, latest) {
     const scan = new TreeScan({
@@ -29854,28 +29841,30 @@ async function runCheck(plan, restic, ctx) {
 function restoreArguments(plan, scan) {
     return [...plan.includes, ...scan.sample.map((f) => f.path)];
 }
-async function verifyAll(plan, restic, latest, files, ctx) {
-    const verdicts = await mapConcurrent(files, DUMP_CONCURRENCY, async (node) => {
-        const dumped = await restic.dumpHash(latest.id, node.path);
-        const restored = await observeRestored(restoredLocation(plan.restoreDir, node.path));
-        return compareFile(node, dumped, restored);
-    });
+async function verifyAll(plan, files, verifiedByRestic, ctx) {
+    const verdicts = [];
+    for (const node of files)
+        verdicts.push(compareFile(node, await observeRestored(restoredLocation(plan.restoreDir, node.path))));
     const bad = verdicts.filter((v) => v.problem);
     ctx.result({
         restore: {
             filesRestored: files.length,
             bytesRestored: files.reduce((n, f) => n + f.size, 0),
             filesVerified: verdicts.length - bad.length,
+            // restic counts the first of a group of hard links only (0.17+), so this may be lower.
+            verifiedByRestic,
             mismatches: bad.map((v) => ({ path: v.path, problem: v.problem })),
             files: verdicts.slice(0, LISTED_FILES).map((v) => ({ path: v.path, size: v.size, sha256: v.sha256 })),
         },
     });
     if (bad.length > 0) {
-        throw new errors/* ActionError */.lZ('restore-mismatch', `${bad.length} of ${verdicts.length} restored files do not match the repository: ${bad
+        throw new errors/* ActionError */.lZ('restore-mismatch', `${bad.length} of ${verdicts.length} restored files do not match the snapshot: ${bad
             .slice(0, 3)
             .map((v) => `${v.path}: ${v.problem}`)
             .join('; ')}.`, 'Restores from this repository cannot be trusted as they are: run `restic check --read-data`, and check the disk and restic version of this runner.');
     }
+    if (verifiedByRestic === 0)
+        throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify verified none of the ${verdicts.length} restored files.`, 'Run the restore by hand with --verify to see what it reports.');
     return verdicts;
 }
 async function spotCheck(compare, scan, verified, ctx) {

@@ -31,6 +31,29 @@ export function makeSource(root: string): string {
   for (let i = 0; i < 8; i++)
     fs.writeFileSync(path.join(src, 'repos', 'ops', `pack-${i}.bin`), randomBytes(16_000));
   fs.writeFileSync(path.join(src, 'repos', 'README'), 'mirror\n');
+  setPastTimes(src);
+  return src;
+}
+
+/**
+ * Dates every file under `dir` a day back, as files backed up from a live system are: the action checks
+ * that a restored file keeps the recorded time, and a file changed right after the backup could not
+ * be told apart from the one restored.
+ */
+export function setPastTimes(dir: string): void {
+  const past = new Date(Date.now() - 86_400_000);
+  for (const file of allFiles(dir)) fs.utimesSync(file, past, past);
+}
+
+/** A source of `count` small files in ten directories (for sample sizes in the hundreds). */
+export function makeWideSource(root: string, count: number): string {
+  const src = path.join(root, 'wide');
+  for (let i = 0; i < count; i++) {
+    const dir = path.join(src, `d${i % 10}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
+  }
+  setPastTimes(src);
   return src;
 }
 
@@ -244,8 +267,9 @@ export async function startKillingProxy(server: RestServer): Promise<KillingProx
 }
 
 /**
- * A `restic` for PATH that runs the real one and, after a successful `restore`, overwrites the first bytes
- * of one restored file: a restore that "succeeded" but wrote wrong data.
+ * A `restic` for PATH that runs the real one and, after a successful `restore` (restic's own --verify
+ * passed), overwrites the first bytes of one restored file in place: the file changes after restic
+ * verified it, as something else on the runner could do.
  */
 export function tamperingRestic(binDir: string, victimName: string): string {
   const real = requireTool('restic');
@@ -309,4 +333,33 @@ export function leaks(places: [string, string][], forms: string[]): string[] {
   return places.flatMap(([where, text]) =>
     forms.filter((f) => text.includes(f)).map((f) => `${where}: ${f}`),
   );
+}
+
+/**
+ * A `restic` for PATH that drops the `--include` naming `victimName` from a `restore` and runs the real
+ * restic: a restore that silently skipped a file. restic's own --verify checks only what it restored,
+ * so it passes; the action's check against the listing must catch it.
+ */
+export function skippingRestic(binDir: string, victimName: string): string {
+  const real = requireTool('restic');
+  const script = `#!/bin/sh
+first=1
+hold=""
+for a in "$@"; do
+  if [ $first = 1 ]; then set --; first=0; fi
+  if [ -n "$hold" ]; then
+    hold=""
+    case "$a" in *${victimName}*) continue ;; esac
+    set -- "$@" --include "$a"
+    continue
+  fi
+  if [ "$a" = "--include" ]; then hold=1; continue; fi
+  set -- "$@" "$a"
+done
+exec ${JSON.stringify(real)} "$@"
+`;
+  fs.mkdirSync(binDir, { recursive: true });
+  const file = path.join(binDir, 'restic');
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return file;
 }

@@ -15,6 +15,7 @@ import {
   leaks,
   makeSource,
   passwordForms,
+  skippingRestic,
   tamperingRestic,
   tempDir,
 } from '../../support/restic-restore-check-fixtures.js';
@@ -166,11 +167,23 @@ describe('failures', () => {
     expect(line).toContain('Remove it with `restic unlock`');
   });
 
-  test('a restored file altered before verification (restic wrapper tampers after the real restore)', async () => {
+  test('a restored file changed after restic verified it (wrapper rewrites it after the real restore)', async () => {
     const bin = tamperingRestic(path.join(root, 'tamper-bin'), 'forgejo.sql');
     const r = await check({ 'restore-include': `${src}/db/forgejo.sql`, 'restic-binary': bin });
-    expect(expectFailure(r, 'restore-mismatch')).toContain(`${src}/db/forgejo.sql: restored content differs`);
+    expect(expectFailure(r, 'restore-mismatch')).toContain(
+      `${src}/db/forgejo.sql: changed after the restore`,
+    );
     expect(leftovers(r)).toEqual([]);
+  });
+
+  test('a file the restore skipped (restic --verify passes: it checks what it restored)', async () => {
+    const bin = skippingRestic(path.join(root, 'skip-bin'), 'forgejo.sql');
+    const r = await check({
+      'restore-include': `${src}/canary.txt\n${src}/db/forgejo.sql`,
+      'restic-binary': bin,
+    });
+    expect(r.log).toContain('finished verifying');
+    expect(expectFailure(r, 'restore-mismatch')).toContain(`${src}/db/forgejo.sql: restore did not write it`);
   });
 
   test("verify-command failing (and the recorded seed replays the healthy run's sample)", async () => {

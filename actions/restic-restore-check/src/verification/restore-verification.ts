@@ -4,13 +4,19 @@ import { sha256File } from '../../../../shared/fsx.js';
 import type { TreeNode } from '../restic/restic-json.js';
 
 /**
- * Every restored file is checked against the repository through a second, independent path: its size as
- * `restic ls` lists it and its content hash as `restic dump` streams it. A restore that wrote the wrong
- * bytes, truncated a file or skipped it is caught even if `restore` itself exited 0.
+ * Each restored file is checked twice, by two parties:
+ *  - restic (`restore --verify`) reads it back after all writes and compares it, blob by blob, with the
+ *    blob IDs of the snapshot's tree: the content check against what the repository holds;
+ *  - the action, from the separate `restic ls` listing the sample was drawn from (not from anything the
+ *    restore reported): every listed file must be on disk as a regular file with the listed size and
+ *    modification time. A restore that skipped a file, wrote it short or long, or a file changed after
+ *    restic verified it (its time moves) is caught here even if restic exited 0.
+ * The action also hashes each file, for the report and the spot check.
  */
 export interface Observed {
   sha256: string;
   bytes: number;
+  mtimeMs: number;
 }
 
 export interface FileVerdict {
@@ -20,23 +26,25 @@ export interface FileVerdict {
   problem?: string;
 }
 
-/** Pure comparison of what ls says, what dump streamed and what restore wrote. */
-export function compareFile(node: TreeNode, dumped: Observed, restored: Observed | undefined): FileVerdict {
-  const base = { path: node.path, size: node.size, sha256: dumped.sha256 };
-  if (dumped.bytes !== node.size)
-    return {
-      ...base,
-      problem: `restic dump streamed ${dumped.bytes} bytes but the snapshot lists ${node.size}`,
-    };
+/**
+ * How far a restored file's time may be from the recorded one: filesystems keep times at different
+ * resolutions (FAT and exFAT round to 2 s); restic sets the recorded time to the nanosecond.
+ */
+export const MTIME_TOLERANCE_MS = 2000;
+
+/** Pure comparison of what `restic ls` listed with what is on disk after the restore. */
+export function compareFile(node: TreeNode, restored: Observed | undefined): FileVerdict {
+  const base = { path: node.path, size: node.size };
   if (!restored) return { ...base, problem: 'restore did not write it' };
+  const verdict = { ...base, sha256: restored.sha256 };
   if (restored.bytes !== node.size)
-    return { ...base, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
-  if (restored.sha256 !== dumped.sha256)
+    return { ...verdict, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
+  if (node.mtimeMs !== undefined && Math.abs(restored.mtimeMs - node.mtimeMs) > MTIME_TOLERANCE_MS)
     return {
-      ...base,
-      problem: `restored content differs (sha256 ${restored.sha256.slice(0, 12)}…, repository ${dumped.sha256.slice(0, 12)}…)`,
+      ...verdict,
+      problem: `changed after the restore (modified ${new Date(restored.mtimeMs).toISOString()}, the snapshot records ${new Date(node.mtimeMs).toISOString()})`,
     };
-  return base;
+  return verdict;
 }
 
 /** Where `restic restore --target DIR` puts a snapshot path. */
@@ -44,9 +52,9 @@ export function restoredLocation(restoreDir: string, snapshotPath: string): stri
   return path.join(restoreDir, ...snapshotPath.split('/').filter(Boolean));
 }
 
-/** Size and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
+/** Size, time and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
 export async function observeRestored(file: string): Promise<Observed | undefined> {
   const st = await fsp.lstat(file).catch(() => undefined);
   if (!st?.isFile()) return undefined;
-  return { sha256: await sha256File(file), bytes: st.size };
+  return { sha256: await sha256File(file), bytes: st.size, mtimeMs: st.mtimeMs };
 }
