@@ -341,25 +341,47 @@ export function leaks(places: [string, string][], forms: string[]): string[] {
  * so it passes; the action's check against the listing must catch it.
  */
 export function skippingRestic(binDir: string, victimName: string): string {
+  return injectingRestic(binDir, [], { skip: victimName });
+}
+
+/**
+ * A `restic` for PATH that prints `lines` (workflow commands a tool must not be able to issue) on stderr,
+ * and on stdout too except for `snapshots` (whose stdout must stay one JSON document), then runs the
+ * real restic; with `skip`, it also drops the `--include` naming it (see skippingRestic).
+ */
+export function injectingRestic(binDir: string, lines: string[], o: { skip?: string } = {}): string {
   const real = requireTool('restic');
+  const printf = (stream: string) => lines.map((l) => `printf '%s\\n' ${shellQuote(l)}${stream}`).join('\n');
   const script = `#!/bin/sh
+${printf(' >&2')}
+sub="$1"; [ "$sub" = "--no-lock" ] && sub="$2"
 first=1
 hold=""
 for a in "$@"; do
   if [ $first = 1 ]; then set --; first=0; fi
   if [ -n "$hold" ]; then
     hold=""
-    case "$a" in *${victimName}*) continue ;; esac
+    ${o.skip ? `case "$a" in *${shellQuote(o.skip)}*) continue ;; esac` : ''}
     set -- "$@" --include "$a"
     continue
   fi
   if [ "$a" = "--include" ]; then hold=1; continue; fi
   set -- "$@" "$a"
 done
-exec ${JSON.stringify(real)} "$@"
+${JSON.stringify(real)} "$@"
+rc=$?
+if [ "$sub" != "snapshots" ]; then
+  :
+${printf('')}
+fi
+exit $rc
 `;
   fs.mkdirSync(binDir, { recursive: true });
   const file = path.join(binDir, 'restic');
   fs.writeFileSync(file, script, { mode: 0o755 });
   return file;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
