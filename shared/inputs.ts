@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
 import { InputError } from './errors.js';
-import { registerSecret } from './secrets.js';
+import { redact, registerSecret } from './secrets.js';
 
 /**
  * Inputs are declared once per action as a record of specs, each a zod schema over the raw string the
@@ -33,13 +33,18 @@ export interface InputSpec<T, Optional extends boolean = boolean> {
    * validation error, report or log line can show them.
    */
   readonly credentials?: (raw: string) => string[];
+  /**
+   * How a value with credentials is shown in the report and in error messages (e.g. a URL with its
+   * password replaced, so the user name stays readable); whatever it leaves is still redacted.
+   */
+  readonly display?: (raw: string) => string;
   readonly values?: readonly string[];
   readonly optional?: Optional;
   default(value: string): InputSpec<T, false>;
   fallbackTo(fn: (env: NodeJS.ProcessEnv) => string | undefined): InputSpec<T, Optional>;
   required(): InputSpec<T, false>;
   secret(): InputSpec<T, Optional>;
-  withCredentials(fn: (raw: string) => string[]): InputSpec<T, Optional>;
+  withCredentials(fn: (raw: string) => string[], display?: (raw: string) => string): InputSpec<T, Optional>;
 }
 
 type AnySpec = InputSpec<unknown, boolean>;
@@ -61,7 +66,14 @@ function spec<T>(
   extra: Partial<
     Pick<
       AnySpec,
-      'defaultValue' | 'fallback' | 'isRequired' | 'isSecret' | 'secretLines' | 'values' | 'credentials'
+      | 'defaultValue'
+      | 'fallback'
+      | 'isRequired'
+      | 'isSecret'
+      | 'secretLines'
+      | 'values'
+      | 'credentials'
+      | 'display'
     >
   > = {},
 ): InputSpec<T, true> {
@@ -80,8 +92,8 @@ function spec<T>(
       spec(kind, schema, expected, { ...base, fallback: fn }),
     required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
     secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
-    withCredentials: (fn: (raw: string) => string[]) =>
-      spec(kind, schema, expected, { ...base, credentials: fn }),
+    withCredentials: (fn: (raw: string) => string[], display?: (raw: string) => string) =>
+      spec(kind, schema, expected, { ...base, credentials: fn, display }),
   } as unknown as InputSpec<T, true>;
 }
 
@@ -395,10 +407,19 @@ function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function shown(raw: string, isSecret: boolean, name: string): string {
+/** The value as the report shows it: secrets replaced, credentials as the spec displays them. */
+function reportedValue(s: AnySpec, raw: string): string {
+  if (s.isSecret && raw !== '') return '***';
+  return s.display && raw !== '' ? s.display(raw) : raw;
+}
+
+function shown(raw: string, s: AnySpec, name: string): string {
   if (raw === '') return 'nothing';
-  if (isSecret) return `a value that is not shown because '${name}' is secret`;
-  const json = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+  if (s.isSecret) return `a value that is not shown because '${name}' is secret`;
+  // Redacted before it is cut to length: a cut through a registered credential would leave a prefix
+  // that is not itself registered.
+  const text = s.credentials ? redact(reportedValue(s, raw)) : raw;
+  const json = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
   return `'${json.slice(1, -1).replace(/'/g, "\\'")}'`;
 }
 
@@ -449,7 +470,7 @@ function parseAll(
   for (const [name, s] of Object.entries(specs)) {
     let raw = raws[name];
     if (raw === '' && s.defaultValue !== undefined) raw = s.defaultValue;
-    reported[name] = s.isSecret && raw !== '' ? '***' : raw;
+    reported[name] = reportedValue(s, raw);
     if (raw === '') {
       if (s.isRequired) throw new InputError(name, s.expected, 'nothing (the input is required)');
       settings[camel(name)] = undefined;
@@ -468,7 +489,7 @@ function parseAll(
         expected += s.isSecret
           ? ` (${item.position} ${item.why})`
           : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
-      throw new InputError(name, expected, shown(raw, s.isSecret, name));
+      throw new InputError(name, expected, shown(raw, s, name));
     }
     settings[camel(name)] = out.data;
   }

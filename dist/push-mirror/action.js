@@ -39439,7 +39439,7 @@ function spec(kind, schema, expected, extra = {}) {
         fallbackTo: (fn) => spec(kind, schema, expected, { ...base, fallback: fn }),
         required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
         secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
-        withCredentials: (fn) => spec(kind, schema, expected, { ...base, credentials: fn }),
+        withCredentials: (fn, display) => spec(kind, schema, expected, { ...base, credentials: fn, display }),
     };
 }
 /** A zod schema from the raw string that reports failures with our own wording. */
@@ -39689,12 +39689,21 @@ const runnerInputs = (name) => lib_core/* getInput */.V4(name);
 function camel(name) {
     return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 }
-function shown(raw, isSecret, name) {
+/** The value as the report shows it: secrets replaced, credentials as the spec displays them. */
+function reportedValue(s, raw) {
+    if (s.isSecret && raw !== '')
+        return '***';
+    return s.display && raw !== '' ? s.display(raw) : raw;
+}
+function shown(raw, s, name) {
     if (raw === '')
         return 'nothing';
-    if (isSecret)
+    if (s.isSecret)
         return `a value that is not shown because '${name}' is secret`;
-    const json = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    // Redacted before it is cut to length: a cut through a registered credential would leave a prefix
+    // that is not itself registered.
+    const text = s.credentials ? (0,secrets/* redact */.E$)(reportedValue(s, raw)) : raw;
+    const json = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
     return `'${json.slice(1, -1).replace(/'/g, "\\'")}'`;
 }
 /** Registers every secret input first, then parses all inputs; throws InputError on the first bad one. */
@@ -39733,7 +39742,7 @@ function parseAll(specs, raws, settings, reported) {
         let raw = raws[name];
         if (raw === '' && s.defaultValue !== undefined)
             raw = s.defaultValue;
-        reported[name] = s.isSecret && raw !== '' ? '***' : raw;
+        reported[name] = reportedValue(s, raw);
         if (raw === '') {
             if (s.isRequired)
                 throw new errors/* InputError */.dz(name, s.expected, 'nothing (the input is required)');
@@ -39752,7 +39761,7 @@ function parseAll(specs, raws, settings, reported) {
                 expected += s.isSecret
                     ? ` (${item.position} ${item.why})`
                     : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
-            throw new errors/* InputError */.dz(name, expected, shown(raw, s.isSecret, name));
+            throw new errors/* InputError */.dz(name, expected, shown(raw, s, name));
         }
         settings[camel(name)] = out.data;
     }

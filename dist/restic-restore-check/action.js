@@ -28382,28 +28382,45 @@ module.exports = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9234);
+/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5931);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5485);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8227);
 
 
 
 
 
-/** Rules across inputs, checked before any tool runs. */
+
+/**
+ * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
+ * before they were parsed (inputs.ts), so none of these errors can show one.
+ */
 function prepare(s) {
-    const password = (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .passwordSource */ .n3)(s);
-    const backend = (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .backendEnv */ .Wb)(s.env);
-    if (!_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .subsetInRange */ .zj)(s.readDataSubset))
+    (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .assertNoRcloneParameters */ .Dg)(s.repository);
+    assertNoSecretIn('verify-command', s.verifyCommand);
+    assertNoSecretIn('password-command', s.passwordCommand);
+    const password = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .passwordSource */ .n3)(s);
+    const backend = (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .backendEnv */ .Wb)(s.env);
+    if (!_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .READ_DATA_SUBSET */ .Rc.test(s.readDataSubset) || !(0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .subsetInRange */ .zj)(s.readDataSubset))
         throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('read-data-subset', 'n/t (1 ≤ n ≤ t), a percentage above 0 up to 100%, or a size like 500M', `'${s.readDataSubset}'`);
     if (s.comparePath !== undefined && s.compareWith === undefined)
         throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('compare-path', "'compare-with' to be set as well", `'${s.comparePath}' without 'compare-with'`);
     return {
         password,
         backend,
-        label: (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .repositoryLabel */ .v7)(s.repository),
+        label: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .repositoryLabel */ .v7)(s.repository),
         // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
         seed: s.sampleSeed ?? (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomInt)(0, 2 ** 32),
     };
+}
+/**
+ * A command line is visible to every process on the runner (ps), so the tool runner refuses secrets in
+ * it; say so here, naming the input, rather than as an unexpected error when the command starts.
+ */
+function assertNoSecretIn(input, command) {
+    if (command === undefined || !(0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_3__/* .isSecretText */ .KZ)(command))
+        return;
+    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz(input, 'a command without the value of a secret input in it (a command line is visible to every process on the runner; read the value from a file instead)', 'a command that contains a secret value');
 }
 function buildPlan(s, seed, restoreDir) {
     return {
@@ -28459,6 +28476,10 @@ function checkTimeout(phase, timeoutMs) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2252);
+/* harmony import */ var _restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(82);
+
+
 
 
 /**
@@ -28487,14 +28508,18 @@ const inputs = {
     repository: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({
         expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
         pattern: /^\S.*$/,
-    }).required(),
-    password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }),
-    'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }),
+    })
+        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryCredentials */ .p_, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_3__/* .withoutUrlPassword */ .Z)
+        .required(),
+    password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordForms */ .pX),
+    'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordFileCredentials */ .I5),
     'password-command': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ expected: 'a command that prints the repository password' }),
     env: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .keyValues */ .K7)({
         keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
         keyExpected: 'environment variable names',
-    }).secret(),
+    })
+        .secret()
+        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .envCredentials */ .c_),
     host: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ pattern: /^[^\s,]+$/, expected: 'a host name as restic records it' }),
     tags: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .list */ .p_)({
         separator: 'comma',
@@ -28531,11 +28556,13 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
 /* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6582);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5485);
-/* harmony import */ var _restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6415);
-/* harmony import */ var _restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9234);
-/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9943);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(8134);
-/* harmony import */ var _verify_command_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9757);
+/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8227);
+/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1899);
+/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6780);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(8134);
+/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(4179);
+
 
 
 
@@ -28552,32 +28579,38 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
         const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
         const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .prepare */ .i)(s);
         const deadline = Date.now() + s.timeout;
-        const scratch = await (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .makeScratch */ .lP)(prepared.password);
+        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined);
         // Saved before anything can fail, so post removes the password file even if main is killed.
         ctx.saveState(SCRATCH_STATE, scratch.dir);
         try {
-            const restic = (0,_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCli */ .jk)({
+            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCli */ .jk)({
                 bin: s.resticBinary,
-                env: (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend),
+                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend),
                 noLock: s.noLock,
                 deadline,
                 timeoutMs: s.timeout,
                 unreachableAfterMs: s.unreachableAfter,
                 repositoryLabel: prepared.label,
             });
-            const verifier = (0,_verify_command_js__WEBPACK_IMPORTED_MODULE_7__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
+            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_8__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
             const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_1__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
-            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_5__/* .runRestoreCheck */ .o)(plan, { restic, verifier, now: () => new Date() }, ctx);
+            const deps = {
+                restic,
+                verifier,
+                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeResticFiles */ .W9)(scratch),
+                now: () => new Date(),
+            };
+            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_6__/* .runRestoreCheck */ .o)(plan, deps, ctx);
         }
         finally {
             // A failed removal must not hide the check's own result; post tries again.
-            await ctx.step('remove temporary files', () => (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
         }
     },
     async post(ctx) {
-        await (0,_restic_environment_js__WEBPACK_IMPORTED_MODULE_4__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
+        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_5__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_6__/* .restoreCheckSummary */ .h,
+    summary: _summary_js__WEBPACK_IMPORTED_MODULE_7__/* .restoreCheckSummary */ .h,
 });
 
 __webpack_async_result__();
@@ -28585,7 +28618,137 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6415:
+/***/ 82:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I5: () => (/* binding */ passwordFileCredentials),
+/* harmony export */   KB: () => (/* binding */ rcloneParameters),
+/* harmony export */   c_: () => (/* binding */ envCredentials),
+/* harmony export */   pX: () => (/* binding */ passwordForms),
+/* harmony export */   p_: () => (/* binding */ repositoryCredentials)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2252);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(954);
+
+
+
+/**
+ * The secrets the inputs carry besides the secret inputs themselves, found before any input is parsed
+ * (`InputSpec.withCredentials`) so that no validation error, report or log line can show them.
+ */
+/**
+ * The secrets a `repository` string can carry, found before any input is parsed (see
+ * `InputSpec.withCredentials`), so no validation error, report or log line can show them:
+ *  - a password in URL user-info (`rest:https://user:password@host/`): restic gets the repository
+ *    through RESTIC_REPOSITORY, so it stays out of argv; it is registered with its derived forms;
+ *  - rclone connection-string parameters (`rclone:remote,pass=…:path`, `rclone::s3,secret_access_key=…:b`):
+ *    restic appends the remote to rclone's arguments (internal/backend/rclone/backend.go, `args =
+ *    append(args, cfg.Remote)`), where any process on the runner can read them, so the action refuses
+ *    them (see `rcloneParameters`) after registering them.
+ */
+function repositoryCredentials(repository) {
+    const rclone = rcloneParameters(repository);
+    return [
+        ...(0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .urlUserInfo */ .D)(repository),
+        ...(rclone ? [rclone.section, ...rclone.values.flatMap((v) => [v.raw, v.value])] : []),
+    ];
+}
+/**
+ * The connection-string parameters of an `rclone:` repository, or undefined when it has none. Syntax
+ * (rclone docs, "Connection strings"): `remote,param=value,param2=value2:path` or
+ * `:backend,param=value:path`; a value holding `:` or `,` is quoted with `"` or `'`, a quote inside
+ * doubled; a parameter without `=value` means `=true`. A remote name cannot contain `,` or `:` (rclone
+ * docs, "Valid remote names"), so a `,` before the first `:` of the remote is exactly "has parameters".
+ */
+function rcloneParameters(repository) {
+    if (!repository.startsWith('rclone:'))
+        return undefined;
+    const remote = repository.slice('rclone:'.length).replace(/^:/, '');
+    const comma = remote.indexOf(',');
+    const colon = remote.indexOf(':');
+    if (comma < 0 || (colon >= 0 && colon < comma))
+        return undefined;
+    const last = remote.lastIndexOf(':');
+    const section = remote.slice(comma + 1, last > comma ? last : undefined);
+    const values = [];
+    for (const m of section.matchAll(/([^,=:]+)(?:=("(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*))?/g)) {
+        const raw = m[2] ?? '';
+        const quote = raw[0] === '"' || raw[0] === "'" ? raw[0] : '';
+        const value = quote
+            ? raw
+                .slice(1, -1)
+                .split(quote + quote)
+                .join(quote)
+            : raw;
+        if (value)
+            values.push({ name: m[1].trim(), raw, value });
+    }
+    return { section, values };
+}
+/**
+ * Values that carry no secret: a flag or a small number (`RCLONE_S3_NO_CHECK_BUCKET=true`,
+ * `RESTIC_COMPRESSION`-like settings). Registering them would mask every `true` or `3` in the log and
+ * the report.
+ */
+const PLAIN_SETTING = /^(?:true|false|yes|no|on|off|\d{1,5})$/i;
+/**
+ * Every value of the `env` input, for registration before any input is parsed (the input is secret as a
+ * whole, but a value alone is what a tool would print), and the HTTP Basic form restic's REST backend
+ * sends when RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD are set (0.16.1+).
+ */
+function envCredentials(raw) {
+    const pairs = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .splitList */ .ry)(raw, 'newline')
+        .filter((l) => l.indexOf('=') > 0)
+        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]);
+    const values = pairs.map(([, v]) => v).filter((v) => v.length > 0 && !PLAIN_SETTING.test(v));
+    const env = Object.fromEntries(pairs);
+    const basic = env.RESTIC_REST_USERNAME && env.RESTIC_REST_PASSWORD
+        ? [Buffer.from(`${env.RESTIC_REST_USERNAME}:${env.RESTIC_REST_PASSWORD}`).toString('base64')]
+        : [];
+    return [...values, ...basic];
+}
+/**
+ * The forms a password is printed in by the commands at hand: `base64` of the file as restic reads it
+ * and of an `echo` of it (with its newline), wrapped at 76 columns as `base64` wraps them (each line
+ * is registered).
+ */
+function passwordForms(password) {
+    const b64 = (t) => Buffer.from(t).toString('base64');
+    const wrapped = (t) => (t.match(/.{1,76}/g) ?? []).join('\n');
+    return [b64(password), b64(`${password}\n`)].flatMap((f) => (f.length > 76 ? [f, wrapped(f)] : [f]));
+}
+/** Files larger than this are not password files; restic would not read them as one either. */
+const MAX_PASSWORD_FILE = 64 * 1024;
+/**
+ * The content of the operator's `password-file` and its forms: the file is not the action's to remove,
+ * and `verify-command` runs as the same user, so whatever it prints of the file must be masked. restic
+ * uses the content with surrounding white space trimmed (cmd/restic/global.go, loadPasswordFromFile).
+ */
+function passwordFileCredentials(raw) {
+    let content;
+    try {
+        const file = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .resolvePath */ .o1)(raw);
+        const st = node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync(file);
+        if (!st.isFile() || st.size > MAX_PASSWORD_FILE)
+            return [];
+        content = node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync(file, 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const password = content.trim();
+    if (password === '')
+        return [];
+    return [password, ...passwordForms(password), Buffer.from(content).toString('base64')];
+}
+
+
+/***/ }),
+
+/***/ 2:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28596,8 +28759,6 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: checkErrorLines, escapePattern, lockHolderState
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./shared/errors.ts
@@ -28610,7 +28771,7 @@ var inputs = __nccwpck_require__(954);
 var secrets = __nccwpck_require__(5931);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-failure.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-failure.ts
 
 
 const WRONG_PASSWORD = /wrong password or no key found/;
@@ -28722,7 +28883,7 @@ function failureToError(f, c) {
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 15 modules
 var schemas = __nccwpck_require__(9691);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-json.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-json.ts
 
 /**
  * The JSON restic prints, read leniently: fields added by newer versions (`program_version` 0.16+,
@@ -28778,6 +28939,7 @@ const lsLineSchema = schemas/* object */.Ikc({
     type: schemas/* string */.YjP().optional(),
     path: schemas/* string */.YjP().optional(),
     size: schemas/* number */.aig().int().nonnegative().optional(),
+    mtime: schemas/* string */.YjP().optional(),
 });
 /**
  * One line of `restic ls --json`: the snapshot line first, then one node per line. 0.14–0.16 mark lines
@@ -28801,12 +28963,33 @@ function parseLsLine(line) {
     const kind = l.message_type ?? l.struct_type;
     if (kind !== 'node' || !l.path || !l.type)
         return undefined;
-    return { path: l.path, type: l.type, size: l.size ?? 0 };
+    const mtimeMs = l.mtime === undefined ? NaN : Date.parse(l.mtime);
+    return {
+        path: l.path,
+        type: l.type,
+        size: l.size ?? 0,
+        // Go's zero time (year 1) means "not recorded"; restore cannot give a file that time either.
+        ...(Number.isFinite(mtimeMs) && mtimeMs > 0 ? { mtimeMs } : {}),
+    };
 }
 
-// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic-version.ts
-var restic_version = __nccwpck_require__(2251);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/retry-watch.ts
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic/restic-version.ts
+var restic_version = __nccwpck_require__(9566);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restore-output.ts
+
+function parseRestoreVerification(stdout, stderr, target, max = 5) {
+    const started = stdout.split(/\r?\n/).some((l) => l.startsWith(`verifying files in ${target}`));
+    const finished = /^finished verifying (\d+) files in /m.exec(stdout);
+    const problems = stderr
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('ignoring error for '))
+        .map((l) => l.slice('ignoring error for '.length).split(target).join(''))
+        .slice(0, max)
+        .map((l) => (0,secrets/* redact */.E$)(l).slice(0, 300));
+    return { started, verified: finished ? Number(finished[1]) : undefined, problems };
+}
+
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/retry-watch.ts
 /**
  * restic retries a failing backend on its own, with backoff, for a long time: about 45 s on 0.14 and up
  * to 15 minutes on 0.17+ (internal/backend/retry). Each retry is reported on stderr as
@@ -28870,7 +29053,7 @@ class RetryWatch {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic-cli.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restic/restic-cli.ts
 
 
 
@@ -29037,24 +29220,20 @@ function createResticCli(o) {
                 snapshotId,
                 '--target',
                 target,
+                '--verify',
                 ...includes.flatMap((p) => ['--include', escapePattern(p)]),
             ];
             const r = await restic('restore', args, { echo: 'all' });
-            if (r.exitCode !== 0)
+            const verification = parseRestoreVerification(r.stdout, r.stderr, target);
+            if (r.exitCode !== 0) {
+                // Problems reported once verification started are differences on disk, not read errors.
+                if (verification.started && classifyFailure(codes(), r.exitCode, r.stderr).kind === 'other')
+                    throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify found restored files that differ from the repository: ${verification.problems.slice(0, 3).join('; ') || 'see the restic output above'}.`, 'Restores from this repository cannot be trusted as they are: run `restic check --read-data`, and check the disk and restic version of this runner.');
                 fail('restore', r, 'integrity');
-        },
-        async dumpHash(snapshotId, file) {
-            const hash = (0,external_node_crypto_.createHash)('sha256');
-            let bytes = 0;
-            const r = await restic('dump', [snapshotId, file], {
-                onStdoutData: (c) => {
-                    hash.update(c);
-                    bytes += c.length;
-                },
-            });
-            if (r.exitCode !== 0)
-                fail('dump', r, 'integrity');
-            return { sha256: hash.digest('hex'), bytes };
+            }
+            if (verification.verified === undefined)
+                throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify exited 0 without reporting that it verified the restored files (restic ${version?.text ?? 'unknown'}), so they cannot be confirmed against the repository.`, 'Use restic 0.14 to 0.18 (or point restic-binary at one); run the restore by hand with --verify to see what it prints.');
+            return { verifiedFiles: verification.verified };
         },
     };
 }
@@ -29062,27 +29241,20 @@ function createResticCli(o) {
 
 /***/ }),
 
-/***/ 9234:
+/***/ 8227:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Dg: () => (/* binding */ assertNoRcloneParameters),
 /* harmony export */   Wb: () => (/* binding */ backendEnv),
-/* harmony export */   ZU: () => (/* binding */ removeScratch),
 /* harmony export */   cC: () => (/* binding */ resticEnv),
-/* harmony export */   lP: () => (/* binding */ makeScratch),
 /* harmony export */   n3: () => (/* binding */ passwordSource),
 /* harmony export */   v7: () => (/* binding */ repositoryLabel)
 /* harmony export */ });
 /* unused harmony export RESERVED_ENV */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
-/* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5931);
-
-
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2252);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
+/* harmony import */ var _input_credentials_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(82);
 
 
 
@@ -29108,7 +29280,7 @@ function passwordSource(s) {
         s.passwordCommand !== undefined ? 'password-command' : undefined,
     ].filter((x) => x !== undefined);
     if (given.length !== 1) {
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz(given[1] ?? 'password', "exactly one of 'password', 'password-file' or 'password-command'", given.length === 0 ? 'none of them' : given.map((g) => `'${g}'`).join(' and '));
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz(given[1] ?? 'password', "exactly one of 'password', 'password-file' or 'password-command'", given.length === 0 ? 'none of them' : given.map((g) => `'${g}'`).join(' and '));
     }
     if (s.password !== undefined)
         return { kind: 'value', value: s.password };
@@ -29116,41 +29288,29 @@ function passwordSource(s) {
         return { kind: 'file', file: s.passwordFile };
     return { kind: 'command', command: s.passwordCommand };
 }
-/** Registers every value of the `env` input as a secret and refuses variables the action sets itself. */
+/** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 function backendEnv(env) {
     const out = {};
     for (const [k, v] of Object.entries(env ?? {})) {
         if (RESERVED_ENV.includes(k))
-            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('env', `backend variables only (${k} is set by the action from its own inputs)`, `a line setting ${k}`);
-        (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(v);
+            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('env', `backend variables only (${k} is set by the action from its own inputs)`, `a line setting ${k}`);
         out[k] = v;
     }
     return out;
 }
-/** The repository without credentials, for messages; the password of a URL is registered as a secret. */
+/**
+ * Refuses an `rclone:` repository with connection-string parameters: restic would put them in rclone's
+ * arguments (see repository-credentials.ts). rclone reads a remote's options from its environment as
+ * well, and `env` reaches restic (and the rclone it starts) as secrets.
+ */
+function assertNoRcloneParameters(repository) {
+    if (!(0,_input_credentials_js__WEBPACK_IMPORTED_MODULE_1__/* .rcloneParameters */ .KB)(repository))
+        return;
+    throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .InputError */ .dz('repository', "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines", 'a remote with parameters (not shown: they may hold credentials)');
+}
+/** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 function repositoryLabel(repository) {
-    const m = /^(.*?\/\/)([^/@:]*):([^/@]*)@(.*)$/.exec(repository);
-    if (!m)
-        return repository;
-    (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(decodeURIComponent(m[3]));
-    (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_4__/* .registerSecret */ .cl)(m[3]);
-    return `${m[1]}${m[2]}:***@${m[4]}`;
-}
-/** The run's private directory: password file, restic cache and restore target. Removed on every path. */
-async function makeScratch(password, parent) {
-    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('restic-restore-check', parent);
-    const scratch = { dir, cacheDir: node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'cache'), restoreDir: node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'restore') };
-    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(scratch.cacheDir, { mode: 0o700 });
-    await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(scratch.restoreDir, { mode: 0o700 });
-    if (password.kind === 'value') {
-        scratch.passwordFile = node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, 'password');
-        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(scratch.passwordFile, password.value, { mode: 0o600 });
-    }
-    return scratch;
-}
-async function removeScratch(dir) {
-    if (dir)
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(dir, { recursive: true, force: true });
+    return (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .withoutUrlPassword */ .Z)(repository);
 }
 function resticEnv(repository, password, scratch, backend) {
     return {
@@ -29167,7 +29327,7 @@ function resticEnv(repository, password, scratch, backend) {
 
 /***/ }),
 
-/***/ 2251:
+/***/ 9566:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29223,7 +29383,72 @@ function newerThanTested(v) {
 
 /***/ }),
 
-/***/ 9943:
+/***/ 1899:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   W9: () => (/* binding */ removeResticFiles),
+/* harmony export */   ZU: () => (/* binding */ removeScratch),
+/* harmony export */   lP: () => (/* binding */ makeScratch)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1563);
+
+
+
+
+
+/**
+ * The run's private directory: the password file (when the password was given as a value), restic's
+ * cache and the restore target. Removed on every path.
+ */
+async function makeScratch(password, parent) {
+    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .makePrivateDir */ .hI)('restic-restore-check', parent);
+    const scratch = { dir, cacheDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'cache'), restoreDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'restore') };
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.cacheDir, { mode: 0o700 });
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.restoreDir, { mode: 0o700 });
+    if (password !== undefined) {
+        scratch.passwordFile = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'password');
+        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomic */ .Zf)(scratch.passwordFile, password, { mode: 0o600 });
+    }
+    return scratch;
+}
+async function removeScratch(dir) {
+    if (dir)
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(dir, { recursive: true, force: true });
+}
+/**
+ * Once restic has finished, its password file and cache go: `verify-command` runs next, as the same
+ * user, in the restore directory beside them (issue 15: `base64 ../password` printed the password).
+ * Fails closed: the command must not run while either is still there.
+ */
+async function removeResticFiles(scratch) {
+    const files = [scratch.passwordFile, scratch.cacheDir].filter((f) => f !== undefined);
+    for (const f of files) {
+        try {
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(f, { recursive: true, force: true });
+        }
+        catch (e) {
+            throw notRemoved(f, (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .describeFsError */ .TQ)(e));
+        }
+        if (node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync(f))
+            throw notRemoved(f, 'it is still there');
+    }
+}
+function notRemoved(file, why) {
+    return new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .ActionError */ .lZ('verify-command', `verify-command was not run: restic's ${node_path__WEBPACK_IMPORTED_MODULE_2__.basename(file) === 'password' ? 'password file' : 'cache'} '${file}' could not be removed first (${why}).`, "Check the permissions of the runner's temporary directory (RUNNER_TEMP).");
+}
+
+
+/***/ }),
+
+/***/ 6780:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29231,8 +29456,6 @@ function newerThanTested(v) {
 __nccwpck_require__.d(__webpack_exports__, {
   o: () => (/* binding */ runRestoreCheck)
 });
-
-// UNUSED EXPORTS: mapConcurrent
 
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
@@ -29242,7 +29465,7 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
 var fsx = __nccwpck_require__(1563);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/sampling.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/sampling.ts
 function seededRandom(seed) {
     let a = seed >>> 0;
     return () => {
@@ -29287,7 +29510,7 @@ class Reservoir {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/tree-scan.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/tree-scan.ts
 
 function isUnder(p, root) {
     return p === root || root === '/' || p.startsWith(`${root}/`);
@@ -29329,7 +29552,7 @@ class TreeScan {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/spot-check.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/verification/spot-check.ts
 
 
 
@@ -29380,46 +29603,47 @@ async function compareWithLive(verified, comparePath, localDir) {
     return out;
 }
 
-// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic-version.ts
-var restic_version = __nccwpck_require__(2251);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/restore-verification.ts
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/restic/restic-version.ts
+var restic_version = __nccwpck_require__(9566);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/verification/restore-verification.ts
 
 
 
-/** Pure comparison of what ls says, what dump streamed and what restore wrote. */
-function compareFile(node, dumped, restored) {
-    const base = { path: node.path, size: node.size, sha256: dumped.sha256 };
-    if (dumped.bytes !== node.size)
-        return {
-            ...base,
-            problem: `restic dump streamed ${dumped.bytes} bytes but the snapshot lists ${node.size}`,
-        };
+/**
+ * How far a restored file's time may be from the recorded one: filesystems keep times at different
+ * resolutions (FAT and exFAT round to 2 s); restic sets the recorded time to the nanosecond.
+ */
+const MTIME_TOLERANCE_MS = 2000;
+/** Pure comparison of what `restic ls` listed with what is on disk after the restore. */
+function compareFile(node, restored) {
+    const base = { path: node.path, size: node.size };
     if (!restored)
         return { ...base, problem: 'restore did not write it' };
+    const verdict = { ...base, sha256: restored.sha256 };
     if (restored.bytes !== node.size)
-        return { ...base, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
-    if (restored.sha256 !== dumped.sha256)
+        return { ...verdict, problem: `restored ${restored.bytes} bytes, the snapshot lists ${node.size}` };
+    if (node.mtimeMs !== undefined && Math.abs(restored.mtimeMs - node.mtimeMs) > MTIME_TOLERANCE_MS)
         return {
-            ...base,
-            problem: `restored content differs (sha256 ${restored.sha256.slice(0, 12)}…, repository ${dumped.sha256.slice(0, 12)}…)`,
+            ...verdict,
+            problem: `changed after the restore (modified ${new Date(restored.mtimeMs).toISOString()}, the snapshot records ${new Date(node.mtimeMs).toISOString()})`,
         };
-    return base;
+    return verdict;
 }
 /** Where `restic restore --target DIR` puts a snapshot path. */
 function restoredLocation(restoreDir, snapshotPath) {
     return external_node_path_.join(restoreDir, ...snapshotPath.split('/').filter(Boolean));
 }
-/** Size and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
+/** Size, time and hash of a restored regular file, or undefined when there is none (symlinks are not followed). */
 async function observeRestored(file) {
     const st = await promises_.lstat(file).catch(() => undefined);
     if (!st?.isFile())
         return undefined;
-    return { sha256: await (0,fsx/* sha256File */.Q3)(file), bytes: st.size };
+    return { sha256: await (0,fsx/* sha256File */.Q3)(file), bytes: st.size, mtimeMs: st.mtimeMs };
 }
 
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(954);
-;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot-freshness.ts
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/snapshot-freshness.ts
 
 
 /** Clock skew between the backup host and this runner that is not yet suspicious. */
@@ -29497,37 +29721,6 @@ function assertFresh(latest, group, now, maxAgeMs) {
 
 /** At most this many verified files are listed by name in the report. */
 const LISTED_FILES = 50;
-/**
- * Each `restic dump` opens the repository again (key derivation, index load), which dominates for small
- * files; a few at a time keep 20 samples quick without flooding a remote backend.
- */
-const DUMP_CONCURRENCY = 4;
-/**
- * Maps with at most `limit` calls in flight; results keep the input order. After a failure no new call
- * starts, and the first failure is thrown once the calls in flight have ended (none outlives the phase).
- */
-async function mapConcurrent(items, limit, fn) {
-    const out = new Array(items.length);
-    let next = 0;
-    let failed = false;
-    const worker = async () => {
-        while (!failed && next < items.length) {
-            const i = next++;
-            try {
-                out[i] = await fn(items[i]);
-            }
-            catch (e) {
-                failed = true;
-                throw e;
-            }
-        }
-    };
-    const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-    const failure = settled.find((s) => s.status === 'rejected');
-    if (failure)
-        throw failure.reason;
-    return out;
-}
 async function runRestoreCheck(plan, deps, ctx) {
     const { restic } = deps;
     ctx.result({ seed: plan.seed });
@@ -29546,7 +29739,11 @@ async function runRestoreCheck(plan, deps, ctx) {
         ctx.skip('spot check', 'no compare-with');
     const command = plan.verifyCommand;
     if (command) {
-        await ctx.step('verify-command', () => deps.verifier.run(command, plan.restoreDir, latest.id));
+        await ctx.step('verify-command', async () => {
+            // restic has finished: the user's command runs beside the restore, never beside its secrets.
+            await deps.removeResticFiles();
+            await deps.verifier.run(command, plan.restoreDir, latest.id);
+        });
         ctx.result({ verifyCommand: 'passed' });
     }
     else
@@ -29586,7 +29783,10 @@ function checkFreshness(latest, group, plan, now, ctx) {
     ctx.result({ snapshotAgeSeconds: ageSeconds });
     assertFresh(latest, group, now, plan.maxAgeMs);
 }
-/** Restores the include files and the sample, then verifies each of them through `dump`. */
+/**
+ * Restores the include files and the sample in one `restic restore --verify` (restic compares what it
+ * wrote with the repository), then checks every file against the separate listing (verification/).
+ */
 async function restoreAndVerify(plan, restic, latest, scan, ctx) {
     const files = [...scan.includeFiles, ...scan.sample];
     const restored = (bytes) => {
@@ -29598,9 +29798,9 @@ async function restoreAndVerify(plan, restic, latest, scan, ctx) {
         restored(0);
         return [];
     }
-    await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
+    const outcome = await ctx.step('restore', () => restic.restore(latest.id, plan.restoreDir, restoreArguments(plan, scan)));
     restored(files.reduce((n, f) => n + f.size, 0));
-    return ctx.step('verify restored files', () => verifyAll(plan, restic, latest, files, ctx));
+    return ctx.step('verify restored files', () => verifyAll(plan, files, outcome.verifiedFiles, ctx));
 }
 async function scanTree(plan, restic, latest) {
     const scan = new TreeScan({
@@ -29641,28 +29841,30 @@ async function runCheck(plan, restic, ctx) {
 function restoreArguments(plan, scan) {
     return [...plan.includes, ...scan.sample.map((f) => f.path)];
 }
-async function verifyAll(plan, restic, latest, files, ctx) {
-    const verdicts = await mapConcurrent(files, DUMP_CONCURRENCY, async (node) => {
-        const dumped = await restic.dumpHash(latest.id, node.path);
-        const restored = await observeRestored(restoredLocation(plan.restoreDir, node.path));
-        return compareFile(node, dumped, restored);
-    });
+async function verifyAll(plan, files, verifiedByRestic, ctx) {
+    const verdicts = [];
+    for (const node of files)
+        verdicts.push(compareFile(node, await observeRestored(restoredLocation(plan.restoreDir, node.path))));
     const bad = verdicts.filter((v) => v.problem);
     ctx.result({
         restore: {
             filesRestored: files.length,
             bytesRestored: files.reduce((n, f) => n + f.size, 0),
             filesVerified: verdicts.length - bad.length,
+            // restic counts the first of a group of hard links only (0.17+), so this may be lower.
+            verifiedByRestic,
             mismatches: bad.map((v) => ({ path: v.path, problem: v.problem })),
             files: verdicts.slice(0, LISTED_FILES).map((v) => ({ path: v.path, size: v.size, sha256: v.sha256 })),
         },
     });
     if (bad.length > 0) {
-        throw new errors/* ActionError */.lZ('restore-mismatch', `${bad.length} of ${verdicts.length} restored files do not match the repository: ${bad
+        throw new errors/* ActionError */.lZ('restore-mismatch', `${bad.length} of ${verdicts.length} restored files do not match the snapshot: ${bad
             .slice(0, 3)
             .map((v) => `${v.path}: ${v.problem}`)
             .join('; ')}.`, 'Restores from this repository cannot be trusted as they are: run `restic check --read-data`, and check the disk and restic version of this runner.');
     }
+    if (verifiedByRestic === 0)
+        throw new errors/* ActionError */.lZ('restore-mismatch', `restic restore --verify verified none of the ${verdicts.length} restored files.`, 'Run the restore by hand with --verify to see what it reports.');
     return verdicts;
 }
 async function spotCheck(compare, scan, verified, ctx) {
@@ -29753,7 +29955,7 @@ function restoreCheckSummary(report) {
 
 /***/ }),
 
-/***/ 9757:
+/***/ 4179:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29788,6 +29990,45 @@ function createVerifyCommandRunner(o) {
             }
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 2252:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ urlUserInfo),
+/* harmony export */   Z: () => (/* binding */ withoutUrlPassword)
+/* harmony export */ });
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
 }
 
 
@@ -29860,6 +30101,7 @@ function errorMessage(err) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  TQ: () => (/* binding */ describeFsError),
   hI: () => (/* binding */ makePrivateDir),
   sR: () => (/* binding */ releaseAllLocksSync),
   X5: () => (/* binding */ runnerTemp),
@@ -29867,7 +30109,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, describeFsError, ensurePrivateDir, fileId, pathExists, sha256, stageFile, syncDir, withLock
+// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, fileId, pathExists, sha256, stageFile, syncDir, withLock
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
@@ -30185,13 +30427,15 @@ function describeFsError(err) {
 /* harmony export */   _: () => (/* binding */ decimal),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
 /* harmony export */   lc: () => (/* binding */ bool),
+/* harmony export */   o1: () => (/* binding */ resolvePath),
 /* harmony export */   p0: () => (/* binding */ duration),
 /* harmony export */   p_: () => (/* binding */ list),
+/* harmony export */   ry: () => (/* binding */ splitList),
 /* harmony export */   s$: () => (/* binding */ filePath),
 /* harmony export */   yD: () => (/* binding */ secretText),
 /* harmony export */   yL: () => (/* binding */ oneOf)
 /* harmony export */ });
-/* unused harmony exports parseDuration, splitList, resolvePath, url, runnerInputs */
+/* unused harmony exports parseDuration, url, runnerInputs */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
@@ -30225,7 +30469,7 @@ function spec(kind, schema, expected, extra = {}) {
         fallbackTo: (fn) => spec(kind, schema, expected, { ...base, fallback: fn }),
         required: () => spec(kind, schema, expected, { ...base, isRequired: true }),
         secret: () => spec(kind, schema, expected, { ...base, isSecret: true }),
-        withCredentials: (fn) => spec(kind, schema, expected, { ...base, credentials: fn }),
+        withCredentials: (fn, display) => spec(kind, schema, expected, { ...base, credentials: fn, display }),
     };
 }
 /** A zod schema from the raw string that reports failures with our own wording. */
@@ -30475,12 +30719,21 @@ const runnerInputs = (name) => _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .get
 function camel(name) {
     return name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 }
-function shown(raw, isSecret, name) {
+/** The value as the report shows it: secrets replaced, credentials as the spec displays them. */
+function reportedValue(s, raw) {
+    if (s.isSecret && raw !== '')
+        return '***';
+    return s.display && raw !== '' ? s.display(raw) : raw;
+}
+function shown(raw, s, name) {
     if (raw === '')
         return 'nothing';
-    if (isSecret)
+    if (s.isSecret)
         return `a value that is not shown because '${name}' is secret`;
-    const json = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw);
+    // Redacted before it is cut to length: a cut through a registered credential would leave a prefix
+    // that is not itself registered.
+    const text = s.credentials ? (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reportedValue(s, raw)) : raw;
+    const json = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
     return `'${json.slice(1, -1).replace(/'/g, "\\'")}'`;
 }
 /** Registers every secret input first, then parses all inputs; throws InputError on the first bad one. */
@@ -30519,7 +30772,7 @@ function parseAll(specs, raws, settings, reported) {
         let raw = raws[name];
         if (raw === '' && s.defaultValue !== undefined)
             raw = s.defaultValue;
-        reported[name] = s.isSecret && raw !== '' ? '***' : raw;
+        reported[name] = reportedValue(s, raw);
         if (raw === '') {
             if (s.isRequired)
                 throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, s.expected, 'nothing (the input is required)');
@@ -30538,7 +30791,7 @@ function parseAll(specs, raws, settings, reported) {
                 expected += s.isSecret
                     ? ` (${item.position} ${item.why})`
                     : ` (item '${item.text.slice(0, 80)}' ${item.why})`;
-            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, expected, shown(raw, s.isSecret, name));
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz(name, expected, shown(raw, s, name));
         }
         settings[camel(name)] = out.data;
     }

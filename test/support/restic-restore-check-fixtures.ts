@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { requireTool } from './tools.js';
 import { filesUnder as allFiles } from './files.js';
+import { withoutMaskCommands, type ActionRun } from './run-action.js';
 
 /**
  * Fixtures for the restic-restore-check integration tests: tiny repositories made with the real restic,
@@ -30,6 +31,29 @@ export function makeSource(root: string): string {
   for (let i = 0; i < 8; i++)
     fs.writeFileSync(path.join(src, 'repos', 'ops', `pack-${i}.bin`), randomBytes(16_000));
   fs.writeFileSync(path.join(src, 'repos', 'README'), 'mirror\n');
+  setPastTimes(src);
+  return src;
+}
+
+/**
+ * Dates every file under `dir` a day back, as files backed up from a live system are: the action checks
+ * that a restored file keeps the recorded time, and a file changed right after the backup could not
+ * be told apart from the one restored.
+ */
+export function setPastTimes(dir: string): void {
+  const past = new Date(Date.now() - 86_400_000);
+  for (const file of allFiles(dir)) fs.utimesSync(file, past, past);
+}
+
+/** A source of `count` small files in ten directories (for sample sizes in the hundreds). */
+export function makeWideSource(root: string, count: number): string {
+  const src = path.join(root, 'wide');
+  for (let i = 0; i < count; i++) {
+    const dir = path.join(src, `d${i % 10}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `f${i}.txt`), `file ${i}\n`.repeat(1 + (i % 7)));
+  }
+  setPastTimes(src);
   return src;
 }
 
@@ -243,8 +267,9 @@ export async function startKillingProxy(server: RestServer): Promise<KillingProx
 }
 
 /**
- * A `restic` for PATH that runs the real one and, after a successful `restore`, overwrites the first bytes
- * of one restored file: a restore that "succeeded" but wrote wrong data.
+ * A `restic` for PATH that runs the real one and, after a successful `restore` (restic's own --verify
+ * passed), overwrites the first bytes of one restored file in place: the file changes after restic
+ * verified it, as something else on the runner could do.
  */
 export function tamperingRestic(binDir: string, victimName: string): string {
   const real = requireTool('restic');
@@ -272,4 +297,91 @@ exit $rc
 /** Every file under `dir` (recursively) with its content, for leak checks. */
 export function filesUnder(dir: string): { file: string; content: string }[] {
   return allFiles(dir).map((file) => ({ file, content: fs.readFileSync(file, 'latin1') }));
+}
+
+/**
+ * Every place a run leaves text (after its post step): the log as shown (the runner consumes the
+ * `::add-mask::` commands), the summary, the report, outputs, exported env, every file left under
+ * RUNNER_TEMP or the workspace, and the recorded argv of the child processes.
+ */
+export function leakPlaces(r: ActionRun, argv: string[][] = []): [string, string][] {
+  return [
+    ['log', withoutMaskCommands(r.log)],
+    ['summary', r.summary],
+    ['report', JSON.stringify(r.report ?? {})],
+    ['outputs', JSON.stringify(r.outputs)],
+    ['exported env', JSON.stringify(r.exportedEnv)],
+    ['argv', JSON.stringify(argv)],
+    ...[...filesUnder(r.runnerTemp), ...filesUnder(r.workspace)].map((f): [string, string] => [
+      f.file,
+      f.content,
+    ]),
+  ];
+}
+
+/** A password as given and as `base64` prints it (of the file as written, and of an `echo` of it). */
+export function passwordForms(password: string): string[] {
+  return [
+    password,
+    Buffer.from(password).toString('base64'),
+    Buffer.from(`${password}\n`).toString('base64'),
+  ];
+}
+
+/** `where: form` for each form of a secret found in one of the places (empty when nothing leaked). */
+export function leaks(places: [string, string][], forms: string[]): string[] {
+  return places.flatMap(([where, text]) =>
+    forms.filter((f) => text.includes(f)).map((f) => `${where}: ${f}`),
+  );
+}
+
+/**
+ * A `restic` for PATH that drops the `--include` naming `victimName` from a `restore` and runs the real
+ * restic: a restore that silently skipped a file. restic's own --verify checks only what it restored,
+ * so it passes; the action's check against the listing must catch it.
+ */
+export function skippingRestic(binDir: string, victimName: string): string {
+  return injectingRestic(binDir, [], { skip: victimName });
+}
+
+/**
+ * A `restic` for PATH that prints `lines` (workflow commands a tool must not be able to issue) on stderr,
+ * and on stdout too except for `snapshots` (whose stdout must stay one JSON document), then runs the
+ * real restic; with `skip`, it also drops the `--include` naming it (see skippingRestic).
+ */
+export function injectingRestic(binDir: string, lines: string[], o: { skip?: string } = {}): string {
+  const real = requireTool('restic');
+  const printf = (stream: string) => lines.map((l) => `printf '%s\\n' ${shellQuote(l)}${stream}`).join('\n');
+  const script = `#!/bin/sh
+${printf(' >&2')}
+sub="$1"; [ "$sub" = "--no-lock" ] && sub="$2"
+first=1
+hold=""
+for a in "$@"; do
+  if [ $first = 1 ]; then set --; first=0; fi
+  if [ -n "$hold" ]; then
+    hold=""
+    ${o.skip ? `case "$a" in *${shellQuote(o.skip)}*) continue ;; esac` : ''}
+    set -- "$@" --include "$a"
+    continue
+  fi
+  if [ "$a" = "--include" ]; then hold=1; continue; fi
+  set -- "$@" "$a"
+done
+${JSON.stringify(real)} "$@"
+rc=$?
+if [ "$sub" != "snapshots" ]; then
+  :
+${printf('')}
+fi
+exit $rc
+`;
+  fs.mkdirSync(binDir, { recursive: true });
+  const file = path.join(binDir, 'restic');
+  fs.writeFileSync(file, script, { mode: 0o755 });
+  return file;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

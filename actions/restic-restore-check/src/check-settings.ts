@@ -2,8 +2,15 @@ import { randomInt } from 'node:crypto';
 import * as path from 'node:path';
 import { InputError } from '../../../shared/errors.js';
 import type { Settings } from '../../../shared/inputs.js';
+import { isSecretText } from '../../../shared/secrets.js';
 import { READ_DATA_SUBSET, subsetInRange, type inputs } from './inputs.js';
-import { backendEnv, passwordSource, repositoryLabel, type PasswordSource } from './restic-environment.js';
+import {
+  assertNoRcloneParameters,
+  backendEnv,
+  passwordSource,
+  repositoryLabel,
+  type PasswordSource,
+} from './restic/restic-environment.js';
 import type { CheckPlan } from './restore-check.js';
 
 export type RestoreCheckSettings = Settings<typeof inputs>;
@@ -15,8 +22,14 @@ export interface Prepared {
   seed: number;
 }
 
-/** Rules across inputs, checked before any tool runs. */
+/**
+ * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
+ * before they were parsed (inputs.ts), so none of these errors can show one.
+ */
 export function prepare(s: RestoreCheckSettings): Prepared {
+  assertNoRcloneParameters(s.repository);
+  assertNoSecretIn('verify-command', s.verifyCommand);
+  assertNoSecretIn('password-command', s.passwordCommand);
   const password = passwordSource(s);
   const backend = backendEnv(s.env);
   if (!READ_DATA_SUBSET.test(s.readDataSubset) || !subsetInRange(s.readDataSubset))
@@ -38,6 +51,19 @@ export function prepare(s: RestoreCheckSettings): Prepared {
     // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
     seed: s.sampleSeed ?? randomInt(0, 2 ** 32),
   };
+}
+
+/**
+ * A command line is visible to every process on the runner (ps), so the tool runner refuses secrets in
+ * it; say so here, naming the input, rather than as an unexpected error when the command starts.
+ */
+function assertNoSecretIn(input: string, command: string | undefined): void {
+  if (command === undefined || !isSecretText(command)) return;
+  throw new InputError(
+    input,
+    'a command without the value of a secret input in it (a command line is visible to every process on the runner; read the value from a file instead)',
+    'a command that contains a secret value',
+  );
 }
 
 export function buildPlan(s: RestoreCheckSettings, seed: number, restoreDir: string): CheckPlan {

@@ -12,6 +12,13 @@ import {
   text,
   Invalid,
 } from '../../../shared/inputs.js';
+import { withoutUrlPassword } from '../../../shared/credentials.js';
+import {
+  envCredentials,
+  passwordFileCredentials,
+  passwordForms,
+  repositoryCredentials,
+} from './restic/input-credentials.js';
 
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
@@ -40,14 +47,18 @@ export const inputs = {
   repository: text({
     expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
     pattern: /^\S.*$/,
-  }).required(),
-  password: secretText({ expected: 'the repository password' }),
-  'password-file': filePath({ mustExist: 'file' }),
+  })
+    .withCredentials(repositoryCredentials, withoutUrlPassword)
+    .required(),
+  password: secretText({ expected: 'the repository password' }).withCredentials(passwordForms),
+  'password-file': filePath({ mustExist: 'file' }).withCredentials(passwordFileCredentials),
   'password-command': text({ expected: 'a command that prints the repository password' }),
   env: keyValues({
     keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
     keyExpected: 'environment variable names',
-  }).secret(),
+  })
+    .secret()
+    .withCredentials(envCredentials),
   host: text({ pattern: /^[^\s,]+$/, expected: 'a host name as restic records it' }),
   tags: list({
     separator: 'comma',

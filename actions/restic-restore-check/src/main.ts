@@ -1,11 +1,12 @@
 import { run } from '../../../shared/run.js';
 import { buildPlan, prepare } from './check-settings.js';
 import { inputs } from './inputs.js';
-import { createResticCli } from './restic-cli.js';
-import { makeScratch, removeScratch, resticEnv } from './restic-environment.js';
+import { createResticCli } from './restic/restic-cli.js';
+import { resticEnv } from './restic/restic-environment.js';
+import { makeScratch, removeResticFiles, removeScratch } from './restic/scratch.js';
 import { runRestoreCheck } from './restore-check.js';
 import { restoreCheckSummary } from './summary.js';
-import { createVerifyCommandRunner } from './verify-command.js';
+import { createVerifyCommandRunner } from './verification/verify-command.js';
 
 const SCRATCH_STATE = 'scratch-dir';
 
@@ -16,7 +17,9 @@ await run({
     const s = ctx.inputs(inputs);
     const prepared = prepare(s);
     const deadline = Date.now() + s.timeout;
-    const scratch = await makeScratch(prepared.password);
+    const scratch = await makeScratch(
+      prepared.password.kind === 'value' ? prepared.password.value : undefined,
+    );
     // Saved before anything can fail, so post removes the password file even if main is killed.
     ctx.saveState(SCRATCH_STATE, scratch.dir);
     try {
@@ -31,7 +34,13 @@ await run({
       });
       const verifier = createVerifyCommandRunner({ deadline, timeoutMs: s.timeout });
       const plan = buildPlan(s, prepared.seed, scratch.restoreDir);
-      await runRestoreCheck(plan, { restic, verifier, now: () => new Date() }, ctx);
+      const deps = {
+        restic,
+        verifier,
+        removeResticFiles: () => removeResticFiles(scratch),
+        now: () => new Date(),
+      };
+      await runRestoreCheck(plan, deps, ctx);
     } finally {
       // A failed removal must not hide the check's own result; post tries again.
       await ctx.step('remove temporary files', () =>

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createArgvRecorder } from '../../support/argv-recorder.js';
 import { errorLines, runAction, type ActionRun } from '../../support/run-action.js';
 import { requireTool } from '../../support/tools.js';
 import {
@@ -10,7 +11,11 @@ import {
   corruptLargestPack,
   initRepo,
   leaveStaleExclusiveLock,
+  leakPlaces,
+  leaks,
   makeSource,
+  passwordForms,
+  skippingRestic,
   tamperingRestic,
   tempDir,
 } from '../../support/restic-restore-check-fixtures.js';
@@ -162,11 +167,23 @@ describe('failures', () => {
     expect(line).toContain('Remove it with `restic unlock`');
   });
 
-  test('a restored file altered before verification (restic wrapper tampers after the real restore)', async () => {
+  test('a restored file changed after restic verified it (wrapper rewrites it after the real restore)', async () => {
     const bin = tamperingRestic(path.join(root, 'tamper-bin'), 'forgejo.sql');
     const r = await check({ 'restore-include': `${src}/db/forgejo.sql`, 'restic-binary': bin });
-    expect(expectFailure(r, 'restore-mismatch')).toContain(`${src}/db/forgejo.sql: restored content differs`);
+    expect(expectFailure(r, 'restore-mismatch')).toContain(
+      `${src}/db/forgejo.sql: changed after the restore`,
+    );
     expect(leftovers(r)).toEqual([]);
+  });
+
+  test('a file the restore skipped (restic --verify passes: it checks what it restored)', async () => {
+    const bin = skippingRestic(path.join(root, 'skip-bin'), 'forgejo.sql');
+    const r = await check({
+      'restore-include': `${src}/canary.txt\n${src}/db/forgejo.sql`,
+      'restic-binary': bin,
+    });
+    expect(r.log).toContain('finished verifying');
+    expect(expectFailure(r, 'restore-mismatch')).toContain(`${src}/db/forgejo.sql: restore did not write it`);
   });
 
   test("verify-command failing (and the recorded seed replays the healthy run's sample)", async () => {
@@ -189,26 +206,27 @@ describe('failures', () => {
     expect(line).toContain('13 files live vs 11 in the snapshot');
     const tolerated = await check({ ...inputs, 'compare-tolerance': '20' });
     expect(tolerated.exitCode).toBe(0);
-  });
+  }, 180_000);
 
   test('main killed mid-run: the post step still removes the password file and the restored files', async () => {
     const runnerTemp = tempDir('killed');
-    const pidFile = path.join(root, 'verify.pid');
+    const pidFile = path.join(root, 'restore.pid');
+    // restic restore pauses (in the wrapper, before the real restic starts) until the test has looked.
+    const paused = createArgvRecorder(['restic'], {
+      before: {
+        restic: `case " $* " in *" restore "*) echo $$ > ${JSON.stringify(pidFile)}; sleep 60;; esac`,
+      },
+    });
     const scratch = () => fs.readdirSync(runnerTemp).filter((n) => n.startsWith('restic-restore-check-'));
     let seen: string[] = [];
     let sawPassword = false;
-    let sawRestore = false;
+    let sawRestoreDir = false;
     const r = await runAction({
       action: 'restic-restore-check',
-      inputs: {
-        repository: base,
-        password: PASSWORD,
-        'sample-files': '1',
-        // Tells the test that restore and verification are done, then waits to be killed.
-        'verify-command': `echo $$ > ${JSON.stringify(pidFile)}; exec sleep 60`,
-      },
+      inputs: { repository: base, password: PASSWORD, 'sample-files': '1', check: 'none' },
+      env: { PATH: paused.path },
       runnerTemp,
-      timeoutMs: 60_000,
+      timeoutMs: 90_000,
       onMainStarted: (child) => {
         const poll = setInterval(() => {
           if (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, 'utf8').trim() === '') return;
@@ -220,19 +238,48 @@ describe('failures', () => {
             seen.length === 1 &&
             (fs.statSync(dir).mode & 0o777) === 0o700 &&
             (fs.statSync(path.join(dir, 'password')).mode & 0o777) === 0o600;
-          sawRestore =
-            seen.length === 1 && fs.readdirSync(path.join(runnerTemp, seen[0], 'restore')).length > 0;
+          sawRestoreDir = seen.length === 1 && fs.statSync(path.join(dir, 'restore')).isDirectory();
           child.kill('SIGKILL');
         }, 50);
       },
     });
-    // The verify-command runs in its own process group, which the SIGKILL of main does not reach.
-    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    // The paused restic runs in its own process group, which the SIGKILL of main does not reach.
+    process.kill(-Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    paused.cleanup();
     expect(r.main.signal).toBe('SIGKILL');
-    expect([seen.length, sawPassword, sawRestore]).toEqual([1, true, true]);
+    expect([seen.length, sawPassword, sawRestoreDir]).toEqual([1, true, true]);
     expect(r.post?.exitCode).toBe(0);
     expect(scratch()).toEqual([]);
     fs.rmSync(runnerTemp, { recursive: true, force: true });
+  }, 120_000);
+
+  test('verify-command cannot read the restic password: password file and cache are gone, derived forms masked', async () => {
+    const listing = path.join(root, 'scratch-listing');
+    const r = await check({
+      'verify-command': [
+        `ls -A .. > ${JSON.stringify(listing)}`,
+        'base64 ../password 2>&1 || true',
+        'cat ../password 2>&1 || true',
+        'echo "$(cat ../password 2>/dev/null)" | base64',
+      ].join('\n'),
+    });
+    expect(errorLines(r.log)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    // Only the restored files are left beside the command's working directory.
+    expect(fs.readFileSync(listing, 'utf8').split('\n').filter(Boolean)).toEqual(['restore']);
+    expect(leaks(leakPlaces(r), passwordForms(PASSWORD))).toEqual([]);
+  });
+
+  test("verify-command printing the operator's password-file: its content and base64 are masked", async () => {
+    const file = path.join(root, 'operator.pass');
+    fs.writeFileSync(file, `${PASSWORD}\n`, { mode: 0o600 });
+    const r = await check({
+      password: '',
+      'password-file': file,
+      'verify-command': `cat ${JSON.stringify(file)}; base64 ${JSON.stringify(file)}; tr -d '\\n' < ${JSON.stringify(file)} | base64`,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(leaks(leakPlaces(r), passwordForms(PASSWORD))).toEqual([]);
   });
 
   test('timeout: a hanging verify-command is killed with its process group', async () => {

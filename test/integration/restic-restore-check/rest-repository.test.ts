@@ -170,5 +170,5 @@ describe('secrets', () => {
     expect(String((r.report?.inputs as Record<string, string>).repository)).toMatch(
       /^rest:http:\/\/backup:\*\*\*@127\.0\.0\.1:\d+\/forgejo$/,
     );
-  });
+  }, 180_000);
 });

@@ -1,10 +1,13 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { InputError } from '../../../shared/errors.js';
 import { readInputs } from '../../../shared/inputs.js';
-import { isSecretText, resetSecretsForTest } from '../../../shared/secrets.js';
+import { isSecretText, redact, resetSecretsForTest } from '../../../shared/secrets.js';
 import { buildPlan, prepare } from '../../../actions/restic-restore-check/src/check-settings.js';
 import { inputs } from '../../../actions/restic-restore-check/src/inputs.js';
-import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic-environment.js';
+import { repositoryLabel } from '../../../actions/restic-restore-check/src/restic/restic-environment.js';
 import { thrown } from '../../support/thrown.js';
 
 const DEFAULTS: Record<string, string> = {
@@ -85,12 +88,74 @@ describe('prepare: rules across inputs', () => {
     expect(inputErrorOf(() => prepare(settings({ 'compare-path': '/srv' }))).input).toBe('compare-path');
   });
 
-  test('every env value becomes a secret', () => {
+  test('every env value becomes a secret before any rule is checked, with the REST Basic auth form', () => {
     resetSecretsForTest();
-    prepare(settings({ env: 'AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=very/secret+key' }));
+    const env =
+      'AWS_SECRET_ACCESS_KEY=very/secret+key\nRESTIC_REST_USERNAME=backup\nRESTIC_REST_PASSWORD=rest-pw';
+    inputErrorOf(() => settings({ env: `${env}\nRESTIC_PASSWORD=x`, 'max-age': 'bad' }));
     expect(isSecretText('very/secret+key')).toBe(true);
-    expect(isSecretText('AKIAEXAMPLE')).toBe(true);
+    expect(isSecretText('rest-pw')).toBe(true);
+    expect(isSecretText(Buffer.from('backup:rest-pw').toString('base64'))).toBe(true);
   });
+
+  test('flags and small numbers in env are not secrets (they would mask every true or 3)', () => {
+    resetSecretsForTest();
+    settings({ env: 'RCLONE_S3_NO_CHECK_BUCKET=true\nRCLONE_TRANSFERS=8\nB2_ACCOUNT_KEY=K001secret' });
+    expect(redact('ok: true, 8 files')).toBe('ok: true, 8 files');
+    expect(isSecretText('K001secret')).toBe(true);
+  });
+
+  test.each([
+    [
+      'verify-command',
+      { 'verify-command': 'check-db --token very/secret+key', env: 'TOKEN=very/secret+key' },
+    ],
+    ['password-command', { password: '', 'password-command': 'echo Zq9-canary', env: 'X=Zq9-canary' }],
+  ])('%s holding a secret value is an input error, not an unexpected one', (input, raw) => {
+    const e = inputErrorOf(() => prepare(settings(raw)));
+    expect(e.input).toBe(input);
+    expect(e.message).not.toMatch(/very\/secret|Zq9/);
+  });
+
+  test('the password and its base64 forms are registered; so is the content of password-file', () => {
+    resetSecretsForTest();
+    const long = 'L'.repeat(70);
+    settings({ password: long });
+    const b64 = Buffer.from(`${long}\n`).toString('base64');
+    // base64 wraps at 76 columns: each printed line is masked on its own.
+    expect(isSecretText(b64.slice(0, 76))).toBe(true);
+    expect(isSecretText(Buffer.from(long).toString('base64'))).toBe(true);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rrc-pwfile-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'pass'), 'file-password-9\n');
+      settings({ password: '', 'password-file': path.join(dir, 'pass') });
+      expect(isSecretText('file-password-9')).toBe(true);
+      expect(isSecretText(Buffer.from('file-password-9\n').toString('base64'))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['rclone::s3,access_key_id=AKIAX,secret_access_key=sec/ret:bucket/edge', ['AKIAX', 'sec/ret']],
+    ['rclone:pcloud,password="a:b,c""d":edge', ['a:b,c"d', '"a:b,c""d"']],
+    ["rclone:pcloud,pass='x',shared_with_me:edge", ['x']],
+  ])('an rclone connection string %s is refused, its values registered first', (repository, values) => {
+    resetSecretsForTest();
+    const e = inputErrorOf(() => prepare(settings({ repository })));
+    expect(e.input).toBe('repository');
+    expect(e.message).toContain('RCLONE_CONFIG_<REMOTE>_<OPTION>');
+    for (const v of values) expect(isSecretText(v)).toBe(true);
+    expect(redact(repository)).not.toMatch(/AKIAX|sec\/ret|a:b|'x'/);
+  });
+
+  test.each(['rclone:pcloud:edge', 'rclone::local:/srv/restic', 'rclone:pcloud:dir,with,commas'])(
+    'an rclone remote without parameters (%s) is accepted',
+    (repository) => {
+      expect(() => prepare(settings({ repository }))).not.toThrow();
+    },
+  );
 
   test('a given seed is used, otherwise a random one', () => {
     expect(prepare(settings({ 'sample-seed': '12345' })).seed).toBe(12345);
@@ -106,8 +171,9 @@ test.each([
   ],
   ['/srv/restic', '/srv/restic', undefined],
   ['sftp:backup@nas:/srv/restic', 'sftp:backup@nas:/srv/restic', undefined],
-])('repositoryLabel(%s)', (repo, label, secret) => {
+])('repository %s: password registered when inputs are read, label without it', (repo, label, secret) => {
   resetSecretsForTest();
+  settings({ repository: repo });
   expect(repositoryLabel(repo)).toBe(label);
   if (secret) expect(isSecretText(secret)).toBe(true);
 });

@@ -3,13 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ActionError } from '../../../shared/errors.js';
-import { sha256 } from '../../../shared/fsx.js';
 import { execFileSync } from 'node:child_process';
 import {
   createResticCli,
   escapePattern,
   lockHolderState,
-} from '../../../actions/restic-restore-check/src/restic-cli.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-cli.js';
 
 /**
  * The client's wiring (version → exit-code family, argv, env, streaming, retry bound, timeout) against a
@@ -23,7 +22,6 @@ const argvLog = () => fs.readFileSync(path.join(dir, 'argv.log'), 'utf8').trim()
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rrc-cli-'));
   bin = path.join(dir, 'restic');
-  fs.writeFileSync(path.join(dir, 'payload'), 'hello restore');
   fs.writeFileSync(
     bin,
     `#!/bin/sh
@@ -42,9 +40,20 @@ case "$1" in
   ls) echo '{"time":"2026-11-21T03:00:00Z","id":"x","message_type":"snapshot","struct_type":"snapshot"}'
       echo '{"name":"a","type":"file","path":"/srv/a","size":13,"message_type":"node","struct_type":"node"}'
       echo '{"name":"srv","type":"dir","path":"/srv","message_type":"node","struct_type":"node"}'; exit 0 ;;
-  dump) cat "${dir}/payload"; exit 0 ;;
   check) echo "Pack ID does not match, want 4a3b, got 9f1e"; echo "Fatal: repository contains errors" >&2; exit 1 ;;
-  restore) exit 0 ;;
+  restore) t="$4"
+    case "$FAKE_RESTORE" in
+      silent) exit 0 ;;
+      read-error) echo "restoring <Snapshot x of [/srv]> to $t"
+        echo "ignoring error for /srv/a: load <data/1d2e3f4a>: ciphertext verification failed" >&2
+        echo "Fatal: There were 1 errors" >&2; exit 1 ;;
+      mismatch) echo "restoring <Snapshot x of [/srv]> to $t"; echo "verifying files in $t"
+        echo "ignoring error for $t/srv/a: Invalid file size for $t/srv/a: expected 13, got 0" >&2
+        echo "ignoring error for $t/srv/b: Unexpected content in $t/srv/b, starting at offset 0" >&2
+        echo "Fatal: There were 2 errors" >&2; exit 1 ;;
+    esac
+    echo "restoring <Snapshot x of [/srv]> to $t"; echo "verifying files in $t"
+    echo "finished verifying 2 files in $t (took 3ms)"; exit 0 ;;
 esac
 exit 1
 `,
@@ -110,7 +119,7 @@ test('--no-lock goes first; the password file travels in the environment', async
   expect(argvLog()).toEqual(['--no-lock|version|PW=/private/pw', '--no-lock|cat|config|PW=/private/pw']);
 });
 
-test('listTree reads the 0.17+ JSON lines, dumpHash hashes the streamed content', async () => {
+test('listTree reads the 0.17+ JSON lines', async () => {
   const c = cli({});
   const nodes: unknown[] = [];
   await c.listTree('x', (n) => nodes.push(n));
@@ -118,7 +127,6 @@ test('listTree reads the 0.17+ JSON lines, dumpHash hashes the streamed content'
     { path: '/srv/a', type: 'file', size: 13 },
     { path: '/srv', type: 'dir', size: 0 },
   ]);
-  expect(await c.dumpHash('x', '/srv/a')).toEqual({ sha256: sha256('hello restore'), bytes: 13 });
 });
 
 test('check reports the damage restic found instead of throwing', async () => {
@@ -131,12 +139,42 @@ test('check reports the damage restic found instead of throwing', async () => {
   expect(argvLog()[1]).toBe('check|--read-data-subset=5%|PW=/private/pw');
 });
 
-test('restore includes are escaped as restic filter patterns', async () => {
-  await cli({}).restore('x', '/t', ['/srv/we*ird [x].txt', '/srv/a\\b?']);
+test('restore verifies (--verify) and escapes includes as restic filter patterns', async () => {
+  expect(await cli({}).restore('x', '/t', ['/srv/we*ird [x].txt', '/srv/a\\b?'])).toEqual({
+    verifiedFiles: 2,
+  });
   expect(argvLog()[0]).toBe(
-    'restore|x|--target|/t|--include|/srv/we\\*ird \\[x\\].txt|--include|/srv/a\\\\b\\?|PW=/private/pw',
+    'restore|x|--target|/t|--verify|--include|/srv/we\\*ird \\[x\\].txt|--include|/srv/a\\\\b\\?|PW=/private/pw',
   );
   expect(escapePattern('/plain/path')).toBe('/plain/path');
+});
+
+test.each([
+  [
+    'differences restic --verify found',
+    'mismatch',
+    'restore-mismatch',
+    'restic restore --verify found restored files that differ from the repository: /srv/a: Invalid file size for /srv/a: expected 13, got 0; /srv/b: Unexpected content in /srv/b, starting at offset 0.',
+  ],
+  [
+    'a read error while restoring',
+    'read-error',
+    'integrity',
+    'restic restore failed (exit 1): There were 1 errors.',
+  ],
+  [
+    'a restic that exits 0 without reporting a verification',
+    'silent',
+    'restore-mismatch',
+    'restic restore --verify exited 0 without reporting that it verified the restored files (restic 0.14.0), so they cannot be confirmed against the repository.',
+  ],
+])('restore: %s', async (_name, mode, reason, message) => {
+  const c = cli({ FAKE_VERSION: '0.14.0', FAKE_RESTORE: mode });
+  await c.version();
+  const t = path.join(dir, 'target');
+  const err = await c.restore('x', t, ['/srv']).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ActionError);
+  expect([(err as ActionError).reason, (err as ActionError).message]).toEqual([reason, message]);
 });
 
 // Without the bound the stand-in retries for ever and the call ends at the deadline as `timeout` instead.

@@ -8,8 +8,11 @@ import {
   tellingLine,
   type FailureKind,
   type LockHolder,
-} from '../../../actions/restic-restore-check/src/restic-failure.js';
-import { exitCodesOf, parseResticVersion } from '../../../actions/restic-restore-check/src/restic-version.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-failure.js';
+import {
+  exitCodesOf,
+  parseResticVersion,
+} from '../../../actions/restic-restore-check/src/restic/restic-version.js';
 
 // stderr as restic prints it. 0.14.0 texts were captured from Debian's restic 0.14.0; 0.17/0.18 texts are
 // built from the format strings in cmd/restic/main.go, cmd/restic/global.go and internal/restic/lock.go.

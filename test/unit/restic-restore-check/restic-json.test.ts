@@ -3,7 +3,7 @@ import {
   parseLsLine,
   parseSnapshots,
   ResticJsonError,
-} from '../../../actions/restic-restore-check/src/restic-json.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-json.js';
 
 const ID = 'f7027e8f3a2a68e024366935c424f42e00d93f0ad9ae9ae74d3a143cfc5cbcdf';
 
@@ -72,7 +72,12 @@ describe('parseLsLine', () => {
     ],
     [
       '0.14 file node',
-      '{"name":"a.txt","type":"file","path":"/src/a.txt","uid":0,"gid":0,"size":6,"mode":420,"struct_type":"node"}',
+      '{"name":"a.txt","type":"file","path":"/src/a.txt","uid":0,"gid":0,"size":6,"mode":420,"mtime":"2026-11-20T11:00:00.402505281+01:00","struct_type":"node"}',
+      { path: '/src/a.txt', type: 'file', size: 6, mtimeMs: Date.parse('2026-11-20T10:00:00.402Z') },
+    ],
+    [
+      "a node with Go's zero time (not recorded)",
+      '{"name":"a.txt","type":"file","path":"/src/a.txt","size":6,"mtime":"0001-01-01T00:00:00Z","struct_type":"node"}',
       { path: '/src/a.txt', type: 'file', size: 6 },
     ],
     [

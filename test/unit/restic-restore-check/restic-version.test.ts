@@ -4,7 +4,7 @@ import {
   exitCodesOf,
   newerThanTested,
   parseResticVersion,
-} from '../../../actions/restic-restore-check/src/restic-version.js';
+} from '../../../actions/restic-restore-check/src/restic/restic-version.js';
 
 test.each([
   ['restic 0.14.0 compiled with go1.19.8 on linux/amd64', { major: 0, minor: 14, patch: 0, text: '0.14.0' }],

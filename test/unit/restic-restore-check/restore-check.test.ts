@@ -4,18 +4,17 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { ActionError } from '../../../shared/errors.js';
 import { sha256 } from '../../../shared/fsx.js';
-import type { ResticCli } from '../../../actions/restic-restore-check/src/restic-cli.js';
-import type { Snapshot } from '../../../actions/restic-restore-check/src/restic-json.js';
-import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic-version.js';
-import { restoredLocation } from '../../../actions/restic-restore-check/src/restore-verification.js';
+import type { ResticCli } from '../../../actions/restic-restore-check/src/restic/restic-cli.js';
+import type { Snapshot } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
+import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic/restic-version.js';
+import { restoredLocation } from '../../../actions/restic-restore-check/src/verification/restore-verification.js';
 import {
-  mapConcurrent,
   runRestoreCheck,
   type CheckContext,
   type CheckPlan,
 } from '../../../actions/restic-restore-check/src/restore-check.js';
-import { isUnder } from '../../../actions/restic-restore-check/src/tree-scan.js';
-import type { VerifyCommandRunner } from '../../../actions/restic-restore-check/src/verify-command.js';
+import { isUnder } from '../../../actions/restic-restore-check/src/snapshot/tree-scan.js';
+import type { VerifyCommandRunner } from '../../../actions/restic-restore-check/src/verification/verify-command.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const SNAP: Snapshot = {
@@ -34,11 +33,15 @@ const FILES: Record<string, string> = {
   '/srv/dump/db.sql': 'CREATE TABLE t;',
 };
 
+const MTIME = new Date('2026-11-20T22:00:00.5Z');
+
 interface FakeOptions {
   snapshots?: Snapshot[];
   checkErrors?: string[];
   /** Runs after the fake restore wrote its files: how a broken restore is simulated. */
   afterRestore?: (target: string) => void;
+  /** What restic's --verify reports having verified (default: every file it wrote). */
+  verifiedFiles?: number;
 }
 
 /** An in-memory repository behind the ResticCli interface; restore really writes files. */
@@ -64,7 +67,7 @@ function fakeRestic(o: FakeOptions = {}) {
         for (let d = path.posix.dirname(p); d !== '/'; d = path.posix.dirname(d)) dirs.add(d);
       for (const d of [...dirs].sort()) onNode({ path: d, type: 'dir', size: 0 });
       for (const [p, c] of Object.entries(FILES))
-        onNode({ path: p, type: 'file', size: Buffer.byteLength(c) });
+        onNode({ path: p, type: 'file', size: Buffer.byteLength(c), mtimeMs: MTIME.getTime() });
     },
     async check() {
       calls.push('check');
@@ -73,17 +76,18 @@ function fakeRestic(o: FakeOptions = {}) {
     async restore(_id, target, includes) {
       calls.push('restore');
       restoreIncludes.push([...includes]);
+      let written = 0;
       for (const [p, c] of Object.entries(FILES)) {
         if (!includes.some((inc) => isUnder(p, inc))) continue;
         const to = restoredLocation(target, p);
         fs.mkdirSync(path.dirname(to), { recursive: true });
         fs.writeFileSync(to, c);
+        // restic gives a restored file the recorded modification time.
+        fs.utimesSync(to, MTIME, MTIME);
+        written++;
       }
       o.afterRestore?.(target);
-    },
-    async dumpHash(_id, file) {
-      calls.push(`dump ${file}`);
-      return { sha256: sha256(FILES[file]), bytes: Buffer.byteLength(FILES[file]) };
+      return { verifiedFiles: o.verifiedFiles ?? written };
     },
   };
   return { cli, calls, restoreIncludes };
@@ -108,6 +112,17 @@ function fakeContext() {
 }
 
 const passingVerifier: VerifyCommandRunner = { run: async () => undefined };
+
+function deps(restic: ResticCli, verifier: VerifyCommandRunner = passingVerifier, events: string[] = []) {
+  return {
+    restic,
+    verifier,
+    removeResticFiles: async () => {
+      events.push('remove restic files');
+    },
+    now: () => NOW,
+  };
+}
 
 let restoreDir: string;
 beforeEach(() => {
@@ -146,11 +161,7 @@ describe('runRestoreCheck', () => {
   test('a healthy repository: phases in the fixed order, outputs and report filled', async () => {
     const fake = fakeRestic();
     const c = fakeContext();
-    await runRestoreCheck(
-      plan({ verifyCommand: 'true' }),
-      { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-      c.ctx,
-    );
+    await runRestoreCheck(plan({ verifyCommand: 'true' }), deps(fake.cli), c.ctx);
     expect(c.steps).toEqual([
       'restic version',
       'open repository',
@@ -177,34 +188,35 @@ describe('runRestoreCheck', () => {
     expect(c.results).toMatchObject({
       seed: 42,
       resticVersion: '0.18.1',
-      restore: { filesVerified: 3, mismatches: [] },
+      restore: { filesVerified: 3, verifiedByRestic: 3, mismatches: [] },
     });
-    // Every restored file was checked through dump as well.
-    expect(fake.calls.filter((x) => x.startsWith('dump'))).toHaveLength(3);
+    const hashes = (c.results.restore as { files: { sha256: string }[] }).files.map((f) => f.sha256);
+    expect(hashes.sort()).toEqual(restored.map(([, content]) => sha256(content)).sort());
+    // One restic call per phase, however many files are sampled (no per-file restic process).
+    expect(fake.calls).toEqual(['version', 'open', 'snapshots', 'ls', 'check', 'restore']);
   });
 
   test('the same seed restores the same sample', async () => {
     const a = fakeRestic();
     const b = fakeRestic();
-    await runRestoreCheck(
-      plan(),
-      { restic: a.cli, verifier: passingVerifier, now: () => NOW },
-      fakeContext().ctx,
-    );
+    await runRestoreCheck(plan(), deps(a.cli), fakeContext().ctx);
     fs.rmSync(restoreDir, { recursive: true, force: true });
     fs.mkdirSync(restoreDir);
-    await runRestoreCheck(
-      plan(),
-      { restic: b.cli, verifier: passingVerifier, now: () => NOW },
-      fakeContext().ctx,
-    );
+    await runRestoreCheck(plan(), deps(b.cli), fakeContext().ctx);
     expect(a.restoreIncludes).toEqual(b.restoreIncludes);
     expect(a.restoreIncludes[0]).toHaveLength(3);
   });
 
+  test('restic --verify verifying none of the restored files is restore-mismatch', async () => {
+    const c = fakeContext();
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fakeRestic({ verifiedFiles: 0 }).cli), c.ctx))).toBe(
+      'restore-mismatch',
+    );
+  });
+
   test.each<[string, (target: string) => void]>([
     [
-      'a restored file altered after restore returned',
+      'a restored file altered after restore returned (its time moves)',
       (t) => fs.writeFileSync(restoredLocation(t, '/srv/dump/db.sql'), 'DROP TABLE t;'),
     ],
     ['a restored file truncated', (t) => fs.truncateSync(restoredLocation(t, '/srv/dump/db.sql'), 3)],
@@ -212,9 +224,7 @@ describe('runRestoreCheck', () => {
   ])('%s is restore-mismatch, even though restore succeeded', async (_name, afterRestore) => {
     const fake = fakeRestic({ afterRestore });
     const c = fakeContext();
-    const reason = await reasonOf(
-      runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-    );
+    const reason = await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx));
     expect(reason).toBe('restore-mismatch');
     expect(c.results).toMatchObject({ restore: { mismatches: [{ path: '/srv/dump/db.sql' }] } });
   });
@@ -222,11 +232,7 @@ describe('runRestoreCheck', () => {
   test('check errors: integrity, check-result errors, nothing restored', async () => {
     const fake = fakeRestic({ checkErrors: ['Pack ID does not match'] });
     const c = fakeContext();
-    expect(
-      await reasonOf(
-        runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-      ),
-    ).toBe('integrity');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx))).toBe('integrity');
     expect(c.outputs['check-result']).toBe('errors');
     expect(fake.calls).not.toContain('restore');
   });
@@ -235,11 +241,7 @@ describe('runRestoreCheck', () => {
     const fake = fakeRestic();
     const c = fakeContext();
     const reason = await reasonOf(
-      runRestoreCheck(
-        plan({ expectedPaths: ['/srv/data', '/srv/keys'] }),
-        { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-        c.ctx,
-      ),
+      runRestoreCheck(plan({ expectedPaths: ['/srv/data', '/srv/keys'] }), deps(fake.cli), c.ctx),
     );
     expect(reason).toBe('missing-path');
     expect(fake.calls).not.toContain('check');
@@ -248,26 +250,14 @@ describe('runRestoreCheck', () => {
   test('a stale snapshot stops before listing it, with its id in the outputs', async () => {
     const fake = fakeRestic({ snapshots: [{ ...SNAP, time: new Date('2026-11-01T00:00:00Z') }] });
     const c = fakeContext();
-    expect(
-      await reasonOf(
-        runRestoreCheck(plan(), { restic: fake.cli, verifier: passingVerifier, now: () => NOW }, c.ctx),
-      ),
-    ).toBe('stale');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), c.ctx))).toBe('stale');
     expect(c.outputs['snapshot-id']).toBe(SNAP.id);
     expect(fake.calls).not.toContain('ls');
   });
 
   test('no snapshot', async () => {
     const fake = fakeRestic({ snapshots: [] });
-    expect(
-      await reasonOf(
-        runRestoreCheck(
-          plan(),
-          { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-          fakeContext().ctx,
-        ),
-      ),
-    ).toBe('no-snapshot');
+    expect(await reasonOf(runRestoreCheck(plan(), deps(fake.cli), fakeContext().ctx))).toBe('no-snapshot');
   });
 
   test('verify-command runs in the restore directory after verification; its failure is the result', async () => {
@@ -281,12 +271,38 @@ describe('runRestoreCheck', () => {
     const reason = await reasonOf(
       runRestoreCheck(
         plan({ verifyCommand: 'sqlite3 …' }),
-        { restic: fakeRestic().cli, verifier, now: () => NOW },
+        deps(fakeRestic().cli, verifier),
         fakeContext().ctx,
       ),
     );
     expect(reason).toBe('verify-command');
     expect(seen).toEqual(['sqlite3 …', restoreDir, SNAP.id, 'true']);
+  });
+
+  test("restic's password file and cache are removed before verify-command, and it does not run if that fails", async () => {
+    const events: string[] = [];
+    const verifier: VerifyCommandRunner = { run: async () => void events.push('verify-command') };
+    await runRestoreCheck(
+      plan({ verifyCommand: 'true' }),
+      deps(fakeRestic().cli, verifier, events),
+      fakeContext().ctx,
+    );
+    expect(events).toEqual(['remove restic files', 'verify-command']);
+
+    events.length = 0;
+    const failing = {
+      ...deps(fakeRestic().cli, verifier, events),
+      removeResticFiles: async () => {
+        throw new ActionError(
+          'verify-command',
+          'verify-command was not run: the password file could not be removed',
+        );
+      },
+    };
+    expect(await reasonOf(runRestoreCheck(plan({ verifyCommand: 'true' }), failing, fakeContext().ctx))).toBe(
+      'verify-command',
+    );
+    expect(events).toEqual([]);
   });
 
   test('spot check beyond tolerance is restore-mismatch; within tolerance passes', async () => {
@@ -297,25 +313,25 @@ describe('runRestoreCheck', () => {
         fs.writeFileSync(path.join(live, path.basename(p)), c);
       }
       const compare = { localDir: live, snapshotPath: '/srv/data', tolerancePercent: 0 };
-      const deps = () => ({ restic: fakeRestic().cli, verifier: passingVerifier, now: () => NOW });
+      const fakeDeps = () => deps(fakeRestic().cli);
       const fresh = () => {
         fs.rmSync(restoreDir, { recursive: true, force: true });
         fs.mkdirSync(restoreDir);
       };
       expect(
-        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), deps(), fakeContext().ctx)),
+        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), fakeDeps(), fakeContext().ctx)),
       ).toBe('success');
       fs.writeFileSync(path.join(live, 'new-file'), 'x');
       fresh();
       expect(
-        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), deps(), fakeContext().ctx)),
+        await reasonOf(runRestoreCheck(plan({ compare, sampleFiles: 3 }), fakeDeps(), fakeContext().ctx)),
       ).toBe('restore-mismatch');
       fresh();
       expect(
         await reasonOf(
           runRestoreCheck(
             plan({ compare: { ...compare, tolerancePercent: 30 }, sampleFiles: 3 }),
-            deps(),
+            fakeDeps(),
             fakeContext().ctx,
           ),
         ),
@@ -328,47 +344,11 @@ describe('runRestoreCheck', () => {
   test('nothing to restore: restore and verification are skipped, not failed', async () => {
     const fake = fakeRestic();
     const c = fakeContext();
-    await runRestoreCheck(
-      plan({ sampleFiles: 0, includes: [], check: 'none' }),
-      { restic: fake.cli, verifier: passingVerifier, now: () => NOW },
-      c.ctx,
-    );
+    await runRestoreCheck(plan({ sampleFiles: 0, includes: [], check: 'none' }), deps(fake.cli), c.ctx);
     expect(c.steps).toContain('restore (skipped)');
     expect(c.steps).toContain('check (skipped)');
     expect(c.outputs['check-result']).toBe('skipped');
     expect(c.outputs['files-restored']).toBe('0');
     expect(fake.calls).not.toContain('restore');
-  });
-});
-
-describe('mapConcurrent', () => {
-  test('keeps order and never runs more than the limit at once', async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapConcurrent([5, 1, 4, 2, 3, 0], 2, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, n));
-      running--;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 0]);
-    expect(peak).toBe(2);
-  });
-
-  test('after a failure no new call starts, and calls in flight end before it is thrown', async () => {
-    const started: number[] = [];
-    let inFlight = 0;
-    const p = mapConcurrent([1, 2, 3, 4, 5, 6], 2, async (n) => {
-      started.push(n);
-      inFlight++;
-      await new Promise((r) => setTimeout(r, n === 2 ? 1 : 20));
-      inFlight--;
-      if (n === 2) throw new Error('dump failed');
-      return n;
-    });
-    await expect(p).rejects.toThrow('dump failed');
-    expect(inFlight).toBe(0);
-    expect(started).toEqual([1, 2]);
   });
 });

@@ -3,7 +3,7 @@ import {
   parseGoDuration,
   QUIET_MS,
   RetryWatch,
-} from '../../../actions/restic-restore-check/src/retry-watch.js';
+} from '../../../actions/restic-restore-check/src/restic/retry-watch.js';
 
 const retry = (after: string) =>
   `Load(<data/8c2a1f0e36>, 0, 0) returned error, retrying after ${after}: client.Do: Get "http://127.0.0.1:1/r/data/8c": dial tcp 127.0.0.1:1: connect: connection refused`;

@@ -1,5 +1,9 @@
 import { expect, test } from '@jest/globals';
-import { randomIndex, Reservoir, seededRandom } from '../../../actions/restic-restore-check/src/sampling.js';
+import {
+  randomIndex,
+  Reservoir,
+  seededRandom,
+} from '../../../actions/restic-restore-check/src/snapshot/sampling.js';
 
 function sample(seed: number, size: number, items: number): number[] {
   const r = new Reservoir<number>(size, seededRandom(seed));

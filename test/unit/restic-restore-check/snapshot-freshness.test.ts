@@ -1,11 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { ActionError } from '../../../shared/errors.js';
-import type { Snapshot } from '../../../actions/restic-restore-check/src/restic-json.js';
+import type { Snapshot } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
 import {
   assertFresh,
   humanAge,
   latestSnapshot,
-} from '../../../actions/restic-restore-check/src/snapshot-freshness.js';
+} from '../../../actions/restic-restore-check/src/snapshot/snapshot-freshness.js';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
 const H = 3_600_000;

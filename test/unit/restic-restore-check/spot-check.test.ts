@@ -8,7 +8,7 @@ import {
   countLocalFiles,
   evaluateSpotCheck,
   spotCheckError,
-} from '../../../actions/restic-restore-check/src/spot-check.js';
+} from '../../../actions/restic-restore-check/src/verification/spot-check.js';
 
 const same = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/s/${i}`, same: true }));
 const differ = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/s/d${i}`, same: false }));

@@ -1,7 +1,11 @@
 import { expect, test } from '@jest/globals';
-import type { TreeNode } from '../../../actions/restic-restore-check/src/restic-json.js';
-import { seededRandom } from '../../../actions/restic-restore-check/src/sampling.js';
-import { isUnder, TreeScan, type TreeScanPlan } from '../../../actions/restic-restore-check/src/tree-scan.js';
+import type { TreeNode } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
+import { seededRandom } from '../../../actions/restic-restore-check/src/snapshot/sampling.js';
+import {
+  isUnder,
+  TreeScan,
+  type TreeScanPlan,
+} from '../../../actions/restic-restore-check/src/snapshot/tree-scan.js';
 
 const TREE: TreeNode[] = [
   { path: '/srv', type: 'dir', size: 0 },

@@ -207,6 +207,21 @@ describe('readInputs', () => {
     expect(withoutUrlPassword('rest:https://backup:x@h/e')).toBe('rest:https://backup:***@h/e');
   });
 
+  test('a credential input shows as its display says, in the report and in its own error', () => {
+    resetSecretsForTest();
+    const repository = text({ pattern: /^\S+$/ }).withCredentials(urlUserInfo, withoutUrlPassword);
+    const good = 'rest:https://backup:Hunter2-S3cretPw@restic.example.net:8000/edge';
+    expect(read({ repository }, { repository: good }).reported.repository).toBe(
+      'rest:https://backup:***@restic.example.net:8000/edge',
+    );
+    // Longer than the 80 characters an error quotes, cut inside the password: the quote is redacted
+    // before it is cut, so no unregistered prefix of the password is shown.
+    const long = `rest:https://backup:${'P'.repeat(70)}-tail@restic.example.net/edge with space`;
+    const e = errorOf(() => read({ repository }, { repository: long }));
+    expect(e.message).toContain("got 'rest:https://backup:***@restic.example.net/edge with space'");
+    expect(e.message).not.toContain('PPPP');
+  });
+
   test('fallback applies when the input is empty', () => {
     const specs = { server: text().fallbackTo((env) => env.GITHUB_WORKSPACE) };
     expect(read(specs, {}).settings.server).toBe('/work/ws');

@@ -1,8 +1,8 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError } from '../../../shared/errors.js';
-import { sha256File } from '../../../shared/fsx.js';
-import { isUnder } from './tree-scan.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { sha256File } from '../../../../shared/fsx.js';
+import { isUnder } from '../snapshot/tree-scan.js';
 import type { FileVerdict } from './restore-verification.js';
 
 /**

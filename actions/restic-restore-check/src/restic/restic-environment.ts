@@ -1,8 +1,7 @@
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
-import { InputError } from '../../../shared/errors.js';
-import { makePrivateDir, writeFileAtomic } from '../../../shared/fsx.js';
-import { registerSecret } from '../../../shared/secrets.js';
+import { withoutUrlPassword } from '../../../../shared/credentials.js';
+import { InputError } from '../../../../shared/errors.js';
+import { rcloneParameters } from './input-credentials.js';
+import type { Scratch } from './scratch.js';
 
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL
@@ -45,7 +44,7 @@ export function passwordSource(s: {
   return { kind: 'command', command: s.passwordCommand as string };
 }
 
-/** Registers every value of the `env` input as a secret and refuses variables the action sets itself. */
+/** Refuses variables the action sets itself (the values were registered as secrets with the input). */
 export function backendEnv(env: Readonly<Record<string, string>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env ?? {})) {
@@ -55,43 +54,28 @@ export function backendEnv(env: Readonly<Record<string, string>> | undefined): R
         `backend variables only (${k} is set by the action from its own inputs)`,
         `a line setting ${k}`,
       );
-    registerSecret(v);
     out[k] = v;
   }
   return out;
 }
 
-/** The repository without credentials, for messages; the password of a URL is registered as a secret. */
+/**
+ * Refuses an `rclone:` repository with connection-string parameters: restic would put them in rclone's
+ * arguments (see repository-credentials.ts). rclone reads a remote's options from its environment as
+ * well, and `env` reaches restic (and the rclone it starts) as secrets.
+ */
+export function assertNoRcloneParameters(repository: string): void {
+  if (!rcloneParameters(repository)) return;
+  throw new InputError(
+    'repository',
+    "an rclone remote without connection-string parameters (restic passes the remote to rclone in its arguments, which any process on the runner can read): define the remote in rclone's config file, or set its options in 'env' as RCLONE_CONFIG_<REMOTE>_<OPTION>=… lines",
+    'a remote with parameters (not shown: they may hold credentials)',
+  );
+}
+
+/** The repository as messages show it (a URL's password replaced; registered secrets are redacted anyway). */
 export function repositoryLabel(repository: string): string {
-  const m = /^(.*?\/\/)([^/@:]*):([^/@]*)@(.*)$/.exec(repository);
-  if (!m) return repository;
-  registerSecret(decodeURIComponent(m[3]));
-  registerSecret(m[3]);
-  return `${m[1]}${m[2]}:***@${m[4]}`;
-}
-
-export interface Scratch {
-  dir: string;
-  cacheDir: string;
-  restoreDir: string;
-  passwordFile?: string;
-}
-
-/** The run's private directory: password file, restic cache and restore target. Removed on every path. */
-export async function makeScratch(password: PasswordSource, parent?: string): Promise<Scratch> {
-  const dir = await makePrivateDir('restic-restore-check', parent);
-  const scratch: Scratch = { dir, cacheDir: path.join(dir, 'cache'), restoreDir: path.join(dir, 'restore') };
-  await fsp.mkdir(scratch.cacheDir, { mode: 0o700 });
-  await fsp.mkdir(scratch.restoreDir, { mode: 0o700 });
-  if (password.kind === 'value') {
-    scratch.passwordFile = path.join(dir, 'password');
-    await writeFileAtomic(scratch.passwordFile, password.value, { mode: 0o600 });
-  }
-  return scratch;
-}
-
-export async function removeScratch(dir: string | undefined): Promise<void> {
-  if (dir) await fsp.rm(dir, { recursive: true, force: true });
+  return withoutUrlPassword(repository);
 }
 
 export function resticEnv(

@@ -67,6 +67,8 @@ export interface TreeNode {
   path: string;
   type: NodeType;
   size: number;
+  /** Modification time (epoch ms) as recorded; restore gives the restored file the same. */
+  mtimeMs?: number;
 }
 
 const lsLineSchema = z.object({
@@ -75,6 +77,7 @@ const lsLineSchema = z.object({
   type: z.string().optional(),
   path: z.string().optional(),
   size: z.number().int().nonnegative().optional(),
+  mtime: z.string().optional(),
 });
 
 /**
@@ -95,5 +98,12 @@ export function parseLsLine(line: string): TreeNode | undefined {
   const l = parsed.data;
   const kind = l.message_type ?? l.struct_type;
   if (kind !== 'node' || !l.path || !l.type) return undefined;
-  return { path: l.path, type: l.type, size: l.size ?? 0 };
+  const mtimeMs = l.mtime === undefined ? NaN : Date.parse(l.mtime);
+  return {
+    path: l.path,
+    type: l.type,
+    size: l.size ?? 0,
+    // Go's zero time (year 1) means "not recorded"; restore cannot give a file that time either.
+    ...(Number.isFinite(mtimeMs) && mtimeMs > 0 ? { mtimeMs } : {}),
+  };
 }

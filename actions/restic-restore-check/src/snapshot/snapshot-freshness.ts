@@ -1,6 +1,6 @@
-import { ActionError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import type { Snapshot } from './restic-json.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import type { Snapshot } from '../restic/restic-json.js';
 
 /** Clock skew between the backup host and this runner that is not yet suspicious. */
 export const FUTURE_SKEW_MS = 10 * 60_000;

@@ -1,6 +1,6 @@
-import { ActionError } from '../../../shared/errors.js';
-import { checkTimeout } from './check-timeout.js';
-import { describeExit, lastLine, runTool } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { checkTimeout } from '../check-timeout.js';
+import { describeExit, lastLine, runTool } from '../../../../shared/tool.js';
 
 /** Runs the user's verify command in the restore directory; its exit code decides. */
 export interface VerifyCommandRunner {

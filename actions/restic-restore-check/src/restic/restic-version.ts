@@ -1,4 +1,4 @@
-import { ActionError, INVALID_INPUT } from '../../../shared/errors.js';
+import { ActionError, INVALID_INPUT } from '../../../../shared/errors.js';
 
 /**
  * restic changed its contract in 0.17: exit codes 10 (no repository), 11 (lock failed) and, from 0.17.1,

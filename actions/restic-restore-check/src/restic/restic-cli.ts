@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
 import * as os from 'node:os';
-import { ActionError } from '../../../shared/errors.js';
-import { checkTimeout } from './check-timeout.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { redact } from '../../../shared/secrets.js';
-import { LineSplitter, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { checkTimeout } from '../check-timeout.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { redact } from '../../../../shared/secrets.js';
+import { LineSplitter, runTool, type ToolResult } from '../../../../shared/tool.js';
 import { classifyFailure, failureToError } from './restic-failure.js';
 import { parseLsLine, parseSnapshots, ResticJsonError, type Snapshot, type TreeNode } from './restic-json.js';
 import { assertSupported, exitCodesOf, parseResticVersion, type ResticVersion } from './restic-version.js';
+import { parseRestoreVerification } from './restore-output.js';
 import { RetryWatch } from './retry-watch.js';
-import type { SnapshotFilter } from './snapshot-freshness.js';
+import type { SnapshotFilter } from '../snapshot/snapshot-freshness.js';
 
 /** What the restore check needs from restic, named for intent; tests inject a fake. */
 export interface ResticCli {
@@ -20,9 +20,16 @@ export interface ResticCli {
   /** Streams the snapshot's tree, one node at a time. */
   listTree(snapshotId: string, onNode: (node: TreeNode) => void): Promise<void>;
   check(readDataSubset?: string): Promise<CheckOutcome>;
-  restore(snapshotId: string, target: string, includes: readonly string[]): Promise<void>;
-  /** Streams one file's content out of the repository into a hash, independently of `restore`. */
-  dumpHash(snapshotId: string, file: string): Promise<{ sha256: string; bytes: number }>;
+  /**
+   * Restores the included paths with `--verify`: restic reads every restored file back and compares it
+   * with the snapshot's blob IDs. A difference it finds is `restore-mismatch`.
+   */
+  restore(snapshotId: string, target: string, includes: readonly string[]): Promise<RestoreOutcome>;
+}
+
+export interface RestoreOutcome {
+  /** How many files restic read back and found equal to the repository's content. */
+  verifiedFiles: number;
 }
 
 export interface CheckOutcome {
@@ -203,23 +210,28 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
         snapshotId,
         '--target',
         target,
+        '--verify',
         ...includes.flatMap((p) => ['--include', escapePattern(p)]),
       ];
       const r = await restic('restore', args, { echo: 'all' });
-      if (r.exitCode !== 0) fail('restore', r, 'integrity');
-    },
-
-    async dumpHash(snapshotId, file) {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      const r = await restic('dump', [snapshotId, file], {
-        onStdoutData: (c) => {
-          hash.update(c);
-          bytes += c.length;
-        },
-      });
-      if (r.exitCode !== 0) fail('dump', r, 'integrity');
-      return { sha256: hash.digest('hex'), bytes };
+      const verification = parseRestoreVerification(r.stdout, r.stderr, target);
+      if (r.exitCode !== 0) {
+        // Problems reported once verification started are differences on disk, not read errors.
+        if (verification.started && classifyFailure(codes(), r.exitCode, r.stderr).kind === 'other')
+          throw new ActionError(
+            'restore-mismatch',
+            `restic restore --verify found restored files that differ from the repository: ${verification.problems.slice(0, 3).join('; ') || 'see the restic output above'}.`,
+            'Restores from this repository cannot be trusted as they are: run `restic check --read-data`, and check the disk and restic version of this runner.',
+          );
+        fail('restore', r, 'integrity');
+      }
+      if (verification.verified === undefined)
+        throw new ActionError(
+          'restore-mismatch',
+          `restic restore --verify exited 0 without reporting that it verified the restored files (restic ${version?.text ?? 'unknown'}), so they cannot be confirmed against the repository.`,
+          'Use restic 0.14 to 0.18 (or point restic-binary at one); run the restore by hand with --verify to see what it prints.',
+        );
+      return { verifiedFiles: verification.verified };
     },
   };
 }

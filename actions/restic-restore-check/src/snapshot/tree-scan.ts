@@ -1,5 +1,5 @@
 import { Reservoir, type Random } from './sampling.js';
-import type { TreeNode } from './restic-json.js';
+import type { TreeNode } from '../restic/restic-json.js';
 
 /**
  * One pass over `restic ls --json` of the chosen snapshot collects everything later phases need: which

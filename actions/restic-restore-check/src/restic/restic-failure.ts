@@ -1,5 +1,5 @@
-import { ActionError } from '../../../shared/errors.js';
-import { redact } from '../../../shared/secrets.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { redact } from '../../../../shared/secrets.js';
 import type { ExitCodes } from './restic-version.js';
 
 /**
