@@ -28469,7 +28469,7 @@ function createBatchApi(o) {
     }
 }
 function oneLine(text) {
-    return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+    return text.replace(/\s+/g, ' ').trim().replace(/\.$/, '').slice(0, 300);
 }
 function parseObject(raw) {
     const o = (raw ?? {});
@@ -29094,9 +29094,9 @@ function classifyLfsAnswer(status, message) {
     return { kind: 'push-failed', retryable: false };
 }
 const LFS_HINTS = {
-    'lfs-quota': "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run. No ref was pushed.",
-    'lfs-disabled': 'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false. No ref was pushed.',
-    'lfs-too-large': 'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history. No ref was pushed.',
+    'lfs-quota': "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
+    'lfs-disabled': 'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
+    'lfs-too-large': 'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
     auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",
     network: 'The LFS endpoint stayed unreachable after the retries; check the host and re-run.',
     'push-failed': 'Read the LFS answer above.',
@@ -29653,15 +29653,26 @@ async function fetchFromSource(d, objects, revs) {
     if (still.length > 0) {
         if (failure && failure.kind !== 'push-failed')
             throw failure;
-        throw new errors/* ActionError */.lZ('lfs-missing-object', `The source has LFS pointers whose objects it does not have: ${listed(still)}. No ref was pushed.`, lfs_errors/* LFS_HINTS */.Ny['lfs-missing-object']);
+        throw new errors/* ActionError */.lZ('lfs-missing-object', `The source has LFS pointers whose objects it does not have: ${listed(still)}.`, lfs_errors/* LFS_HINTS */.Ny['lfs-missing-object']);
     }
     return lacking;
 }
 function objectError(o, error) {
     const cls = (0,lfs_errors/* classifyLfsAnswer */.sl)(error.code, error.message);
-    return new lfs_errors/* LfsError */.eN(cls.kind, false, `The mirror refused the LFS object ${transfer_name(o)}: [${error.code}] ${error.message}.`);
+    return new lfs_errors/* LfsError */.eN(cls.kind, false, `The mirror refused the LFS object ${transfer_name(o)}: [${error.code}] ${error.message.replace(/\.$/, '')}.`);
 }
+/** Uploads what the mirror lacks; runs before any ref is pushed, and every failure says so. */
 async function transferLfs(d, objects, revs) {
+    try {
+        return await transfer(d, objects, revs);
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionError */.lZ))
+            throw e;
+        throw new errors/* ActionError */.lZ(e.reason, `${e.message} No ref was pushed.`, e.hint);
+    }
+}
+async function transfer(d, objects, revs) {
     const counts = {
         objects: objects.length,
         bytes: (0,pointers/* totalBytes */.ob)(objects),

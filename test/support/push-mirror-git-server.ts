@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startLfsServer, type LfsServer } from './push-mirror-lfs-server.js';
+import { nextSeq, startLfsServer, type LfsServer } from './push-mirror-lfs-server.js';
 import { requireTool } from './tools.js';
 
 /**
@@ -23,6 +23,8 @@ import { requireTool } from './tools.js';
  * against the git requests.
  */
 export interface GitRequest {
+  /** Order across this server and the LFS storage server. */
+  seq: number;
   method: string;
   path: string;
   status: number;
@@ -139,6 +141,7 @@ export async function startGitServer(opts: {
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     const record: GitRequest = {
+      seq: nextSeq(),
       method: req.method ?? 'GET',
       path: req.url ?? '',
       status: 0,

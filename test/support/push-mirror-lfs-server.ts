@@ -26,7 +26,14 @@ import type { AddressInfo } from 'node:net';
  *  - "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664),
  *  - per object `[422] Size must be less than or equal to 2147483648` (git-lfs/git-lfs#4101, #5492).
  */
+/** One counter for the git front and the LFS servers, so tests can order requests across them. */
+let sequence = 0;
+export function nextSeq(): number {
+  return ++sequence;
+}
+
 export interface LfsRequest {
+  seq: number;
   method: string;
   /** `batch`, `locks`, `upload`, `verify` or `download`. */
   kind: string;
@@ -128,6 +135,7 @@ export async function startLfsServer(): Promise<LfsServer> {
     failUploads: (name, status) => void (repo(name).uploadStatus = status),
     handle(req, res, name, rest) {
       const record: LfsRequest = {
+        seq: nextSeq(),
         method: req.method ?? '',
         kind: rest.startsWith('locks') ? 'locks' : 'batch',
         repo: name,
@@ -204,6 +212,7 @@ export async function startLfsServer(): Promise<LfsServer> {
   const storage = http.createServer((req, res) => {
     const m = /^\/([^/]+)\/([0-9a-f]{64})(\/verify)?$/.exec(req.url ?? '');
     const record: LfsRequest = {
+      seq: nextSeq(),
       method: req.method ?? '',
       kind: m?.[3] ? 'verify' : req.method === 'PUT' ? 'upload' : 'download',
       repo: m ? decodeURIComponent(m[1]) : '',

@@ -116,7 +116,7 @@ export function createBatchApi(o: BatchApiOptions): LfsBatchApi {
 }
 
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+  return text.replace(/\s+/g, ' ').trim().replace(/\.$/, '').slice(0, 300);
 }
 
 function parseObject(raw: unknown): BatchObjectAnswer {

@@ -46,11 +46,11 @@ export function classifyLfsAnswer(
 
 export const LFS_HINTS: Record<LfsFailureKind | 'lfs-missing-object', string> = {
   'lfs-quota':
-    "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run. No ref was pushed.",
+    "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
   'lfs-disabled':
-    'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false. No ref was pushed.',
+    'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
   'lfs-too-large':
-    'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history. No ref was pushed.',
+    'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
   auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",
   network: 'The LFS endpoint stayed unreachable after the retries; check the host and re-run.',
   'push-failed': 'Read the LFS answer above.',

@@ -87,7 +87,7 @@ async function fetchFromSource(
     if (failure && failure.kind !== 'push-failed') throw failure;
     throw new ActionError(
       'lfs-missing-object',
-      `The source has LFS pointers whose objects it does not have: ${listed(still)}. No ref was pushed.`,
+      `The source has LFS pointers whose objects it does not have: ${listed(still)}.`,
       LFS_HINTS['lfs-missing-object'],
     );
   }
@@ -99,11 +99,25 @@ function objectError(o: LfsObject, error: { code: number; message: string }): Lf
   return new LfsError(
     cls.kind,
     false,
-    `The mirror refused the LFS object ${name(o)}: [${error.code}] ${error.message}.`,
+    `The mirror refused the LFS object ${name(o)}: [${error.code}] ${error.message.replace(/\.$/, '')}.`,
   );
 }
 
+/** Uploads what the mirror lacks; runs before any ref is pushed, and every failure says so. */
 export async function transferLfs(
+  d: LfsDeps,
+  objects: readonly LfsObject[],
+  revs: readonly string[],
+): Promise<LfsCounts> {
+  try {
+    return await transfer(d, objects, revs);
+  } catch (e) {
+    if (!(e instanceof ActionError)) throw e;
+    throw new ActionError(e.reason, `${e.message} No ref was pushed.`, e.hint);
+  }
+}
+
+async function transfer(
   d: LfsDeps,
   objects: readonly LfsObject[],
   revs: readonly string[],
