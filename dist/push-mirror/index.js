@@ -28510,6 +28510,10 @@ function createDeps(ctx, s, raw, credential) {
     const remoteEnv = s.remoteUrl
         ? (0,git_auth/* gitAuthEnv */.Y$)(s.remoteUrl, credential, process.env, [
             [`lfs.${lfsEndpoint(s.remoteUrl)}.locksverify`, 'false'],
+            // git-lfs retries a refused object 8 times by default, answers like 413 and 507 included
+            // (measured: 44 s for two objects); the action's own 'retries' repeat the whole upload after
+            // network trouble.
+            ['lfs.transfer.maxretries', '2'],
         ])
         : (0,git_auth/* gitAuthEnv */.Y$)(new URL('https://invalid.'), undefined);
     // Forgejo reads the token from the password field whatever the user name (as actions/checkout sends it).

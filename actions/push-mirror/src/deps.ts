@@ -26,6 +26,10 @@ export function createDeps(
   const remoteEnv = s.remoteUrl
     ? gitAuthEnv(s.remoteUrl, credential, process.env, [
         [`lfs.${lfsEndpoint(s.remoteUrl)}.locksverify`, 'false'],
+        // git-lfs retries a refused object 8 times by default, answers like 413 and 507 included
+        // (measured: 44 s for two objects); the action's own 'retries' repeat the whole upload after
+        // network trouble.
+        ['lfs.transfer.maxretries', '2'],
       ])
     : gitAuthEnv(new URL('https://invalid.'), undefined);
   // Forgejo reads the token from the password field whatever the user name (as actions/checkout sends it).
