@@ -28831,11 +28831,14 @@ function lfsFailed(what, r) {
         : /credentials for .* not found|terminal prompts disabled|could not read username/i.test(text)
             ? { kind: 'auth', retryable: false }
             : (0,lfs_errors/* classifyLfsAnswer */.sl)(undefined, text);
-    const telling = text
+    const lines = text
         .split('\n')
         .map((l) => l.trim())
-        .filter((l) => l && !/^(Uploading|Downloading) LFS objects|^fetch: /.test(l))
-        .slice(-1)[0] ?? '';
+        .filter((l) => l && !/^(Uploading|Downloading) LFS objects|^fetch: /.test(l));
+    // git-lfs's own lines first: the server's message may run over several lines of its own.
+    const telling = lines.find((l) => /^(LFS: |batch response: |\[[0-9a-f]{64}\] |error: )/.test(l)) ??
+        lines.slice(-1)[0] ??
+        '';
     return new lfs_errors/* LfsError */.eN(cls.kind, cls.retryable, `${what} failed: ${telling.slice(0, 300) || (0,tool/* describeExit */.KE)(r)}.`);
 }
 function createGitCli(opts) {

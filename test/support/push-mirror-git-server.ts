@@ -50,8 +50,8 @@ export interface GitServer {
   tamperAfterPush(repo: string): void;
   /** Stops advertising the `atomic` capability (receive.advertiseAtomic=false), like older servers. */
   withoutAtomic(repo: string): void;
-  /** The pre-receive hook prints this text (as a host's hook or banner would), then lets the push on. */
-  hookMessage(repo: string, text: string): void;
+  /** The pre-receive hook prints this text (as a host's hook or banner would); with reject it refuses the push. */
+  hookMessage(repo: string, text: string, opts?: { reject?: boolean }): void;
   /** The Git LFS stand-in behind this server's front. */
   lfs: LfsServer;
   stop(): Promise<void>;
@@ -62,6 +62,7 @@ const PRE_RECEIVE = `#!/bin/sh
 z=0000000000000000000000000000000000000000
 status=0
 [ -f "$GIT_DIR/hook-message" ] && cat "$GIT_DIR/hook-message" >&2
+[ -f "$GIT_DIR/hook-reject" ] && status=1
 while read old new ref; do
   if [ -f "$GIT_DIR/protected-branches" ] && grep -qx "$ref" "$GIT_DIR/protected-branches"; then
     if [ "$new" = "$z" ]; then
@@ -240,8 +241,9 @@ export async function startGitServer(opts: {
         throw new Error(`git config in ${repoDir(repo)} failed`);
       }
     },
-    hookMessage(repo, text) {
+    hookMessage(repo, text, o = {}) {
       fs.writeFileSync(path.join(repoDir(repo), 'hook-message'), text);
+      if (o.reject) fs.writeFileSync(path.join(repoDir(repo), 'hook-reject'), '');
     },
     async stop() {
       await lfs.stop();

@@ -87,12 +87,15 @@ function lfsFailed(what: string, r: ToolResult): LfsError {
     : /credentials for .* not found|terminal prompts disabled|could not read username/i.test(text)
       ? { kind: 'auth' as const, retryable: false }
       : classifyLfsAnswer(undefined, text);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Uploading|Downloading) LFS objects|^fetch: /.test(l));
+  // git-lfs's own lines first: the server's message may run over several lines of its own.
   const telling =
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l && !/^(Uploading|Downloading) LFS objects|^fetch: /.test(l))
-      .slice(-1)[0] ?? '';
+    lines.find((l) => /^(LFS: |batch response: |\[[0-9a-f]{64}\] |error: )/.test(l)) ??
+    lines.slice(-1)[0] ??
+    '';
   return new LfsError(
     cls.kind,
     cls.retryable,
