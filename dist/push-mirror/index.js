@@ -29285,7 +29285,6 @@ __webpack_async_result__();
 /* harmony export */   jF: () => (/* binding */ parseLocalRefs),
 /* harmony export */   l7: () => (/* binding */ parseLsRemote)
 /* harmony export */ });
-/* unused harmony export pushRefspecs */
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 function isBranchOrTag(ref) {
     return ref.startsWith('refs/heads/') || ref.startsWith('refs/tags/');
@@ -29399,17 +29398,6 @@ function planCounts(plan) {
 }
 function hasChanges(plan) {
     return plan.created.length + plan.updated.length + plan.deleted.length > 0;
-}
-/**
- * Explicit refspecs, one per changed ref: only what the plan names is pushed, so nothing outside
- * branches and tags can leave the source. `+` forces (moved tags, rewritten branches); `:<ref>` deletes.
- */
-function pushRefspecs(plan, opts) {
-    const plus = opts.force ? '+' : '';
-    return [
-        ...[...plan.created, ...plan.updated].map((c) => `${plus}${c.from ?? c.ref}:${c.ref}`),
-        ...plan.deleted.map((c) => `:${c.ref}`),
-    ];
 }
 /** Differences between the source and the mirror after a push; extra mirror refs count only with prune. */
 function compareRefs(source, mirror, opts) {

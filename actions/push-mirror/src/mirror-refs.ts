@@ -150,18 +150,6 @@ export function hasChanges(plan: RefPlan): boolean {
   return plan.created.length + plan.updated.length + plan.deleted.length > 0;
 }
 
-/**
- * Explicit refspecs, one per changed ref: only what the plan names is pushed, so nothing outside
- * branches and tags can leave the source. `+` forces (moved tags, rewritten branches); `:<ref>` deletes.
- */
-export function pushRefspecs(plan: RefPlan, opts: { force: boolean }): string[] {
-  const plus = opts.force ? '+' : '';
-  return [
-    ...[...plan.created, ...plan.updated].map((c) => `${plus}${c.from ?? c.ref}:${c.ref}`),
-    ...plan.deleted.map((c) => `:${c.ref}`),
-  ];
-}
-
 export interface RefMismatch {
   ref: string;
   problem: 'missing on the mirror' | 'only on the mirror' | 'differs' | 'tag peels differently';
