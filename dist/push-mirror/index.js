@@ -28385,8 +28385,8 @@ var errors = __nccwpck_require__(2635);
 var tool = __nccwpck_require__(6647);
 // EXTERNAL MODULE: ./actions/push-mirror/src/forgejo-api.ts
 var forgejo_api = __nccwpck_require__(2713);
-// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 1 modules
-var git_cli = __nccwpck_require__(9908);
+// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 2 modules
+var git_cli = __nccwpck_require__(419);
 // EXTERNAL MODULE: ./actions/push-mirror/src/git-auth.ts
 var git_auth = __nccwpck_require__(443);
 // EXTERNAL MODULE: ./actions/push-mirror/src/lfs/errors.ts
@@ -28714,7 +28714,7 @@ extra = []) {
 
 /***/ }),
 
-/***/ 9908:
+/***/ 419:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28728,8 +28728,40 @@ __nccwpck_require__.d(__webpack_exports__, {
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./shared/credentials.ts
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(5931);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
 ;// CONCATENATED MODULE: ./actions/push-mirror/src/git-errors.ts
@@ -28794,6 +28826,8 @@ var pointers = __nccwpck_require__(1040);
 
 
 
+
+
 /** A failed git command against the mirror, classified from its stderr. */
 class GitCommandError extends errors/* ActionError */.lZ {
     kind;
@@ -28847,6 +28881,14 @@ function createGitCli(opts) {
     const remote = { ...local, ...opts.remoteEnv };
     const git = (args, extra = {}) => (0,tool/* runTool */.qI)({ bin, args, env: local, echo: 'stderr', ...extra });
     const mediaDirs = new Map();
+    const readOriginUrl = async (dir) => {
+        const r = await git(['config', '--get', 'remote.origin.url'], {
+            cwd: dir,
+            timeoutMs: 30_000,
+            echo: 'none',
+        });
+        return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    };
     return {
         async isShallow(dir) {
             const r = await git(['rev-parse', '--is-shallow-repository'], { cwd: dir, timeoutMs: 30_000 });
@@ -28965,8 +29007,12 @@ function createGitCli(opts) {
         },
         async lfsFetch(dir, revs) {
             let origin;
+            const originUrl = (await readOriginUrl(dir)) ?? '';
+            // A checkout may keep a token in origin's URL; git-lfs can print that URL in its errors.
+            for (const part of urlUserInfo(originUrl))
+                (0,secrets/* registerSecret */.cl)(part);
             try {
-                origin = new URL((await this.originUrl(dir)) ?? '');
+                origin = new URL(originUrl);
             }
             catch {
                 origin = undefined; // a path or scp-like remote: git-lfs finds its way without our header
@@ -28992,14 +29038,7 @@ function createGitCli(opts) {
             if (r.exitCode !== 0)
                 throw lfsFailed(`git lfs push to ${url}`, r);
         },
-        async originUrl(dir) {
-            const r = await git(['config', '--get', 'remote.origin.url'], {
-                cwd: dir,
-                timeoutMs: 30_000,
-                echo: 'none',
-            });
-            return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-        },
+        originUrl: readOriginUrl,
     };
 }
 
@@ -29599,8 +29638,8 @@ async function syncAndWait(api, o) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 1 modules
-var git_cli = __nccwpck_require__(9908);
+// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 2 modules
+var git_cli = __nccwpck_require__(419);
 // EXTERNAL MODULE: ./actions/push-mirror/src/lfs/errors.ts
 var lfs_errors = __nccwpck_require__(5025);
 // EXTERNAL MODULE: ./actions/push-mirror/src/lfs/pointers.ts

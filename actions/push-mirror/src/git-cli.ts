@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { urlUserInfo } from '../../../shared/credentials.js';
 import { ActionError, INVALID_INPUT } from '../../../shared/errors.js';
+import { registerSecret } from '../../../shared/secrets.js';
 import { describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
 import { classifyGitFailure, tellingLine, type GitFailureKind } from './git-errors.js';
 import { classifyLfsAnswer, LfsError } from './lfs/errors.js';
@@ -110,6 +112,14 @@ export function createGitCli(opts: GitCliOptions): GitCli {
   const git = (args: string[], extra: Partial<Parameters<typeof runTool>[0]> = {}) =>
     runTool({ bin, args, env: local, echo: 'stderr', ...extra });
   const mediaDirs = new Map<string, string>();
+  const readOriginUrl = async (dir: string): Promise<string | undefined> => {
+    const r = await git(['config', '--get', 'remote.origin.url'], {
+      cwd: dir,
+      timeoutMs: 30_000,
+      echo: 'none',
+    });
+    return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+  };
 
   return {
     async isShallow(dir) {
@@ -246,8 +256,11 @@ export function createGitCli(opts: GitCliOptions): GitCli {
     },
     async lfsFetch(dir, revs) {
       let origin: URL | undefined;
+      const originUrl = (await readOriginUrl(dir)) ?? '';
+      // A checkout may keep a token in origin's URL; git-lfs can print that URL in its errors.
+      for (const part of urlUserInfo(originUrl)) registerSecret(part);
       try {
-        origin = new URL((await this.originUrl(dir)) ?? '');
+        origin = new URL(originUrl);
       } catch {
         origin = undefined; // a path or scp-like remote: git-lfs finds its way without our header
       }
@@ -271,13 +284,6 @@ export function createGitCli(opts: GitCliOptions): GitCli {
       });
       if (r.exitCode !== 0) throw lfsFailed(`git lfs push to ${url}`, r);
     },
-    async originUrl(dir) {
-      const r = await git(['config', '--get', 'remote.origin.url'], {
-        cwd: dir,
-        timeoutMs: 30_000,
-        echo: 'none',
-      });
-      return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-    },
+    originUrl: readOriginUrl,
   };
 }
