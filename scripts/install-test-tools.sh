@@ -4,15 +4,15 @@
 # commands are printed and the script fails, so no test is ever skipped for a missing tool.
 set -euo pipefail
 
-declare -A PKG=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [sshd]=openssh-server [ssh]=openssh-client [git]=git [jq]=jq [ssh-keygen]=openssh-client)
-declare -A BREW=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [jq]=jq [git]=git)
+declare -A PKG=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [sshd]=openssh-server [ssh]=openssh-client [git]=git [git-lfs]=git-lfs [jq]=jq [ssh-keygen]=openssh-client)
+declare -A BREW=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [jq]=jq [git]=git [git-lfs]=git-lfs)
 
 have() {
   if [ "$1" = sshd ]; then command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ]; else command -v "$1" >/dev/null 2>&1; fi
 }
 
 missing=()
-for tool in restic rclone age age-keygen sshd ssh ssh-keygen git jq; do
+for tool in restic rclone age age-keygen sshd ssh ssh-keygen git git-lfs jq; do
   have "$tool" || missing+=("$tool")
 done
 
@@ -34,6 +34,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 tofu_like=$(command -v tofu || command -v terraform || true)
-echo "test tools: restic $(restic version | awk '{print $2}'), rclone $(rclone version | awk 'NR==1{print $2}'), age $(age --version), git $(git --version | awk '{print $3}')"
+echo "test tools: restic $(restic version | awk '{print $2}'), rclone $(rclone version | awk 'NR==1{print $2}'), age $(age --version), git $(git --version | awk '{print $3}'), $(git-lfs version | awk '{print $1}')"
 echo "tofu/terraform: ${tofu_like:-not found (tofu-plan-with-state-backup tests will fail: install OpenTofu)}"
 echo "kubectl: $(command -v kubectl || echo 'not found (k3s-verify tests will fail: install kubectl)')"

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { createLfsHandler } from './lfs-server.mjs';
 
 function parseCgi(out) {
   let end = out.indexOf('\r\n\r\n');
@@ -26,9 +27,12 @@ function parseCgi(out) {
   return { status, headers, body: out.subarray(end + sep) };
 }
 
-export async function startGitServer({ root, token }) {
+export async function startGitServer({ root, token, lfs = false }) {
   fs.mkdirSync(root, { recursive: true });
   let requests = 0;
+  let origin = '';
+  // With lfs, `<repo>.git/info/lfs/…` is a Git LFS server (bench/lib/lfs-server.mjs) behind the same front.
+  const lfsHandler = lfs ? createLfsHandler(root) : undefined;
   const server = http.createServer((req, res) => {
     requests++;
     const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
@@ -39,6 +43,7 @@ export async function startGitServer({ root, token }) {
       return;
     }
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (lfsHandler?.(req, res, url, origin)) return;
     const child = spawn('git', ['http-backend'], {
       env: {
         PATH: process.env.PATH,
@@ -65,6 +70,7 @@ export async function startGitServer({ root, token }) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = server.address().port;
+  origin = `http://127.0.0.1:${port}`;
   return {
     root,
     url: (repo) => `http://127.0.0.1:${port}/${repo}.git`,

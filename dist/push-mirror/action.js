@@ -28370,18 +28370,130 @@ module.exports = {
 
 /***/ }),
 
-/***/ 5808:
+/***/ 4677:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   F: () => (/* binding */ createDeps)
-/* harmony export */ });
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6647);
-/* harmony import */ var _forgejo_api_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2713);
-/* harmony import */ var _git_cli_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9908);
-/* harmony import */ var _git_auth_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(443);
-/* harmony import */ var _shared_log_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1620);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  F: () => (/* binding */ createDeps)
+});
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/tool.ts + 2 modules
+var tool = __nccwpck_require__(6647);
+// EXTERNAL MODULE: ./actions/push-mirror/src/forgejo-api.ts
+var forgejo_api = __nccwpck_require__(2713);
+// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 2 modules
+var git_cli = __nccwpck_require__(419);
+// EXTERNAL MODULE: ./actions/push-mirror/src/git-auth.ts
+var git_auth = __nccwpck_require__(443);
+// EXTERNAL MODULE: ./actions/push-mirror/src/lfs/errors.ts
+var lfs_errors = __nccwpck_require__(5025);
+;// CONCATENATED MODULE: ./actions/push-mirror/src/lfs/batch-api.ts
+
+
+/** How many objects one request carries (git-lfs: lfs.transfer.batchSize, default 100). */
+const BATCH_SIZE = 100;
+const LFS_JSON = 'application/vnd.git-lfs+json';
+/**
+ * The LFS endpoint of a remote URL (docs/api/server-discovery.md; lfsapi/endpoint_finder.go): the URL
+ * with `/info/lfs` appended, after `.git` when the URL does not end in it already.
+ */
+function lfsEndpoint(remote) {
+    const url = new URL(remote.href);
+    url.username = '';
+    url.password = '';
+    url.search = '';
+    url.hash = '';
+    const path = url.pathname.replace(/\/+$/, '');
+    url.pathname = `${path.endsWith('.git') ? path : `${path}.git`}/info/lfs`;
+    return url.href;
+}
+function createBatchApi(o) {
+    const doFetch = o.fetchImpl ?? fetch;
+    return {
+        async batch(operation, objects) {
+            const answers = [];
+            for (let i = 0; i < objects.length; i += BATCH_SIZE) {
+                answers.push(...(await one(operation, objects.slice(i, i + BATCH_SIZE))));
+            }
+            return answers;
+        },
+    };
+    async function one(operation, objects) {
+        const url = `${o.endpoint}/objects/batch`;
+        const headers = { Accept: LFS_JSON, 'Content-Type': LFS_JSON };
+        if (o.credential)
+            headers.Authorization = `Basic ${o.credential}`;
+        let res;
+        try {
+            res = await doFetch(url, {
+                method: 'POST',
+                headers,
+                body: JSON.stringify({
+                    operation,
+                    transfers: ['basic'],
+                    objects: objects.map(({ oid, size }) => ({ oid, size })),
+                    hash_algo: 'sha256',
+                }),
+                // A redirect could carry the token to another host: refuse it (the endpoint is derived from
+                // the mirror URL, which must name the repository exactly).
+                redirect: 'error',
+                signal: AbortSignal.timeout(o.timeoutMs ?? 120_000),
+            });
+        }
+        catch (e) {
+            const cause = e.cause;
+            const detail = cause ? `${(0,errors/* errorMessage */.gJ)(e)}: ${(0,errors/* errorMessage */.gJ)(cause)}` : (0,errors/* errorMessage */.gJ)(e);
+            throw new lfs_errors/* LfsError */.eN('network', true, `LFS batch request to ${url} failed: ${detail}.`);
+        }
+        const text = await res.text();
+        let body = {};
+        try {
+            body = JSON.parse(text);
+        }
+        catch {
+            // Not JSON (a proxy's error page): the status decides.
+        }
+        if (!res.ok) {
+            const message = typeof body.message === 'string' ? body.message : res.statusText;
+            const cls = (0,lfs_errors/* classifyLfsAnswer */.sl)(res.status, message);
+            throw new lfs_errors/* LfsError */.eN(cls.kind, cls.retryable, `LFS ${operation} batch request to ${url} answered HTTP ${res.status}: ${oneLine(message)}.`);
+        }
+        if (!Array.isArray(body.objects)) {
+            throw new lfs_errors/* LfsError */.eN('push-failed', false, `LFS batch answer from ${url} has no 'objects' list.`);
+        }
+        return body.objects.map(parseObject);
+    }
+}
+function oneLine(text) {
+    return text.replace(/\s+/g, ' ').trim().replace(/\.$/, '').slice(0, 300);
+}
+function parseObject(raw) {
+    const o = (raw ?? {});
+    const answer = {
+        oid: typeof o.oid === 'string' ? o.oid : '',
+        size: typeof o.size === 'number' ? o.size : -1,
+        actions: o.actions && typeof o.actions === 'object' ? Object.keys(o.actions) : [],
+    };
+    if (o.error && typeof o.error === 'object') {
+        answer.error = {
+            code: typeof o.error.code === 'number' ? o.error.code : 0,
+            message: typeof o.error.message === 'string' ? oneLine(o.error.message) : '',
+        };
+    }
+    return answer;
+}
+
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(5931);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(1620);
+;// CONCATENATED MODULE: ./actions/push-mirror/src/deps.ts
+
+
 
 
 
@@ -28393,13 +28505,30 @@ const POLL_MS = 2000;
 const RETRY_BASE_MS = 2000;
 /** The real clients for a run; tests of the orchestration build their own fakes instead. */
 function createDeps(ctx, s, raw, credential) {
+    // git-lfs would ask the mirror's lock API before each upload (and note a missing one in .git/config);
+    // a mirror has no locks of its own to respect.
     const remoteEnv = s.remoteUrl
-        ? (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_4__/* .gitAuthEnv */ .Y$)(s.remoteUrl, credential)
-        : (0,_git_auth_js__WEBPACK_IMPORTED_MODULE_4__/* .gitAuthEnv */ .Y$)(new URL('https://invalid.'), undefined);
+        ? (0,git_auth/* gitAuthEnv */.Y$)(s.remoteUrl, credential, process.env, [
+            [`lfs.${lfsEndpoint(s.remoteUrl)}.locksverify`, 'false'],
+            // git-lfs retries a refused object 8 times by default, answers like 413 and 507 included
+            // (measured: 44 s for two objects); the action's own 'retries' repeat the whole upload after
+            // network trouble.
+            ['lfs.transfer.maxretries', '2'],
+        ])
+        : (0,git_auth/* gitAuthEnv */.Y$)(new URL('https://invalid.'), undefined);
+    // Forgejo reads the token from the password field whatever the user name (as actions/checkout sends it).
+    const sourceCredential = raw.sourceToken ? (0,git_auth/* basicCredential */.gp)('x-access-token', raw.sourceToken) : undefined;
+    if (raw.sourceToken && sourceCredential)
+        (0,secrets/* registerSecretForms */.$6)(raw.sourceToken, sourceCredential);
     return {
-        git: (0,_git_cli_js__WEBPACK_IMPORTED_MODULE_3__/* .createGitCli */ .h)({ remoteEnv }),
+        git: (0,git_cli/* createGitCli */.h)({
+            remoteEnv,
+            // The source token goes only to the source's origin (Forgejo), as a header like the mirror's.
+            sourceEnv: (origin) => (0,git_auth/* gitAuthEnv */.Y$)(origin, origin.protocol.startsWith('http') ? sourceCredential : undefined),
+        }),
+        lfs: s.remoteUrl ? createBatchApi({ endpoint: lfsEndpoint(s.remoteUrl), credential }) : undefined,
         forgejo: s.mode === 'forgejo-sync' && raw.forgejoUrl && raw.repository && raw.forgejoToken
-            ? (0,_forgejo_api_js__WEBPACK_IMPORTED_MODULE_2__/* .createForgejoApi */ .T)({
+            ? (0,forgejo_api/* createForgejoApi */.T)({
                 baseUrl: raw.forgejoUrl,
                 repository: raw.repository,
                 token: raw.forgejoToken,
@@ -28408,14 +28537,14 @@ function createDeps(ctx, s, raw, credential) {
             : undefined,
         step: (name, fn) => ctx.step(name, fn),
         skip: (name, why) => ctx.skip(name, why),
-        info: (line) => _shared_log_js__WEBPACK_IMPORTED_MODULE_5__/* .info */ .pq(line),
+        info: (line) => log/* info */.pq(line),
         warn: (line) => ctx.warning(line),
         sleep: async (ms) => {
             await new Promise((r) => setTimeout(r, ms));
             // Backoff and polling must not outlive a cancelled job (fetch is not a tool the lifecycle stops).
-            const signal = (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .cancellation */ .WN)();
+            const signal = (0,tool/* cancellation */.WN)();
             if (signal)
-                throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc(signal);
+                throw new errors/* CancelledError */.cc(signal);
         },
         random: Math.random,
         now: Date.now,
@@ -28525,9 +28654,9 @@ function createForgejoApi(opts) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Y$: () => (/* binding */ gitAuthEnv),
-/* harmony export */   fC: () => (/* binding */ registerAuthSecrets)
+/* harmony export */   fC: () => (/* binding */ registerAuthSecrets),
+/* harmony export */   gp: () => (/* binding */ basicCredential)
 /* harmony export */ });
-/* unused harmony export basicCredential */
 /* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5931);
 
 /**
@@ -28545,7 +28674,9 @@ function registerAuthSecrets(username, token) {
     (0,_shared_secrets_js__WEBPACK_IMPORTED_MODULE_0__/* .registerSecretForms */ .$6)(token, credential);
     return credential;
 }
-function gitAuthEnv(remote, credential, base = process.env) {
+function gitAuthEnv(remote, credential, base = process.env, 
+/** Further `key, value` config pairs (not secret), e.g. git-lfs settings for this remote. */
+extra = []) {
     const pairs = [
         // Nobody may prompt for, cache or store credentials: a CI job has no one to answer.
         ['credential.helper', ''],
@@ -28556,6 +28687,7 @@ function gitAuthEnv(remote, credential, base = process.env) {
         // header would make GitHub answer 400).
         pairs.push([key, ''], [key, `AUTHORIZATION: basic ${credential}`]);
     }
+    pairs.push(...extra);
     const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10);
     const start = Number.isFinite(existing) && existing > 0 ? existing : 0;
     const env = {
@@ -28582,7 +28714,7 @@ function gitAuthEnv(remote, credential, base = process.env) {
 
 /***/ }),
 
-/***/ 9908:
+/***/ 419:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28592,8 +28724,44 @@ __nccwpck_require__.d(__webpack_exports__, {
   h: () => (/* binding */ createGitCli)
 });
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./shared/credentials.ts
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(5931);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
 ;// CONCATENATED MODULE: ./actions/push-mirror/src/git-errors.ts
@@ -28607,6 +28775,9 @@ const RULES = [
         /\bGH006\b|\bGH013\b|protected branch hook declined|Cannot force-push to (a protected|this) branch/i,
     ],
     ['atomic-unsupported', /does not support --atomic push/i],
+    // A ref the mirror refused (porcelain `!` line): git also prints "the remote end hung up", which
+    // must not make a refusal look like a network failure worth retrying.
+    ['push-failed', /^!\s.*\[(remote )?rejected\]/m],
     [
         'auth',
         /Authentication failed|Invalid username or (password|token)|terminal prompts disabled|could not read (Username|Password)|returned error: 40[13]\b|HTTP 40[13]\b|Permission to \S+ denied|Bad credentials/i,
@@ -28632,7 +28803,8 @@ function tellingLine(stderr) {
         .map((l) => l.trim())
         .filter((l) => l.length > 0);
     const pick = lines.find((l) => /refusing to allow|GH006|GH013|Authentication failed|Invalid username/i.test(l)) ??
-        lines.find((l) => /^!\s*\[(remote )?rejected\]/.test(l)) ??
+        lines.find((l) => /^!\s*(\S+\s+)?\[(remote )?rejected\]/.test(l) && !/atomic push failed/.test(l)) ??
+        lines.find((l) => /^!\s*(\S+\s+)?\[(remote )?rejected\]/.test(l)) ??
         [...lines].reverse().find((l) => /^(fatal|error):/.test(l)) ??
         lines[lines.length - 1] ??
         '';
@@ -28642,7 +28814,17 @@ function tellingLine(stderr) {
         .slice(0, 300);
 }
 
+// EXTERNAL MODULE: ./actions/push-mirror/src/lfs/errors.ts
+var lfs_errors = __nccwpck_require__(5025);
+// EXTERNAL MODULE: ./actions/push-mirror/src/lfs/pointers.ts
+var pointers = __nccwpck_require__(1040);
 ;// CONCATENATED MODULE: ./actions/push-mirror/src/git-cli.ts
+
+
+
+
+
+
 
 
 
@@ -28662,18 +28844,51 @@ class GitCommandError extends errors/* ActionError */.lZ {
     }
 }
 function failed(what, r) {
-    const cls = classifyGitFailure(r.stderr, { timedOut: r.timedOut });
+    // With --porcelain the per-ref rejections are on stdout, git's and the remote's messages on stderr.
+    const rejected = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('!'))
+        .join('\n');
+    const text = `${r.stderr}\n${rejected}`;
+    const cls = classifyGitFailure(text, { timedOut: r.timedOut });
     // With prompts off, git reports a refused token as "could not read Username": say what happened.
     const line = cls.kind === 'auth' && /terminal prompts disabled/.test(r.stderr)
         ? 'the mirror refused the credentials (HTTP 401)'
-        : tellingLine(r.stderr);
+        : tellingLine(text);
     const detail = r.timedOut ? `timed out (${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'})` : line || (0,tool/* describeExit */.KE)(r);
     return new GitCommandError(cls.kind, cls.retryable, what, detail.replace(/\.$/, ''));
+}
+function lfsFailed(what, r) {
+    const text = r.stderr.trim();
+    const cls = r.timedOut
+        ? { kind: 'network', retryable: true }
+        : /credentials for .* not found|terminal prompts disabled|could not read username/i.test(text)
+            ? { kind: 'auth', retryable: false }
+            : (0,lfs_errors/* classifyLfsAnswer */.sl)(undefined, text);
+    const lines = text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !/^(Uploading|Downloading) LFS objects|^fetch: /.test(l));
+    // git-lfs's own lines first: the server's message may run over several lines of its own.
+    const telling = lines.find((l) => /^(LFS: |batch response: |\[[0-9a-f]{64}\] |error: )/.test(l)) ??
+        lines.slice(-1)[0] ??
+        '';
+    return new lfs_errors/* LfsError */.eN(cls.kind, cls.retryable, `${what} failed: ${telling.slice(0, 300) || (0,tool/* describeExit */.KE)(r)}.`);
 }
 function createGitCli(opts) {
     const bin = opts.bin ?? 'git';
     const local = { LC_ALL: 'C', LANGUAGE: 'C', GIT_TERMINAL_PROMPT: '0' };
+    const remote = { ...local, ...opts.remoteEnv };
     const git = (args, extra = {}) => (0,tool/* runTool */.qI)({ bin, args, env: local, echo: 'stderr', ...extra });
+    const mediaDirs = new Map();
+    const readOriginUrl = async (dir) => {
+        const r = await git(['config', '--get', 'remote.origin.url'], {
+            cwd: dir,
+            timeoutMs: 30_000,
+            echo: 'none',
+        });
+        return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+    };
     return {
         async isShallow(dir) {
             const r = await git(['rev-parse', '--is-shallow-repository'], { cwd: dir, timeoutMs: 30_000 });
@@ -28691,44 +28906,139 @@ function createGitCli(opts) {
                 throw new errors/* ActionError */.lZ('tool-failed', `git show-ref failed: ${(0,tool/* lastLine */.fM)(r.stderr) || (0,tool/* describeExit */.KE)(r)}.`);
             return r.stdout;
         },
-        async lsRemote(dir, remote) {
-            const r = await git(['ls-remote', '--symref', remote], {
+        async lsRemote(dir, url) {
+            const r = await git(['ls-remote', '--symref', url], {
                 cwd: dir,
-                env: { ...local, ...opts.remoteEnv },
+                env: remote,
                 timeoutMs: opts.lsRemoteTimeoutMs ?? 120_000,
                 echo: 'stderr',
             });
             if (r.exitCode !== 0)
-                throw failed(`Reading the mirror's refs (git ls-remote ${remote})`, r);
+                throw failed(`Reading the mirror's refs (git ls-remote ${url})`, r);
             return r.stdout;
         },
-        async push(dir, remote, refspecs, { atomic }) {
-            const args = ['push', ...(atomic ? ['--atomic'] : []), remote, ...refspecs];
+        async push(dir, url, refspecs, { atomic, prune, dryRun }) {
+            // core.abbrev=no: the porcelain report then names the mirror's old commits in full.
+            const args = [
+                '-c',
+                'core.abbrev=no',
+                'push',
+                '--porcelain',
+                '-v',
+                ...(atomic ? ['--atomic'] : []),
+                ...(prune ? ['--prune'] : []),
+                ...(dryRun ? ['--dry-run'] : []),
+                url,
+                ...refspecs,
+            ];
             const r = await git(args, {
                 cwd: dir,
-                env: { ...local, ...opts.remoteEnv },
+                env: remote,
                 timeoutMs: opts.pushTimeoutMs ?? 30 * 60_000,
                 echo: 'all',
-                group: `git push (${refspecs.length} ref${refspecs.length === 1 ? '' : 's'})`,
+                group: `git push${dryRun ? ' --dry-run' : ''} (${refspecs.length} refspec${refspecs.length === 1 ? '' : 's'})`,
             });
             if (r.exitCode !== 0)
-                throw failed(`git push to ${remote}`, r);
+                throw failed(`git push${dryRun ? ' --dry-run' : ''} to ${url}`, r);
+            return r.stdout;
         },
         async lfsVersion() {
             const r = await git(['lfs', 'version'], { timeoutMs: 30_000, echo: 'none' });
             return r.exitCode === 0 ? r.stdout.trim() : undefined;
         },
-        async lfsPush(dir, remote) {
-            const r = await git(['lfs', 'push', '--all', remote], {
+        async hasLfsFilters(dir, revs) {
+            if (revs.length === 0)
+                return false;
+            // `*` in a pathspec matches across `/`: the root .gitattributes and every nested one.
+            const r = await git(['grep', '-q', '-e', 'filter=lfs', ...revs, '--', '*.gitattributes'], {
                 cwd: dir,
-                env: { ...local, ...opts.remoteEnv },
+                timeoutMs: 300_000,
+                echo: 'none',
+            });
+            if (r.exitCode === 0)
+                return true;
+            if (r.exitCode === 1)
+                return false;
+            throw new errors/* ActionError */.lZ('tool-failed', `git grep for LFS filters failed: ${(0,tool/* lastLine */.fM)(r.stderr) || (0,tool/* describeExit */.KE)(r)}.`);
+        },
+        async lfsPointers(dir, revs) {
+            if (revs.length === 0)
+                return [];
+            // Blobs of 1024 bytes or more cannot be pointers: rev-list leaves them out itself.
+            const list = await git(['rev-list', '--objects', '--filter=blob:limit=1024', '--stdin'], {
+                cwd: dir,
+                stdin: revs.join('\n') + '\n',
+                timeoutMs: 30 * 60_000,
+                echo: 'stderr',
+            });
+            if (list.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('tool-failed', `git rev-list failed: ${(0,tool/* lastLine */.fM)(list.stderr) || (0,tool/* describeExit */.KE)(list)}.`);
+            const check = await git(['cat-file', '--batch-check=%(objectname) %(objecttype) %(objectsize) %(rest)'], { cwd: dir, stdin: list.stdout + '\n', timeoutMs: 30 * 60_000, echo: 'stderr' });
+            if (check.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('tool-failed', `git cat-file failed: ${(0,tool/* lastLine */.fM)(check.stderr) || (0,tool/* describeExit */.KE)(check)}.`);
+            const candidates = (0,pointers/* pointerCandidates */.YH)(check.stdout);
+            if (candidates.length === 0)
+                return [];
+            const chunks = [];
+            const blobs = await git(['cat-file', '--batch'], {
+                cwd: dir,
+                stdin: candidates.map((c) => c.sha).join('\n') + '\n',
+                timeoutMs: 30 * 60_000,
+                echo: 'stderr',
+                onStdoutData: (c) => chunks.push(c),
+            });
+            if (blobs.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('tool-failed', `git cat-file failed: ${(0,tool/* lastLine */.fM)(blobs.stderr) || (0,tool/* describeExit */.KE)(blobs)}.`);
+            return (0,pointers/* pointersFromBatch */.jR)(Buffer.concat(chunks), candidates);
+        },
+        async lfsHasObject(dir, { oid, size }) {
+            let media = mediaDirs.get(dir);
+            if (!media) {
+                const r = await git(['lfs', 'env'], { cwd: dir, timeoutMs: 60_000, echo: 'none' });
+                media = /^LocalMediaDir=(.+)$/m.exec(r.stdout)?.[1]?.trim();
+                if (r.exitCode !== 0 || !media)
+                    throw new errors/* ActionError */.lZ('tool-failed', `git lfs env failed: ${(0,tool/* lastLine */.fM)(r.stderr) || (0,tool/* describeExit */.KE)(r)}.`);
+                mediaDirs.set(dir, media);
+            }
+            const stat = await external_node_fs_.promises
+                .stat(external_node_path_.join(media, oid.slice(0, 2), oid.slice(2, 4), oid))
+                .catch(() => undefined);
+            return stat?.isFile() === true && stat.size === size;
+        },
+        async lfsFetch(dir, revs) {
+            let origin;
+            const originUrl = (await readOriginUrl(dir)) ?? '';
+            // A checkout may keep a token in origin's URL; git-lfs can print that URL in its errors.
+            for (const part of urlUserInfo(originUrl))
+                (0,secrets/* registerSecret */.cl)(part);
+            try {
+                origin = new URL(originUrl);
+            }
+            catch {
+                origin = undefined; // a path or scp-like remote: git-lfs finds its way without our header
+            }
+            const r = await git(['lfs', 'fetch', '--all', 'origin', ...revs], {
+                cwd: dir,
+                env: { ...local, ...(origin && opts.sourceEnv ? opts.sourceEnv(origin) : {}) },
                 timeoutMs: opts.pushTimeoutMs ?? 60 * 60_000,
                 echo: 'all',
-                group: 'git lfs push --all',
+                group: `git lfs fetch --all origin (${revs.length} commit${revs.length === 1 ? '' : 's'})`,
+            });
+            return r.exitCode === 0 ? undefined : lfsFailed('git lfs fetch from origin', r);
+        },
+        async lfsPushObjects(dir, url, oids) {
+            const r = await git(['lfs', 'push', '--object-id', url, '--stdin'], {
+                cwd: dir,
+                env: remote,
+                stdin: oids.join('\n') + '\n',
+                timeoutMs: opts.pushTimeoutMs ?? 60 * 60_000,
+                echo: 'all',
+                group: `git lfs push --object-id (${oids.length} object${oids.length === 1 ? '' : 's'})`,
             });
             if (r.exitCode !== 0)
-                throw failed(`git lfs push to ${remote}`, r);
+                throw lfsFailed(`git lfs push to ${url}`, r);
         },
+        originUrl: readOriginUrl,
     };
 }
 
@@ -28772,7 +29082,8 @@ const inputs = {
     force: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('true'),
     retries: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .int */ .Wh)({ min: 0, max: 10 }).default('3'),
     verify: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('true'),
-    lfs: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    lfs: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .oneOf */ .yL)(['false', 'true', 'auto']).default('false'),
+    'source-token': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .secretText */ .yD)({ expected: 'a token that may read the source repository' }).fallbackTo((env) => env.FORGEJO_TOKEN || env.GITHUB_TOKEN),
     'dry-run': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     'forgejo-url': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .url */ .OZ)({ expected: 'the http(s) URL of the Forgejo server' }).fallbackTo((env) => env.GITHUB_SERVER_URL),
     repository: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({
@@ -28787,15 +29098,185 @@ const inputs = {
 
 /***/ }),
 
+/***/ 5025:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ny: () => (/* binding */ LFS_HINTS),
+/* harmony export */   eN: () => (/* binding */ LfsError),
+/* harmony export */   sl: () => (/* binding */ classifyLfsAnswer)
+/* harmony export */ });
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
+
+const MESSAGE_RULES = [
+    [
+        'lfs-quota',
+        /over its data quota|purchase more data packs|bandwidth limit|insufficient (server )?storage/i,
+    ],
+    ['lfs-disabled', /LFS is disabled/i],
+    ['lfs-too-large', /size must be less than|entity too large|content too large|\[413\]|HTTP 413\b/i],
+    [
+        'auth',
+        /authentication required|authorization error|bad credentials|invalid username or (password|token)|\[40[13]\]|HTTP 40[13]\b/i,
+    ],
+    [
+        'network',
+        /connection refused|connection reset|timed out|timeout|no such host|could not resolve|server error|\[5\d\d\]|HTTP 5\d\d\b|EOF|rate limit/i,
+    ],
+];
+function classifyLfsAnswer(status, message) {
+    for (const [kind, re] of MESSAGE_RULES) {
+        if (re.test(message))
+            return { kind, retryable: kind === 'network' };
+    }
+    if (status === 401 || status === 403)
+        return { kind: 'auth', retryable: false };
+    if (status === 413)
+        return { kind: 'lfs-too-large', retryable: false };
+    if (status === 507 || status === 509)
+        return { kind: 'lfs-quota', retryable: false };
+    if (status === 429 || (status !== undefined && status >= 500))
+        return { kind: 'network', retryable: true };
+    return { kind: 'push-failed', retryable: false };
+}
+const LFS_HINTS = {
+    'lfs-quota': "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
+    'lfs-disabled': 'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
+    'lfs-too-large': 'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
+    auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",
+    network: 'The LFS endpoint stayed unreachable after the retries; check the host and re-run.',
+    'push-failed': 'Read the LFS answer above.',
+    'lfs-missing-object': 'The source repository has a pointer but not the object: upload it to Forgejo again (git lfs push --object-id origin <oid> from a clone that has it) or rewrite the history; the mirror was not changed.',
+};
+/** A failed LFS request or git-lfs command, classified. */
+class LfsError extends _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ {
+    kind;
+    retryable;
+    constructor(kind, retryable, message) {
+        super(kind, message, LFS_HINTS[kind]);
+        this.kind = kind;
+        this.retryable = retryable;
+        this.name = 'LfsError';
+    }
+}
+
+
+/***/ }),
+
+/***/ 1040:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   YH: () => (/* binding */ pointerCandidates),
+/* harmony export */   jR: () => (/* binding */ pointersFromBatch),
+/* harmony export */   ob: () => (/* binding */ totalBytes),
+/* harmony export */   z3: () => (/* binding */ formatBytes)
+/* harmony export */ });
+/* unused harmony exports POINTER_MAX_BYTES, parsePointer, hasLfsFilter */
+/** git-lfs only reads blobs below this size as pointers (lfs/gitscanner: blobSizeCutoff). */
+const POINTER_MAX_BYTES = 1024;
+const VERSIONS = new Set(['https://git-lfs.github.com/spec/v1', 'https://hawser.github.com/spec/v1']);
+function parsePointer(text) {
+    if (text.length >= POINTER_MAX_BYTES)
+        return undefined;
+    const lines = text.replace(/\n$/, '').split('\n');
+    const fields = new Map();
+    for (const line of lines) {
+        const m = /^([a-z0-9.-]+) (\S.*)$/.exec(line);
+        if (!m)
+            return undefined;
+        fields.set(m[1], m[2]);
+    }
+    if (!VERSIONS.has(fields.get('version') ?? '') || lines[0].slice(0, 8) !== 'version ')
+        return undefined;
+    const oid = /^sha256:([0-9a-f]{64})$/.exec(fields.get('oid') ?? '')?.[1];
+    const size = /^\d{1,15}$/.test(fields.get('size') ?? '') ? Number(fields.get('size')) : NaN;
+    if (!oid || !Number.isSafeInteger(size))
+        return undefined;
+    return { oid, size };
+}
+/**
+ * Blobs small enough to be pointers, from `git cat-file --batch-check='%(objectname) %(objecttype)
+ * %(objectsize) %(rest)'` fed with `git rev-list --objects` lines (`<sha> <path>`). Blobs of the same
+ * content appear once (git lists each object once).
+ */
+function pointerCandidates(batchCheck) {
+    const out = [];
+    for (const line of batchCheck.split('\n')) {
+        const m = /^([0-9a-f]{40,64}) blob (\d+) ?(.*)$/.exec(line);
+        if (!m)
+            continue;
+        const size = Number(m[2]);
+        // The smallest valid pointer is well over 100 bytes; smaller blobs cannot be pointers.
+        if (size < 100 || size >= POINTER_MAX_BYTES)
+            continue;
+        out.push({ sha: m[1], size, path: m[3] });
+    }
+    return out;
+}
+/**
+ * Splits `git cat-file --batch` output (`<sha> <type> <size>\n<content>\n` per object) and parses each
+ * blob as a pointer. Works on bytes: a small binary file must not shift the offsets.
+ */
+function pointersFromBatch(raw, candidates) {
+    const pathOf = new Map(candidates.map((c) => [c.sha, c.path]));
+    const found = new Map();
+    let at = 0;
+    while (at < raw.length) {
+        const nl = raw.indexOf(0x0a, at);
+        if (nl < 0)
+            break;
+        const header = raw.subarray(at, nl).toString('latin1');
+        const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(header);
+        if (!m)
+            break;
+        const size = Number(m[3]);
+        const body = raw.subarray(nl + 1, nl + 1 + size);
+        at = nl + 1 + size + 1;
+        if (m[2] !== 'blob')
+            continue;
+        const pointer = parsePointer(body.toString('utf8'));
+        if (pointer && !found.has(pointer.oid)) {
+            found.set(pointer.oid, { ...pointer, path: pathOf.get(m[1]) ?? '' });
+        }
+    }
+    return [...found.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+function totalBytes(objects) {
+    return objects.reduce((n, o) => n + o.size, 0);
+}
+/** `1.5 MB`-style byte counts for logs and summaries (decimal units, as GitHub bills LFS). */
+function formatBytes(bytes) {
+    if (bytes < 1000)
+        return `${bytes} B`;
+    const units = ['kB', 'MB', 'GB', 'TB'];
+    let v = bytes;
+    let u = -1;
+    while (v >= 1000 && u < units.length - 1) {
+        v /= 1000;
+        u++;
+    }
+    return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+/** True when `.gitattributes` text assigns the lfs filter to some pattern. */
+function hasLfsFilter(gitattributes) {
+    return gitattributes
+        .split('\n')
+        .some((line) => !line.trimStart().startsWith('#') && /(^|\s)filter=lfs(\s|$)/.test(line));
+}
+
+
+/***/ }),
+
 /***/ 5659:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
-/* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5808);
+/* harmony import */ var _deps_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4677);
 /* harmony import */ var _git_auth_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(443);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9839);
-/* harmony import */ var _mirror_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(2355);
+/* harmony import */ var _mirror_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1844);
 /* harmony import */ var _outcome_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3640);
 /* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5751);
 
@@ -28832,9 +29313,12 @@ __webpack_async_result__();
 /* harmony export */   Ai: () => (/* binding */ planCounts),
 /* harmony export */   EZ: () => (/* binding */ describeMismatches),
 /* harmony export */   Iu: () => (/* binding */ compareRefs),
+/* harmony export */   Jt: () => (/* binding */ PRUNE_NAMESPACE),
 /* harmony export */   SB: () => (/* binding */ inScope),
+/* harmony export */   SC: () => (/* binding */ planFromPushReport),
+/* harmony export */   W: () => (/* binding */ prunable),
+/* harmony export */   bb: () => (/* binding */ mirrorRefspecs),
 /* harmony export */   cr: () => (/* binding */ planRefs),
-/* harmony export */   eh: () => (/* binding */ pushRefspecs),
 /* harmony export */   h0: () => (/* binding */ short),
 /* harmony export */   ik: () => (/* binding */ hasChanges),
 /* harmony export */   jF: () => (/* binding */ parseLocalRefs),
@@ -28954,17 +29438,6 @@ function planCounts(plan) {
 function hasChanges(plan) {
     return plan.created.length + plan.updated.length + plan.deleted.length > 0;
 }
-/**
- * Explicit refspecs, one per changed ref: only what the plan names is pushed, so nothing outside
- * branches and tags can leave the source. `+` forces (moved tags, rewritten branches); `:<ref>` deletes.
- */
-function pushRefspecs(plan, opts) {
-    const plus = opts.force ? '+' : '';
-    return [
-        ...[...plan.created, ...plan.updated].map((c) => `${plus}${c.from ?? c.ref}:${c.ref}`),
-        ...plan.deleted.map((c) => `:${c.ref}`),
-    ];
-}
 /** Differences between the source and the mirror after a push; extra mirror refs count only with prune. */
 function compareRefs(source, mirror, opts) {
     const out = [];
@@ -28997,11 +29470,68 @@ function describeMismatches(mismatches, limit = 5) {
     const more = mismatches.length > limit ? ` and ${mismatches.length - limit} more` : '';
     return shown.join(', ') + more;
 }
+/**
+ * Where the prune refspecs take their (never existing) source refs from. `git push --prune` deletes a
+ * mirror ref matching the destination pattern when no local ref matches the source side and no other
+ * refspec pushes to it (remote.c match_push_refs); an empty local namespace therefore prunes exactly the
+ * mirror refs in scope that the explicit refspecs do not write.
+ */
+const PRUNE_NAMESPACE = 'refs/push-mirror-prune/';
+/** A `refs` pattern git can use as a prune refspec: exactly one `*` (git's refspec globs allow one). */
+function prunable(pattern) {
+    return pattern.split('*').length === 2;
+}
+/**
+ * The refspecs of one mirror push: `+<source ref>:<ref>` for every source ref in scope (refs the mirror
+ * already has come back as "up to date"), and with prune one `+refs/push-mirror-prune/…*:<pattern>` per
+ * pattern, so deletions happen in the same (atomic) push without listing the mirror first. `deletions`
+ * are explicit `:<ref>` deletions for patterns that cannot be prune refspecs.
+ */
+function mirrorRefspecs(source, patterns, opts) {
+    const plus = opts.force ? '+' : '';
+    const specs = [...source].map(([ref, t]) => `${plus}${t.from ?? ref}:${ref}`);
+    if (opts.prune) {
+        for (const p of patterns.filter(prunable))
+            specs.push(`+${PRUNE_NAMESPACE}${p.slice('refs/'.length)}:${p}`);
+        for (const ref of opts.deletions ?? [])
+            specs.push(`:${ref}`);
+    }
+    return specs;
+}
+/**
+ * The plan as the mirror reported it: `git push --porcelain -v` prints one line per ref,
+ * `<flag>\t<from>:<to>\t<summary>` with flag ` ` (fast-forward, `old..new`), `+` (forced, `old...new`),
+ * `*` (new), `-` (deleted), `=` (up to date), `!` (rejected) (git-push(1), OUTPUT).
+ */
+function planFromPushReport(report, source) {
+    const plan = { created: [], updated: [], deleted: [], unchanged: [], kept: [] };
+    for (const line of report.split('\n')) {
+        const m = /^([ +*\-=!])\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+        if (!m)
+            continue;
+        const [, flag, from, ref, summary] = m;
+        const after = source.get(ref)?.sha;
+        const before = /^([0-9a-f]{40,64})\.\.\.?[0-9a-f]{40,64}/.exec(summary)?.[1];
+        const change = { ref, before, after, from: from || undefined };
+        if (flag === '*')
+            plan.created.push(change);
+        else if (flag === ' ' || flag === '+')
+            plan.updated.push(change);
+        else if (flag === '-')
+            plan.deleted.push({ ref });
+        else if (flag === '=')
+            plan.unchanged.push({ ...change, before: after });
+    }
+    const byRef = (a, b) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
+    for (const list of [plan.created, plan.updated, plan.deleted, plan.unchanged])
+        list.sort(byRef);
+    return plan;
+}
 
 
 /***/ }),
 
-/***/ 2355:
+/***/ 1844:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29108,8 +29638,124 @@ async function syncAndWait(api, o) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 1 modules
-var git_cli = __nccwpck_require__(9908);
+// EXTERNAL MODULE: ./actions/push-mirror/src/git-cli.ts + 2 modules
+var git_cli = __nccwpck_require__(419);
+// EXTERNAL MODULE: ./actions/push-mirror/src/lfs/errors.ts
+var lfs_errors = __nccwpck_require__(5025);
+// EXTERNAL MODULE: ./actions/push-mirror/src/lfs/pointers.ts
+var pointers = __nccwpck_require__(1040);
+;// CONCATENATED MODULE: ./actions/push-mirror/src/lfs/transfer.ts
+
+
+
+const SHOWN = 5;
+function transfer_name(o) {
+    return `${o.path || '(unknown path)'} (oid ${o.oid})`;
+}
+function listed(objects) {
+    const more = objects.length > SHOWN ? ` and ${objects.length - SHOWN} more` : '';
+    return objects.slice(0, SHOWN).map(transfer_name).join(', ') + more;
+}
+/** Lists the LFS objects the commits reach. */
+async function scanLfs(git, dir, revs, info) {
+    const objects = await git.lfsPointers(dir, revs);
+    info(`LFS: ${objects.length} object${objects.length === 1 ? '' : 's'} (${(0,pointers/* formatBytes */.z3)((0,pointers/* totalBytes */.ob)(objects))}) reachable from the pushed refs.`);
+    return objects;
+}
+async function missingLocally(d, objects) {
+    const missing = [];
+    for (const o of objects)
+        if (!(await d.git.lfsHasObject(d.dir, o)))
+            missing.push(o);
+    return missing;
+}
+/** Fetches what the local store lacks from the source; fails naming file and oid of what the source lacks. */
+async function fetchFromSource(d, objects, revs) {
+    const lacking = await missingLocally(d, objects);
+    if (lacking.length === 0)
+        return [];
+    d.info(`LFS: fetching ${lacking.length} object${lacking.length === 1 ? '' : 's'} (${(0,pointers/* formatBytes */.z3)((0,pointers/* totalBytes */.ob)(lacking))}) from the source.`);
+    const failure = await d
+        .retry('git lfs fetch', async () => {
+        const e = await d.git.lfsFetch(d.dir, revs);
+        if (e?.retryable)
+            throw e;
+        return e;
+    })
+        .catch((e) => e);
+    const still = await missingLocally(d, lacking);
+    if (still.length > 0) {
+        if (failure && failure.kind !== 'push-failed')
+            throw failure;
+        throw new errors/* ActionError */.lZ('lfs-missing-object', `The source has LFS pointers whose objects it does not have: ${listed(still)}.`, lfs_errors/* LFS_HINTS */.Ny['lfs-missing-object']);
+    }
+    return lacking;
+}
+function objectError(o, error) {
+    const cls = (0,lfs_errors/* classifyLfsAnswer */.sl)(error.code, error.message);
+    return new lfs_errors/* LfsError */.eN(cls.kind, false, `The mirror refused the LFS object ${transfer_name(o)}: [${error.code}] ${error.message.replace(/\.$/, '')}.`);
+}
+/** Uploads what the mirror lacks; runs before any ref is pushed, and every failure says so. */
+async function transferLfs(d, objects, revs) {
+    try {
+        return await transfer(d, objects, revs);
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionError */.lZ))
+            throw e;
+        throw new errors/* ActionError */.lZ(e.reason, `${e.message} No ref was pushed.`, e.hint);
+    }
+}
+async function transfer(d, objects, revs) {
+    const counts = {
+        objects: objects.length,
+        bytes: (0,pointers/* totalBytes */.ob)(objects),
+        fetched: 0,
+        fetchedBytes: 0,
+        uploaded: 0,
+        uploadedBytes: 0,
+        present: 0,
+        presentBytes: 0,
+    };
+    if (objects.length === 0)
+        return counts;
+    const fetched = await fetchFromSource(d, objects, revs);
+    counts.fetched = fetched.length;
+    counts.fetchedBytes = (0,pointers/* totalBytes */.ob)(fetched);
+    const answers = await d.retry('LFS batch (upload)', () => d.mirror.batch('upload', objects));
+    const byOid = new Map(objects.map((o) => [o.oid, o]));
+    const upload = [];
+    for (const a of answers) {
+        const o = byOid.get(a.oid);
+        if (!o)
+            continue;
+        if (a.error)
+            throw objectError(o, a.error);
+        if (a.actions.includes('upload'))
+            upload.push(o);
+    }
+    counts.present = objects.length - upload.length;
+    counts.presentBytes = counts.bytes - (0,pointers/* totalBytes */.ob)(upload);
+    d.info(`LFS: the mirror has ${counts.present} of ${objects.length} objects; uploading ${upload.length} (${(0,pointers/* formatBytes */.z3)((0,pointers/* totalBytes */.ob)(upload))}).`);
+    if (upload.length > 0) {
+        await d.retry('git lfs push', () => d.git.lfsPushObjects(d.dir, d.mirrorUrl, upload.map((o) => o.oid)));
+    }
+    counts.uploaded = upload.length;
+    counts.uploadedBytes = (0,pointers/* totalBytes */.ob)(upload);
+    return counts;
+}
+/** The objects the mirror cannot serve: no download action, or a per-object error. */
+async function unresolvedOnMirror(d, objects) {
+    if (objects.length === 0)
+        return [];
+    const answers = await d.retry('LFS batch (download)', () => d.mirror.batch('download', objects));
+    const ok = new Set(answers.filter((a) => !a.error && a.actions.includes('download')).map((a) => a.oid));
+    return objects.filter((o) => !ok.has(o.oid));
+}
+function describeUnresolved(objects) {
+    return listed(objects);
+}
+
 // EXTERNAL MODULE: ./actions/push-mirror/src/mirror-refs.ts
 var mirror_refs = __nccwpck_require__(5320);
 ;// CONCATENATED MODULE: ./actions/push-mirror/src/retry.ts
@@ -29140,8 +29786,10 @@ async function withRetry(attempt, isRetryable, opts) {
 
 
 
+
+
 function isRetryable(e) {
-    return (e instanceof git_cli/* GitCommandError */.i || e instanceof forgejo_api/* ForgejoApiError */.X) && e.retryable;
+    return ((e instanceof git_cli/* GitCommandError */.i || e instanceof forgejo_api/* ForgejoApiError */.X || e instanceof lfs_errors/* LfsError */.eN) && e.retryable);
 }
 const HINTS = {
     auth: "Check that 'token' is valid and not expired, that it may write the mirror's contents, and that 'username' fits it. Not retried: a bad token stays bad.",
@@ -29192,10 +29840,13 @@ async function readSource(s, d) {
         if (await d.git.isShallow(s.sourceDir)) {
             throw new errors/* ActionError */.lZ('shallow-clone', `The source '${s.sourceDir}' is a shallow clone: a mirror needs the full history (GitHub answers "shallow update not allowed").`, 'Check out with fetch-depth: 0.');
         }
-        if (s.lfs && !(await d.git.lfsVersion())) {
-            throw new errors/* ActionError */.lZ(errors/* INVALID_INPUT */.JP, "Input 'lfs' is true, but git-lfs is not installed on the runner ('git lfs version' failed).", 'Install git-lfs (apt-get install git-lfs, brew install git-lfs) or set lfs: false.');
+        if (s.lfs === 'true')
+            await requireGitLfs(d, "Input 'lfs' is true");
+        const all = await d.git.showRefs(s.sourceDir);
+        if (all.includes(` ${mirror_refs/* PRUNE_NAMESPACE */.Jt}`)) {
+            throw new errors/* ActionError */.lZ('tool-failed', `The source has refs under ${mirror_refs/* PRUNE_NAMESPACE */.Jt}, the namespace push-mirror keeps empty to prune the mirror.`, `Delete them (git for-each-ref ${mirror_refs/* PRUNE_NAMESPACE */.Jt}) and re-run.`);
         }
-        const source = (0,mirror_refs/* inScope */.SB)((0,mirror_refs/* parseLocalRefs */.jF)(await d.git.showRefs(s.sourceDir)), s.refs);
+        const source = (0,mirror_refs/* inScope */.SB)((0,mirror_refs/* parseLocalRefs */.jF)(all), s.refs);
         if (source.size === 0) {
             // Pushing nothing with prune on would empty the mirror: that is never what a mirror job means.
             throw new errors/* ActionError */.lZ(errors/* INVALID_INPUT */.JP, `The source '${s.sourceDir}' has no branch or tag matching '${s.refs.join(' ')}'; refusing to mirror nothing.`, "Check 'source-dir' and 'refs' (a checkout needs fetch-depth: 0 to see all branches).");
@@ -29209,9 +29860,35 @@ async function readMirror(s, d, remote, what) {
     const parsed = (0,mirror_refs/* parseLsRemote */.l7)(raw);
     return { refs: (0,mirror_refs/* inScope */.SB)(parsed.refs, s.refs), head: parsed.head };
 }
-function logPlan(d, plan) {
+async function requireGitLfs(d, why) {
+    if (await d.git.lfsVersion())
+        return;
+    throw new errors/* ActionError */.lZ(errors/* INVALID_INPUT */.JP, `${why}, but git-lfs is not installed on the runner ('git lfs version' failed).`, 'Install git-lfs (apt-get install git-lfs, brew install git-lfs) or set lfs: false.');
+}
+/** The commits whose history is mirrored (peeled: git-lfs and rev-list want commits). */
+function commitsOf(source) {
+    return [...new Set([...source.values()].map((t) => t.peeled ?? t.sha))];
+}
+/** Whether LFS objects are carried: `true`, `false`, or `auto` (an lfs filter in a pushed head's .gitattributes). */
+async function decideLfs(s, d, source) {
+    if (s.lfs === 'false')
+        return { enabled: false, why: "lfs is 'false'" };
+    if (s.lfs === 'true')
+        return { enabled: true, why: "lfs is 'true'" };
+    const heads = [
+        ...new Set([...source].filter(([ref]) => ref.startsWith('refs/heads/')).map(([, t]) => t.sha)),
+    ];
+    const found = await d.git.hasLfsFilters(s.sourceDir, heads);
+    if (!found) {
+        d.info('LFS: no .gitattributes in the pushed branches assigns filter=lfs; LFS objects are not mirrored.');
+        return { enabled: false, why: 'lfs is auto and no pushed branch has LFS filters' };
+    }
+    await requireGitLfs(d, "Input 'lfs' is auto and the pushed branches have LFS filters in .gitattributes");
+    return { enabled: true, why: 'lfs is auto and the pushed branches have LFS filters' };
+}
+function logPlan(d, plan, dryRun) {
     const c = (0,mirror_refs/* planCounts */.Ai)(plan);
-    d.info(`Plan: ${c.created} to create, ${c.updated} to update, ${c.deleted} to delete, ${c.unchanged} unchanged` +
+    d.info(`${dryRun ? 'Plan' : 'Pushed'}: ${c.created} ${dryRun ? 'to create' : 'created'}, ${c.updated} ${dryRun ? 'to update' : 'updated'}, ${c.deleted} ${dryRun ? 'to delete' : 'deleted'}, ${c.unchanged} unchanged` +
         (plan.kept.length ? `, ${plan.kept.length} only on the mirror kept (prune is off)` : '') +
         '.');
     for (const ch of plan.created)
@@ -29221,43 +29898,68 @@ function logPlan(d, plan) {
     for (const ch of plan.deleted)
         d.info(`  - ${ch.ref}`);
 }
+function lfsDeps(s, d) {
+    if (!d.lfs)
+        throw new errors/* ActionError */.lZ('tool-failed', 'No LFS client was configured for the mirror.');
+    return {
+        git: d.git,
+        mirror: d.lfs,
+        dir: s.sourceDir,
+        mirrorUrl: s.remoteUrl.href,
+        info: d.info,
+        retry: (what, fn) => retrying(s, d, what, () => fn()),
+    };
+}
+/**
+ * Push mode in two round trips to the mirror (issue 21): one `git push --porcelain` that creates,
+ * updates and prunes (the mirror's report of it is the plan), then one `git ls-remote` read after the
+ * push, which is what the verification compares. A listing before the push is needed only when a
+ * `refs` pattern cannot be a prune refspec (no `*`, or several) and prune is on.
+ */
 async function pushMode(s, d, out) {
     const remote = s.remoteUrl.href;
     const source = await readSource(s, d);
-    const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
-    out.plan = (0,mirror_refs/* planRefs */.cr)(source, before.refs, { prune: s.prune });
-    logPlan(d, out.plan);
+    out.lfs = await decideLfs(s, d, source);
+    const deletions = await explicitDeletions(s, d, remote, source);
+    const refspecs = (0,mirror_refs/* mirrorRefspecs */.bb)(source, s.refs, { force: s.force, prune: s.prune, deletions });
+    let lfsObjects = [];
+    if (out.lfs.enabled) {
+        lfsObjects = await d.step('list LFS objects', () => scanLfs(d.git, s.sourceDir, commitsOf(source), d.info));
+    }
     if (s.dryRun) {
+        const report = await d.step('plan (push --dry-run)', () => retrying(s, d, 'git push --dry-run', () => d.git.push(s.sourceDir, remote, refspecs, { atomic: false, prune: s.prune, dryRun: true })));
+        out.plan = (0,mirror_refs/* planFromPushReport */.SC)(report, source);
+        logPlan(d, out.plan, true);
         d.skip('push', 'dry run');
         out.verificationNote = 'dry run: nothing was pushed';
         return;
     }
-    if (s.lfs)
-        await d.step('push LFS objects', () => retrying(s, d, 'git lfs push', () => d.git.lfsPush(s.sourceDir, remote)));
-    if ((0,mirror_refs/* hasChanges */.ik)(out.plan)) {
-        await d.step('push', () => push(s, d, remote, source, out.plan));
-        out.pushed = true;
+    if (out.lfs.enabled) {
+        // Before any ref: the mirror must never point at LFS objects it does not have.
+        out.lfs.counts = await d.step('push LFS objects', () => transferLfs(lfsDeps(s, d), lfsObjects, commitsOf(source)));
     }
-    else {
-        d.skip('push', 'the mirror is up to date');
-    }
-    await verify(s, d, remote, source, out, before);
+    const report = await d.step('push', () => push(s, d, remote, refspecs));
+    out.plan = (0,mirror_refs/* planFromPushReport */.SC)(report, source);
+    out.pushed = (0,mirror_refs/* hasChanges */.ik)(out.plan);
+    logPlan(d, out.plan, false);
+    await verify(s, d, remote, source, out, lfsObjects);
 }
-async function push(s, d, remote, source, first) {
+/** `:ref` deletions for patterns git cannot prune by itself; needs the mirror's list (one more round trip). */
+async function explicitDeletions(s, d, remote, source) {
+    const fixed = s.refs.filter((p) => !(0,mirror_refs/* prunable */.W)(p));
+    if (!s.prune || fixed.length === 0)
+        return [];
+    const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
+    const globbed = s.refs.filter(mirror_refs/* prunable */.W);
+    return [...(0,mirror_refs/* inScope */.SB)(before.refs, fixed).keys()].filter((ref) => !source.has(ref) && (0,mirror_refs/* inScope */.SB)(new Map([[ref, { sha: '' }]]), globbed).size === 0);
+}
+async function push(s, d, remote, refspecs) {
     let atomic = true;
-    await retrying(s, d, 'git push', async (attempt) => {
-        // A retry re-plans: the failed attempt may have updated some refs already, and deleting a ref
-        // that is already gone would fail the push.
-        const plan = attempt === 1
-            ? first
-            : (0,mirror_refs/* planRefs */.cr)(source, (await readMirror(s, d, remote, 'Re-reading the mirror')).refs, {
-                prune: s.prune,
-            });
-        if (!(0,mirror_refs/* hasChanges */.ik)(plan))
-            return;
-        const refspecs = (0,mirror_refs/* pushRefspecs */.eh)(plan, { force: s.force });
+    // Re-running the same push is safe: refs a failed attempt did update come back as "up to date", and
+    // the prune refspecs only delete what is still there.
+    return retrying(s, d, 'git push', async () => {
         try {
-            await d.git.push(s.sourceDir, remote, refspecs, { atomic });
+            return await d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });
         }
         catch (e) {
             if (!(e instanceof git_cli/* GitCommandError */.i) || e.kind !== 'atomic-unsupported')
@@ -29265,38 +29967,66 @@ async function push(s, d, remote, source, first) {
             // All-or-nothing is preferred, but a server without the capability still gets the mirror.
             d.warn('The mirror does not support atomic pushes; pushing the refs one by one.');
             atomic = false;
-            await d.git.push(s.sourceDir, remote, refspecs, { atomic });
+            return d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });
         }
     });
 }
-async function verify(s, d, remote, source, out, before) {
+async function verify(s, d, remote, source, out, lfsObjects) {
     if (!s.verify) {
         d.skip('verify', "verify is 'false'");
         out.verificationNote = "verify is 'false'";
-        const branch = before.head?.branch;
-        out.mirrorHead = branch ? (source.get(branch)?.sha ?? before.refs.get(branch)?.sha) : undefined;
         return;
     }
-    const after = await d.step('verify', () => readMirror(s, d, remote, 'Verifying the mirror'));
-    out.mirrorHead =
-        after.head?.sha ?? (after.head?.branch ? after.refs.get(after.head.branch)?.sha : undefined);
-    out.mismatches = (0,mirror_refs/* compareRefs */.Iu)(source, after.refs, { prune: s.prune });
-    if (out.mismatches.length > 0) {
-        out.verification = 'failed';
-        throw new errors/* ActionError */.lZ('verify-mismatch', `The mirror does not match the source after the push: ${out.mismatches.length} ref${out.mismatches.length === 1 ? ' differs' : 's differ'}: ${(0,mirror_refs/* describeMismatches */.EZ)(out.mismatches)}.`, 'Something else writes to the mirror (another job, a bot, or a Forgejo push mirror): stop it, then re-run.');
-    }
-    out.verification = 'passed';
-    d.info(`Verified: the mirror's ${after.refs.size} branch and tag refs equal the source's.`);
+    await d.step('verify', async () => {
+        const after = await readMirror(s, d, remote, 'Verifying the mirror');
+        out.mirrorHead =
+            after.head?.sha ?? (after.head?.branch ? after.refs.get(after.head.branch)?.sha : undefined);
+        if (out.plan && !s.prune) {
+            out.plan.kept = [...after.refs]
+                .filter(([ref]) => !source.has(ref))
+                .map(([ref, t]) => ({ ref, before: t.sha }));
+        }
+        out.mismatches = (0,mirror_refs/* compareRefs */.Iu)(source, after.refs, { prune: s.prune });
+        if (out.lfs?.enabled) {
+            const unresolved = await unresolvedOnMirror(lfsDeps(s, d), lfsObjects);
+            out.lfs.unresolved = unresolved;
+            out.lfs.verified = unresolved.length === 0;
+        }
+        const lfsMissing = out.lfs?.unresolved ?? [];
+        if (out.mismatches.length > 0 || lfsMissing.length > 0) {
+            out.verification = 'failed';
+            const parts = [
+                out.mismatches.length > 0
+                    ? `${out.mismatches.length} ref${out.mismatches.length === 1 ? ' differs' : 's differ'}: ${(0,mirror_refs/* describeMismatches */.EZ)(out.mismatches)}`
+                    : '',
+                lfsMissing.length > 0
+                    ? `${lfsMissing.length} LFS object${lfsMissing.length === 1 ? ' is' : 's are'} not downloadable from the mirror: ${describeUnresolved(lfsMissing)}`
+                    : '',
+            ].filter(Boolean);
+            throw new errors/* ActionError */.lZ('verify-mismatch', `The mirror does not match the source after the push: ${parts.join('; ')}.`, 'Something else writes to the mirror (another job, a bot, or a Forgejo push mirror), or its LFS storage lost objects: stop it, then re-run.');
+        }
+        out.verification = 'passed';
+        const lfsNote = out.lfs?.enabled
+            ? ` and all ${lfsObjects.length} LFS objects can be downloaded from it`
+            : '';
+        d.info(`Verified: the mirror's ${after.refs.size} branch and tag refs equal the source's${lfsNote}.`);
+    });
 }
 async function forgejoMode(s, d, out) {
     const canVerify = s.verify && s.remoteUrl !== undefined && s.hasToken;
     let source;
     let before;
+    let lfsObjects = [];
     if (canVerify) {
         source = await readSource(s, d);
+        out.lfs = await decideLfs(s, d, source);
+        if (out.lfs.enabled) {
+            const commits = commitsOf(source);
+            lfsObjects = await d.step('list LFS objects', () => scanLfs(d.git, s.sourceDir, commits, d.info));
+        }
         before = await d.step('read mirror refs', () => readMirror(s, d, s.remoteUrl.href, 'Reading the mirror'));
         out.plan = (0,mirror_refs/* planRefs */.cr)(source, before.refs, { prune: s.prune });
-        logPlan(d, out.plan);
+        logPlan(d, out.plan, true);
     }
     if (s.dryRun) {
         d.skip('trigger Forgejo push mirror sync', 'dry run');
@@ -29326,7 +30056,7 @@ async function forgejoMode(s, d, out) {
         d.skip('verify', out.verificationNote);
         return;
     }
-    await verify(s, d, s.remoteUrl.href, source, out, before);
+    await verify(s, d, s.remoteUrl.href, source, out, lfsObjects);
 }
 
 
@@ -29340,24 +30070,30 @@ async function forgejoMode(s, d, out) {
 /* harmony export */   a: () => (/* binding */ mirrorSummary)
 /* harmony export */ });
 /* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5750);
-/* harmony import */ var _mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5320);
+/* harmony import */ var _lfs_pointers_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1040);
+/* harmony import */ var _mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5320);
+
 
 
 /** Outputs and report values of a run (also of a failed one: the plan is known before the push fails). */
 function publishOutcome(ctx, o) {
     if (o.plan) {
-        for (const [name, value] of Object.entries((0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .planCounts */ .Ai)(o.plan)))
+        for (const [name, value] of Object.entries((0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .planCounts */ .Ai)(o.plan)))
             ctx.output(name, value);
     }
     ctx.output('verified', o.verification === 'passed');
     if (o.mirrorHead)
         ctx.output('mirror-head', o.mirrorHead);
+    if (o.lfs?.counts) {
+        ctx.output('lfs-uploaded', o.lfs.counts.uploaded);
+        ctx.output('lfs-present', o.lfs.counts.present);
+    }
     const refs = (list) => list.slice(0, 200).map((c) => ({ ref: c.ref, before: c.before, after: c.after }));
     ctx.result({
         mode: o.mode,
         dryRun: o.dryRun,
         remote: o.remote,
-        counts: o.plan ? (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .planCounts */ .Ai)(o.plan) : undefined,
+        counts: o.plan ? (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .planCounts */ .Ai)(o.plan) : undefined,
         created: o.plan ? refs(o.plan.created) : undefined,
         updated: o.plan ? refs(o.plan.updated) : undefined,
         deleted: o.plan ? refs(o.plan.deleted) : undefined,
@@ -29368,7 +30104,29 @@ function publishOutcome(ctx, o) {
         mismatches: o.mismatches.slice(0, 200),
         mirrorHead: o.mirrorHead,
         forgejoMirrors: o.forgejoMirrors,
+        lfs: o.lfs
+            ? {
+                enabled: o.lfs.enabled,
+                why: o.lfs.why,
+                ...o.lfs.counts,
+                verified: o.lfs.verified,
+                unresolved: o.lfs.unresolved?.slice(0, 200),
+            }
+            : undefined,
     });
+}
+function lfsRow(l) {
+    if (!l)
+        return undefined;
+    if (!l.enabled || l.objects === undefined)
+        return `${l.enabled ? 'on' : 'off'} (${l.why})`;
+    return (`${l.objects} objects (${(0,_lfs_pointers_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(l.bytes ?? 0)}): ${l.uploaded} uploaded (${(0,_lfs_pointers_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(l.uploadedBytes ?? 0)}), ` +
+        `${l.present} already on the mirror (${(0,_lfs_pointers_js__WEBPACK_IMPORTED_MODULE_1__/* .formatBytes */ .z3)(l.presentBytes ?? 0)}), ${l.fetched} fetched from the source` +
+        (l.verified === undefined
+            ? ''
+            : l.verified
+                ? '; all downloadable from the mirror'
+                : '; NOT all downloadable'));
 }
 const ROWS = 50;
 /** The job summary: refs created/updated/deleted, verification result, mirror head. */
@@ -29395,18 +30153,22 @@ function mirrorSummary(report) {
                 : undefined,
         ],
         ['mirror head', r.mirrorHead],
+        ['LFS', lfsRow(r.lfs)],
     ]));
     const changes = [
-        ...(r.created ?? []).map((c) => [c.ref, 'created', '—', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(c.after)]),
-        ...(r.updated ?? []).map((c) => [c.ref, 'updated', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(c.before), (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(c.after)]),
-        ...(r.deleted ?? []).map((c) => [c.ref, 'deleted', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(c.before), '—']),
+        ...(r.created ?? []).map((c) => [c.ref, 'created', '—', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(c.after)]),
+        ...(r.updated ?? []).map((c) => [c.ref, 'updated', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(c.before), (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(c.after)]),
+        ...(r.deleted ?? []).map((c) => [c.ref, 'deleted', (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(c.before), '—']),
     ];
     if (changes.length > 0) {
         const more = changes.length > ROWS ? `\n\n…and ${changes.length - ROWS} more (see the report).` : '';
         parts.push(`### ${r.dryRun ? 'Would change' : 'Changed refs'}\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['ref', 'change', 'before', 'after'], changes.slice(0, ROWS))}${more}`);
     }
     if (r.mismatches && r.mismatches.length > 0) {
-        parts.push(`### Differences after the push\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['ref', 'problem', 'source', 'mirror'], r.mismatches.slice(0, ROWS).map((m) => [m.ref, m.problem, (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(m.source), (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_1__/* .short */ .h0)(m.mirror)]))}`);
+        parts.push(`### Differences after the push\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['ref', 'problem', 'source', 'mirror'], r.mismatches.slice(0, ROWS).map((m) => [m.ref, m.problem, (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(m.source), (0,_mirror_refs_js__WEBPACK_IMPORTED_MODULE_2__/* .short */ .h0)(m.mirror)]))}`);
+    }
+    if (r.lfs?.unresolved && r.lfs.unresolved.length > 0) {
+        parts.push(`### LFS objects the mirror cannot serve\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['file', 'oid'], r.lfs.unresolved.slice(0, ROWS).map((o) => [o.path, o.oid]))}`);
     }
     if (report.steps.length > 0)
         parts.push(`### Steps\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps)}`);
@@ -29459,6 +30221,7 @@ function toMirrorSettings(s, cwd = process.cwd()) {
         retries: s.retries,
         verify: s.verify,
         lfs: s.lfs,
+        hasSourceToken: Boolean(s.sourceToken),
         dryRun: s.dryRun,
         repository: s.repository,
         mirror: s.mirror,

@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nextSeq, startLfsServer, type LfsServer } from './push-mirror-lfs-server.js';
 import { requireTool } from './tools.js';
 
 /**
@@ -17,8 +18,13 @@ import { requireTool } from './tools.js';
  *    without `workflow` scope" (flashcatcloud/categraf#34, DataChefHQ/aws-data-landing-zone#29).
  * GitHub reports the workflow text as the ref's rejection reason; a hook can only print it as
  * `remote: error: …` with "(pre-receive hook declined)" — the classifier must handle both.
+ * Git LFS requests (`/<repo>.git/info/lfs/…`) pass the same Basic-auth front and go to the LFS
+ * stand-in (push-mirror-lfs-server.ts); they are recorded here too, so tests can check their order
+ * against the git requests.
  */
 export interface GitRequest {
+  /** Order across this server and the LFS storage server. */
+  seq: number;
   method: string;
   path: string;
   status: number;
@@ -44,6 +50,10 @@ export interface GitServer {
   tamperAfterPush(repo: string): void;
   /** Stops advertising the `atomic` capability (receive.advertiseAtomic=false), like older servers. */
   withoutAtomic(repo: string): void;
+  /** The pre-receive hook prints this text (as a host's hook or banner would); with reject it refuses the push. */
+  hookMessage(repo: string, text: string, opts?: { reject?: boolean }): void;
+  /** The Git LFS stand-in behind this server's front. */
+  lfs: LfsServer;
   stop(): Promise<void>;
 }
 
@@ -51,6 +61,8 @@ const PRE_RECEIVE = `#!/bin/sh
 # Test mirror policy (see push-mirror-git-server.ts): GitHub's branch protection and workflow scope check.
 z=0000000000000000000000000000000000000000
 status=0
+[ -f "$GIT_DIR/hook-message" ] && cat "$GIT_DIR/hook-message" >&2
+[ -f "$GIT_DIR/hook-reject" ] && status=1
 while read old new ref; do
   if [ -f "$GIT_DIR/protected-branches" ] && grep -qx "$ref" "$GIT_DIR/protected-branches"; then
     if [ "$new" = "$z" ]; then
@@ -104,8 +116,14 @@ function parseCgi(out: Buffer): { status: number; headers: Array<[string, string
   return { status, headers, body: out.subarray(end + sep) };
 }
 
-export async function startGitServer(opts: { token: string }): Promise<GitServer> {
+export async function startGitServer(opts: {
+  token: string;
+  /** Further tokens the front accepts (a source and a mirror token in one server). */
+  tokens?: string[];
+}): Promise<GitServer> {
   const git = requireTool('git');
+  const lfs = await startLfsServer();
+  const tokens = new Set([opts.token, ...(opts.tokens ?? [])]);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-git-server-'));
   const requests: GitRequest[] = [];
   let failures = 0;
@@ -117,13 +135,14 @@ export async function startGitServer(opts: { token: string }): Promise<GitServer
     if (!m) return undefined;
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0 || decoded.slice(colon + 1) !== opts.token) return undefined;
+    if (colon < 0 || !tokens.has(decoded.slice(colon + 1))) return undefined;
     return decoded.slice(0, colon) || 'git';
   };
 
   const server = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     const record: GitRequest = {
+      seq: nextSeq(),
       method: req.method ?? 'GET',
       path: req.url ?? '',
       status: 0,
@@ -144,6 +163,12 @@ export async function startGitServer(opts: { token: string }): Promise<GitServer
     const user = authorized(req.headers.authorization);
     if (!user) {
       answer(401, { 'WWW-Authenticate': 'Basic realm="GitHub"' }, 'Invalid username or token.\n');
+      return;
+    }
+    const lfsPath = /^\/(.+)\.git\/info\/lfs\/(.*)$/.exec(u.pathname);
+    if (lfsPath) {
+      res.on('finish', () => (record.status = res.statusCode));
+      lfs.handle(req, res, decodeURIComponent(lfsPath[1]), lfsPath[2]);
       return;
     }
     const env: NodeJS.ProcessEnv = {
@@ -187,6 +212,7 @@ export async function startGitServer(opts: { token: string }): Promise<GitServer
     root,
     url: (repo) => `${baseUrl}/${repo}.git`,
     requests,
+    lfs,
     createRepo(repo) {
       const dir = repoDir(repo);
       const r = spawnSyncGit(git, ['init', '--quiet', '--bare', '-b', 'main', dir]);
@@ -215,7 +241,12 @@ export async function startGitServer(opts: { token: string }): Promise<GitServer
         throw new Error(`git config in ${repoDir(repo)} failed`);
       }
     },
+    hookMessage(repo, text, o = {}) {
+      fs.writeFileSync(path.join(repoDir(repo), 'hook-message'), text);
+      if (o.reject) fs.writeFileSync(path.join(repoDir(repo), 'hook-reject'), '');
+    },
     async stop() {
+      await lfs.stop();
       for (const c of children) c.kill('SIGKILL');
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

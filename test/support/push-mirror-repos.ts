@@ -82,3 +82,68 @@ export function refsOf(bareOrClone: string): Record<string, string> {
   }
   return refs;
 }
+
+export interface LfsSource {
+  /** The bare repository the git server serves as `<name>.git` (what Forgejo holds). */
+  canonical: string;
+  /** A working clone used to add commits to the canonical repository. */
+  work: string;
+  /** The job's checkout: origin is the server's URL; main is local, other branches refs/remotes/origin/*. */
+  clone: string;
+  base: string;
+}
+
+const LFS_ATTRIBUTES = '*.bin filter=lfs diff=lfs merge=lfs -text\n';
+
+/**
+ * Commits LFS pointer files (as `git lfs track` + `git add` would; the pointer format is git-lfs
+ * docs/spec.md) and returns the contents so a test can put them on the LFS server (or leave one out).
+ */
+export function commitLfsFiles(
+  dir: string,
+  files: Record<string, Buffer>,
+  pointer: (content: Buffer) => string,
+  message = 'add LFS files',
+): string {
+  if (!fs.existsSync(path.join(dir, '.gitattributes')))
+    fs.writeFileSync(path.join(dir, '.gitattributes'), LFS_ATTRIBUTES);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), pointer(content));
+  }
+  git(dir, ['add', '.gitattributes', ...Object.keys(files)]);
+  git(dir, ['commit', '--quiet', '-m', message]);
+  return git(dir, ['rev-parse', 'HEAD']);
+}
+
+/**
+ * A source for the LFS tests: `canonical` is served by the test git server at `url`; the checkout has
+ * pointer files only (no LFS content, as actions/checkout leaves it without `lfs: true`).
+ */
+export function createLfsSource(canonical: string, url: string, build: (work: string) => void): LfsSource {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'pm-lfs-'));
+  const work = path.join(base, 'work');
+  const clone = path.join(base, 'clone');
+  git(base, ['init', '--quiet', '-b', 'main', work]);
+  commit(work, 'README.md', '# lfs demo\n');
+  build(work);
+  git(work, ['push', '--quiet', '--all', canonical]);
+  git(work, ['push', '--quiet', '--tags', canonical]);
+  git(base, ['clone', '--quiet', canonical, clone]);
+  git(clone, ['remote', 'set-url', 'origin', url]);
+  return { canonical, work, clone, base };
+}
+
+/** Brings new canonical commits into the checkout (a later job's checkout), without talking HTTP. */
+export function refreshClone(src: LfsSource): void {
+  git(src.work, ['push', '--quiet', '--all', src.canonical]);
+  git(src.clone, [
+    'fetch',
+    '--quiet',
+    '--prune',
+    src.canonical,
+    '+refs/heads/*:refs/remotes/origin/*',
+    '+refs/tags/*:refs/tags/*',
+  ]);
+  git(src.clone, ['merge', '--quiet', '--ff-only', 'refs/remotes/origin/main']);
+}

@@ -12,6 +12,7 @@ const HINTS: Record<string, string> = {
   sshd: 'apt-get install -y openssh-server   (macOS: built in)',
   ssh: 'apt-get install -y openssh-client   (macOS: built in)',
   git: 'apt-get install -y git   (macOS: xcode-select --install)',
+  'git-lfs': 'apt-get install -y git-lfs   (macOS: brew install git-lfs)',
   jq: 'apt-get install -y jq   (macOS: brew install jq)',
   kubectl: 'install kubectl (https://kubernetes.io/docs/tasks/tools/)   (macOS: brew install kubectl)',
   terraform: 'install OpenTofu (tofu) or Terraform   (macOS: brew install opentofu)',

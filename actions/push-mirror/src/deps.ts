@@ -3,7 +3,9 @@ import { CancelledError } from '../../../shared/errors.js';
 import { cancellation } from '../../../shared/tool.js';
 import { createForgejoApi } from './forgejo-api.js';
 import { createGitCli } from './git-cli.js';
-import { gitAuthEnv } from './git-auth.js';
+import { basicCredential, gitAuthEnv } from './git-auth.js';
+import { createBatchApi, lfsEndpoint } from './lfs/batch-api.js';
+import { registerSecretForms } from '../../../shared/secrets.js';
 import type { Inputs } from './settings.js';
 import type { MirrorDeps, MirrorSettings } from './mirror.js';
 import * as log from '../../../shared/log.js';
@@ -19,11 +21,28 @@ export function createDeps(
   raw: Inputs,
   credential: string | undefined,
 ): MirrorDeps {
+  // git-lfs would ask the mirror's lock API before each upload (and note a missing one in .git/config);
+  // a mirror has no locks of its own to respect.
   const remoteEnv = s.remoteUrl
-    ? gitAuthEnv(s.remoteUrl, credential)
+    ? gitAuthEnv(s.remoteUrl, credential, process.env, [
+        [`lfs.${lfsEndpoint(s.remoteUrl)}.locksverify`, 'false'],
+        // git-lfs retries a refused object 8 times by default, answers like 413 and 507 included
+        // (measured: 44 s for two objects); the action's own 'retries' repeat the whole upload after
+        // network trouble.
+        ['lfs.transfer.maxretries', '2'],
+      ])
     : gitAuthEnv(new URL('https://invalid.'), undefined);
+  // Forgejo reads the token from the password field whatever the user name (as actions/checkout sends it).
+  const sourceCredential = raw.sourceToken ? basicCredential('x-access-token', raw.sourceToken) : undefined;
+  if (raw.sourceToken && sourceCredential) registerSecretForms(raw.sourceToken, sourceCredential);
   return {
-    git: createGitCli({ remoteEnv }),
+    git: createGitCli({
+      remoteEnv,
+      // The source token goes only to the source's origin (Forgejo), as a header like the mirror's.
+      sourceEnv: (origin) =>
+        gitAuthEnv(origin, origin.protocol.startsWith('http') ? sourceCredential : undefined),
+    }),
+    lfs: s.remoteUrl ? createBatchApi({ endpoint: lfsEndpoint(s.remoteUrl), credential }) : undefined,
     forgejo:
       s.mode === 'forgejo-sync' && raw.forgejoUrl && raw.repository && raw.forgejoToken
         ? createForgejoApi({

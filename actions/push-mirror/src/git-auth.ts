@@ -21,6 +21,8 @@ export function gitAuthEnv(
   remote: URL,
   credential: string | undefined,
   base: NodeJS.ProcessEnv = process.env,
+  /** Further `key, value` config pairs (not secret), e.g. git-lfs settings for this remote. */
+  extra: ReadonlyArray<[string, string]> = [],
 ): Record<string, string> {
   const pairs: Array<[string, string]> = [
     // Nobody may prompt for, cache or store credentials: a CI job has no one to answer.
@@ -32,6 +34,7 @@ export function gitAuthEnv(
     // header would make GitHub answer 400).
     pairs.push([key, ''], [key, `AUTHORIZATION: basic ${credential}`]);
   }
+  pairs.push(...extra);
   const existing = Number.parseInt(base.GIT_CONFIG_COUNT ?? '0', 10);
   const start = Number.isFinite(existing) && existing > 0 ? existing : 0;
   const env: Record<string, string> = {

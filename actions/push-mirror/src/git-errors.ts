@@ -23,6 +23,9 @@ const RULES: ReadonlyArray<[GitFailureKind, RegExp]> = [
     /\bGH006\b|\bGH013\b|protected branch hook declined|Cannot force-push to (a protected|this) branch/i,
   ],
   ['atomic-unsupported', /does not support --atomic push/i],
+  // A ref the mirror refused (porcelain `!` line): git also prints "the remote end hung up", which
+  // must not make a refusal look like a network failure worth retrying.
+  ['push-failed', /^!\s.*\[(remote )?rejected\]/m],
   [
     'auth',
     /Authentication failed|Invalid username or (password|token)|terminal prompts disabled|could not read (Username|Password)|returned error: 40[13]\b|HTTP 40[13]\b|Permission to \S+ denied|Bad credentials/i,
@@ -49,7 +52,8 @@ export function tellingLine(stderr: string): string {
     .filter((l) => l.length > 0);
   const pick =
     lines.find((l) => /refusing to allow|GH006|GH013|Authentication failed|Invalid username/i.test(l)) ??
-    lines.find((l) => /^!\s*\[(remote )?rejected\]/.test(l)) ??
+    lines.find((l) => /^!\s*(\S+\s+)?\[(remote )?rejected\]/.test(l) && !/atomic push failed/.test(l)) ??
+    lines.find((l) => /^!\s*(\S+\s+)?\[(remote )?rejected\]/.test(l)) ??
     [...lines].reverse().find((l) => /^(fatal|error):/.test(l)) ??
     lines[lines.length - 1] ??
     '';

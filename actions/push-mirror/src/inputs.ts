@@ -43,7 +43,10 @@ export const inputs = {
   force: bool().default('true'),
   retries: int({ min: 0, max: 10 }).default('3'),
   verify: bool().default('true'),
-  lfs: bool().default('false'),
+  lfs: oneOf(['false', 'true', 'auto'] as const).default('false'),
+  'source-token': secretText({ expected: 'a token that may read the source repository' }).fallbackTo(
+    (env) => env.FORGEJO_TOKEN || env.GITHUB_TOKEN,
+  ),
   'dry-run': bool().default('false'),
   'forgejo-url': url({ expected: 'the http(s) URL of the Forgejo server' }).fallbackTo(
     (env) => env.GITHUB_SERVER_URL,

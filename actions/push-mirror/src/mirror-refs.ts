@@ -150,18 +150,6 @@ export function hasChanges(plan: RefPlan): boolean {
   return plan.created.length + plan.updated.length + plan.deleted.length > 0;
 }
 
-/**
- * Explicit refspecs, one per changed ref: only what the plan names is pushed, so nothing outside
- * branches and tags can leave the source. `+` forces (moved tags, rewritten branches); `:<ref>` deletes.
- */
-export function pushRefspecs(plan: RefPlan, opts: { force: boolean }): string[] {
-  const plus = opts.force ? '+' : '';
-  return [
-    ...[...plan.created, ...plan.updated].map((c) => `${plus}${c.from ?? c.ref}:${c.ref}`),
-    ...plan.deleted.map((c) => `:${c.ref}`),
-  ];
-}
-
 export interface RefMismatch {
   ref: string;
   problem: 'missing on the mirror' | 'only on the mirror' | 'differs' | 'tag peels differently';
@@ -202,4 +190,62 @@ export function describeMismatches(mismatches: readonly RefMismatch[], limit = 5
     );
   const more = mismatches.length > limit ? ` and ${mismatches.length - limit} more` : '';
   return shown.join(', ') + more;
+}
+
+/**
+ * Where the prune refspecs take their (never existing) source refs from. `git push --prune` deletes a
+ * mirror ref matching the destination pattern when no local ref matches the source side and no other
+ * refspec pushes to it (remote.c match_push_refs); an empty local namespace therefore prunes exactly the
+ * mirror refs in scope that the explicit refspecs do not write.
+ */
+export const PRUNE_NAMESPACE = 'refs/push-mirror-prune/';
+
+/** A `refs` pattern git can use as a prune refspec: exactly one `*` (git's refspec globs allow one). */
+export function prunable(pattern: string): boolean {
+  return pattern.split('*').length === 2;
+}
+
+/**
+ * The refspecs of one mirror push: `+<source ref>:<ref>` for every source ref in scope (refs the mirror
+ * already has come back as "up to date"), and with prune one `+refs/push-mirror-prune/…*:<pattern>` per
+ * pattern, so deletions happen in the same (atomic) push without listing the mirror first. `deletions`
+ * are explicit `:<ref>` deletions for patterns that cannot be prune refspecs.
+ */
+export function mirrorRefspecs(
+  source: RefMap,
+  patterns: readonly string[],
+  opts: { force: boolean; prune: boolean; deletions?: readonly string[] },
+): string[] {
+  const plus = opts.force ? '+' : '';
+  const specs = [...source].map(([ref, t]) => `${plus}${t.from ?? ref}:${ref}`);
+  if (opts.prune) {
+    for (const p of patterns.filter(prunable))
+      specs.push(`+${PRUNE_NAMESPACE}${p.slice('refs/'.length)}:${p}`);
+    for (const ref of opts.deletions ?? []) specs.push(`:${ref}`);
+  }
+  return specs;
+}
+
+/**
+ * The plan as the mirror reported it: `git push --porcelain -v` prints one line per ref,
+ * `<flag>\t<from>:<to>\t<summary>` with flag ` ` (fast-forward, `old..new`), `+` (forced, `old...new`),
+ * `*` (new), `-` (deleted), `=` (up to date), `!` (rejected) (git-push(1), OUTPUT).
+ */
+export function planFromPushReport(report: string, source: RefMap): RefPlan {
+  const plan: RefPlan = { created: [], updated: [], deleted: [], unchanged: [], kept: [] };
+  for (const line of report.split('\n')) {
+    const m = /^([ +*\-=!])\t([^\t]*):([^\t]+)\t(.*)$/.exec(line);
+    if (!m) continue;
+    const [, flag, from, ref, summary] = m;
+    const after = source.get(ref)?.sha;
+    const before = /^([0-9a-f]{40,64})\.\.\.?[0-9a-f]{40,64}/.exec(summary)?.[1];
+    const change: RefChange = { ref, before, after, from: from || undefined };
+    if (flag === '*') plan.created.push(change);
+    else if (flag === ' ' || flag === '+') plan.updated.push(change);
+    else if (flag === '-') plan.deleted.push({ ref });
+    else if (flag === '=') plan.unchanged.push({ ...change, before: after });
+  }
+  const byRef = (a: RefChange, b: RefChange) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);
+  for (const list of [plan.created, plan.updated, plan.deleted, plan.unchanged]) list.sort(byRef);
+  return plan;
 }

@@ -2,16 +2,29 @@ import { ActionError, INVALID_INPUT, errorMessage } from '../../../shared/errors
 import { ForgejoApiError, type ForgejoApi, type PushMirror } from './forgejo-api.js';
 import { displayAddress, syncAndWait } from './forgejo-sync.js';
 import { GitCommandError, type GitCli } from './git-cli.js';
+import type { LfsBatchApi } from './lfs/batch-api.js';
+import { LfsError } from './lfs/errors.js';
+import type { LfsObject } from './lfs/pointers.js';
+import {
+  describeUnresolved,
+  scanLfs,
+  transferLfs,
+  unresolvedOnMirror,
+  type LfsCounts,
+} from './lfs/transfer.js';
 import {
   compareRefs,
   describeMismatches,
   hasChanges,
   inScope,
+  mirrorRefspecs,
   parseLocalRefs,
   parseLsRemote,
   planCounts,
+  planFromPushReport,
   planRefs,
-  pushRefspecs,
+  prunable,
+  PRUNE_NAMESPACE,
   type RefMap,
   type RefMismatch,
   type RefPlan,
@@ -34,7 +47,9 @@ export interface MirrorSettings {
   force: boolean;
   retries: number;
   verify: boolean;
-  lfs: boolean;
+  lfs: 'true' | 'false' | 'auto';
+  /** Whether a token for the source's LFS endpoint was given (or found in the job's environment). */
+  hasSourceToken: boolean;
   dryRun: boolean;
   repository?: string;
   mirror?: string;
@@ -43,6 +58,8 @@ export interface MirrorSettings {
 
 export interface MirrorDeps {
   git: GitCli;
+  /** The mirror's Git LFS batch API (authenticated like git). */
+  lfs?: LfsBatchApi;
   forgejo?: ForgejoApi;
   step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   skip: (name: string, why: string) => void;
@@ -68,11 +85,24 @@ export interface MirrorOutcome {
   mismatches: RefMismatch[];
   mirrorHead?: string;
   forgejoMirrors?: Array<Pick<PushMirror, 'remote_address' | 'last_update'>>;
+  lfs?: LfsOutcome;
   error?: unknown;
 }
 
+export interface LfsOutcome {
+  enabled: boolean;
+  /** Why LFS is on or off (`lfs: auto` decides from .gitattributes). */
+  why: string;
+  counts?: LfsCounts;
+  /** Objects the mirror could not serve after the push. */
+  unresolved?: LfsObject[];
+  verified?: boolean;
+}
+
 function isRetryable(e: unknown): boolean {
-  return (e instanceof GitCommandError || e instanceof ForgejoApiError) && e.retryable;
+  return (
+    (e instanceof GitCommandError || e instanceof ForgejoApiError || e instanceof LfsError) && e.retryable
+  );
 }
 
 const HINTS: Record<string, string> = {
@@ -140,14 +170,16 @@ async function readSource(s: MirrorSettings, d: MirrorDeps): Promise<RefMap> {
         'Check out with fetch-depth: 0.',
       );
     }
-    if (s.lfs && !(await d.git.lfsVersion())) {
+    if (s.lfs === 'true') await requireGitLfs(d, "Input 'lfs' is true");
+    const all = await d.git.showRefs(s.sourceDir);
+    if (all.includes(` ${PRUNE_NAMESPACE}`)) {
       throw new ActionError(
-        INVALID_INPUT,
-        "Input 'lfs' is true, but git-lfs is not installed on the runner ('git lfs version' failed).",
-        'Install git-lfs (apt-get install git-lfs, brew install git-lfs) or set lfs: false.',
+        'tool-failed',
+        `The source has refs under ${PRUNE_NAMESPACE}, the namespace push-mirror keeps empty to prune the mirror.`,
+        `Delete them (git for-each-ref ${PRUNE_NAMESPACE}) and re-run.`,
       );
     }
-    const source = inScope(parseLocalRefs(await d.git.showRefs(s.sourceDir)), s.refs);
+    const source = inScope(parseLocalRefs(all), s.refs);
     if (source.size === 0) {
       // Pushing nothing with prune on would empty the mirror: that is never what a mirror job means.
       throw new ActionError(
@@ -172,10 +204,40 @@ async function readMirror(
   return { refs: inScope(parsed.refs, s.refs), head: parsed.head };
 }
 
-function logPlan(d: MirrorDeps, plan: RefPlan): void {
+async function requireGitLfs(d: MirrorDeps, why: string): Promise<void> {
+  if (await d.git.lfsVersion()) return;
+  throw new ActionError(
+    INVALID_INPUT,
+    `${why}, but git-lfs is not installed on the runner ('git lfs version' failed).`,
+    'Install git-lfs (apt-get install git-lfs, brew install git-lfs) or set lfs: false.',
+  );
+}
+
+/** The commits whose history is mirrored (peeled: git-lfs and rev-list want commits). */
+function commitsOf(source: RefMap): string[] {
+  return [...new Set([...source.values()].map((t) => t.peeled ?? t.sha))];
+}
+
+/** Whether LFS objects are carried: `true`, `false`, or `auto` (an lfs filter in a pushed head's .gitattributes). */
+async function decideLfs(s: MirrorSettings, d: MirrorDeps, source: RefMap): Promise<LfsOutcome> {
+  if (s.lfs === 'false') return { enabled: false, why: "lfs is 'false'" };
+  if (s.lfs === 'true') return { enabled: true, why: "lfs is 'true'" };
+  const heads = [
+    ...new Set([...source].filter(([ref]) => ref.startsWith('refs/heads/')).map(([, t]) => t.sha)),
+  ];
+  const found = await d.git.hasLfsFilters(s.sourceDir, heads);
+  if (!found) {
+    d.info('LFS: no .gitattributes in the pushed branches assigns filter=lfs; LFS objects are not mirrored.');
+    return { enabled: false, why: 'lfs is auto and no pushed branch has LFS filters' };
+  }
+  await requireGitLfs(d, "Input 'lfs' is auto and the pushed branches have LFS filters in .gitattributes");
+  return { enabled: true, why: 'lfs is auto and the pushed branches have LFS filters' };
+}
+
+function logPlan(d: MirrorDeps, plan: RefPlan, dryRun: boolean): void {
   const c = planCounts(plan);
   d.info(
-    `Plan: ${c.created} to create, ${c.updated} to update, ${c.deleted} to delete, ${c.unchanged} unchanged` +
+    `${dryRun ? 'Plan' : 'Pushed'}: ${c.created} ${dryRun ? 'to create' : 'created'}, ${c.updated} ${dryRun ? 'to update' : 'updated'}, ${c.deleted} ${dryRun ? 'to delete' : 'deleted'}, ${c.unchanged} unchanged` +
       (plan.kept.length ? `, ${plan.kept.length} only on the mirror kept (prune is off)` : '') +
       '.',
   );
@@ -184,57 +246,90 @@ function logPlan(d: MirrorDeps, plan: RefPlan): void {
   for (const ch of plan.deleted) d.info(`  - ${ch.ref}`);
 }
 
+function lfsDeps(s: MirrorSettings, d: MirrorDeps) {
+  if (!d.lfs) throw new ActionError('tool-failed', 'No LFS client was configured for the mirror.');
+  return {
+    git: d.git,
+    mirror: d.lfs,
+    dir: s.sourceDir,
+    mirrorUrl: s.remoteUrl!.href,
+    info: d.info,
+    retry: <T>(what: string, fn: () => Promise<T>) => retrying(s, d, what, () => fn()),
+  };
+}
+
+/**
+ * Push mode in two round trips to the mirror (issue 21): one `git push --porcelain` that creates,
+ * updates and prunes (the mirror's report of it is the plan), then one `git ls-remote` read after the
+ * push, which is what the verification compares. A listing before the push is needed only when a
+ * `refs` pattern cannot be a prune refspec (no `*`, or several) and prune is on.
+ */
 async function pushMode(s: MirrorSettings, d: MirrorDeps, out: MirrorOutcome): Promise<void> {
   const remote = s.remoteUrl!.href;
   const source = await readSource(s, d);
-  const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
-  out.plan = planRefs(source, before.refs, { prune: s.prune });
-  logPlan(d, out.plan);
+  out.lfs = await decideLfs(s, d, source);
+  const deletions = await explicitDeletions(s, d, remote, source);
+  const refspecs = mirrorRefspecs(source, s.refs, { force: s.force, prune: s.prune, deletions });
+  let lfsObjects: LfsObject[] = [];
+  if (out.lfs.enabled) {
+    lfsObjects = await d.step('list LFS objects', () =>
+      scanLfs(d.git, s.sourceDir, commitsOf(source), d.info),
+    );
+  }
   if (s.dryRun) {
+    const report = await d.step('plan (push --dry-run)', () =>
+      retrying(s, d, 'git push --dry-run', () =>
+        d.git.push(s.sourceDir, remote, refspecs, { atomic: false, prune: s.prune, dryRun: true }),
+      ),
+    );
+    out.plan = planFromPushReport(report, source);
+    logPlan(d, out.plan, true);
     d.skip('push', 'dry run');
     out.verificationNote = 'dry run: nothing was pushed';
     return;
   }
-  if (s.lfs)
-    await d.step('push LFS objects', () =>
-      retrying(s, d, 'git lfs push', () => d.git.lfsPush(s.sourceDir, remote)),
+  if (out.lfs.enabled) {
+    // Before any ref: the mirror must never point at LFS objects it does not have.
+    out.lfs.counts = await d.step('push LFS objects', () =>
+      transferLfs(lfsDeps(s, d), lfsObjects, commitsOf(source)),
     );
-  if (hasChanges(out.plan)) {
-    await d.step('push', () => push(s, d, remote, source, out.plan!));
-    out.pushed = true;
-  } else {
-    d.skip('push', 'the mirror is up to date');
   }
-  await verify(s, d, remote, source, out, before);
+  const report = await d.step('push', () => push(s, d, remote, refspecs));
+  out.plan = planFromPushReport(report, source);
+  out.pushed = hasChanges(out.plan);
+  logPlan(d, out.plan, false);
+  await verify(s, d, remote, source, out, lfsObjects);
 }
 
-async function push(
+/** `:ref` deletions for patterns git cannot prune by itself; needs the mirror's list (one more round trip). */
+async function explicitDeletions(
   s: MirrorSettings,
   d: MirrorDeps,
   remote: string,
   source: RefMap,
-  first: RefPlan,
-): Promise<void> {
+): Promise<string[]> {
+  const fixed = s.refs.filter((p) => !prunable(p));
+  if (!s.prune || fixed.length === 0) return [];
+  const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
+  const globbed = s.refs.filter(prunable);
+  return [...inScope(before.refs, fixed).keys()].filter(
+    (ref) => !source.has(ref) && inScope(new Map([[ref, { sha: '' }]]), globbed).size === 0,
+  );
+}
+
+async function push(s: MirrorSettings, d: MirrorDeps, remote: string, refspecs: string[]): Promise<string> {
   let atomic = true;
-  await retrying(s, d, 'git push', async (attempt) => {
-    // A retry re-plans: the failed attempt may have updated some refs already, and deleting a ref
-    // that is already gone would fail the push.
-    const plan =
-      attempt === 1
-        ? first
-        : planRefs(source, (await readMirror(s, d, remote, 'Re-reading the mirror')).refs, {
-            prune: s.prune,
-          });
-    if (!hasChanges(plan)) return;
-    const refspecs = pushRefspecs(plan, { force: s.force });
+  // Re-running the same push is safe: refs a failed attempt did update come back as "up to date", and
+  // the prune refspecs only delete what is still there.
+  return retrying(s, d, 'git push', async () => {
     try {
-      await d.git.push(s.sourceDir, remote, refspecs, { atomic });
+      return await d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });
     } catch (e) {
       if (!(e instanceof GitCommandError) || e.kind !== 'atomic-unsupported') throw e;
       // All-or-nothing is preferred, but a server without the capability still gets the mirror.
       d.warn('The mirror does not support atomic pushes; pushing the refs one by one.');
       atomic = false;
-      await d.git.push(s.sourceDir, remote, refspecs, { atomic });
+      return d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });
     }
   });
 }
@@ -245,42 +340,70 @@ async function verify(
   remote: string,
   source: RefMap,
   out: MirrorOutcome,
-  before: RemoteRefs,
+  lfsObjects: readonly LfsObject[],
 ): Promise<void> {
   if (!s.verify) {
     d.skip('verify', "verify is 'false'");
     out.verificationNote = "verify is 'false'";
-    const branch = before.head?.branch;
-    out.mirrorHead = branch ? (source.get(branch)?.sha ?? before.refs.get(branch)?.sha) : undefined;
     return;
   }
-  const after = await d.step('verify', () => readMirror(s, d, remote, 'Verifying the mirror'));
-  out.mirrorHead =
-    after.head?.sha ?? (after.head?.branch ? after.refs.get(after.head.branch)?.sha : undefined);
-  out.mismatches = compareRefs(source, after.refs, { prune: s.prune });
-  if (out.mismatches.length > 0) {
-    out.verification = 'failed';
-    throw new ActionError(
-      'verify-mismatch',
-      `The mirror does not match the source after the push: ${out.mismatches.length} ref${out.mismatches.length === 1 ? ' differs' : 's differ'}: ${describeMismatches(out.mismatches)}.`,
-      'Something else writes to the mirror (another job, a bot, or a Forgejo push mirror): stop it, then re-run.',
-    );
-  }
-  out.verification = 'passed';
-  d.info(`Verified: the mirror's ${after.refs.size} branch and tag refs equal the source's.`);
+  await d.step('verify', async () => {
+    const after = await readMirror(s, d, remote, 'Verifying the mirror');
+    out.mirrorHead =
+      after.head?.sha ?? (after.head?.branch ? after.refs.get(after.head.branch)?.sha : undefined);
+    if (out.plan && !s.prune) {
+      out.plan.kept = [...after.refs]
+        .filter(([ref]) => !source.has(ref))
+        .map(([ref, t]) => ({ ref, before: t.sha }));
+    }
+    out.mismatches = compareRefs(source, after.refs, { prune: s.prune });
+    if (out.lfs?.enabled) {
+      const unresolved = await unresolvedOnMirror(lfsDeps(s, d), lfsObjects);
+      out.lfs.unresolved = unresolved;
+      out.lfs.verified = unresolved.length === 0;
+    }
+    const lfsMissing = out.lfs?.unresolved ?? [];
+    if (out.mismatches.length > 0 || lfsMissing.length > 0) {
+      out.verification = 'failed';
+      const parts = [
+        out.mismatches.length > 0
+          ? `${out.mismatches.length} ref${out.mismatches.length === 1 ? ' differs' : 's differ'}: ${describeMismatches(out.mismatches)}`
+          : '',
+        lfsMissing.length > 0
+          ? `${lfsMissing.length} LFS object${lfsMissing.length === 1 ? ' is' : 's are'} not downloadable from the mirror: ${describeUnresolved(lfsMissing)}`
+          : '',
+      ].filter(Boolean);
+      throw new ActionError(
+        'verify-mismatch',
+        `The mirror does not match the source after the push: ${parts.join('; ')}.`,
+        'Something else writes to the mirror (another job, a bot, or a Forgejo push mirror), or its LFS storage lost objects: stop it, then re-run.',
+      );
+    }
+    out.verification = 'passed';
+    const lfsNote = out.lfs?.enabled
+      ? ` and all ${lfsObjects.length} LFS objects can be downloaded from it`
+      : '';
+    d.info(`Verified: the mirror's ${after.refs.size} branch and tag refs equal the source's${lfsNote}.`);
+  });
 }
 
 async function forgejoMode(s: MirrorSettings, d: MirrorDeps, out: MirrorOutcome): Promise<void> {
   const canVerify = s.verify && s.remoteUrl !== undefined && s.hasToken;
   let source: RefMap | undefined;
   let before: RemoteRefs | undefined;
+  let lfsObjects: LfsObject[] = [];
   if (canVerify) {
     source = await readSource(s, d);
+    out.lfs = await decideLfs(s, d, source);
+    if (out.lfs.enabled) {
+      const commits = commitsOf(source);
+      lfsObjects = await d.step('list LFS objects', () => scanLfs(d.git, s.sourceDir, commits, d.info));
+    }
     before = await d.step('read mirror refs', () =>
       readMirror(s, d, s.remoteUrl!.href, 'Reading the mirror'),
     );
     out.plan = planRefs(source, before.refs, { prune: s.prune });
-    logPlan(d, out.plan);
+    logPlan(d, out.plan, true);
   }
   if (s.dryRun) {
     d.skip('trigger Forgejo push mirror sync', 'dry run');
@@ -314,5 +437,5 @@ async function forgejoMode(s: MirrorSettings, d: MirrorDeps, out: MirrorOutcome)
     d.skip('verify', out.verificationNote);
     return;
   }
-  await verify(s, d, s.remoteUrl!.href, source, out, before);
+  await verify(s, d, s.remoteUrl!.href, source, out, lfsObjects);
 }

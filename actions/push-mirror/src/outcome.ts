@@ -1,6 +1,7 @@
 import type { ActionContext } from '../../../shared/run.js';
 import type { Report } from '../../../shared/report.js';
 import { markdownTable, stepsTable } from '../../../shared/report.js';
+import { formatBytes } from './lfs/pointers.js';
 import { planCounts, short, type RefChange } from './mirror-refs.js';
 import type { MirrorOutcome } from './mirror.js';
 
@@ -11,6 +12,10 @@ export function publishOutcome(ctx: ActionContext, o: MirrorOutcome): void {
   }
   ctx.output('verified', o.verification === 'passed');
   if (o.mirrorHead) ctx.output('mirror-head', o.mirrorHead);
+  if (o.lfs?.counts) {
+    ctx.output('lfs-uploaded', o.lfs.counts.uploaded);
+    ctx.output('lfs-present', o.lfs.counts.present);
+  }
   const refs = (list: RefChange[]) =>
     list.slice(0, 200).map((c) => ({ ref: c.ref, before: c.before, after: c.after }));
   ctx.result({
@@ -28,6 +33,15 @@ export function publishOutcome(ctx: ActionContext, o: MirrorOutcome): void {
     mismatches: o.mismatches.slice(0, 200),
     mirrorHead: o.mirrorHead,
     forgejoMirrors: o.forgejoMirrors,
+    lfs: o.lfs
+      ? {
+          enabled: o.lfs.enabled,
+          why: o.lfs.why,
+          ...o.lfs.counts,
+          verified: o.lfs.verified,
+          unresolved: o.lfs.unresolved?.slice(0, 200),
+        }
+      : undefined,
   });
 }
 
@@ -44,6 +58,34 @@ interface ResultShape {
   mismatches?: Array<{ ref: string; problem: string; source?: string; mirror?: string }>;
   mirrorHead?: string;
   forgejoMirrors?: Array<{ remote_address: string; last_update: string | null }>;
+  lfs?: {
+    enabled: boolean;
+    why: string;
+    objects?: number;
+    bytes?: number;
+    fetched?: number;
+    fetchedBytes?: number;
+    uploaded?: number;
+    uploadedBytes?: number;
+    present?: number;
+    presentBytes?: number;
+    verified?: boolean;
+    unresolved?: Array<{ oid: string; path: string }>;
+  };
+}
+
+function lfsRow(l: ResultShape['lfs']): string | undefined {
+  if (!l) return undefined;
+  if (!l.enabled || l.objects === undefined) return `${l.enabled ? 'on' : 'off'} (${l.why})`;
+  return (
+    `${l.objects} objects (${formatBytes(l.bytes ?? 0)}): ${l.uploaded} uploaded (${formatBytes(l.uploadedBytes ?? 0)}), ` +
+    `${l.present} already on the mirror (${formatBytes(l.presentBytes ?? 0)}), ${l.fetched} fetched from the source` +
+    (l.verified === undefined
+      ? ''
+      : l.verified
+        ? '; all downloadable from the mirror'
+        : '; NOT all downloadable')
+  );
 }
 
 const ROWS = 50;
@@ -75,6 +117,7 @@ export function mirrorSummary(report: Report): string {
             : undefined,
         ],
         ['mirror head', r.mirrorHead],
+        ['LFS', lfsRow(r.lfs)],
       ],
     ),
   );
@@ -94,6 +137,14 @@ export function mirrorSummary(report: Report): string {
       `### Differences after the push\n\n${markdownTable(
         ['ref', 'problem', 'source', 'mirror'],
         r.mismatches.slice(0, ROWS).map((m) => [m.ref, m.problem, short(m.source), short(m.mirror)]),
+      )}`,
+    );
+  }
+  if (r.lfs?.unresolved && r.lfs.unresolved.length > 0) {
+    parts.push(
+      `### LFS objects the mirror cannot serve\n\n${markdownTable(
+        ['file', 'oid'],
+        r.lfs.unresolved.slice(0, ROWS).map((o) => [o.path, o.oid]),
       )}`,
     );
   }

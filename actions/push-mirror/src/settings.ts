@@ -51,6 +51,7 @@ export function toMirrorSettings(s: Inputs, cwd: string = process.cwd()): Mirror
     retries: s.retries,
     verify: s.verify,
     lfs: s.lfs,
+    hasSourceToken: Boolean(s.sourceToken),
     dryRun: s.dryRun,
     repository: s.repository,
     mirror: s.mirror,

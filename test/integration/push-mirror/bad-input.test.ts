@@ -36,6 +36,8 @@ const specific: Array<BadValue & { extra?: Record<string, string> }> = [
     extra: { mode: 'forgejo-sync' },
   },
   { input: 'wait-timeout', value: '7h', why: 'above 6h' },
+  { input: 'lfs', value: 'yes', why: 'neither true, false nor auto' },
+  { input: 'source-token', value: 'a\nb', why: 'a multi-line token' },
 ];
 const cases = [...generated, ...specific];
 
@@ -74,4 +76,6 @@ test('each bad value fails with one error line naming the input and starts no gi
   await Promise.all([worker(), worker(), worker()]);
   expect(failures).toEqual([]);
   expect(recorder.calls()).toEqual([]);
-}, 120_000);
+  // About 50 bundle starts, three at a time; 77 s alone on this loaded 2-core machine, more beside
+  // other suites. The limit only stops a hung run.
+}, 300_000);

@@ -121,6 +121,27 @@ describe('push mode against a real smart-HTTP server', () => {
     expectMirrorEqualsCanonical(repos, 'main-mirror');
   });
 
+  test('an incremental run makes two round trips to the mirror: one push, one read to verify', async () => {
+    commit(repos.clone, 'src/app.txt', 'v3b\n');
+    git(repos.clone, ['push', '--quiet', 'origin', 'main']);
+    const from = server.requests.length;
+    const run = await mirror(repos, 'main-mirror');
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs).toMatchObject({ updated: '1', unchanged: '3', verified: 'true' });
+    const mine = server.requests.slice(from).filter((r) => r.path.startsWith('/main-mirror.git/'));
+    // Each round trip starts with a ref advertisement (GET info/refs): the push's, then the verification's.
+    const discoveries = mine.filter((r) => r.method === 'GET' && r.path.includes('/info/refs'));
+    expect(discoveries.map((r) => new URL(r.path, 'http://x').searchParams.get('service'))).toEqual([
+      'git-receive-pack',
+      'git-upload-pack',
+    ]);
+    expect(mine.filter((r) => r.path.endsWith('/git-receive-pack'))).toHaveLength(1);
+    // The verification is the mirror's answer after the push: the read comes after the receive-pack.
+    const push = mine.find((r) => r.path.endsWith('/git-receive-pack'))!;
+    expect(discoveries[1].seq).toBeGreaterThan(push.seq);
+    expectMirrorEqualsCanonical(repos, 'main-mirror');
+  });
+
   test('a moved tag is force-updated and its peeled commit verified', async () => {
     git(repos.clone, ['tag', '-f', '-a', 'v1.0', '-m', 'release 1.0 (re-tagged)', 'main']);
     git(repos.clone, ['push', '--quiet', '--force', 'origin', 'refs/tags/v1.0']);

@@ -7,7 +7,10 @@ import {
   parseLsRemote,
   planCounts,
   planRefs,
-  pushRefspecs,
+  mirrorRefspecs,
+  planFromPushReport,
+  prunable,
+  hasChanges,
   type RefTarget,
 } from '../../../actions/push-mirror/src/mirror-refs.js';
 
@@ -95,7 +98,7 @@ describe('inScope', () => {
   });
 });
 
-describe('planRefs and pushRefspecs', () => {
+describe('planRefs', () => {
   const source = refs({
     'refs/heads/main': { sha: B },
     'refs/heads/new': { sha: C, from: 'refs/remotes/origin/new' },
@@ -117,42 +120,105 @@ describe('planRefs and pushRefspecs', () => {
     expect(plan.kept).toHaveLength(kept);
   });
 
-  test.each([
-    [
-      true,
-      true,
-      [
-        '+refs/remotes/origin/new:refs/heads/new',
-        '+refs/tags/v1:refs/tags/v1',
-        '+refs/heads/main:refs/heads/main',
-        ':refs/heads/gone',
-      ],
-    ],
-    [
-      false,
-      true,
-      [
-        'refs/remotes/origin/new:refs/heads/new',
-        'refs/tags/v1:refs/tags/v1',
-        'refs/heads/main:refs/heads/main',
-        ':refs/heads/gone',
-      ],
-    ],
-    [
-      true,
-      false,
-      [
-        '+refs/remotes/origin/new:refs/heads/new',
-        '+refs/tags/v1:refs/tags/v1',
-        '+refs/heads/main:refs/heads/main',
-      ],
-    ],
-  ])('force %s, prune %s', (force, prune, want) => {
-    expect(pushRefspecs(planRefs(source, mirror, { prune }), { force })).toEqual(want);
+  test('identical sides plan nothing', () => {
+    expect(hasChanges(planRefs(mirror, mirror, { prune: true }))).toBe(false);
+  });
+});
+
+describe('mirrorRefspecs and planFromPushReport (one push, its porcelain report as the plan)', () => {
+  const source = refs({
+    'refs/heads/main': { sha: B },
+    'refs/heads/new': { sha: C, from: 'refs/remotes/origin/new' },
+    'refs/tags/v1': { sha: T, peeled: A },
   });
 
-  test('identical sides plan nothing', () => {
-    expect(pushRefspecs(planRefs(mirror, mirror, { prune: true }), { force: true })).toEqual([]);
+  test.each<[boolean, boolean, string[], string[]]>([
+    [
+      true,
+      true,
+      ['refs/heads/*', 'refs/tags/v*'],
+      [
+        '+refs/heads/main:refs/heads/main',
+        '+refs/remotes/origin/new:refs/heads/new',
+        '+refs/tags/v1:refs/tags/v1',
+        '+refs/push-mirror-prune/heads/*:refs/heads/*',
+        '+refs/push-mirror-prune/tags/v*:refs/tags/v*',
+      ],
+    ],
+    [
+      false,
+      true,
+      ['refs/heads/main', 'refs/tags/*'],
+      [
+        'refs/heads/main:refs/heads/main',
+        'refs/remotes/origin/new:refs/heads/new',
+        'refs/tags/v1:refs/tags/v1',
+        '+refs/push-mirror-prune/tags/*:refs/tags/*',
+      ],
+    ],
+    [
+      true,
+      false,
+      ['refs/heads/*'],
+      [
+        '+refs/heads/main:refs/heads/main',
+        '+refs/remotes/origin/new:refs/heads/new',
+        '+refs/tags/v1:refs/tags/v1',
+      ],
+    ],
+  ])('force %s, prune %s, patterns %j', (force, prune, patterns, want) => {
+    expect(mirrorRefspecs(source, patterns, { force, prune })).toEqual(want);
+  });
+
+  test('explicit deletions follow the prune refspecs', () => {
+    expect(
+      mirrorRefspecs(source, ['refs/heads/main'], {
+        force: true,
+        prune: true,
+        deletions: ['refs/heads/x'],
+      }).slice(-1),
+    ).toEqual([':refs/heads/x']);
+  });
+
+  test.each([
+    ['refs/heads/*', true],
+    ['refs/tags/v*', true],
+    ['refs/heads/main', false],
+    ['refs/heads/*/x*', false],
+  ])('prunable(%s) is %s', (pattern, want) => {
+    expect(prunable(pattern)).toBe(want);
+  });
+
+  test('the porcelain report (git push --porcelain -v, core.abbrev=no) becomes the plan', () => {
+    const report = [
+      'To https://github.com/ex/infra.git',
+      `=\trefs/heads/same:refs/heads/same\t[up to date]`,
+      ` \trefs/heads/main:refs/heads/main\t${A}..${B}`,
+      `+\trefs/tags/v1:refs/tags/v1\t${A}...${T} (forced update)`,
+      `*\trefs/remotes/origin/new:refs/heads/new\t[new branch]`,
+      `-\t:refs/heads/gone\t[deleted]`,
+      'Done',
+    ].join('\n');
+    const plan = planFromPushReport(
+      report,
+      refs({ ...Object.fromEntries(source), 'refs/heads/same': { sha: A } }),
+    );
+    expect(planCounts(plan)).toEqual({ created: 1, updated: 2, deleted: 1, unchanged: 1 });
+    expect(plan.updated).toEqual([
+      { ref: 'refs/heads/main', before: A, after: B, from: 'refs/heads/main' },
+      { ref: 'refs/tags/v1', before: A, after: T, from: 'refs/tags/v1' },
+    ]);
+    expect(plan.created).toEqual([
+      { ref: 'refs/heads/new', before: undefined, after: C, from: 'refs/remotes/origin/new' },
+    ]);
+    expect(plan.deleted).toEqual([{ ref: 'refs/heads/gone' }]);
+  });
+
+  test('lines that are not ref lines (a remote message) do not become refs', () => {
+    const report = ['remote: *\tfake:refs/heads/x\t[new branch]', '::set-output name=x::y', 'Done'].join(
+      '\n',
+    );
+    expect(hasChanges(planFromPushReport(report, source))).toBe(false);
   });
 });
 

@@ -3,12 +3,18 @@ import { ActionError } from '../../../shared/errors.js';
 import { GitCommandError, type GitCli } from '../../../actions/push-mirror/src/git-cli.js';
 import { runMirror, type MirrorDeps, type MirrorSettings } from '../../../actions/push-mirror/src/mirror.js';
 import type { ForgejoApi, PushMirror } from '../../../actions/push-mirror/src/forgejo-api.js';
+import type { LfsBatchApi } from '../../../actions/push-mirror/src/lfs/batch-api.js';
+import type { LfsObject } from '../../../actions/push-mirror/src/lfs/pointers.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
 const T = 'e'.repeat(40);
 
-/** A fake git: the source is show-ref text, the mirror a map the fake push really edits. */
+/**
+ * A fake git: the source is show-ref text, the mirror a map the fake push really edits, answering with
+ * git's porcelain report (`<flag>\t<from>:<to>\t<summary>`, prune refspecs deleting what no refspec
+ * writes). LFS: pointers the history reaches, a local store filled by lfsFetch from the source's objects.
+ */
 class FakeGit implements GitCli {
   shallow = false;
   lfs: string | undefined = undefined;
@@ -27,8 +33,16 @@ class FakeGit implements GitCli {
   pushFailures: GitCommandError[] = [];
   /** Applied after each successful push (something else writing the mirror). */
   afterPush?: (m: Map<string, string>) => void;
-  pushes: Array<{ refspecs: readonly string[]; atomic: boolean }> = [];
+  pushes: Array<{ refspecs: readonly string[]; atomic: boolean; dryRun: boolean }> = [];
   lsRemotes = 0;
+  /** What happened, in order (LFS uploads must come before the ref push). */
+  events: string[] = [];
+  lfsFilters = false;
+  lfsObjects: LfsObject[] = [];
+  localObjects = new Set<string>();
+  sourceObjects = new Set<string>();
+  lfsUploads: string[][] = [];
+  uploadTo?: Set<string>;
 
   async isShallow() {
     return this.shallow;
@@ -38,6 +52,7 @@ class FakeGit implements GitCli {
   }
   async lsRemote() {
     this.lsRemotes++;
+    this.events.push('ls-remote');
     const lines = ['ref: refs/heads/main\tHEAD'];
     if (this.mirror.has('refs/heads/main')) lines.push(`${this.mirror.get('refs/heads/main')}\tHEAD`);
     for (const [ref, sha] of this.mirror) {
@@ -46,8 +61,14 @@ class FakeGit implements GitCli {
     }
     return lines.join('\n');
   }
-  async push(_dir: string, _remote: string, refspecs: readonly string[], opts: { atomic: boolean }) {
-    this.pushes.push({ refspecs, atomic: opts.atomic });
+  async push(
+    _dir: string,
+    _remote: string,
+    refspecs: readonly string[],
+    opts: { atomic: boolean; prune: boolean; dryRun?: boolean },
+  ) {
+    this.pushes.push({ refspecs, atomic: opts.atomic, dryRun: Boolean(opts.dryRun) });
+    this.events.push(opts.dryRun ? 'push --dry-run' : 'push');
     const failure = this.pushFailures.shift();
     if (failure) throw failure;
     const shaOf = new Map(
@@ -56,19 +77,93 @@ class FakeGit implements GitCli {
         .map((l) => l.split(' '))
         .map(([sha, ref]) => [ref, sha] as [string, string]),
     );
+    const target = new Map(this.mirror);
+    const written = new Set<string>();
+    const report: string[] = [];
+    const globs: RegExp[] = [];
     for (const spec of refspecs) {
       const [from, to] = spec.replace(/^\+/, '').split(':');
+      if (from.startsWith('refs/push-mirror-prune/')) {
+        globs.push(new RegExp(`^${to.replace('*', '.*')}$`));
+        continue;
+      }
+      written.add(to);
+      const old = target.get(to);
       if (from === '') {
-        if (!this.mirror.delete(to))
-          throw new GitCommandError('push-failed', false, 'git push', `unable to delete '${to}'`);
-      } else this.mirror.set(to, shaOf.get(from)!);
+        if (target.delete(to)) report.push(`-\t:${to}\t[deleted]`);
+        continue;
+      }
+      const sha = shaOf.get(from)!;
+      if (!old) report.push(`*\t${from}:${to}\t[new branch]`);
+      else if (old === sha) report.push(`=\t${from}:${to}\t[up to date]`);
+      else report.push(`+\t${from}:${to}\t${old}...${sha} (forced update)`);
+      target.set(to, sha);
     }
-    this.afterPush?.(this.mirror);
+    if (opts.prune) {
+      for (const ref of [...target.keys()]) {
+        if (!written.has(ref) && globs.some((g) => g.test(ref))) {
+          target.delete(ref);
+          report.push(`-\t:${ref}\t[deleted]`);
+        }
+      }
+    }
+    if (!opts.dryRun) {
+      this.mirror = target;
+      this.afterPush?.(this.mirror);
+    }
+    return `To https://github.com/ex/infra.git\n${report.join('\n')}\nDone\n`;
   }
   async lfsVersion() {
     return this.lfs;
   }
-  async lfsPush() {}
+  async hasLfsFilters() {
+    return this.lfsFilters;
+  }
+  async lfsPointers() {
+    this.events.push('lfs scan');
+    return this.lfsObjects;
+  }
+  async lfsHasObject(_dir: string, o: { oid: string }) {
+    return this.localObjects.has(o.oid);
+  }
+  async lfsFetch() {
+    this.events.push('lfs fetch');
+    for (const o of this.lfsObjects) if (this.sourceObjects.has(o.oid)) this.localObjects.add(o.oid);
+    return undefined;
+  }
+  async lfsPushObjects(_dir: string, _remote: string, oids: readonly string[]) {
+    this.events.push('lfs push');
+    this.lfsUploads.push([...oids]);
+    for (const oid of oids) this.uploadTo?.add(oid);
+  }
+  async originUrl() {
+    return 'https://forgejo.example.org/ops/infra.git';
+  }
+}
+
+/** The mirror's LFS batch API: `objects` is what it stores. */
+class FakeLfsApi implements LfsBatchApi {
+  objects = new Set<string>();
+  calls: Array<{ operation: string; oids: string[] }> = [];
+  sizeLimit?: number;
+  async batch(operation: 'upload' | 'download', objects: ReadonlyArray<{ oid: string; size: number }>) {
+    this.calls.push({ operation, oids: objects.map((o) => o.oid) });
+    return objects.map(({ oid, size }) => {
+      if (operation === 'upload' && this.sizeLimit !== undefined && size > this.sizeLimit) {
+        return {
+          oid,
+          size,
+          actions: [],
+          error: { code: 422, message: `Size must be less than or equal to ${this.sizeLimit}` },
+        };
+      }
+      if (operation === 'upload')
+        return { oid, size, actions: this.objects.has(oid) ? [] : ['upload', 'verify'] };
+      return this.objects.has(oid)
+        ? { oid, size, actions: ['download'] }
+        : { oid, size, actions: [], error: { code: 404, message: 'Object does not exist' } };
+    });
+  }
 }
 
 function settings(over: Partial<MirrorSettings> = {}): MirrorSettings {
@@ -82,7 +177,8 @@ function settings(over: Partial<MirrorSettings> = {}): MirrorSettings {
     force: true,
     retries: 3,
     verify: true,
-    lfs: false,
+    lfs: 'false',
+    hasSourceToken: true,
     dryRun: false,
     repository: 'ex/infra',
     waitTimeoutMs: 10_000,
@@ -90,7 +186,7 @@ function settings(over: Partial<MirrorSettings> = {}): MirrorSettings {
   };
 }
 
-function deps(git: GitCli, forgejo?: ForgejoApi) {
+function deps(git: GitCli, forgejo?: ForgejoApi, lfs: LfsBatchApi = new FakeLfsApi()) {
   const log = {
     info: [] as string[],
     warn: [] as string[],
@@ -101,6 +197,7 @@ function deps(git: GitCli, forgejo?: ForgejoApi) {
   let t = 0;
   const d: MirrorDeps = {
     git,
+    lfs,
     forgejo,
     step: async (name, fn) => {
       log.steps.push(name);
@@ -123,32 +220,64 @@ function deps(git: GitCli, forgejo?: ForgejoApi) {
 
 const net = () => new GitCommandError('network', true, 'git push', 'The requested URL returned error: 503');
 
+const ALL_REFSPECS = [
+  '+refs/remotes/origin/feature:refs/heads/feature',
+  '+refs/heads/main:refs/heads/main',
+  '+refs/tags/v1:refs/tags/v1',
+  '+refs/push-mirror-prune/heads/*:refs/heads/*',
+  '+refs/push-mirror-prune/tags/*:refs/tags/*',
+];
+
 describe('push mode', () => {
-  test('plans, pushes exactly the changed branches and tags, prunes, and verifies', async () => {
+  test('one push writes every branch and tag and prunes, then one read verifies', async () => {
     const git = new FakeGit();
     const { d } = deps(git);
     const out = await runMirror(settings(), d);
     expect(out.error).toBeUndefined();
-    expect(git.pushes).toEqual([
-      {
-        refspecs: [
-          '+refs/remotes/origin/feature:refs/heads/feature',
-          '+refs/tags/v1:refs/tags/v1',
-          '+refs/heads/main:refs/heads/main',
-          ':refs/heads/gone',
-        ],
-        atomic: true,
-      },
-    ]);
+    expect(git.pushes).toEqual([{ refspecs: ALL_REFSPECS, atomic: true, dryRun: false }]);
+    expect(git.events).toEqual(['push', 'ls-remote']);
     expect([...git.mirror.keys()].sort()).toEqual(['refs/heads/feature', 'refs/heads/main', 'refs/tags/v1']);
+    // The plan is the mirror's own report of the push.
+    expect(out.plan!.created.map((c) => c.ref)).toEqual(['refs/heads/feature', 'refs/tags/v1']);
+    expect(out.plan!.updated).toEqual([
+      { ref: 'refs/heads/main', before: A, after: B, from: 'refs/heads/main' },
+    ]);
+    expect(out.plan!.deleted.map((c) => c.ref)).toEqual(['refs/heads/gone']);
     expect(out.verification).toBe('passed');
     expect(out.mirrorHead).toBe(B);
+  });
+
+  test('patterns git cannot prune by itself are pruned from a listing read before the push', async () => {
+    const git = new FakeGit();
+    git.mirror.set('refs/heads/release', A);
+    const { d } = deps(git);
+    const out = await runMirror(
+      settings({ refs: ['refs/heads/main', 'refs/heads/release', 'refs/tags/*'] }),
+      d,
+    );
+    expect(out.error).toBeUndefined();
+    expect(git.events).toEqual(['ls-remote', 'push', 'ls-remote']);
+    expect(git.pushes[0].refspecs).toEqual([
+      '+refs/heads/main:refs/heads/main',
+      '+refs/tags/v1:refs/tags/v1',
+      '+refs/push-mirror-prune/tags/*:refs/tags/*',
+      ':refs/heads/release',
+    ]);
+    expect(git.mirror.has('refs/heads/release')).toBe(false);
+    // Out of scope: never touched.
+    expect(git.mirror.has('refs/heads/gone')).toBe(true);
   });
 
   test.each<[string, (g: FakeGit) => void, Partial<MirrorSettings>, string]>([
     ['shallow source', (g) => (g.shallow = true), {}, 'shallow-clone'],
     ['nothing in scope', (g) => (g.source = `${A} refs/pull/1/head`), {}, 'invalid-input'],
-    ['lfs without git-lfs', () => undefined, { lfs: true }, 'invalid-input'],
+    ['lfs without git-lfs', () => undefined, { lfs: 'true' }, 'invalid-input'],
+    [
+      'lfs auto with filters but without git-lfs',
+      (g) => (g.lfsFilters = true),
+      { lfs: 'auto' },
+      'invalid-input',
+    ],
     [
       'bad token',
       (g) => g.pushFailures.push(new GitCommandError('auth', false, 'git push', 'Authentication failed')),
@@ -184,24 +313,22 @@ describe('push mode', () => {
     expect(log.slept).toEqual([]);
   });
 
-  test('a network failure is retried with backoff, re-planning so a done deletion is not repeated', async () => {
+  test('a network failure is retried with backoff; the same push again is safe', async () => {
     const git = new FakeGit();
     git.pushFailures.push(net());
-    // The failed attempt had already deleted the branch on the mirror.
-    git.afterPush = undefined;
     const { d, log } = deps(git);
     const origPush = git.push.bind(git);
     git.push = async (...args) => {
+      // The failed attempt had already deleted the branch on the mirror.
       if (git.pushes.length === 0) git.mirror.delete('refs/heads/gone');
       return origPush(...args);
     };
     const out = await runMirror(settings(), d);
     expect(out.error).toBeUndefined();
-    expect(git.pushes).toHaveLength(2);
-    expect(git.pushes[1].refspecs).not.toContain(':refs/heads/gone');
+    expect(git.pushes.map((p) => p.refspecs)).toEqual([ALL_REFSPECS, ALL_REFSPECS]);
     expect(log.slept).toEqual([1500]);
     expect(log.warn[0]).toMatch(/attempt 1 of 4 failed .*retrying in 1\.5s/);
-    expect(out.plan!.deleted).toHaveLength(1);
+    expect(out.verification).toBe('passed');
   });
 
   test('a server without atomic pushes gets a plain push and a warning', async () => {
@@ -221,33 +348,127 @@ describe('push mode', () => {
     expect(log.warn.join()).toMatch(/atomic/);
   });
 
-  test('dry run plans but never pushes', async () => {
+  test('dry run asks the mirror with push --dry-run and changes nothing', async () => {
     const git = new FakeGit();
+    const before = new Map(git.mirror);
     const { d, log } = deps(git);
     const out = await runMirror(settings({ dryRun: true }), d);
-    expect(git.pushes).toEqual([]);
+    expect(git.pushes.map((p) => p.dryRun)).toEqual([true]);
+    expect(git.mirror).toEqual(before);
     expect(out.plan!.created.map((c) => c.ref)).toEqual(['refs/heads/feature', 'refs/tags/v1']);
+    expect(out.plan!.deleted.map((c) => c.ref)).toEqual(['refs/heads/gone']);
     expect(out.verification).toBe('skipped');
     expect(log.skipped).toEqual(['push: dry run']);
   });
 
-  test('an up-to-date mirror is not pushed to, and still verified', async () => {
+  test('an up-to-date mirror reports everything unchanged and is still verified', async () => {
     const git = new FakeGit();
     git.source = `${A} refs/heads/main`;
     git.mirror = new Map([['refs/heads/main', A]]);
     const { d } = deps(git);
     const out = await runMirror(settings(), d);
-    expect(git.pushes).toEqual([]);
+    expect(out.pushed).toBe(false);
+    expect(out.plan!.unchanged.map((c) => c.ref)).toEqual(['refs/heads/main']);
     expect(out.verification).toBe('passed');
   });
 
-  test('verify false skips the second ls-remote and reports the pushed head', async () => {
+  test('verify false reads nothing from the mirror after the push', async () => {
     const git = new FakeGit();
     const { d } = deps(git);
     const out = await runMirror(settings({ verify: false }), d);
-    expect(git.lsRemotes).toBe(1);
+    expect(git.lsRemotes).toBe(0);
     expect(out.verification).toBe('skipped');
-    expect(out.mirrorHead).toBe(B);
+    expect(out.mirrorHead).toBeUndefined();
+  });
+});
+
+describe('push mode with Git LFS', () => {
+  const obj = (n: number, size = 1000): LfsObject => ({
+    oid: String(n).repeat(64).slice(0, 64),
+    size,
+    path: `big/${n}.bin`,
+  });
+
+  function lfsGit(): FakeGit {
+    const git = new FakeGit();
+    git.lfs = 'git-lfs/3.3.0';
+    git.lfsObjects = [obj(1), obj(2), obj(3, 5000)];
+    for (const o of git.lfsObjects) git.sourceObjects.add(o.oid);
+    return git;
+  }
+
+  test('objects are fetched, the missing ones uploaded before the refs, and every one verified', async () => {
+    const git = lfsGit();
+    git.localObjects.add(obj(1).oid);
+    const api = new FakeLfsApi();
+    api.objects.add(obj(2).oid);
+    git.uploadTo = api.objects;
+    const { d } = deps(git, undefined, api);
+    const out = await runMirror(settings({ lfs: 'true' }), d);
+    expect(out.error).toBeUndefined();
+    expect(git.events).toEqual(['lfs scan', 'lfs fetch', 'lfs push', 'push', 'ls-remote']);
+    expect(git.lfsUploads).toEqual([[obj(1).oid, obj(3).oid]]);
+    expect(out.lfs!.counts).toMatchObject({
+      objects: 3,
+      fetched: 2,
+      uploaded: 2,
+      uploadedBytes: 6000,
+      present: 1,
+      presentBytes: 1000,
+    });
+    expect(api.calls.map((c) => c.operation)).toEqual(['upload', 'download']);
+    expect(out.lfs!.verified).toBe(true);
+    expect(out.verification).toBe('passed');
+  });
+
+  test('an object the source lacks fails before any ref is pushed, naming file and oid', async () => {
+    const git = lfsGit();
+    git.sourceObjects.delete(obj(2).oid);
+    const { d } = deps(git);
+    const out = await runMirror(settings({ lfs: 'true' }), d);
+    expect((out.error as ActionError).reason).toBe('lfs-missing-object');
+    expect((out.error as ActionError).message).toContain(`big/2.bin (oid ${obj(2).oid})`);
+    expect(git.pushes).toEqual([]);
+    expect(git.lfsUploads).toEqual([]);
+  });
+
+  test('an object the mirror refuses as too large fails as lfs-too-large before any ref', async () => {
+    const git = lfsGit();
+    const api = new FakeLfsApi();
+    api.sizeLimit = 2000;
+    const { d } = deps(git, undefined, api);
+    const out = await runMirror(settings({ lfs: 'true' }), d);
+    expect((out.error as ActionError).reason).toBe('lfs-too-large');
+    expect((out.error as ActionError).message).toContain('big/3.bin');
+    expect(git.pushes).toEqual([]);
+  });
+
+  test('an object the mirror lost after the upload fails the verification', async () => {
+    const git = lfsGit();
+    const api = new FakeLfsApi();
+    git.uploadTo = api.objects;
+    git.afterPush = () => api.objects.delete(obj(3).oid);
+    const { d } = deps(git, undefined, api);
+    const out = await runMirror(settings({ lfs: 'true' }), d);
+    expect((out.error as ActionError).reason).toBe('verify-mismatch');
+    expect((out.error as ActionError).message).toContain('big/3.bin');
+    expect(out.lfs!.unresolved!.map((o) => o.oid)).toEqual([obj(3).oid]);
+    expect(out.verification).toBe('failed');
+  });
+
+  test.each([
+    [true, ['lfs scan', 'lfs fetch', 'lfs push', 'push', 'ls-remote']],
+    [false, ['push', 'ls-remote']],
+  ])('lfs auto with LFS filters in the pushed heads: %s', async (filters, events) => {
+    const git = lfsGit();
+    git.lfsFilters = filters;
+    const api = new FakeLfsApi();
+    git.uploadTo = api.objects;
+    const { d } = deps(git, undefined, api);
+    const out = await runMirror(settings({ lfs: 'auto' }), d);
+    expect(out.error).toBeUndefined();
+    expect(git.events).toEqual(events);
+    expect(out.lfs!.enabled).toBe(filters);
   });
 });
 
@@ -285,7 +506,7 @@ describe('forgejo-sync mode', () => {
           '+refs/heads/main:refs/heads/main',
           ':refs/heads/gone',
         ],
-        { atomic: true },
+        { atomic: true, prune: false },
       );
       return { status: 200, message: '' };
     };

@@ -1,0 +1,71 @@
+import { ActionError } from '../../../../shared/errors.js';
+
+/**
+ * What an LFS server's answer means for the mirror run. GitHub's texts are the ones users report
+ * (the HTTP status GitHub sends with the first two is not documented; the message decides):
+ *  - "This repository is over its data quota. Account responsible for LFS bandwidth should purchase
+ *    more data packs to restore access." (git-lfs/git-lfs#3408; on upload nabla-c0d3/nassl#99),
+ *  - "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664),
+ *  - per object `[422] Size must be less than or equal to 2147483648` (git-lfs/git-lfs#4101, #5492).
+ * Status codes follow docs/api/batch.md: 401/403 authorization, 404 repository not found, 413 request
+ * too large, 507 insufficient storage, 509 bandwidth exceeded, 429 and 5xx retryable.
+ */
+export type LfsFailureKind =
+  'lfs-quota' | 'lfs-disabled' | 'lfs-too-large' | 'auth' | 'network' | 'push-failed';
+
+const MESSAGE_RULES: ReadonlyArray<[LfsFailureKind, RegExp]> = [
+  [
+    'lfs-quota',
+    /over its data quota|purchase more data packs|bandwidth limit|insufficient (server )?storage/i,
+  ],
+  ['lfs-disabled', /LFS is disabled/i],
+  ['lfs-too-large', /size must be less than|entity too large|content too large|\[413\]|HTTP 413\b/i],
+  [
+    'auth',
+    /authentication required|authorization error|bad credentials|invalid username or (password|token)|\[40[13]\]|HTTP 40[13]\b/i,
+  ],
+  [
+    'network',
+    /connection refused|connection reset|timed out|timeout|no such host|could not resolve|server error|\[5\d\d\]|HTTP 5\d\d\b|EOF|rate limit/i,
+  ],
+];
+
+export function classifyLfsAnswer(
+  status: number | undefined,
+  message: string,
+): { kind: LfsFailureKind; retryable: boolean } {
+  for (const [kind, re] of MESSAGE_RULES) {
+    if (re.test(message)) return { kind, retryable: kind === 'network' };
+  }
+  if (status === 401 || status === 403) return { kind: 'auth', retryable: false };
+  if (status === 413) return { kind: 'lfs-too-large', retryable: false };
+  if (status === 507 || status === 509) return { kind: 'lfs-quota', retryable: false };
+  if (status === 429 || (status !== undefined && status >= 500)) return { kind: 'network', retryable: true };
+  return { kind: 'push-failed', retryable: false };
+}
+
+export const LFS_HINTS: Record<LfsFailureKind | 'lfs-missing-object', string> = {
+  'lfs-quota':
+    "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
+  'lfs-disabled':
+    'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
+  'lfs-too-large':
+    'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
+  auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",
+  network: 'The LFS endpoint stayed unreachable after the retries; check the host and re-run.',
+  'push-failed': 'Read the LFS answer above.',
+  'lfs-missing-object':
+    'The source repository has a pointer but not the object: upload it to Forgejo again (git lfs push --object-id origin <oid> from a clone that has it) or rewrite the history; the mirror was not changed.',
+};
+
+/** A failed LFS request or git-lfs command, classified. */
+export class LfsError extends ActionError {
+  constructor(
+    readonly kind: LfsFailureKind,
+    readonly retryable: boolean,
+    message: string,
+  ) {
+    super(kind, message, LFS_HINTS[kind]);
+    this.name = 'LfsError';
+  }
+}
