@@ -11,8 +11,8 @@
  *   k3s-eval <sizes comma-separated> <rounds> <warmup rounds>   → JSON on stdout
  */
 import { performance } from 'node:perf_hooks';
-import { evaluate } from '../../actions/k3s-verify/src/evaluation.js';
-import type { Expectations } from '../../actions/k3s-verify/src/expectations.js';
+import { evaluate } from '../../actions/k3s-verify/src/checks/evaluation.js';
+import type { Expectations } from '../../actions/k3s-verify/src/expect/expectations.js';
 import type {
   ClusterSnapshot,
   DaemonSet,
@@ -20,9 +20,9 @@ import type {
   Job,
   Node,
   Pod,
-} from '../../actions/k3s-verify/src/kube-types.js';
-import { createKubectl, type ListKind } from '../../actions/k3s-verify/src/kubectl.js';
-import { pollChecks } from '../../actions/k3s-verify/src/poll.js';
+} from '../../actions/k3s-verify/src/cluster/kube-types.js';
+import { createKubectl, type ListKind } from '../../actions/k3s-verify/src/cluster/kubectl.js';
+import { pollChecks } from '../../actions/k3s-verify/src/polling/poll.js';
 import type { ToolOptions, ToolResult } from '../../shared/tool.js';
 
 const REPLICAS = 10;

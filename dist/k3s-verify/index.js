@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7161:
+/***/ 9663:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28401,10 +28401,10 @@ var core = __nccwpck_require__(8532);
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(954);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kube-types.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kube-types.ts
 const WORKLOAD_KINDS = ['deployment', 'daemonset', 'statefulset'];
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/expectations.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/expect/expectations.ts
 
 
 
@@ -28720,7 +28720,7 @@ function portId(p) {
 /* harmony export */ });
 /* unused harmony export defaultKubeconfig */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
-/* harmony import */ var _expectations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7161);
+/* harmony import */ var _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9663);
 
 
 /** KUBECONFIG may list several files (kubectl merges them); the action reads one: the first. */
@@ -28744,10 +28744,10 @@ const inputs = {
     }),
     expect: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ multiline: true, expected: 'YAML with the checks (see the README)' }),
     'expect-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'file', expected: 'the path of an existing YAML file' }),
-    nodes: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseNodeItem */ .VH, itemExpected: 'a node count or node names' }),
-    workloads: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseWorkloadLine */ .jQ, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .WORKLOAD_EXPECTED */ .hS }),
-    containers: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseContainersLine */ .wK, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTAINERS_EXPECTED */ .Im }),
-    ports: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parsePortLine */ .Dt, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .PORT_EXPECTED */ .DY }),
+    nodes: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseNodeItem */ .VH, itemExpected: 'a node count or node names' }),
+    workloads: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseWorkloadLine */ .jQ, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .WORKLOAD_EXPECTED */ .hS }),
+    containers: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseContainersLine */ .wK, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTAINERS_EXPECTED */ .Im }),
+    ports: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parsePortLine */ .Dt, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .PORT_EXPECTED */ .DY }),
     'system-components': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('true'),
     'max-restarts': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .int */ .Wh)({ min: 0, max: 1000 }).default('3'),
     timeout: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 1000, max: 6 * 3_600_000 }).default('5m'),
@@ -28764,8 +28764,8 @@ const inputs = {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8108);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
-/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3313);
+/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7248);
+/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(309);
 
 
 
@@ -28779,7 +28779,7 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
     async post(ctx) {
         await (0,_verify_js__WEBPACK_IMPORTED_MODULE_3__/* .cleanup */ .tP)(ctx);
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_2__/* .renderSummary */ .B,
+    summary: _report_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .renderSummary */ .B,
 });
 
 __webpack_async_result__();
@@ -28787,7 +28787,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7001:
+/***/ 7248:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28853,7 +28853,7 @@ function renderSummary(report) {
 
 /***/ }),
 
-/***/ 3313:
+/***/ 309:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28877,7 +28877,7 @@ var inputs = __nccwpck_require__(954);
 var fsx = __nccwpck_require__(1563);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var shared_tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/result.ts
 function result(check, object, status, reason, detail) {
     return { check, object, status, reason, detail };
 }
@@ -28898,7 +28898,7 @@ function failuresOf(results) {
         .map(({ check, object, reason, detail }) => ({ check, object, reason, detail }));
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/pods.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/pods.ts
 
 function ownerKey(kind, namespace, name) {
     return `${kind}/${namespace}/${name}`;
@@ -29021,7 +29021,7 @@ function podProblems(pod, rule, memory) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/diagnostics.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/report/diagnostics.ts
 
 const MAX_TARGETS = 8;
 const MAX_LOGS = 6;
@@ -29145,9 +29145,9 @@ async function collectDiagnostics(kube, targets, timeoutMs) {
     }));
 }
 
-// EXTERNAL MODULE: ./actions/k3s-verify/src/expectations.ts + 1 modules
-var src_expectations = __nccwpck_require__(7161);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kubectl.ts
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/expectations.ts + 1 modules
+var expect_expectations = __nccwpck_require__(9663);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kubectl.ts
 
 
 
@@ -29282,7 +29282,7 @@ function createKubectl(s, tool = shared_tool/* runTool */.qI) {
 var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kubeconfig.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kubeconfig.ts
 
 
 
@@ -29393,7 +29393,7 @@ async function prepareKubeconfig(s, privateDir) {
     return { file, label: fromContent ? 'kubeconfig-content' : file, context: resolved.context, server };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/containers.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/containers.ts
 
 
 /** The workload a container expectation names (any kind when none is given; the first of them). */
@@ -29494,7 +29494,7 @@ function containerResult(row) {
     return result('container', `${row.workload}:${row.container}`, row.status, row.reason, row.detail);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/hazards.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/hazards.ts
 /**
  * Rollouts that cannot finish on a single node: a pod that binds host ports (hostNetwork or hostPort)
  * cannot start while the old pod still holds them, and a surge strategy starts the new pod first — the
@@ -29542,7 +29542,7 @@ function rolloutHazards(snapshot, nodeCount) {
     return [...snapshot.deployments.map(deploymentHazard), ...snapshot.daemonsets.map(daemonSetHazard)].filter((w) => w !== undefined);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/nodes.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/nodes.ts
 
 const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 function conditionOf(node, type) {
@@ -29601,7 +29601,7 @@ function evaluateNodes(nodes, expected) {
 const external_node_dgram_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dgram");
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/ports.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/ports.ts
 
 
 
@@ -29647,10 +29647,10 @@ function udpProbe(target, timeoutMs) {
 const probePort = (target, timeoutMs) => target.protocol === 'tcp' ? tcpProbe(target, timeoutMs) : udpProbe(target, timeoutMs);
 function portResult(probe) {
     const ok = probe.state === 'open' || probe.state === 'sent';
-    return result('port', (0,src_expectations/* portId */.Jf)(probe.target), ok ? 'pass' : 'pending', probe.state, probe.detail);
+    return result('port', (0,expect_expectations/* portId */.Jf)(probe.target), ok ? 'pass' : 'pending', probe.state, probe.detail);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/rollout.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/rollout.ts
 function condition(conditions, type) {
     return conditions?.find((c) => c.type === type);
 }
@@ -29812,7 +29812,7 @@ function jobStatus(job) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/evaluation.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/evaluation.ts
 
 
 
@@ -29850,7 +29850,7 @@ function rowResult(check, r) {
 }
 function declaredWorkloads(snapshot, e) {
     return e.workloads.map((w) => {
-        const object = (0,src_expectations/* workloadId */.hY)(w);
+        const object = (0,expect_expectations/* workloadId */.hY)(w);
         const found = itemsOf(snapshot, w.kind).find((o) => o.metadata?.namespace === w.namespace && o.metadata?.name === w.name);
         if (!found)
             return {
@@ -29942,7 +29942,7 @@ function evaluate(snapshot, expectations, memory, probes = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/poll.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/polling/poll.ts
 
 
 
@@ -30031,7 +30031,7 @@ function pollLine(n, e) {
 }
 async function pollChecks(deps, expectations, s) {
     const kinds = kindsNeeded(expectations);
-    deps.info(`Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${expectations.workloads.map(src_expectations/* workloadId */.hY).join(', ') || 'none declared'}.`);
+    deps.info(`Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${expectations.workloads.map(expect_expectations/* workloadId */.hY).join(', ') || 'none declared'}.`);
     let memory = new Map();
     let last;
     const warned = new Set();
@@ -30123,10 +30123,10 @@ async function loadExpectations(s) {
     }
     let doc;
     if (s.expect !== undefined)
-        doc = (0,src_expectations/* parseExpectDocument */.A$)(s.expect, 'expect');
+        doc = (0,expect_expectations/* parseExpectDocument */.A$)(s.expect, 'expect');
     if (s.expectFile !== undefined)
-        doc = (0,src_expectations/* parseExpectDocument */.A$)(await readExpectFile(s.expectFile), 'expect-file', s.expectFile);
-    return (0,src_expectations/* mergeExpectations */.qo)({
+        doc = (0,expect_expectations/* parseExpectDocument */.A$)(await readExpectFile(s.expectFile), 'expect-file', s.expectFile);
+    return (0,expect_expectations/* mergeExpectations */.qo)({
         nodes: s.nodes,
         workloads: s.workloads,
         containers: s.containers,

@@ -132,7 +132,7 @@ describe.each(files)('%s', (file) => {
 });
 
 test('the RustDesk expectations file parses with k3s-verify’s own schema', async () => {
-  const { parseExpectDocument } = await import('../../actions/k3s-verify/src/expectations.js');
+  const { parseExpectDocument } = await import('../../actions/k3s-verify/src/expect/expectations.js');
   const doc = parseExpectDocument(
     fs.readFileSync(path.join(dir, 'files', 'k3s-expect.yml'), 'utf8'),
     'expect-file',

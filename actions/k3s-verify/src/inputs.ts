@@ -7,7 +7,7 @@ import {
   parseNodeItem,
   parsePortLine,
   parseWorkloadLine,
-} from './expectations.js';
+} from './expect/expectations.js';
 
 /** KUBECONFIG may list several files (kubectl merges them); the action reads one: the first. */
 export function defaultKubeconfig(env: NodeJS.ProcessEnv): string {

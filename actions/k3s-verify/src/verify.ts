@@ -5,21 +5,21 @@ import { formatDuration, type Settings } from '../../../shared/inputs.js';
 import { makePrivateDir } from '../../../shared/fsx.js';
 import type { ActionContext } from '../../../shared/run.js';
 import { cancellation } from '../../../shared/tool.js';
-import { failuresOf, type Failure } from './checks.js';
-import { collectDiagnostics, planDiagnostics, type Diagnostic } from './diagnostics.js';
-import type { Evaluation } from './evaluation.js';
+import { failuresOf, type Failure } from './checks/result.js';
+import { collectDiagnostics, planDiagnostics, type Diagnostic } from './report/diagnostics.js';
+import type { Evaluation } from './checks/evaluation.js';
 import {
   mergeExpectations,
   parseExpectDocument,
   type ExpectDocument,
   type Expectations,
-} from './expectations.js';
+} from './expect/expectations.js';
 import type { inputs } from './inputs.js';
-import { createKubectl, type ApiProblem, type KubeClient } from './kubectl.js';
-import { prepareKubeconfig, type KubeTarget } from './kubeconfig.js';
-import { pollChecks, waitForApi, type PollDeps, type PollOutcome } from './poll.js';
-import { probePort } from './ports.js';
-import type { VerifyResult } from './summary.js';
+import { createKubectl, type ApiProblem, type KubeClient } from './cluster/kubectl.js';
+import { prepareKubeconfig, type KubeTarget } from './cluster/kubeconfig.js';
+import { pollChecks, waitForApi, type PollDeps, type PollOutcome } from './polling/poll.js';
+import { probePort } from './checks/ports.js';
+import type { VerifyResult } from './report/summary.js';
 import * as log from '../../../shared/log.js';
 
 export type VerifySettings = Settings<typeof inputs>;

@@ -1,9 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
-import { evaluate } from '../../../actions/k3s-verify/src/evaluation.js';
-import type { Expectations } from '../../../actions/k3s-verify/src/expectations.js';
-import { rolloutHazards } from '../../../actions/k3s-verify/src/hazards.js';
-import type { ClusterSnapshot, DaemonSet, Deployment } from '../../../actions/k3s-verify/src/kube-types.js';
-import type { PortProbe } from '../../../actions/k3s-verify/src/ports.js';
+import { evaluate } from '../../../actions/k3s-verify/src/checks/evaluation.js';
+import type { Expectations } from '../../../actions/k3s-verify/src/expect/expectations.js';
+import { rolloutHazards } from '../../../actions/k3s-verify/src/checks/hazards.js';
+import type {
+  ClusterSnapshot,
+  DaemonSet,
+  Deployment,
+} from '../../../actions/k3s-verify/src/cluster/kube-types.js';
+import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 import {
   HBBS_POD,

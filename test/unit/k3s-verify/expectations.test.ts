@@ -10,7 +10,7 @@ import {
   parseWorkloadLine,
   portId,
   type LineExpectations,
-} from '../../../actions/k3s-verify/src/expectations.js';
+} from '../../../actions/k3s-verify/src/expect/expectations.js';
 import { defaultKubeconfig, inputs } from '../../../actions/k3s-verify/src/inputs.js';
 import { thrown } from '../../support/thrown.js';
 

@@ -1,14 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
-import type { Expectations } from '../../../actions/k3s-verify/src/expectations.js';
+import type { Expectations } from '../../../actions/k3s-verify/src/expect/expectations.js';
 import {
   DeadlineError,
   KubectlError,
   type ApiProblem,
   type KubeClient,
   type ListKind,
-} from '../../../actions/k3s-verify/src/kubectl.js';
-import { kindsNeeded, pollChecks, waitForApi, type PollDeps } from '../../../actions/k3s-verify/src/poll.js';
-import type { PortProbe } from '../../../actions/k3s-verify/src/ports.js';
+} from '../../../actions/k3s-verify/src/cluster/kubectl.js';
+import {
+  kindsNeeded,
+  pollChecks,
+  waitForApi,
+  type PollDeps,
+} from '../../../actions/k3s-verify/src/polling/poll.js';
+import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import { rustdeskScenario, type RustdeskOptions } from '../../support/standins/kube-apiserver/scenarios.js';
 import type { Scenario } from '../../support/standins/kube-apiserver/server.js';
 

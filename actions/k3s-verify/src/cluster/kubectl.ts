@@ -1,6 +1,6 @@
-import { ActionError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { lastLine, runTool, type ToolOptions, type ToolResult } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { lastLine, runTool, type ToolOptions, type ToolResult } from '../../../../shared/tool.js';
 import type { KubeEvent, KubeList } from './kube-types.js';
 
 /**

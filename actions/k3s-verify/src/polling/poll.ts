@@ -1,6 +1,6 @@
-import { workloadId, type Expectations } from './expectations.js';
-import { evaluate, type Evaluation } from './evaluation.js';
-import type { ClusterSnapshot } from './kube-types.js';
+import { workloadId, type Expectations } from '../expect/expectations.js';
+import { evaluate, type Evaluation } from '../checks/evaluation.js';
+import type { ClusterSnapshot } from '../cluster/kube-types.js';
 import {
   DeadlineError,
   isTransient,
@@ -8,9 +8,9 @@ import {
   type ApiProblem,
   type KubeClient,
   type ListKind,
-} from './kubectl.js';
-import type { RestartMemory } from './pods.js';
-import type { PortProber } from './ports.js';
+} from '../cluster/kubectl.js';
+import type { RestartMemory } from '../checks/pods.js';
+import type { PortProber } from '../checks/ports.js';
 
 /**
  * The polling loop: per poll one list per needed kind (in parallel) plus the port probes, then the pure

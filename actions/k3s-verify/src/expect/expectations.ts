@@ -1,8 +1,8 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ActionError, INVALID_INPUT, InputError } from '../../../shared/errors.js';
-import { Invalid } from '../../../shared/inputs.js';
-import { WORKLOAD_KINDS, type WorkloadKind } from './kube-types.js';
+import { ActionError, INVALID_INPUT, InputError } from '../../../../shared/errors.js';
+import { Invalid } from '../../../../shared/inputs.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../cluster/kube-types.js';
 
 /**
  * What the run must prove, from the line inputs and/or the `expect` YAML. The line syntax and the YAML

@@ -1,7 +1,7 @@
-import type { CheckResult } from './checks.js';
-import type { ClusterSnapshot, KubeEvent, Pod } from './kube-types.js';
-import type { KubeClient } from './kubectl.js';
-import { allStatuses, indexPods, ownerKey, podOwner } from './pods.js';
+import type { CheckResult } from '../checks/result.js';
+import type { ClusterSnapshot, KubeEvent, Pod } from '../cluster/kube-types.js';
+import type { KubeClient } from '../cluster/kubectl.js';
+import { allStatuses, indexPods, ownerKey, podOwner } from '../checks/pods.js';
 
 /**
  * What an operator looks at first when a check fails: the object's recent events and the last log lines

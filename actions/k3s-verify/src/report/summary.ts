@@ -1,9 +1,9 @@
-import { markdownTable, stepsTable, type Report } from '../../../shared/report.js';
-import type { Failure } from './checks.js';
-import type { ContainerRow } from './containers.js';
+import { markdownTable, stepsTable, type Report } from '../../../../shared/report.js';
+import type { Failure } from '../checks/result.js';
+import type { ContainerRow } from '../checks/containers.js';
 import type { Diagnostic } from './diagnostics.js';
-import type { PortRow, WorkloadRow } from './evaluation.js';
-import type { NodeRow } from './nodes.js';
+import type { PortRow, WorkloadRow } from '../checks/evaluation.js';
+import type { NodeRow } from '../checks/nodes.js';
 
 /** What the report's `result` holds (written by verify.ts, read here and by tests). */
 export interface VerifyResult {

@@ -1,8 +1,8 @@
-import { result, worst, type CheckResult, type CheckStatus } from './checks.js';
+import { result, worst, type CheckResult, type CheckStatus } from './result.js';
 import { containerResult, evaluateContainers, findWorkload, type ContainerRow } from './containers.js';
-import { workloadId, type Expectations } from './expectations.js';
+import { workloadId, type Expectations } from '../expect/expectations.js';
 import { rolloutHazards } from './hazards.js';
-import type { ClusterSnapshot, Pod, WorkloadKind } from './kube-types.js';
+import type { ClusterSnapshot, Pod, WorkloadKind } from '../cluster/kube-types.js';
 import { evaluateNodes, type NodeRow } from './nodes.js';
 import {
   indexPods,
