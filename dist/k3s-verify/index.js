@@ -30178,7 +30178,11 @@ function checksError(outcome, timeoutMs) {
         const failed = all.filter((f) => outcome.evaluation.results.find((r) => r.object === f.object && r.status === 'fail'));
         return new errors/* ActionError */.lZ('checks-failed', `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.`, DIAGNOSTICS_HINT);
     }
-    return new errors/* ActionError */.lZ('timeout', `The cluster did not become healthy within ${(0,inputs/* formatDuration */.a3)(timeoutMs)} (${outcome.polls} polls): ${shortList(all)}.`, `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`);
+    // Everything passed once, but the deadline stopped the poll that had to confirm it (a pass must hold twice).
+    const open = all.length > 0
+        ? shortList(all)
+        : 'every check passed at the last finished poll, but the poll that had to confirm it did not finish before the deadline (kubectl was still listing)';
+    return new errors/* ActionError */.lZ('timeout', `The cluster did not become healthy within ${(0,inputs/* formatDuration */.a3)(timeoutMs)} (${outcome.polls} polls): ${open}.`, `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`);
 }
 function printDiagnostics(diagnostics) {
     for (const d of diagnostics) {

@@ -141,9 +141,14 @@ export function checksError(
       DIAGNOSTICS_HINT,
     );
   }
+  // Everything passed once, but the deadline stopped the poll that had to confirm it (a pass must hold twice).
+  const open =
+    all.length > 0
+      ? shortList(all)
+      : 'every check passed at the last finished poll, but the poll that had to confirm it did not finish before the deadline (kubectl was still listing)';
   return new ActionError(
     'timeout',
-    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${shortList(all)}.`,
+    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${open}.`,
     `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`,
   );
 }
