@@ -215,6 +215,10 @@ function cluster(podCount: number): Cluster {
     ports: [],
     systemComponents: true,
     maxRestarts: 0,
+    volumes: [],
+    mountedVolumes: true,
+    conditions: [],
+    after: {},
   };
   const responses: Record<ListKind, string[]> = {
     nodes: [list('NodeList', nodes)],
@@ -227,6 +231,9 @@ function cluster(podCount: number): Cluster {
     daemonsets: [list('DaemonSetList', [svclb])],
     statefulsets: [list('StatefulSetList', [])],
     jobs: [list('JobList', jobs)],
+    persistentvolumeclaims: [list('PersistentVolumeClaimList', [])],
+    storageclasses: [list('StorageClassList', [])],
+    claimEvents: [list('EventList', [])],
   };
   const snapshot: ClusterSnapshot = {
     nodes,
@@ -235,6 +242,8 @@ function cluster(podCount: number): Cluster {
     daemonsets: [svclb],
     statefulsets: [],
     jobs,
+    persistentvolumeclaims: [],
+    resources: {},
   };
   return {
     pods: pods.length,

@@ -53,8 +53,10 @@ export async function loadExpectations(s: VerifySettings): Promise<Expectations>
       workloads: s.workloads,
       containers: s.containers,
       ports: s.ports,
+      volumes: s.volumes,
       systemComponents: s.systemComponents,
       maxRestarts: s.maxRestarts,
+      mountedVolumes: s.mountedVolumes,
     },
     doc,
     s.expectFile !== undefined ? 'expect-file' : 'expect',
@@ -97,7 +99,7 @@ export function apiError(p: ApiProblem, t: KubeTarget, waited: number): ActionEr
       return new ActionError(
         API_REASON[p.kind],
         `${cap(at)} refused a read: ${detail}.`,
-        'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs and events, and get on pods/log.',
+        'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs, events, persistentvolumeclaims and storageclasses, list on every kind under conditions:, and get on pods/log (see the README).',
       );
     case 'tls':
       return new ActionError(
@@ -130,14 +132,16 @@ export function checksError(
   outcome: { kind: PollOutcome['kind']; evaluation: Evaluation; polls: number },
   timeoutMs: number,
 ): ActionError {
-  const all = failuresOf(outcome.evaluation.results);
+  // Causes first: what waits for another layer (not-checked) is named after it, in the order chain.
+  const all = failuresOf(outcome.evaluation.results).filter((f) => f.reason !== 'not-checked');
+  const chain = outcome.evaluation.order?.chain ? ` Order: ${outcome.evaluation.order.chain}.` : '';
   if (outcome.kind === 'failed') {
     const failed = all.filter((f) =>
       outcome.evaluation.results.find((r) => r.object === f.object && r.status === 'fail'),
     );
     return new ActionError(
       'checks-failed',
-      `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.`,
+      `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.${chain}`,
       DIAGNOSTICS_HINT,
     );
   }
@@ -148,7 +152,7 @@ export function checksError(
       : 'every check passed at the last finished poll, but the poll that had to confirm it did not finish before the deadline (kubectl was still listing)';
   return new ActionError(
     'timeout',
-    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${open}.`,
+    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${open}.${chain}`,
     `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`,
   );
 }
@@ -188,6 +192,9 @@ function recordEvaluation(ctx: ActionContext, e: Evaluation | undefined, warning
     system: e.system,
     containers: e.containers,
     ports: e.ports,
+    volumes: e.volumes,
+    conditions: e.conditions,
+    ...(e.order ? { order: e.order } : {}),
     warnings,
   } satisfies VerifyResult);
 }

@@ -20,6 +20,8 @@ function cluster(statuses: o.ContainerStatusOptions[][], template = ['hbbs']): C
       o.deployment('rustdesk', 'hbbs', { containers: template.map((name) => ({ name })) }),
     ] as never[],
     daemonsets: [],
+    persistentvolumeclaims: [],
+    resources: {},
     statefulsets: [],
     jobs: [],
   };

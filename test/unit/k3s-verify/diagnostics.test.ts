@@ -140,6 +140,7 @@ test('collecting: one events list per namespace, one logs call per container, er
   const kube: KubeClient = {
     readyz: async () => undefined,
     list: async () => [],
+    listResource: async () => ({ items: [] }),
     events: async (ns) => {
       calls.push(`events ${ns}`);
       if (ns === 'default') throw new Error('forbidden');

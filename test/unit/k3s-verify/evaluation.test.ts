@@ -9,6 +9,7 @@ import type {
 } from '../../../actions/k3s-verify/src/cluster/kube-types.js';
 import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
+import { expectations, snapshotOf } from './fixtures.js';
 import {
   HBBS_POD,
   rustdeskScenario,
@@ -16,18 +17,10 @@ import {
 } from '../../support/standins/kube-apiserver/scenarios.js';
 
 function snapshot(opts: RustdeskOptions = {}, at = 60_000): ClusterSnapshot {
-  const s = rustdeskScenario(opts)(at);
-  return {
-    nodes: s.nodes ?? [],
-    pods: s.pods ?? [],
-    deployments: s.deployments ?? [],
-    daemonsets: s.daemonsets ?? [],
-    statefulsets: s.statefulsets ?? [],
-    jobs: s.jobs ?? [],
-  } as unknown as ClusterSnapshot;
+  return snapshotOf(rustdeskScenario(opts)(at));
 }
 
-const rustdesk: Expectations = {
+const rustdesk: Expectations = expectations({
   nodes: { count: 1 },
   workloads: [
     { kind: 'deployment', namespace: 'rustdesk', name: 'hbbs' },
@@ -37,7 +30,7 @@ const rustdesk: Expectations = {
   ports: [],
   systemComponents: true,
   maxRestarts: 3,
-};
+});
 
 const open = (e: ReturnType<typeof evaluate>) =>
   e.results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.object} ${r.reason}`);
@@ -196,6 +189,8 @@ describe('hostNetwork rollout hazard on one node', () => {
     daemonsets,
     statefulsets: [],
     jobs: [],
+    persistentvolumeclaims: [],
+    resources: {},
   });
   test.each([
     ['hostNetwork + RollingUpdate (default surge)', dep({ hostNetwork: true }), 1, 1],

@@ -16,14 +16,15 @@ import {
 import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import { rustdeskScenario, type RustdeskOptions } from '../../support/standins/kube-apiserver/scenarios.js';
 import type { Scenario } from '../../support/standins/kube-apiserver/server.js';
+import { expectations, snapshotOf } from './fixtures.js';
 
-const base: Expectations = {
+const base: Expectations = expectations({
   workloads: [{ kind: 'deployment', namespace: 'rustdesk', name: 'hbbs' }],
   containers: [{ namespace: 'rustdesk', workload: 'hbbs', containers: ['hbbs'] }],
   ports: [],
   systemComponents: true,
   maxRestarts: 3,
-};
+});
 
 interface Harness {
   deps: PollDeps;
@@ -58,8 +59,9 @@ function harness(
       current.push(kind);
       const problem = o.failures?.(poll);
       if (problem) throw new KubectlError(problem);
-      return (scenario(now)[kind] ?? []) as T[];
+      return (snapshotOf(scenario(now))[kind] ?? []) as T[];
     },
+    listResource: async (resource) => snapshotOf(scenario(now), []).resources[resource] ?? { items: [] },
     events: async () => [],
     logs: async () => ({ lines: [] }),
   };
@@ -127,7 +129,15 @@ describe('polling', () => {
     const big = await run({ hbbsReadyAfterMs: 2000, fillerPods: 5000 });
     expect(big.h.lists).toEqual(small.h.lists);
     for (const kinds of big.h.lists)
-      expect(kinds.sort()).toEqual(['daemonsets', 'deployments', 'jobs', 'nodes', 'pods', 'statefulsets']);
+      expect(kinds.sort()).toEqual([
+        'daemonsets',
+        'deployments',
+        'jobs',
+        'nodes',
+        'persistentvolumeclaims',
+        'pods',
+        'statefulsets',
+      ]);
   });
 
   test('the hostNetwork hazard is warned once', async () => {
@@ -238,8 +248,25 @@ describe('waiting for /readyz', () => {
 });
 
 test.each([
-  [{ ...base, systemComponents: false, containers: [] }, ['nodes', 'deployments', 'pods']],
+  [
+    { ...base, systemComponents: false, containers: [] },
+    ['nodes', 'deployments', 'persistentvolumeclaims', 'pods'],
+  ],
+  [
+    { ...base, systemComponents: false, containers: [], mountedVolumes: false },
+    ['nodes', 'deployments', 'pods'],
+  ],
   [{ ...base, systemComponents: false, workloads: [], containers: [] }, ['nodes']],
+  [
+    {
+      ...base,
+      systemComponents: false,
+      workloads: [],
+      containers: [],
+      volumes: [{ namespace: 'rustdesk', claim: 'data' }],
+    },
+    ['nodes', 'persistentvolumeclaims', 'pods'],
+  ],
   [
     {
       ...base,
@@ -247,9 +274,9 @@ test.each([
       workloads: [{ kind: 'statefulset', namespace: 'db', name: 'pg' }],
       containers: [],
     },
-    ['nodes', 'statefulsets', 'pods'],
+    ['nodes', 'statefulsets', 'persistentvolumeclaims', 'pods'],
   ],
-  [base, ['nodes', 'deployments', 'daemonsets', 'statefulsets', 'jobs', 'pods']],
+  [base, ['nodes', 'deployments', 'daemonsets', 'statefulsets', 'jobs', 'persistentvolumeclaims', 'pods']],
 ] as const)('kinds needed %#', (e, want) => {
   expect(kindsNeeded(e as Expectations)).toEqual(want);
 });

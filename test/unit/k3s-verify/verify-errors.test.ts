@@ -18,6 +18,8 @@ function evaluation(results: Evaluation['results']): Evaluation {
     system: [],
     containers: [],
     ports: [],
+    volumes: [],
+    conditions: [],
     hazards: [],
     memory: new Map(),
   } as Evaluation;

@@ -128,6 +128,8 @@ export interface TemplateOptions {
   containers: ContainerSpec[];
   hostNetwork?: boolean;
   labels?: Record<string, string>;
+  /** Claims the pods mount (spec.volumes[].persistentVolumeClaim). */
+  claims?: string[];
 }
 
 /** PodTemplateSpec — https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/#PodTemplateSpec */
@@ -140,6 +142,11 @@ function template(name: string, t: TemplateOptions): Json {
         : { dnsPolicy: 'ClusterFirst' }),
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
+      ...(t.claims
+        ? {
+            volumes: t.claims.map((claimName) => ({ name: claimName, persistentVolumeClaim: { claimName } })),
+          }
+        : {}),
       containers: t.containers.map((c) => ({
         name: c.name,
         image: c.image ?? `docker.io/rustdesk/rustdesk-server:1.1.14`,
