@@ -227,7 +227,13 @@ describe('conditions', () => {
     const c = await cluster({
       custom: () => ({
         [HELM]: [o.helmChart('kube-system', 'longhorn', { jobCreated: false })],
-        [LONGHORN]: [o.longhornVolume('pvc-a', { state: 'detached', robustness: 'faulted' })],
+        [LONGHORN]: [
+          o.longhornVolume('pvc-a', {
+            state: 'detached',
+            robustness: 'faulted',
+            labels: { app: 'rustdesk' },
+          }),
+        ],
       }),
     });
     const yaml = [
@@ -237,7 +243,7 @@ describe('conditions', () => {
       '    apiVersion: longhorn.io/v1beta2',
       '    kind: Volume',
       '    namespace: longhorn-system',
-      '    selector: longhornvolume=pvc-a',
+      '    selector: app=rustdesk',
       "    jsonpath: '{.status.robustness}=healthy'",
       '    fail-values: [faulted]',
       'workloads:',

@@ -139,12 +139,12 @@ describe('K3s HelmChart (helm-controller conditions)', () => {
 
 describe('Longhorn volumes by jsonpath and selector', () => {
   const yaml = (extra = '') =>
-    `conditions:\n  - id: longhorn-volumes\n    apiVersion: longhorn.io/v1beta2\n    kind: Volume\n    namespace: longhorn-system\n    selector: longhornvolume in (pvc-a,pvc-b)\n    jsonpath: '{.status.robustness}=healthy'\n${extra}`;
+    `conditions:\n  - id: longhorn-volumes\n    apiVersion: longhorn.io/v1beta2\n    kind: Volume\n    namespace: longhorn-system\n    selector: app in (rustdesk,web)\n    jsonpath: '{.status.robustness}=healthy'\n${extra}`;
   const volumes = (a: o.LonghornVolumeOptions, b: o.LonghornVolumeOptions = {}) => ({
     custom: {
       [VOLUMES]: [
-        o.longhornVolume('pvc-a', a),
-        o.longhornVolume('pvc-b', b),
+        o.longhornVolume('pvc-a', { labels: { app: 'rustdesk' }, ...a }),
+        o.longhornVolume('pvc-b', { labels: { app: 'web' }, ...b }),
         o.longhornVolume('pvc-other', { robustness: 'faulted' }),
       ],
     },
@@ -166,10 +166,10 @@ describe('Longhorn volumes by jsonpath and selector', () => {
   });
 
   test('no match is pending not-found', () => {
-    const e = run(yaml().replace('pvc-a,pvc-b', 'pvc-x'), volumes({}));
+    const e = run(yaml().replace('rustdesk,web', 'mail'), volumes({}));
     expect(e.conditions).toEqual([
       expect.objectContaining({
-        object: 'volume.longhorn.io/longhorn-system/{longhornvolume in (pvc-x)}',
+        object: 'volume.longhorn.io/longhorn-system/{app in (mail)}',
         status: 'pending',
         reason: 'not-found',
       }),

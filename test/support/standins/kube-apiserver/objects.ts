@@ -696,6 +696,8 @@ export interface LonghornVolumeOptions {
   replicas?: number;
   /** The claim it backs (status.kubernetesStatus). */
   claim?: { namespace: string; name: string };
+  /** Labels the operator put on the volume (Longhorn itself labels only engines and replicas). */
+  labels?: Record<string, string>;
   /** Scheduled condition: true, or the failure reason (ReplicaSchedulingFailure). */
   scheduled?: true | { reason: string; message: string };
 }
@@ -720,7 +722,7 @@ export function longhornVolume(name: string, o: LonghornVolumeOptions = {}): Jso
   return {
     metadata: meta(name, 'longhorn-system', {
       generation: 1,
-      labels: { longhornvolume: name },
+      ...(o.labels ? { labels: o.labels } : {}),
       finalizers: ['longhorn.io'],
     }),
     spec: {
