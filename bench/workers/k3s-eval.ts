@@ -9,6 +9,7 @@
  *    deployments are mid-rollout for two polls and complete on the third.
  * Sizes are interleaved round by round after a warm-up; the first (cold) evaluation is reported too.
  *   k3s-eval <sizes comma-separated> <rounds> <warmup rounds>   → JSON on stdout
+ *   k3s-eval storage …   volumes and conditions (k3s-storage.ts)
  */
 import { performance } from 'node:perf_hooks';
 import { evaluate } from '../../actions/k3s-verify/src/checks/evaluation.js';
@@ -24,6 +25,7 @@ import type {
 import { createKubectl, type ListKind } from '../../actions/k3s-verify/src/cluster/kubectl.js';
 import { pollChecks } from '../../actions/k3s-verify/src/polling/poll.js';
 import type { ToolOptions, ToolResult } from '../../shared/tool.js';
+import { main as storage } from './k3s-storage.js';
 
 const REPLICAS = 10;
 const NAMESPACES = 10;
@@ -309,6 +311,8 @@ function evalOnce(c: Cluster): { ms: number; status: string; results: number } {
 }
 
 export async function main(args: string[]): Promise<void> {
+  // `k3s-eval storage …`: requests per poll with volumes and conditions (k3s-storage.ts).
+  if (args[0] === 'storage') return storage(args.slice(1));
   const [sizesArg, roundsArg, warmupArg] = args;
   const sizes = sizesArg.split(',').map(Number);
   const rounds = Number(roundsArg);

@@ -30476,9 +30476,15 @@ function applyOrder(results, after) {
         return { results: [...results] };
     const ids = (0,order/* topologicalOrder */._)([...gatedIds, ...gatedIds.flatMap((id) => after[id])], after);
     const bySubject = new Map();
-    for (const r of results)
-        if (r.subject)
-            bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
+    for (const r of results) {
+        if (!r.subject)
+            continue;
+        const own = bySubject.get(r.subject);
+        if (own)
+            own.push(r);
+        else
+            bySubject.set(r.subject, [r]);
+    }
     const status = new Map();
     const replaced = new Map();
     for (const id of ids) {
@@ -30606,8 +30612,15 @@ function claimsToCheck(snapshot, e, index) {
     }
     return [...byId.values()];
 }
+/** Claims by `namespace/name`, built once per snapshot (1,000 claims must not cost 1,000 scans). */
+const claimIndex = new WeakMap();
 function claimOf(snapshot, v) {
-    return snapshot.persistentvolumeclaims.find((c) => c.metadata?.namespace === v.namespace && c.metadata?.name === v.claim);
+    let index = claimIndex.get(snapshot);
+    if (!index) {
+        index = new Map(snapshot.persistentvolumeclaims.map((c) => [`${c.metadata?.namespace}/${c.metadata?.name}`, c]));
+        claimIndex.set(snapshot, index);
+    }
+    return index.get(`${v.namespace}/${v.claim}`);
 }
 /** A checked claim that exists and is not settled: the poll then reads storage classes and claim events. */
 function needsStorageDetails(snapshot, claims) {
@@ -30743,9 +30756,10 @@ function verdict(v, pvc, snapshot, pods) {
     return pendingVerdict(pvc, snapshot, pods);
 }
 function evaluateVolumes(snapshot, claims, pods) {
+    const classes = new Map((snapshot.storageclasses ?? []).map((c) => [c.metadata?.name, c]));
     return claims.map((v) => {
         const pvc = claimOf(snapshot, v);
-        const cls = snapshot.storageclasses?.find((c) => c.metadata?.name === pvc?.spec?.storageClassName);
+        const cls = classes.get(pvc?.spec?.storageClassName);
         const r = verdict(v, pvc, snapshot, pods);
         return {
             claim: (0,volumes/* volumeId */.K7)(v),

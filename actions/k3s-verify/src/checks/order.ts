@@ -29,7 +29,12 @@ export function applyOrder(
   if (gatedIds.length === 0) return { results: [...results] };
   const ids = topologicalOrder([...gatedIds, ...gatedIds.flatMap((id) => after[id])], after);
   const bySubject = new Map<string, CheckResult[]>();
-  for (const r of results) if (r.subject) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
+  for (const r of results) {
+    if (!r.subject) continue;
+    const own = bySubject.get(r.subject);
+    if (own) own.push(r);
+    else bySubject.set(r.subject, [r]);
+  }
 
   const status = new Map<string, { status: CheckStatus; reason: string; gated: boolean }>();
   const replaced = new Map<string, CheckResult>();

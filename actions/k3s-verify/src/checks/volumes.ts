@@ -91,10 +91,18 @@ export function claimsToCheck(snapshot: ClusterSnapshot, e: Expectations, index:
   return [...byId.values()];
 }
 
+/** Claims by `namespace/name`, built once per snapshot (1,000 claims must not cost 1,000 scans). */
+const claimIndex = new WeakMap<ClusterSnapshot, Map<string, PersistentVolumeClaim>>();
+
 function claimOf(snapshot: ClusterSnapshot, v: { namespace: string; claim: string }) {
-  return snapshot.persistentvolumeclaims.find(
-    (c) => c.metadata?.namespace === v.namespace && c.metadata?.name === v.claim,
-  );
+  let index = claimIndex.get(snapshot);
+  if (!index) {
+    index = new Map(
+      snapshot.persistentvolumeclaims.map((c) => [`${c.metadata?.namespace}/${c.metadata?.name}`, c]),
+    );
+    claimIndex.set(snapshot, index);
+  }
+  return index.get(`${v.namespace}/${v.claim}`);
 }
 
 /** A checked claim that exists and is not settled: the poll then reads storage classes and claim events. */
@@ -269,9 +277,10 @@ export function evaluateVolumes(
   claims: readonly CheckedClaim[],
   pods: readonly Pod[],
 ): VolumeRow[] {
+  const classes = new Map((snapshot.storageclasses ?? []).map((c) => [c.metadata?.name, c]));
   return claims.map((v) => {
     const pvc = claimOf(snapshot, v);
-    const cls = snapshot.storageclasses?.find((c) => c.metadata?.name === pvc?.spec?.storageClassName);
+    const cls = classes.get(pvc?.spec?.storageClassName);
     const r = verdict(v, pvc, snapshot, pods);
     return {
       claim: volumeId(v),
