@@ -46,7 +46,7 @@ function expectReadOnly(c: TestCluster): void {
   expect(c.api.requests().every((r) => r.authorized)).toBe(true);
 }
 
-describe('a deployment that becomes available after a few seconds', () => {
+describe('a deployment that becomes available after a few polls', () => {
   let c: TestCluster;
   let run: ActionRun;
   let tcp: net.Server;
@@ -59,7 +59,16 @@ describe('a deployment that becomes available after a few seconds', () => {
     udp = dgram.createSocket('udp4');
     await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
     ports = `127.0.0.1:${(tcp.address() as AddressInfo).port}/tcp\n127.0.0.1:${(udp.address() as AddressInfo).port}/udp`;
-    c = await cluster({ hbbsReadyAfterMs: 3000 });
+    // The rollout completes when the third poll lists deployments: counted in requests, not time, so a
+    // loaded machine cannot turn "after more than one poll" into a first-poll pass.
+    const seen = { api: undefined as TestCluster['api'] | undefined };
+    const rolling = rustdeskScenario({ hbbsReadyAfterMs: Number.MAX_SAFE_INTEGER });
+    const done = rustdeskScenario({});
+    c = await startCluster((t) =>
+      ((seen.api?.counts()['/apis/apps/v1/deployments'] ?? 0) >= 3 ? done : rolling)(t),
+    );
+    clusters.push(c);
+    seen.api = c.api;
     run = await verify({ kubeconfig: c.kubeconfigFile, ...RUSTDESK, ports });
   });
   afterAll(async () => {

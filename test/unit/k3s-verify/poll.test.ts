@@ -280,3 +280,22 @@ test.each([
 ] as const)('kinds needed %#', (e, want) => {
   expect(kindsNeeded(e as Expectations)).toEqual(want);
 });
+
+describe('storage details', () => {
+  test('storage classes and claim events are read only in polls where a checked claim is Pending', async () => {
+    const { r, h } = await run({
+      hbbsClaim: {
+        storageClass: 'longhorn',
+        phase: (t) => (t < 2000 ? 'Pending' : 'Bound'),
+        event: { reason: 'ExternalProvisioning', type: 'Normal', message: 'waiting for driver.longhorn.io' },
+      },
+    });
+    expect(r.kind).toBe('ready');
+    const details = h.lists.map((kinds) =>
+      kinds.filter((k) => k === 'storageclasses' || k === 'claimEvents'),
+    );
+    expect(details).toEqual([['storageclasses', 'claimEvents'], ['storageclasses', 'claimEvents'], [], []]);
+    // Each kind at most once per poll, whatever the poll needed.
+    for (const kinds of h.lists) expect(new Set(kinds).size).toBe(kinds.length);
+  });
+});
