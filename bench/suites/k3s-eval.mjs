@@ -1,4 +1,5 @@
-// 5. k3s-verify evaluation time and API requests per poll at 100 / 1,000 / 5,000 / 10,000 pods.
+// 5. k3s-verify evaluation time and API requests per poll at 100 / 1,000 / 5,000 / 10,000 pods, and with
+//    volumes and conditions at 10 / 1,000 objects of each kind.
 import { landed, notBuilt } from '../lib/actions.mjs';
 import { median } from '../lib/measure.mjs';
 import { runWorker } from '../lib/workers.mjs';
@@ -73,5 +74,46 @@ export async function run(ctx) {
       (s) => `${s.pods} pods: ${[...new Set(s.requestsPerPoll)].join(', ')} requests per poll`,
     ),
   });
+  rows.push(await storageRow(ctx));
   return rows;
+}
+
+/**
+ * Issue 20: volumes and conditions at 10 and 1,000 objects of each kind (claims, storage classes, claim
+ * events, HelmCharts, Longhorn volumes, pods). Constant: every poll position makes the same number of
+ * requests at both sizes (the first poll also reads storage classes and claim events: a claim is Pending).
+ */
+async function storageRow(ctx) {
+  const sizes = [10, 1000];
+  const rounds = ctx.smoke ? 1 : Math.max(ctx.runs, 5);
+  const stdout = await runWorker(ctx, 'k3s-eval', ['storage', sizes.join(','), String(rounds)], {
+    capture: true,
+    timeoutMs: 240_000,
+  });
+  const data = JSON.parse(stdout);
+  const polls = Math.max(...data.map((s) => s.perPoll.length));
+  let spread = 0;
+  for (let i = 0; i < polls; i++) {
+    const at = data.map((s) => s.perPoll[i] ?? 0);
+    spread = Math.max(spread, Math.max(...at) - Math.min(...at));
+  }
+  return {
+    subject: 'volumes & conditions: requests per poll',
+    value: spread,
+    unit: 'spread',
+    target: {
+      ...CONSTANT,
+      text: 'requests per poll the same at 10 and 1,000 objects of each kind (spread 0)',
+    },
+    details: [
+      ...data.map(
+        (s) =>
+          `${s.objects.toLocaleString('en-US')} objects of each kind (${s.checks} checks): requests in polls ` +
+          `1–${s.perPoll.length}: ${s.perPoll.join(', ')}; median ${median(s.msPerPoll).toFixed(1)} ms per poll`,
+      ),
+      'poll 1 reads nodes, pods, claims, HelmCharts and Longhorn volumes, then storage classes and claim ' +
+        'events because a claim is Pending; later polls only the five lists',
+      `${rounds} rounds`,
+    ],
+  };
 }

@@ -9,10 +9,11 @@
  *    deployments are mid-rollout for two polls and complete on the third.
  * Sizes are interleaved round by round after a warm-up; the first (cold) evaluation is reported too.
  *   k3s-eval <sizes comma-separated> <rounds> <warmup rounds>   → JSON on stdout
+ *   k3s-eval storage …   volumes and conditions (k3s-storage.ts)
  */
 import { performance } from 'node:perf_hooks';
-import { evaluate } from '../../actions/k3s-verify/src/evaluation.js';
-import type { Expectations } from '../../actions/k3s-verify/src/expectations.js';
+import { evaluate } from '../../actions/k3s-verify/src/checks/evaluation.js';
+import type { Expectations } from '../../actions/k3s-verify/src/expect/expectations.js';
 import type {
   ClusterSnapshot,
   DaemonSet,
@@ -20,10 +21,11 @@ import type {
   Job,
   Node,
   Pod,
-} from '../../actions/k3s-verify/src/kube-types.js';
-import { createKubectl, type ListKind } from '../../actions/k3s-verify/src/kubectl.js';
-import { pollChecks } from '../../actions/k3s-verify/src/poll.js';
+} from '../../actions/k3s-verify/src/cluster/kube-types.js';
+import { createKubectl, type ListKind } from '../../actions/k3s-verify/src/cluster/kubectl.js';
+import { pollChecks } from '../../actions/k3s-verify/src/polling/poll.js';
 import type { ToolOptions, ToolResult } from '../../shared/tool.js';
+import { main as storage } from './k3s-storage.js';
 
 const REPLICAS = 10;
 const NAMESPACES = 10;
@@ -215,6 +217,10 @@ function cluster(podCount: number): Cluster {
     ports: [],
     systemComponents: true,
     maxRestarts: 0,
+    volumes: [],
+    mountedVolumes: true,
+    conditions: [],
+    after: {},
   };
   const responses: Record<ListKind, string[]> = {
     nodes: [list('NodeList', nodes)],
@@ -227,6 +233,9 @@ function cluster(podCount: number): Cluster {
     daemonsets: [list('DaemonSetList', [svclb])],
     statefulsets: [list('StatefulSetList', [])],
     jobs: [list('JobList', jobs)],
+    persistentvolumeclaims: [list('PersistentVolumeClaimList', [])],
+    storageclasses: [list('StorageClassList', [])],
+    claimEvents: [list('EventList', [])],
   };
   const snapshot: ClusterSnapshot = {
     nodes,
@@ -235,6 +244,8 @@ function cluster(podCount: number): Cluster {
     daemonsets: [svclb],
     statefulsets: [],
     jobs,
+    persistentvolumeclaims: [],
+    resources: {},
   };
   return {
     pods: pods.length,
@@ -300,6 +311,8 @@ function evalOnce(c: Cluster): { ms: number; status: string; results: number } {
 }
 
 export async function main(args: string[]): Promise<void> {
+  // `k3s-eval storage …`: requests per poll with volumes and conditions (k3s-storage.ts).
+  if (args[0] === 'storage') return storage(args.slice(1));
   const [sizesArg, roundsArg, warmupArg] = args;
   const sizes = sizesArg.split(',').map(Number);
   const rounds = Number(roundsArg);

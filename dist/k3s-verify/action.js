@@ -28370,7 +28370,152 @@ module.exports = {
 
 /***/ }),
 
-/***/ 7161:
+/***/ 5533:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Tu: () => (/* binding */ objectId),
+/* harmony export */   YN: () => (/* binding */ wants),
+/* harmony export */   br: () => (/* binding */ conditionItem),
+/* harmony export */   cu: () => (/* binding */ kindId),
+/* harmony export */   j6: () => (/* binding */ resourceArg)
+/* harmony export */ });
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9691);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8532);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3847);
+/* harmony import */ var _jsonpath_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8722);
+/* harmony import */ var _label_selector_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7023);
+/* harmony import */ var _volumes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9852);
+
+
+
+
+
+/** `helmchart.helm.cattle.io` (kubectl's resource.group form), `service` for the core group. */
+function kindId(c) {
+    return `${c.kind.toLowerCase()}${c.group ? `.${c.group}` : ''}`;
+}
+/** The argument kubectl resolves to exactly this kind and version: `helmchart.v1.helm.cattle.io`. */
+function resourceArg(c) {
+    return `${c.kind.toLowerCase()}.${c.version}.${c.group}`;
+}
+function objectId(c, namespace, name) {
+    return `${kindId(c)}/${namespace ? `${namespace}/` : ''}${name}`;
+}
+const API_VERSION = /^(?:([a-z0-9]([-a-z0-9.]*[a-z0-9])?)\/)?(v\d+(?:(?:alpha|beta)\d+)?)$/;
+const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
+const CONDITION = /^([A-Za-z][\w.-]{0,62})(?:=([A-Za-z]+))?$/;
+const text = (what) => zod__WEBPACK_IMPORTED_MODULE_1__/* .string */ .YjP({ error: `expected ${what}` });
+const conditionSchema = text('Type=Status such as Ready=True').transform((raw, ctx) => {
+    const m = CONDITION.exec(raw.trim());
+    if (m)
+        return { type: m[1], status: m[2] ?? 'True' };
+    ctx.addIssue({ code: 'custom', message: 'expected Type=Status such as Ready=True', input: raw });
+    return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+});
+/** kubectl wait's form: `{.status.robustness}=healthy` (the value may be quoted). */
+const jsonpathSchema = text("'{.path}=value' such as '{.status.robustness}=healthy'").transform((raw, ctx) => {
+    const eq = raw.lastIndexOf('=');
+    const value = eq > 0
+        ? raw
+            .slice(eq + 1)
+            .trim()
+            .replace(/^['"]|['"]$/g, '')
+        : '';
+    const path = eq > 0 ? (0,_jsonpath_js__WEBPACK_IMPORTED_MODULE_3__/* .parseJsonPath */ .H)(raw.slice(0, eq)) : 'a value after =';
+    if (typeof path !== 'string' && value !== '')
+        return { path, value };
+    ctx.addIssue({
+        code: 'custom',
+        message: `expected '{.path}=value' such as '{.status.robustness}=healthy'${typeof path === 'string' ? ` (${path})` : ''}`,
+        input: raw,
+    });
+    return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+});
+const selectorSchema = text('a label selector such as app=longhorn').transform((raw, ctx) => {
+    const s = (0,_label_selector_js__WEBPACK_IMPORTED_MODULE_4__/* .parseLabelSelector */ .l)(raw);
+    if (s)
+        return s;
+    ctx.addIssue({ code: 'custom', message: 'expected a label selector such as app=longhorn', input: raw });
+    return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+});
+const reasons = zod__WEBPACK_IMPORTED_MODULE_1__/* .array */ .YOg(text('a condition reason').min(1, { error: 'expected a condition reason' }), {
+    error: 'expected a list',
+})
+    .optional();
+const conditionItem = zod__WEBPACK_IMPORTED_MODULE_1__/* .strictObject */ .rej({
+    id: text('an id (lower-case letters, digits, - and .)')
+        .refine(_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isSubdomain */ .J4, { error: 'expected an id (lower-case letters, digits, - and .)' })
+        .optional(),
+    apiVersion: text('an apiVersion such as longhorn.io/v1beta2 or v1').refine((v) => API_VERSION.test(v), {
+        error: 'expected an apiVersion such as longhorn.io/v1beta2 or v1',
+    }),
+    kind: text('a kind such as HelmChart').refine((v) => KIND.test(v), {
+        error: 'expected a kind such as HelmChart (as in the manifest)',
+    }),
+    namespace: text('a namespace name').refine(_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isLabel */ .J2, { error: 'expected a namespace name' }).optional(),
+    name: text('an object name').refine(_names_js__WEBPACK_IMPORTED_MODULE_5__/* .isSubdomain */ .J4, { error: 'expected an object name' }).optional(),
+    selector: selectorSchema.optional(),
+    condition: conditionSchema.optional(),
+    jsonpath: jsonpathSchema.optional(),
+    'fail-reasons': reasons,
+    'fail-values': reasons,
+    after: _volumes_js__WEBPACK_IMPORTED_MODULE_0__/* .afterSchema */ .Cl.optional(),
+}, { error: 'expected a mapping with apiVersion, kind, name or selector and condition or jsonpath' })
+    .superRefine((c, ctx) => {
+    if ((c.name === undefined) === (c.selector === undefined))
+        ctx.addIssue({
+            code: 'custom',
+            path: ['name'],
+            message: 'expected either name or selector',
+            input: undefined,
+        });
+    if (c['fail-values'] && !c.jsonpath)
+        ctx.addIssue({
+            code: 'custom',
+            path: ['fail-values'],
+            message: 'expected fail-values only together with jsonpath',
+            input: undefined,
+        });
+})
+    .transform((c) => {
+    const m = API_VERSION.exec(c.apiVersion);
+    const group = m[1] ?? '';
+    const version = m[3];
+    const condition = c.condition ?? (c.jsonpath ? undefined : { type: 'Ready', status: 'True' });
+    const where = c.name ?? `{${c.selector.text}}`;
+    return {
+        condition: {
+            id: c.id ?? objectId({ kind: c.kind, group }, c.namespace, where),
+            apiVersion: c.apiVersion,
+            group,
+            version,
+            kind: c.kind,
+            ...(c.namespace !== undefined ? { namespace: c.namespace } : {}),
+            ...(c.name !== undefined ? { name: c.name } : {}),
+            ...(c.selector !== undefined ? { selector: c.selector } : {}),
+            ...(condition ? { condition } : {}),
+            ...(c.jsonpath ? { jsonpath: c.jsonpath } : {}),
+            failReasons: c['fail-reasons'] ?? [],
+            failValues: c['fail-values'] ?? [],
+        },
+        ...(c.after ? { after: c.after } : {}),
+    };
+});
+/** How the report says what a condition expectation waits for: `Ready=True`, `{.status.robustness}=healthy`. */
+function wants(c) {
+    return [
+        c.condition ? `${c.condition.type}=${c.condition.status}` : '',
+        c.jsonpath ? `${c.jsonpath.path.text}=${c.jsonpath.value}` : '',
+    ]
+        .filter(Boolean)
+        .join(' and ');
+}
+
+
+/***/ }),
+
+/***/ 9663:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28389,7 +28534,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   hY: () => (/* binding */ workloadId)
 });
 
-// UNUSED EXPORTS: DEFAULT_MAX_RESTARTS, DEFAULT_SYSTEM_COMPONENTS, NODE_EXPECTED, describeIssue, isLabel, isSubdomain, nodesFromLines, yamlPath
+// UNUSED EXPORTS: DEFAULT_MAX_RESTARTS, DEFAULT_MOUNTED_VOLUMES, DEFAULT_SYSTEM_COMPONENTS, NODE_EXPECTED, describeIssue, nodesFromLines, yamlPath
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
@@ -28401,20 +28546,30 @@ var core = __nccwpck_require__(8532);
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(954);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kube-types.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kube-types.ts
 const WORKLOAD_KINDS = ['deployment', 'daemonset', 'statefulset'];
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/expectations.ts
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/names.ts
+var expect_names = __nccwpck_require__(3847);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/yaml-items.ts
+var yaml_items = __nccwpck_require__(9961);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/conditions.ts
+var conditions = __nccwpck_require__(5533);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/order.ts
+var expect_order = __nccwpck_require__(5881);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/volumes.ts
+var expect_volumes = __nccwpck_require__(9852);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/expect/expectations.ts
 
 
 
 
 
-// RFC 1123 names as Kubernetes validates them (namespaces and container names are labels).
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const isLabel = (s) => s.length <= 63 && LABEL.test(s);
-const isSubdomain = (s) => s.length <= 253 && SUBDOMAIN.test(s);
+
+
+
+
+
 const WORKLOAD_EXPECTED = 'kind/namespace/name with kind deployment|daemonset|statefulset';
 const CONTAINERS_EXPECTED = 'namespace/workload: name1,name2';
 const PORT_EXPECTED = 'host:port/tcp or host:port/udp';
@@ -28431,9 +28586,9 @@ function parseWorkloadLine(line) {
     const kind = kindOf(parts[0]);
     if (!kind)
         return new inputs/* Invalid */.WO(`a workload kind: one of ${WORKLOAD_KINDS.join('|')}`);
-    if (!isLabel(parts[1]))
+    if (!(0,expect_names/* isLabel */.J2)(parts[1]))
         return new inputs/* Invalid */.WO('a namespace name (lower-case letters, digits and -)');
-    if (!isSubdomain(parts[2]))
+    if (!(0,expect_names/* isSubdomain */.J4)(parts[2]))
         return new inputs/* Invalid */.WO('a workload name (lower-case letters, digits, - and .)');
     return { kind, namespace: parts[1], name: parts[2] };
 }
@@ -28454,11 +28609,11 @@ function parseContainersLine(line) {
     if (ref.length === 3 && !kind)
         return new inputs/* Invalid */.WO(`a workload kind: one of ${WORKLOAD_KINDS.join('|')}`);
     const [namespace, workload] = ref.slice(-2);
-    if (!isLabel(namespace))
+    if (!(0,expect_names/* isLabel */.J2)(namespace))
         return new inputs/* Invalid */.WO('a namespace name (lower-case letters, digits and -)');
-    if (!isSubdomain(workload))
+    if (!(0,expect_names/* isSubdomain */.J4)(workload))
         return new inputs/* Invalid */.WO('a workload name (lower-case letters, digits, - and .)');
-    const bad = names.find((n) => !isLabel(n));
+    const bad = names.find((n) => !(0,expect_names/* isLabel */.J2)(n));
     if (bad !== undefined)
         return new inputs/* Invalid */.WO(`a container name ('${bad.slice(0, 40)}' is not)`);
     return { ...(kind ? { kind } : {}), namespace, workload, containers: [...new Set(names)] };
@@ -28477,7 +28632,7 @@ function parsePortLine(line) {
 }
 /** One item of the `nodes` input: a count or a node name (cross-item rules in `nodesFromLines`). */
 function parseNodeItem(item) {
-    return /^\d{1,4}$/.test(item) || isSubdomain(item) ? item : new inputs/* Invalid */.WO('a node name or a count');
+    return /^\d{1,4}$/.test(item) || (0,expect_names/* isSubdomain */.J4)(item) ? item : new inputs/* Invalid */.WO('a node name or a count');
 }
 function nodesFromLines(items) {
     if (!items || items.length === 0)
@@ -28490,48 +28645,25 @@ function nodesFromLines(items) {
     throw new errors/* InputError */.dz('nodes', NODE_EXPECTED, `'${items.join('\\n').slice(0, 80)}'`);
 }
 // ---- the expect YAML ----------------------------------------------------------------------------
-const labelSchema = (what) => schemas/* string */.YjP({ error: `expected ${what}` }).refine(isLabel, { error: `expected ${what}` });
-const subdomainSchema = (what) => schemas/* string */.YjP({ error: `expected ${what}` }).refine(isSubdomain, { error: `expected ${what}` });
 const kindSchema = schemas/* enum */.k5n(WORKLOAD_KINDS, {
     error: `expected one of ${WORKLOAD_KINDS.join('|')}`,
 });
-const containerNames = schemas/* array */.YOg(labelSchema('a container name'), { error: 'expected a list of container names' })
+const containerNames = schemas/* array */.YOg((0,expect_names/* labelSchema */.Gx)('a container name'), { error: 'expected a list of container names' })
     .min(1, { error: 'expected at least one container name' });
-/** A list item that is either the line syntax (a string) or a mapping. */
-function lineOr(parse, lineExpected, object, normalize) {
-    return schemas/* unknown */.L5J().transform((raw, ctx) => {
-        const value = normalize ? normalize(raw) : raw;
-        if (typeof value === 'string') {
-            const parsed = parse(value);
-            if (!(parsed instanceof inputs/* Invalid */.WO))
-                return parsed;
-            ctx.addIssue({ code: 'custom', message: `expected ${parsed.expected ?? lineExpected}`, input: value });
-            return core/* NEVER */.tm;
-        }
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-            ctx.addIssue({ code: 'custom', message: `expected '${lineExpected}' or a mapping`, input: value });
-            return core/* NEVER */.tm;
-        }
-        const out = object.safeParse(value, { reportInput: true });
-        if (out.success)
-            return out.data;
-        for (const issue of out.error.issues)
-            ctx.addIssue(issue);
-        return core/* NEVER */.tm;
-    });
-}
-const workloadItem = lineOr((line) => {
+const workloadItem = (0,yaml_items/* lineOr */.c)((line) => {
     const ref = parseWorkloadLine(line);
     return ref instanceof inputs/* Invalid */.WO ? ref : { ref };
 }, WORKLOAD_EXPECTED, schemas/* strictObject */.rej({
     kind: kindSchema,
-    namespace: labelSchema('a namespace name'),
-    name: subdomainSchema('a workload name'),
+    namespace: (0,expect_names/* labelSchema */.Gx)('a namespace name'),
+    name: (0,expect_names/* subdomainSchema */.w)('a workload name'),
     containers: containerNames.optional(),
+    after: expect_volumes/* afterSchema */.Cl.optional(),
 })
-    .transform(({ kind, namespace, name, containers }) => ({
+    .transform(({ kind, namespace, name, containers, after }) => ({
     ref: { kind, namespace, name },
     ...(containers ? { containers } : {}),
+    ...(after ? { after } : {}),
 })));
 /**
  * `- rustdesk/hbbs: hbbs` is the line syntax, but YAML reads it as a one-key mapping: accept that form
@@ -28550,14 +28682,14 @@ function containersFromMapping(value) {
         return `${ref}: ${names.join(',')}`;
     return value;
 }
-const containersItem = lineOr(parseContainersLine, CONTAINERS_EXPECTED, schemas/* strictObject */.rej({
+const containersItem = (0,yaml_items/* lineOr */.c)(parseContainersLine, CONTAINERS_EXPECTED, schemas/* strictObject */.rej({
     kind: kindSchema.optional(),
-    namespace: labelSchema('a namespace name'),
-    workload: subdomainSchema('a workload name'),
+    namespace: (0,expect_names/* labelSchema */.Gx)('a namespace name'),
+    workload: (0,expect_names/* subdomainSchema */.w)('a workload name'),
     containers: containerNames,
 })
     .transform((c) => ({ ...c, containers: [...new Set(c.containers)] })), containersFromMapping);
-const portItem = lineOr(parsePortLine, PORT_EXPECTED, schemas/* strictObject */.rej({
+const portItem = (0,yaml_items/* lineOr */.c)(parsePortLine, PORT_EXPECTED, schemas/* strictObject */.rej({
     host: schemas/* string */.YjP({ error: 'expected a host name or IP address' })
         .refine((h) => HOST.test(h) || h.includes(':'), {
         error: 'expected a host name or IP address',
@@ -28570,7 +28702,7 @@ const portItem = lineOr(parsePortLine, PORT_EXPECTED, schemas/* strictObject */.
 const nodesItem = schemas/* unknown */.L5J().transform((value, ctx) => {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 1)
         return { count: value };
-    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && isSubdomain(v)))
+    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && (0,expect_names/* isSubdomain */.J4)(v)))
         return { names: [...new Set(value)] };
     ctx.addIssue({
         code: 'custom',
@@ -28589,7 +28721,12 @@ const documentSchema = schemas/* strictObject */.rej({
         .min(0, { error: 'expected an integer from 0 to 1000' })
         .max(1000, { error: 'expected an integer from 0 to 1000' })
         .optional(),
-}, { error: 'expected a mapping with nodes, workloads, containers, ports, system-components, max-restarts' });
+    volumes: schemas/* array */.YOg(expect_volumes/* volumeItem */.cj, { error: 'expected a list' }).optional(),
+    'mounted-volumes': schemas/* boolean */.zMY({ error: 'expected true or false' }).optional(),
+    conditions: schemas/* array */.YOg(conditions/* conditionItem */.br, { error: 'expected a list' }).optional(),
+}, {
+    error: 'expected a mapping with nodes, workloads, containers, ports, volumes, conditions, system-components, mounted-volumes, max-restarts',
+});
 /** `workloads[1].kind` from a zod path. */
 function yamlPath(root, path) {
     let out = root;
@@ -28643,16 +28780,33 @@ function parseExpectDocument(text, input, file) {
         })),
         ...(d.containers ?? []),
     ];
+    const conditions = (d.conditions ?? []).map((c) => c.condition);
+    const seen = new Set();
+    for (const [i, c] of conditions.entries()) {
+        if (seen.has(c.id))
+            throw expectError(input, `expect.conditions[${i}]: another condition has the id '${c.id}' (give each an id of its own)`, file);
+        seen.add(c.id);
+    }
+    const after = [
+        ...(d.workloads ?? []).flatMap((w, i) => w.after ? [{ id: workloadId(w.ref), after: w.after, path: `expect.workloads[${i}].after` }] : []),
+        ...(d.volumes ?? []).flatMap((v, i) => v.after ? [{ id: (0,expect_volumes/* volumeId */.K7)(v.volume), after: v.after, path: `expect.volumes[${i}].after` }] : []),
+        ...(d.conditions ?? []).flatMap((c, i) => c.after ? [{ id: c.condition.id, after: c.after, path: `expect.conditions[${i}].after` }] : []),
+    ];
     return {
         ...(d.nodes ? { nodes: d.nodes } : {}),
         workloads,
         containers,
         ports: d.ports ?? [],
+        volumes: (d.volumes ?? []).map((v) => v.volume),
+        conditions,
+        after,
+        ...(d['mounted-volumes'] !== undefined ? { mountedVolumes: d['mounted-volumes'] } : {}),
         ...(d['system-components'] !== undefined ? { systemComponents: d['system-components'] } : {}),
         ...(d['max-restarts'] !== undefined ? { maxRestarts: d['max-restarts'] } : {}),
     };
 }
 const DEFAULT_SYSTEM_COMPONENTS = true;
+const DEFAULT_MOUNTED_VOLUMES = true;
 const DEFAULT_MAX_RESTARTS = 3;
 function sameNodes(a, b) {
     if ('count' in a || 'count' in b)
@@ -28676,8 +28830,29 @@ function mergeContainers(items) {
     }
     return [...byKey.values()];
 }
+/** A claim given twice (line input and YAML) is one check; options given in both places must agree. */
+function mergeVolumes(items, docInput) {
+    const byId = new Map();
+    for (const v of items) {
+        const prev = byId.get((0,expect_volumes/* volumeId */.K7)(v));
+        if (!prev) {
+            byId.set((0,expect_volumes/* volumeId */.K7)(v), v);
+            continue;
+        }
+        const clash = (prev.storageClass && v.storageClass && prev.storageClass !== v.storageClass) ||
+            (prev.size && v.size && prev.size.text !== v.size.text);
+        if (clash)
+            throw new errors/* InputError */.dz('volumes', `the same storage-class and size as ${docInput} (expect.volumes) for ${v.namespace}/${v.claim}, or only one of the two`, `'${v.namespace}/${v.claim}'`);
+        byId.set((0,expect_volumes/* volumeId */.K7)(v), {
+            ...prev,
+            ...(v.storageClass ? { storageClass: v.storageClass } : {}),
+            ...(v.size ? { size: v.size } : {}),
+        });
+    }
+    return [...byId.values()];
+}
 /**
- * Lists (workloads, containers, ports) are the union of both sources. A scalar given in both places must
+ * Lists (workloads, containers, ports, volumes) are the union of both sources. A scalar given in both places must
  * agree; a line input left at its default yields to the YAML.
  */
 function mergeExpectations(lines, doc, docInput) {
@@ -28692,13 +28867,28 @@ function mergeExpectations(lines, doc, docInput) {
             return fromDoc;
         throw new errors/* InputError */.dz(name, `the same value as expect.${name} in ${docInput} (${String(fromDoc)}), or only one of the two`, `'${String(line)}'`);
     };
+    const workloads = dedupe([...(lines.workloads ?? []), ...(doc?.workloads ?? [])], workloadId);
+    const volumes = mergeVolumes([...(lines.volumes ?? []), ...(doc?.volumes ?? [])], docInput);
+    const conditions = doc?.conditions ?? [];
+    const known = new Set([
+        ...workloads.map(workloadId),
+        ...volumes.map(expect_volumes/* volumeId */.K7),
+        ...conditions.map((c) => c.id),
+    ]);
+    const order = (0,expect_order/* validateOrder */.n)(doc?.after ?? [], known);
+    if ('path' in order)
+        throw new errors/* ActionError */.lZ(errors/* INVALID_INPUT */.JP, `Input '${docInput}' is invalid: ${order.path}: ${order.detail}.`, 'See the expect schema in the README of k3s-verify.');
     return {
         nodes: lineNodes ?? doc?.nodes,
-        workloads: dedupe([...(lines.workloads ?? []), ...(doc?.workloads ?? [])], (w) => `${w.kind}/${w.namespace}/${w.name}`),
+        workloads,
         containers: mergeContainers([...(lines.containers ?? []), ...(doc?.containers ?? [])]),
         ports: dedupe([...(lines.ports ?? []), ...(doc?.ports ?? [])], (p) => `${p.host}:${p.port}/${p.protocol}`),
         systemComponents: scalar('system-components', lines.systemComponents, DEFAULT_SYSTEM_COMPONENTS, doc?.systemComponents),
         maxRestarts: scalar('max-restarts', lines.maxRestarts, DEFAULT_MAX_RESTARTS, doc?.maxRestarts),
+        volumes,
+        mountedVolumes: scalar('mounted-volumes', lines.mountedVolumes, DEFAULT_MOUNTED_VOLUMES, doc?.mountedVolumes),
+        conditions,
+        after: order,
     };
 }
 function workloadId(w) {
@@ -28712,6 +28902,437 @@ function portId(p) {
 
 /***/ }),
 
+/***/ 8722:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ evaluateJsonPath),
+/* harmony export */   H: () => (/* binding */ parseJsonPath)
+/* harmony export */ });
+const NAME = /^[A-Za-z_$][\w$-]*/;
+/** Parses an expression; returns an explanation when it is outside the supported subset. */
+function parseJsonPath(text) {
+    let rest = text.trim();
+    if (rest.startsWith('{') && rest.endsWith('}'))
+        rest = rest.slice(1, -1).trim();
+    if (!rest.startsWith('.') && !rest.startsWith('['))
+        rest = `.${rest}`;
+    const steps = [];
+    while (rest.length > 0) {
+        if (rest.startsWith('.')) {
+            const m = NAME.exec(rest.slice(1));
+            if (!m)
+                return `a field name after '.' in '${text}'`;
+            steps.push({ kind: 'field', name: m[0] });
+            rest = rest.slice(1 + m[0].length);
+            continue;
+        }
+        const index = /^\[(\d+)\]/.exec(rest);
+        if (index) {
+            steps.push({ kind: 'index', index: Number(index[1]) });
+            rest = rest.slice(index[0].length);
+            continue;
+        }
+        const quoted = /^\[(['"])([^'"]+)\1\]/.exec(rest);
+        if (quoted) {
+            steps.push({ kind: 'field', name: quoted[2] });
+            rest = rest.slice(quoted[0].length);
+            continue;
+        }
+        const filter = /^\[\?\(@\.([A-Za-z_][\w-]*)\s*==\s*(['"])([^'"]*)\2\)\]/.exec(rest);
+        if (filter) {
+            steps.push({ kind: 'filter', field: filter[1], value: filter[3] });
+            rest = rest.slice(filter[0].length);
+            continue;
+        }
+        return `a supported JSONPath (fields, [n], ['key'], [?(@.field=="value")]) in '${text}'`;
+    }
+    if (steps.length === 0)
+        return `a JSONPath expression, got '${text}'`;
+    return { text: text.trim(), steps };
+}
+/** The single value the path leads to in `obj`, as kubectl wait reads it. */
+function evaluateJsonPath(path, obj) {
+    let value = obj;
+    for (const step of path.steps) {
+        if (value === null || value === undefined)
+            return { found: false };
+        if (step.kind === 'field') {
+            if (typeof value !== 'object' || Array.isArray(value))
+                return { found: false };
+            value = value[step.name];
+        }
+        else if (step.kind === 'index') {
+            if (!Array.isArray(value))
+                return { found: false };
+            value = value[step.index];
+        }
+        else {
+            if (!Array.isArray(value))
+                return { found: false };
+            value = value.find((item) => item !== null &&
+                typeof item === 'object' &&
+                String(item[step.field]) === step.value);
+        }
+    }
+    if (value === undefined || value === null)
+        return { found: false };
+    if (typeof value === 'object')
+        return { found: true, nested: true };
+    return { found: true, scalar: String(value).trim() };
+}
+
+
+/***/ }),
+
+/***/ 7023:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   l: () => (/* binding */ parseLabelSelector),
+/* harmony export */   r: () => (/* binding */ matchesLabels)
+/* harmony export */ });
+const KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+/** Splits on commas outside parentheses. */
+function terms(text) {
+    const out = [];
+    let depth = 0;
+    let current = '';
+    for (const ch of text) {
+        if (ch === '(')
+            depth++;
+        if (ch === ')')
+            depth--;
+        if (ch === ',' && depth === 0) {
+            out.push(current);
+            current = '';
+        }
+        else
+            current += ch;
+    }
+    out.push(current);
+    return out.map((t) => t.trim());
+}
+function parseLabelSelector(text) {
+    const requirements = [];
+    for (const term of terms(text)) {
+        let m;
+        if ((m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term))) {
+            const values = m[3].split(',').map((v) => v.trim());
+            if (!KEY.test(m[1]) || values.some((v) => !VALUE.test(v)))
+                return undefined;
+            requirements.push({ key: m[1], op: m[2], values });
+        }
+        else if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term))) {
+            if (!KEY.test(m[1]) || !VALUE.test(m[3]))
+                return undefined;
+            requirements.push({ key: m[1], op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]] });
+        }
+        else if ((m = /^(!?)([^=!\s()]+)$/.exec(term))) {
+            if (!KEY.test(m[2]))
+                return undefined;
+            requirements.push({ key: m[2], op: m[1] ? '!exists' : 'exists' });
+        }
+        else
+            return undefined;
+    }
+    return requirements.length > 0 ? { text: text.trim(), requirements } : undefined;
+}
+function matchesLabels(selector, labels = {}) {
+    return selector.requirements.every((r) => {
+        const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+        switch (r.op) {
+            case 'exists':
+                return has;
+            case '!exists':
+                return !has;
+            case 'in':
+                return has && r.values.includes(labels[r.key]);
+            case 'notin':
+                return !has || !r.values.includes(labels[r.key]);
+        }
+    });
+}
+
+
+/***/ }),
+
+/***/ 3847:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Gx: () => (/* binding */ labelSchema),
+/* harmony export */   J2: () => (/* binding */ isLabel),
+/* harmony export */   J4: () => (/* binding */ isSubdomain),
+/* harmony export */   w: () => (/* binding */ subdomainSchema)
+/* harmony export */ });
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9691);
+
+// RFC 1123 names as Kubernetes validates them (namespaces and container names are labels).
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const isLabel = (s) => s.length <= 63 && LABEL.test(s);
+const isSubdomain = (s) => s.length <= 253 && SUBDOMAIN.test(s);
+const labelSchema = (what) => zod__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP({ error: `expected ${what}` }).refine(isLabel, { error: `expected ${what}` });
+const subdomainSchema = (what) => zod__WEBPACK_IMPORTED_MODULE_0__/* .string */ .YjP({ error: `expected ${what}` }).refine(isSubdomain, { error: `expected ${what}` });
+
+
+/***/ }),
+
+/***/ 5881:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ topologicalOrder),
+/* harmony export */   n: () => (/* binding */ validateOrder)
+/* harmony export */ });
+function validateOrder(entries, known) {
+    const after = {};
+    for (const e of entries) {
+        for (const [i, dep] of e.after.entries()) {
+            if (dep === e.id)
+                return { path: `${e.path}[${i}]`, detail: `'${dep}' cannot come after itself` };
+            if (!known.has(dep))
+                return {
+                    path: `${e.path}[${i}]`,
+                    detail: `expected the id of a declared workload (kind/namespace/name), volume (pvc/namespace/claim) or condition (its id), got '${dep}'`,
+                };
+        }
+        after[e.id] = [...new Set([...(after[e.id] ?? []), ...e.after])];
+    }
+    const cycle = findCycle(after);
+    if (cycle) {
+        const entry = entries.find((e) => e.id === cycle[0]);
+        return { path: entry.path, detail: `the after: order has a cycle: ${cycle.join(' → ')}` };
+    }
+    return after;
+}
+function findCycle(after) {
+    const state = new Map();
+    const stack = [];
+    const visit = (id) => {
+        if (state.get(id) === 'done')
+            return undefined;
+        if (state.get(id) === 'visiting')
+            return [...stack.slice(stack.indexOf(id)), id];
+        state.set(id, 'visiting');
+        stack.push(id);
+        for (const dep of after[id] ?? []) {
+            const c = visit(dep);
+            if (c)
+                return c;
+        }
+        stack.pop();
+        state.set(id, 'done');
+        return undefined;
+    };
+    for (const id of Object.keys(after)) {
+        const c = visit(id);
+        if (c)
+            return c;
+    }
+    return undefined;
+}
+/** Ids in an order where every id comes after the ids it waits for. */
+function topologicalOrder(ids, after) {
+    const out = [];
+    const seen = new Set();
+    const visit = (id) => {
+        if (seen.has(id))
+            return;
+        seen.add(id);
+        for (const dep of after[id] ?? [])
+            visit(dep);
+        out.push(id);
+    };
+    for (const id of ids)
+        visit(id);
+    return out;
+}
+
+
+/***/ }),
+
+/***/ 2674:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L: () => (/* binding */ parseQuantity),
+/* harmony export */   Z: () => (/* binding */ compareQuantity)
+/* harmony export */ });
+const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
+const BINARY = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+const DECIMAL = { m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+function parseQuantity(text) {
+    const m = QUANTITY.exec(text.trim());
+    if (!m)
+        return undefined;
+    const [whole, fraction = ''] = m[2].split('.');
+    let num = BigInt(`${m[1] === '-' ? '-' : ''}${whole || '0'}${fraction}`);
+    let scale = fraction.length;
+    const suffix = m[3] ?? '';
+    let exponent = 0;
+    if (suffix in BINARY)
+        num *= 1024n ** BigInt(BINARY[suffix]);
+    else if (suffix in DECIMAL)
+        exponent = DECIMAL[suffix];
+    else if (suffix)
+        exponent = Number(suffix.slice(1));
+    if (Math.abs(exponent) > 64)
+        return undefined;
+    if (exponent >= 0)
+        num *= 10n ** BigInt(exponent);
+    else
+        scale -= exponent;
+    return { text: text.trim(), num, scale };
+}
+/** -1, 0 or 1 as a is less than, equal to or greater than b. */
+function compareQuantity(a, b) {
+    const left = a.num * 10n ** BigInt(b.scale);
+    const right = b.num * 10n ** BigInt(a.scale);
+    return left < right ? -1 : left > right ? 1 : 0;
+}
+
+
+/***/ }),
+
+/***/ 9852:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Cl: () => (/* binding */ afterSchema),
+/* harmony export */   In: () => (/* binding */ VOLUME_EXPECTED),
+/* harmony export */   K7: () => (/* binding */ volumeId),
+/* harmony export */   cj: () => (/* binding */ volumeItem),
+/* harmony export */   yg: () => (/* binding */ parseVolumeLine)
+/* harmony export */ });
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9691);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8532);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
+/* harmony import */ var _names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3847);
+/* harmony import */ var _quantity_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2674);
+/* harmony import */ var _yaml_items_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9961);
+
+
+
+
+
+const VOLUME_EXPECTED = 'namespace/claim [storage-class=<name>] [size=<quantity such as 1Gi>]';
+function volumeId(v) {
+    return `pvc/${v.namespace}/${v.claim}`;
+}
+function parseVolumeLine(line) {
+    const [ref, ...options] = line.trim().split(/\s+/);
+    const parts = (ref ?? '').split('/');
+    if (parts.length !== 2)
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO(VOLUME_EXPECTED);
+    const [namespace, claim] = parts;
+    if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .isLabel */ .J2)(namespace))
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a namespace name (lower-case letters, digits and -)');
+    if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .isSubdomain */ .J4)(claim))
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a claim name (lower-case letters, digits, - and .)');
+    const out = { namespace, claim };
+    for (const option of options) {
+        const eq = option.indexOf('=');
+        const key = option.slice(0, eq);
+        const value = option.slice(eq + 1);
+        if (eq < 0 || (key !== 'storage-class' && key !== 'size') || key in optionsSeen(out))
+            return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO(VOLUME_EXPECTED);
+        if (key === 'storage-class') {
+            if (!(0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .isSubdomain */ .J4)(value))
+                return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a storage class name after storage-class=');
+            out.storageClass = value;
+        }
+        else {
+            const size = (0,_quantity_js__WEBPACK_IMPORTED_MODULE_1__/* .parseQuantity */ .L)(value);
+            if (!size || size.num <= 0n)
+                return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a size such as 1Gi or 500M after size=');
+            out.size = size;
+        }
+    }
+    return out;
+}
+function optionsSeen(v) {
+    return {
+        ...(v.storageClass !== undefined ? { 'storage-class': true } : {}),
+        ...(v.size !== undefined ? { size: true } : {}),
+    };
+}
+const sizeSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .union */ .KCZ([zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_4__/* .number */ .aig()], { error: 'expected a size such as 1Gi or 500M' })
+    .transform((raw, ctx) => {
+    const q = (0,_quantity_js__WEBPACK_IMPORTED_MODULE_1__/* .parseQuantity */ .L)(String(raw));
+    if (q && q.num > 0n)
+        return q;
+    ctx.addIssue({ code: 'custom', message: 'expected a size such as 1Gi or 500M', input: raw });
+    return zod__WEBPACK_IMPORTED_MODULE_5__/* .NEVER */ .tm;
+});
+const afterSchema = zod__WEBPACK_IMPORTED_MODULE_4__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_4__/* .string */ .YjP({ error: 'expected the id of another expectation' }), {
+    error: 'expected a list of ids of other expectations',
+})
+    .min(1, { error: 'expected at least one id' });
+/** `volumes:` items in the YAML: the line form or `{ namespace, claim, storage-class?, size?, after? }`. */
+const volumeItem = (0,_yaml_items_js__WEBPACK_IMPORTED_MODULE_2__/* .lineOr */ .c)((line) => {
+    const volume = parseVolumeLine(line);
+    return volume instanceof _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO ? volume : { volume };
+}, VOLUME_EXPECTED, zod__WEBPACK_IMPORTED_MODULE_4__/* .strictObject */ .rej({
+    namespace: (0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .labelSchema */ .Gx)('a namespace name'),
+    claim: (0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .subdomainSchema */ .w)('a claim name'),
+    'storage-class': (0,_names_js__WEBPACK_IMPORTED_MODULE_3__/* .subdomainSchema */ .w)('a storage class name').optional(),
+    size: sizeSchema.optional(),
+    after: afterSchema.optional(),
+})
+    .transform(({ namespace, claim, 'storage-class': storageClass, size, after }) => ({
+    volume: {
+        namespace,
+        claim,
+        ...(storageClass !== undefined ? { storageClass } : {}),
+        ...(size !== undefined ? { size } : {}),
+    },
+    ...(after ? { after } : {}),
+})));
+
+
+/***/ }),
+
+/***/ 9961:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   c: () => (/* binding */ lineOr)
+/* harmony export */ });
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9691);
+/* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8532);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
+
+
+/** A list item that is either the line syntax (a string) or a mapping. */
+function lineOr(parse, lineExpected, object, normalize) {
+    return zod__WEBPACK_IMPORTED_MODULE_1__/* .unknown */ .L5J().transform((raw, ctx) => {
+        const value = normalize ? normalize(raw) : raw;
+        if (typeof value === 'string') {
+            const parsed = parse(value);
+            if (!(parsed instanceof _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO))
+                return parsed;
+            ctx.addIssue({ code: 'custom', message: `expected ${parsed.expected ?? lineExpected}`, input: value });
+            return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+        }
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+            ctx.addIssue({ code: 'custom', message: `expected '${lineExpected}' or a mapping`, input: value });
+            return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+        }
+        const out = object.safeParse(value, { reportInput: true });
+        if (out.success)
+            return out.data;
+        for (const issue of out.error.issues)
+            ctx.addIssue(issue);
+        return zod__WEBPACK_IMPORTED_MODULE_2__/* .NEVER */ .tm;
+    });
+}
+
+
+/***/ }),
+
 /***/ 8108:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28720,7 +29341,9 @@ function portId(p) {
 /* harmony export */ });
 /* unused harmony export defaultKubeconfig */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
-/* harmony import */ var _expectations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7161);
+/* harmony import */ var _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9663);
+/* harmony import */ var _expect_volumes_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9852);
+
 
 
 /** KUBECONFIG may list several files (kubectl merges them); the action reads one: the first. */
@@ -28744,12 +29367,14 @@ const inputs = {
     }),
     expect: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ multiline: true, expected: 'YAML with the checks (see the README)' }),
     'expect-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'file', expected: 'the path of an existing YAML file' }),
-    nodes: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseNodeItem */ .VH, itemExpected: 'a node count or node names' }),
-    workloads: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseWorkloadLine */ .jQ, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .WORKLOAD_EXPECTED */ .hS }),
-    containers: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseContainersLine */ .wK, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTAINERS_EXPECTED */ .Im }),
-    ports: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parsePortLine */ .Dt, itemExpected: _expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .PORT_EXPECTED */ .DY }),
+    nodes: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseNodeItem */ .VH, itemExpected: 'a node count or node names' }),
+    workloads: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseWorkloadLine */ .jQ, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .WORKLOAD_EXPECTED */ .hS }),
+    containers: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseContainersLine */ .wK, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .CONTAINERS_EXPECTED */ .Im }),
+    ports: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .parsePortLine */ .Dt, itemExpected: _expect_expectations_js__WEBPACK_IMPORTED_MODULE_1__/* .PORT_EXPECTED */ .DY }),
+    volumes: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ item: _expect_volumes_js__WEBPACK_IMPORTED_MODULE_2__/* .parseVolumeLine */ .yg, itemExpected: _expect_volumes_js__WEBPACK_IMPORTED_MODULE_2__/* .VOLUME_EXPECTED */ .In }),
     'system-components': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('true'),
     'max-restarts': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .int */ .Wh)({ min: 0, max: 1000 }).default('3'),
+    'mounted-volumes': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('true'),
     timeout: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 1000, max: 6 * 3_600_000 }).default('5m'),
     interval: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 1000, max: 600_000 }).default('5s'),
     'kubectl-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ pattern: /^[^\s]+$/, expected: 'a kubectl executable name or path' }).default('kubectl'),
@@ -28764,8 +29389,8 @@ const inputs = {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8108);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7001);
-/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3313);
+/* harmony import */ var _report_summary_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7248);
+/* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3557);
 
 
 
@@ -28779,7 +29404,7 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
     async post(ctx) {
         await (0,_verify_js__WEBPACK_IMPORTED_MODULE_3__/* .cleanup */ .tP)(ctx);
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_2__/* .renderSummary */ .B,
+    summary: _report_summary_js__WEBPACK_IMPORTED_MODULE_2__/* .renderSummary */ .B,
 });
 
 __webpack_async_result__();
@@ -28787,7 +29412,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7001:
+/***/ 7248:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28827,6 +29452,23 @@ function renderSummary(report) {
             n.schedulable ? 'yes' : 'no',
             n.version,
         ]))
+        : undefined), ...section('Order (after:)', r.order?.rows.length
+        ? [
+            ...(r.order.chain ? [`First failing layer: ${r.order.chain}`, ''] : []),
+            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['expectation', 'after', 'status'], r.order.rows.map((o) => [o.id, o.after.join(', ') || '—', statusCell(o.status, o.reason)])),
+        ].join('\n')
+        : undefined), ...section('Volumes', r.volumes?.length
+        ? (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['claim', 'phase', 'class', 'provisioner', 'capacity', 'mounted by', 'status'], r.volumes.map((v) => [
+            v.claim,
+            v.phase,
+            v.storageClass || '—',
+            v.provisioner || '—',
+            v.capacity || '—',
+            v.mountedBy.join(', ') || '—',
+            statusCell(v.status, v.reason),
+        ]))
+        : undefined), ...section('Conditions', r.conditions?.length
+        ? (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['object', 'wants', 'status', 'detail'], r.conditions.map((c) => [c.object, c.wants, statusCell(c.status, c.reason), c.detail]))
         : undefined), ...section('Workloads', r.workloads?.length ? workloadTable(r.workloads) : undefined), ...section('Containers', r.containers?.length
         ? (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['workload', 'container', 'ready pods', 'restarts', 'status'], r.containers.map((c) => [
             c.workload,
@@ -28853,7 +29495,7 @@ function renderSummary(report) {
 
 /***/ }),
 
-/***/ 3313:
+/***/ 3557:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28877,7 +29519,7 @@ var inputs = __nccwpck_require__(954);
 var fsx = __nccwpck_require__(1563);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var shared_tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/result.ts
 function result(check, object, status, reason, detail) {
     return { check, object, status, reason, detail };
 }
@@ -28898,7 +29540,7 @@ function failuresOf(results) {
         .map(({ check, object, reason, detail }) => ({ check, object, reason, detail }));
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/pods.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/pods.ts
 
 function ownerKey(kind, namespace, name) {
     return `${kind}/${namespace}/${name}`;
@@ -29021,8 +29663,10 @@ function podProblems(pod, rule, memory) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/diagnostics.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/report/diagnostics.ts
 
+/** Results that name no object to ask about: it is missing, its kind is not served, or it was not checked. */
+const NO_OBJECT = new Set(['not-found', 'not-installed', 'not-checked', 'not-listed']);
 const MAX_TARGETS = 8;
 const MAX_LOGS = 6;
 const MAX_EVENTS = 10;
@@ -29053,7 +29697,20 @@ function planDiagnostics(failing, snapshot) {
     const byName = new Map(snapshot.pods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
     const targets = new Map();
     for (const r of failing) {
-        if (r.check === 'port')
+        if (r.check === 'port' || NO_OBJECT.has(r.reason))
+            continue;
+        if (r.ref) {
+            // Cluster-scoped objects (a ClusterPolicy, a node) report their events in `default`.
+            targets.set(r.object, {
+                object: r.object,
+                namespace: r.ref.namespace ?? 'default',
+                names: [r.ref.name],
+                kinds: [r.ref.kind],
+                logs: [],
+            });
+            continue;
+        }
+        if (r.check === 'volume' || r.check === 'condition')
             continue;
         const [kind, ...rest] = r.object.split('/');
         if (kind === 'node' && rest.length === 1) {
@@ -29116,6 +29773,8 @@ function eventsFor(t, events) {
     return events
         .filter((e) => {
         const n = e.involvedObject?.name ?? '';
+        if (t.kinds && !t.kinds.includes(e.involvedObject?.kind ?? ''))
+            return false;
         return t.names.includes(n) || (t.namePrefix !== undefined && n.startsWith(t.namePrefix));
     })
         .sort((a, b) => eventTime(a).localeCompare(eventTime(b)))
@@ -29145,9 +29804,9 @@ async function collectDiagnostics(kube, targets, timeoutMs) {
     }));
 }
 
-// EXTERNAL MODULE: ./actions/k3s-verify/src/expectations.ts + 1 modules
-var src_expectations = __nccwpck_require__(7161);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kubectl.ts
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/expectations.ts + 1 modules
+var expect_expectations = __nccwpck_require__(9663);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kubectl.ts
 
 
 
@@ -29200,8 +29859,38 @@ function globalArgs(s, requestTimeoutMs) {
         `--request-timeout=${(0,inputs/* formatDuration */.a3)(Math.max(1000, Math.round(requestTimeoutMs / 1000) * 1000))}`,
     ];
 }
+const LIST_TARGET = {
+    nodes: ['nodes'],
+    pods: ['pods', '--all-namespaces'],
+    deployments: ['deployments', '--all-namespaces'],
+    daemonsets: ['daemonsets', '--all-namespaces'],
+    statefulsets: ['statefulsets', '--all-namespaces'],
+    jobs: ['jobs', '--all-namespaces'],
+    persistentvolumeclaims: ['persistentvolumeclaims', '--all-namespaces'],
+    storageclasses: ['storageclasses.v1.storage.k8s.io'],
+    // Events are many; only those about claims (a field selector events support, see
+    // kubernetes pkg/apis/core/v1/conversion.go AddFieldLabelConversionsForEvent).
+    claimEvents: [
+        'events',
+        '--all-namespaces',
+        '--field-selector',
+        'involvedObject.kind=PersistentVolumeClaim',
+    ],
+};
 function listArgs(kind) {
-    return ['get', kind, ...(kind === 'nodes' ? [] : ['--all-namespaces']), '-o', 'json', '--chunk-size=0'];
+    return ['get', ...LIST_TARGET[kind], '-o', 'json', '--chunk-size=0'];
+}
+/** Any kind, all namespaces (ignored by kubectl for cluster-scoped kinds): `helmchart.v1.helm.cattle.io`. */
+function resourceListArgs(resource) {
+    return ['get', resource, '--all-namespaces', '-o', 'json', '--chunk-size=0'];
+}
+/**
+ * kubectl's answer when discovery has no such resource (checked with kubectl 1.32 against the stand-in:
+ * `error: the server doesn't have a resource type "volume"`, exit 1): the CRD is not installed, or not in
+ * this version.
+ */
+function isNotInstalled(stderr) {
+    return /the server doesn't have a resource type/.test(stderr);
 }
 function logArgs(ns, pod, container, previous, tail) {
     return [
@@ -29265,6 +29954,16 @@ function createKubectl(s, tool = shared_tool/* runTool */.qI) {
             const r = await mustSucceed(listArgs(kind), timeoutMs, abort);
             return parseList(r.stdout, kind);
         },
+        async listResource(resource, timeoutMs, abort) {
+            const r = await run(resourceListArgs(resource), timeoutMs, abort);
+            if (r.aborted && !r.cancelled)
+                throw new DeadlineError();
+            if (r.exitCode !== 0 && isNotInstalled(r.stderr))
+                return { notInstalled: (0,shared_tool/* lastLine */.fM)(r.stderr) };
+            if (r.exitCode !== 0)
+                throw new KubectlError(classifyKubectlFailure(r));
+            return { items: parseList(r.stdout, resource) };
+        },
         async events(namespace, timeoutMs) {
             const r = await mustSucceed(['get', 'events', '--namespace', namespace, '-o', 'json', '--chunk-size=0'], timeoutMs);
             return parseList(r.stdout, 'events');
@@ -29282,7 +29981,7 @@ function createKubectl(s, tool = shared_tool/* runTool */.qI) {
 var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/kubeconfig.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/cluster/kubeconfig.ts
 
 
 
@@ -29393,7 +30092,7 @@ async function prepareKubeconfig(s, privateDir) {
     return { file, label: fromContent ? 'kubeconfig-content' : file, context: resolved.context, server };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/containers.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/containers.ts
 
 
 /** The workload a container expectation names (any kind when none is given; the first of them). */
@@ -29494,7 +30193,7 @@ function containerResult(row) {
     return result('container', `${row.workload}:${row.container}`, row.status, row.reason, row.detail);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/hazards.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/hazards.ts
 /**
  * Rollouts that cannot finish on a single node: a pod that binds host ports (hostNetwork or hostPort)
  * cannot start while the old pod still holds them, and a surge strategy starts the new pod first — the
@@ -29542,7 +30241,7 @@ function rolloutHazards(snapshot, nodeCount) {
     return [...snapshot.deployments.map(deploymentHazard), ...snapshot.daemonsets.map(daemonSetHazard)].filter((w) => w !== undefined);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/nodes.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/nodes.ts
 
 const PRESSURE = ['MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable'];
 function conditionOf(node, type) {
@@ -29601,7 +30300,7 @@ function evaluateNodes(nodes, expected) {
 const external_node_dgram_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dgram");
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/ports.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/ports.ts
 
 
 
@@ -29647,10 +30346,445 @@ function udpProbe(target, timeoutMs) {
 const probePort = (target, timeoutMs) => target.protocol === 'tcp' ? tcpProbe(target, timeoutMs) : udpProbe(target, timeoutMs);
 function portResult(probe) {
     const ok = probe.state === 'open' || probe.state === 'sent';
-    return result('port', (0,src_expectations/* portId */.Jf)(probe.target), ok ? 'pass' : 'pending', probe.state, probe.detail);
+    return result('port', (0,expect_expectations/* portId */.Jf)(probe.target), ok ? 'pass' : 'pending', probe.state, probe.detail);
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/rollout.ts
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/jsonpath.ts
+var jsonpath = __nccwpck_require__(8722);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/label-selector.ts
+var label_selector = __nccwpck_require__(7023);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/conditions.ts
+var conditions = __nccwpck_require__(5533);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/conditions.ts
+
+
+
+
+const FINAL_CONDITIONS = ['Failed', 'Stalled'];
+function conditions_conditionOf(o, type) {
+    return o.status?.conditions?.find((c) => (c.type ?? '').toLowerCase() === type.toLowerCase());
+}
+function said(c) {
+    return `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : c.message ? ` (${c.message})` : ''}`;
+}
+function conditionVerdict(c, o) {
+    if (!c.condition)
+        return undefined;
+    const { type, status } = c.condition;
+    const found = conditions_conditionOf(o, type);
+    if (!found?.status)
+        return { status: 'pending', reason: 'no-condition', detail: `no ${type} condition reported yet` };
+    const generation = o.metadata?.generation;
+    const observed = found.observedGeneration ?? o.status?.observedGeneration;
+    if (generation !== undefined && observed !== undefined && observed < generation)
+        return {
+            status: 'pending',
+            reason: 'generation-not-observed',
+            detail: `${said(found)} is for generation ${observed}, the object is at ${generation}`,
+        };
+    if (found.status.toLowerCase() === status.toLowerCase())
+        return undefined;
+    const final = found.reason !== undefined && c.failReasons.includes(found.reason);
+    return {
+        status: final ? 'fail' : 'pending',
+        reason: found.reason || 'condition-not-met',
+        detail: `${said(found)}, ${type}=${status} expected${final ? ' (a reason listed in fail-reasons)' : ''}`,
+    };
+}
+function jsonpathVerdict(c, o) {
+    if (!c.jsonpath)
+        return undefined;
+    const { path, value } = c.jsonpath;
+    const got = (0,jsonpath/* evaluateJsonPath */.D)(path, o);
+    if (!got.found)
+        return { status: 'pending', reason: 'jsonpath-missing', detail: `${path.text} is not set yet` };
+    if ('nested' in got)
+        return {
+            status: 'fail',
+            reason: 'jsonpath-not-scalar',
+            detail: `${path.text} is an object or a list; kubectl wait compares only single values`,
+        };
+    if (got.scalar === value)
+        return undefined;
+    const final = c.failValues.includes(got.scalar);
+    return {
+        status: final ? 'fail' : 'pending',
+        reason: final ? 'fail-value' : 'jsonpath-not-met',
+        detail: `${path.text} is '${got.scalar}', '${value}' expected${final ? ' (a value listed in fail-values)' : ''}`,
+    };
+}
+function objectVerdict(c, o) {
+    // Only someone who waits for `Failed=True` itself makes a True Failed condition the goal.
+    const goal = c.condition && c.condition.status.toLowerCase() === 'true' ? c.condition.type.toLowerCase() : '';
+    for (const type of FINAL_CONDITIONS) {
+        if (goal === type.toLowerCase())
+            continue;
+        const f = conditions_conditionOf(o, type);
+        if (f?.status === 'True')
+            return { status: 'fail', reason: f.reason || type, detail: said(f) };
+    }
+    const problem = conditionVerdict(c, o) ?? jsonpathVerdict(c, o);
+    return problem ?? { status: 'pass', reason: 'met', detail: `${(0,conditions/* wants */.YN)(c)} holds` };
+}
+function evaluateCondition(c, list) {
+    const where = c.name ?? `{${c.selector?.text ?? ''}}`;
+    const row = (object, v) => ({ id: c.id, object, wants: (0,conditions/* wants */.YN)(c), ...v });
+    const wanted = (0,conditions/* objectId */.Tu)(c, c.namespace, where);
+    if (!list)
+        return [row(wanted, { status: 'pending', reason: 'not-listed', detail: 'not read yet' })];
+    if ('notInstalled' in list)
+        return [
+            row(wanted, {
+                status: 'fail',
+                reason: 'not-installed',
+                detail: `the API serves no ${c.kind} in ${c.apiVersion}: is its CustomResourceDefinition installed? (kubectl get ${(0,conditions/* resourceArg */.j6)(c)}: ${list.notInstalled})`,
+            }),
+        ];
+    const matches = list.items.filter((o) => (c.namespace === undefined || o.metadata?.namespace === c.namespace) &&
+        (c.name !== undefined ? o.metadata?.name === c.name : (0,label_selector/* matchesLabels */.r)(c.selector, o.metadata?.labels)));
+    if (matches.length === 0)
+        return [
+            row(wanted, {
+                status: 'pending',
+                reason: 'not-found',
+                detail: c.name !== undefined
+                    ? `${(0,conditions/* kindId */.cu)(c)} ${c.namespace ? `${c.namespace}/` : ''}${c.name} does not exist`
+                    : `no ${(0,conditions/* kindId */.cu)(c)}${c.namespace ? ` in ${c.namespace}` : ''} matches ${c.selector.text}`,
+            }),
+        ];
+    return matches.map((o) => row((0,conditions/* objectId */.Tu)(c, o.metadata?.namespace, o.metadata?.name ?? '?'), objectVerdict(c, o)));
+}
+function conditionResult(row, c) {
+    const [, ...rest] = row.object.split('/');
+    const name = rest.at(-1) ?? '';
+    const found = row.reason !== 'not-found' && row.reason !== 'not-installed' && row.reason !== 'not-listed';
+    return {
+        ...result('condition', row.object, row.status, row.reason, row.detail),
+        subject: row.id,
+        ...(found ? { ref: { kind: c.kind, ...(rest.length > 1 ? { namespace: rest[0] } : {}), name } } : {}),
+    };
+}
+
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/order.ts
+var order = __nccwpck_require__(5881);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/order.ts
+
+
+function applyOrder(results, after) {
+    const gatedIds = Object.keys(after);
+    if (gatedIds.length === 0)
+        return { results: [...results] };
+    const ids = (0,order/* topologicalOrder */._)([...gatedIds, ...gatedIds.flatMap((id) => after[id])], after);
+    const bySubject = new Map();
+    for (const r of results) {
+        if (!r.subject)
+            continue;
+        const own = bySubject.get(r.subject);
+        if (own)
+            own.push(r);
+        else
+            bySubject.set(r.subject, [r]);
+    }
+    const status = new Map();
+    const replaced = new Map();
+    for (const id of ids) {
+        const own = bySubject.get(id) ?? [];
+        const waiting = (after[id] ?? []).filter((dep) => status.get(dep)?.status !== 'pass');
+        if (waiting.length > 0) {
+            const first = status.get(waiting[0]);
+            const why = first?.gated ? 'not checked yet' : `${first?.reason ?? 'pending'}`;
+            replaced.set(id, {
+                check: own[0]?.check ?? 'condition',
+                object: id,
+                status: 'pending',
+                reason: 'not-checked',
+                detail: `not checked until ${waiting.join(', ')} ${waiting.length > 1 ? 'pass' : 'passes'} (${waiting[0]}: ${why})`,
+                subject: id,
+            });
+            status.set(id, { status: 'pending', reason: 'not-checked', gated: true });
+            continue;
+        }
+        const s = own.length > 0 ? worst(own.map((r) => r.status)) : 'pending';
+        const open = own.find((r) => r.status === s && s !== 'pass');
+        status.set(id, {
+            status: s,
+            reason: open ? `${open.reason}` : s === 'pass' ? 'pass' : 'no-result',
+            gated: false,
+        });
+    }
+    const out = [];
+    const emitted = new Set();
+    for (const r of results) {
+        const rep = r.subject ? replaced.get(r.subject) : undefined;
+        if (!rep)
+            out.push(r);
+        else if (!emitted.has(r.subject)) {
+            emitted.add(r.subject);
+            out.push(rep);
+        }
+    }
+    for (const [id, rep] of replaced)
+        if (!emitted.has(id))
+            out.push(rep);
+    const rows = ids
+        .map((id) => ({ id, after: after[id] ?? [], ...status.get(id) }))
+        .map(({ gated: _g, ...row }) => row);
+    return { results: out, order: { rows, chain: chainOf(ids, after, status) } };
+}
+/** Each root (open, not itself waiting) that others wait for, and the ids that wait for it transitively. */
+function chainOf(ids, after, status) {
+    const parts = [];
+    for (const root of ids) {
+        const s = status.get(root);
+        if (s.status === 'pass' || s.gated)
+            continue;
+        const blocked = new Set([root]);
+        for (const id of ids)
+            if (status.get(id).gated && (after[id] ?? []).some((d) => blocked.has(d)))
+                blocked.add(id);
+        blocked.delete(root);
+        if (blocked.size === 0)
+            continue;
+        parts.push([`${root} ${s.reason}`, ...[...blocked].map((id) => `${id} not checked`)].join(' → '));
+    }
+    return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/quantity.ts
+var quantity = __nccwpck_require__(2674);
+// EXTERNAL MODULE: ./actions/k3s-verify/src/expect/volumes.ts
+var volumes = __nccwpck_require__(9852);
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/volumes.ts
+
+
+
+
+
+function claimVolumes(spec, podName) {
+    const out = [];
+    for (const v of spec?.volumes ?? []) {
+        if (v.persistentVolumeClaim?.claimName)
+            out.push(v.persistentVolumeClaim.claimName);
+        // A generic ephemeral volume's claim is named <pod>-<volume> (k8s pkg/volume/ephemeral).
+        else if (v.ephemeral && podName && v.name)
+            out.push(`${podName}-${v.name}`);
+    }
+    return out;
+}
+function workloadObject(snapshot, w) {
+    const list = w.kind === 'deployment'
+        ? snapshot.deployments
+        : w.kind === 'daemonset'
+            ? snapshot.daemonsets
+            : snapshot.statefulsets;
+    return list.find((o) => o.metadata?.namespace === w.namespace && o.metadata?.name === w.name);
+}
+/** Claims a workload mounts: its template's, a StatefulSet's `<template>-<set>-<ordinal>`, its pods'. */
+function mountsOf(snapshot, w, index) {
+    const names = new Set();
+    const found = workloadObject(snapshot, w);
+    for (const c of claimVolumes(found?.spec?.template?.spec))
+        names.add(c);
+    if (w.kind === 'statefulset')
+        for (const t of found?.spec?.volumeClaimTemplates ?? [])
+            for (let i = 0; i < (found?.spec?.replicas ?? 1); i++)
+                names.add(`${t.metadata?.name}-${w.name}-${i}`);
+    for (const pod of index.byOwner.get(ownerKey(w.kind, w.namespace, w.name)) ?? [])
+        for (const c of claimVolumes(pod.spec, pod.metadata?.name))
+            names.add(c);
+    return [...names];
+}
+function claimsToCheck(snapshot, e, index) {
+    const byId = new Map();
+    for (const v of e.volumes)
+        byId.set((0,volumes/* volumeId */.K7)(v), { ...v, mountedBy: [], declared: true });
+    if (!e.mountedVolumes && e.volumes.length === 0)
+        return [];
+    for (const w of e.workloads) {
+        for (const claim of mountsOf(snapshot, w, index)) {
+            const id = (0,volumes/* volumeId */.K7)({ namespace: w.namespace, claim });
+            const known = byId.get(id);
+            if (known)
+                known.mountedBy.push((0,expect_expectations/* workloadId */.hY)(w));
+            else if (e.mountedVolumes)
+                byId.set(id, { namespace: w.namespace, claim, mountedBy: [(0,expect_expectations/* workloadId */.hY)(w)], declared: false });
+        }
+    }
+    return [...byId.values()];
+}
+/** Claims by `namespace/name`, built once per snapshot (1,000 claims must not cost 1,000 scans). */
+const claimIndex = new WeakMap();
+function claimOf(snapshot, v) {
+    let index = claimIndex.get(snapshot);
+    if (!index) {
+        index = new Map(snapshot.persistentvolumeclaims.map((c) => [`${c.metadata?.namespace}/${c.metadata?.name}`, c]));
+        claimIndex.set(snapshot, index);
+    }
+    return index.get(`${v.namespace}/${v.claim}`);
+}
+/** A checked claim that exists and is not settled: the poll then reads storage classes and claim events. */
+function needsStorageDetails(snapshot, claims) {
+    return claims.some((v) => {
+        const phase = claimOf(snapshot, v)?.status?.phase;
+        return phase !== undefined && phase !== 'Bound' && phase !== 'Lost';
+    });
+}
+function volumes_eventTime(e) {
+    return e.eventTime || e.lastTimestamp || e.firstTimestamp || e.metadata?.creationTimestamp || '';
+}
+/** The claim's most recent event (matched by uid when both carry one: a re-created claim has a new one). */
+function latestClaimEvent(events, pvc) {
+    const uid = pvc.metadata?.uid;
+    return (events ?? [])
+        .filter((e) => e.involvedObject?.kind === 'PersistentVolumeClaim' &&
+        e.involvedObject.namespace === pvc.metadata?.namespace &&
+        e.involvedObject.name === pvc.metadata?.name &&
+        (!uid || !e.involvedObject.uid || e.involvedObject.uid === uid))
+        .sort((a, b) => volumes_eventTime(a).localeCompare(volumes_eventTime(b)))
+        .at(-1);
+}
+/** Pods in the claim's namespace that mount it, and whether the scheduler placed them. */
+function consumers(pods, pvc) {
+    return pods.filter((p) => p.metadata?.namespace === pvc.metadata?.namespace &&
+        claimVolumes(p.spec, p.metadata?.name).includes(pvc.metadata?.name ?? ''));
+}
+function consumerText(pods) {
+    if (pods.length === 0)
+        return 'no pod that uses it exists';
+    const waiting = pods.filter((p) => !p.spec?.nodeName);
+    if (waiting.length === 0)
+        return `pod ${pods[0].metadata?.name} is scheduled`;
+    const p = waiting[0];
+    const why = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False')?.message;
+    return `no pod that uses it is scheduled (pod ${p.metadata?.name}${why ? `: ${why}` : ' is Pending'})`;
+}
+const ANNOTATION_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
+const ANNOTATION_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+function pendingVerdict(pvc, snapshot, pods) {
+    const className = pvc.spec?.storageClassName;
+    const cls = snapshot.storageclasses?.find((c) => c.metadata?.name === className);
+    const provisioner = cls?.provisioner ?? pvc.metadata?.annotations?.[ANNOTATION_PROVISIONER];
+    const classText = className
+        ? `class ${className}${provisioner ? `, provisioner ${provisioner}` : ''}`
+        : 'no storage class set and no default class';
+    const event = latestClaimEvent(snapshot.claimEvents, pvc);
+    const said = event?.message ? `: ${event.message}` : '';
+    if (className && snapshot.storageclasses && !cls)
+        return {
+            status: 'fail',
+            reason: 'storage-class-not-found',
+            detail: `Pending: no storage class '${className}' exists, so nothing provisions its volume${said}`,
+        };
+    switch (event?.reason) {
+        case 'ProvisioningFailed':
+            return { status: 'fail', reason: 'ProvisioningFailed', detail: `Pending (${classText})${said}` };
+        case 'WaitForFirstConsumer':
+        case 'WaitForPodScheduled':
+            return {
+                status: 'pending',
+                reason: event.reason,
+                detail: `Pending until a pod that uses it is scheduled (${classText}, volumeBindingMode WaitForFirstConsumer): ${consumerText(consumers(pods, pvc))}`,
+            };
+        case 'ExternalProvisioning':
+        case 'Provisioning':
+            return {
+                status: 'pending',
+                reason: event.reason,
+                detail: `Pending: waiting for ${provisioner ?? 'the provisioner'} to create its volume (${classText})${said}`,
+            };
+        case 'FailedBinding':
+            return { status: 'pending', reason: 'FailedBinding', detail: `Pending (${classText})${said}` };
+    }
+    if (cls?.volumeBindingMode === 'WaitForFirstConsumer' &&
+        !pvc.metadata?.annotations?.[ANNOTATION_SELECTED_NODE])
+        return {
+            status: 'pending',
+            reason: 'WaitForFirstConsumer',
+            detail: `Pending until a pod that uses it is scheduled (${classText}, volumeBindingMode WaitForFirstConsumer): ${consumerText(consumers(pods, pvc))}`,
+        };
+    return { status: 'pending', reason: 'Pending', detail: `Pending (${classText})${said}` };
+}
+function boundVerdict(v, pvc) {
+    const capacity = pvc.status?.capacity?.storage;
+    const size = capacity ? (0,quantity/* parseQuantity */.L)(capacity) : undefined;
+    if (v.size && (!size || (0,quantity/* compareQuantity */.Z)(size, v.size) < 0)) {
+        const resizing = pvc.status?.conditions?.find((c) => (c.type === 'Resizing' || c.type === 'FileSystemResizePending') && c.status === 'True');
+        if (resizing)
+            return {
+                status: 'pending',
+                reason: 'resizing',
+                detail: `Bound with ${capacity ?? 'no capacity'}, at least ${v.size.text} expected; ${resizing.type} in progress`,
+            };
+        return {
+            status: 'fail',
+            reason: 'too-small',
+            detail: `Bound with ${capacity ?? 'no capacity'}, at least ${v.size.text} expected`,
+        };
+    }
+    return {
+        status: 'pass',
+        reason: 'Bound',
+        detail: `Bound to ${pvc.spec?.volumeName ?? '?'} (${capacity ?? '?'}, class ${pvc.spec?.storageClassName ?? 'none'})`,
+    };
+}
+function verdict(v, pvc, snapshot, pods) {
+    if (!pvc)
+        return {
+            status: 'pending',
+            reason: 'not-found',
+            detail: `claim ${v.namespace}/${v.claim} does not exist`,
+        };
+    const phase = pvc.status?.phase ?? 'Pending';
+    const className = pvc.spec?.storageClassName;
+    if (phase === 'Lost')
+        return {
+            status: 'fail',
+            reason: 'Lost',
+            detail: `Lost: its PersistentVolume${pvc.spec?.volumeName ? ` ${pvc.spec.volumeName}` : ''} is gone; the data it held is not reachable`,
+        };
+    // The class of a claim cannot change: a different one will not become right by waiting.
+    if (v.storageClass && className !== v.storageClass)
+        return {
+            status: 'fail',
+            reason: 'storage-class-mismatch',
+            detail: `${phase} with class ${className ?? 'none'}, class ${v.storageClass} expected`,
+        };
+    if (pvc.metadata?.deletionTimestamp)
+        return { status: 'pending', reason: 'terminating', detail: `${phase}, being deleted` };
+    if (phase === 'Bound')
+        return boundVerdict(v, pvc);
+    return pendingVerdict(pvc, snapshot, pods);
+}
+function evaluateVolumes(snapshot, claims, pods) {
+    const classes = new Map((snapshot.storageclasses ?? []).map((c) => [c.metadata?.name, c]));
+    return claims.map((v) => {
+        const pvc = claimOf(snapshot, v);
+        const cls = classes.get(pvc?.spec?.storageClassName);
+        const r = verdict(v, pvc, snapshot, pods);
+        return {
+            claim: (0,volumes/* volumeId */.K7)(v),
+            phase: pvc ? (pvc.status?.phase ?? 'Pending') : 'missing',
+            storageClass: pvc?.spec?.storageClassName ?? '',
+            capacity: pvc?.status?.capacity?.storage ?? '',
+            provisioner: cls?.provisioner ?? pvc?.metadata?.annotations?.[ANNOTATION_PROVISIONER] ?? '',
+            mountedBy: v.mountedBy,
+            ...r,
+        };
+    });
+}
+function volumeResult(row) {
+    const mounted = row.status !== 'pass' && row.mountedBy.length > 0
+        ? `; mounted by ${row.mountedBy.join(', ')}, whose pods cannot start without it`
+        : '';
+    const [, namespace, name] = row.claim.split('/');
+    return {
+        ...result('volume', row.claim, row.status, row.reason, `${row.detail}${mounted}`),
+        subject: row.claim,
+        ref: { kind: 'PersistentVolumeClaim', namespace, name },
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/rollout.ts
 function condition(conditions, type) {
     return conditions?.find((c) => c.type === type);
 }
@@ -29812,7 +30946,12 @@ function jobStatus(job) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/evaluation.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/checks/evaluation.ts
+
+
+
+
+
 
 
 
@@ -29850,7 +30989,7 @@ function rowResult(check, r) {
 }
 function declaredWorkloads(snapshot, e) {
     return e.workloads.map((w) => {
-        const object = (0,src_expectations/* workloadId */.hY)(w);
+        const object = (0,expect_expectations/* workloadId */.hY)(w);
         const found = itemsOf(snapshot, w.kind).find((o) => o.metadata?.namespace === w.namespace && o.metadata?.name === w.name);
         if (!found)
             return {
@@ -29892,6 +31031,29 @@ function systemWorkloads(snapshot) {
     }
     return rows;
 }
+/** A declared workload whose pods do not run names the claim it waits for: storage is the cause. */
+function blameStorage(workloads, volumes) {
+    for (const w of workloads) {
+        if (w.status === 'pass')
+            continue;
+        const waiting = volumes.filter((v) => v.status !== 'pass' && v.mountedBy.includes(w.object));
+        if (waiting.length > 0)
+            w.detail += `; its pods wait for ${waiting.map((v) => `${v.claim} (${v.phase}: ${v.reason})`).join(', ')}`;
+    }
+}
+/** A claim found in a workload (not declared with its own `after:`) waits for what the workload waits for. */
+function inheritedOrder(after, claims) {
+    const out = { ...after };
+    for (const c of claims) {
+        const id = (0,volumes/* volumeId */.K7)(c);
+        if (out[id])
+            continue;
+        const inherited = [...new Set(c.mountedBy.flatMap((w) => after[w] ?? []))];
+        if (inherited.length > 0)
+            out[id] = inherited;
+    }
+    return out;
+}
 function evaluate(snapshot, expectations, memory, probes = []) {
     const index = indexPods(snapshot.pods);
     const nodes = evaluateNodes(snapshot.nodes, expectations.nodes);
@@ -29917,19 +31079,36 @@ function evaluate(snapshot, expectations, memory, probes = []) {
             if (!watched.has(pod))
                 watched.set(pod, systemRule);
     }
-    const podResults = [...watched].flatMap(([pod, rule]) => podProblems(pod, rule, memory));
+    const declared = new Set(expectations.workloads.map(expect_expectations/* workloadId */.hY));
+    const podResults = [...watched].flatMap(([pod, rule]) => podProblems(pod, rule, memory).map((r) => {
+        const owner = podOwner(pod);
+        return owner && declared.has(owner) ? { ...r, subject: owner } : r;
+    }));
+    const claims = claimsToCheck(snapshot, expectations, index);
+    const volumes = evaluateVolumes(snapshot, claims, snapshot.pods.filter(isLive));
+    blameStorage(workloads, volumes);
+    const conditionRows = expectations.conditions.map((c) => ({
+        c,
+        rows: evaluateCondition(c, snapshot.resources[(0,conditions/* resourceArg */.j6)(c)]),
+    }));
     const ports = probes.map(portResult);
-    const results = [
+    const ordered = applyOrder([
         ...nodes.results,
-        ...workloads.map((r) => rowResult('workload', r)),
-        ...containers.map(containerResult),
+        ...volumes.map(volumeResult),
+        ...conditionRows.flatMap(({ c, rows }) => rows.map((r) => conditionResult(r, c))),
+        ...workloads.map((r) => ({ ...rowResult('workload', r), subject: r.object })),
+        ...containers.map((r) => ({ ...containerResult(r), subject: r.workload })),
         ...podResults,
         ...system.map((r) => rowResult('system', r)),
         ...ports,
-    ];
+    ], inheritedOrder(expectations.after, claims));
+    const results = ordered.results;
     return {
         status: worst(results.map((r) => r.status)),
         results,
+        volumes,
+        conditions: conditionRows.flatMap(({ rows }) => rows),
+        ...(ordered.order ? { order: ordered.order } : {}),
         nodes: nodes.rows,
         nodesReady: `${nodes.ready}/${nodes.total}`,
         nodeCount: nodes.total,
@@ -29942,7 +31121,10 @@ function evaluate(snapshot, expectations, memory, probes = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/k3s-verify/src/poll.ts
+;// CONCATENATED MODULE: ./actions/k3s-verify/src/polling/poll.ts
+
+
+
 
 
 
@@ -29962,25 +31144,60 @@ function kindsNeeded(e) {
         kinds.add('statefulsets');
     if (e.systemComponents)
         kinds.add('jobs');
+    // Claims: declared ones, or those the declared workloads mount (found in the same poll's lists).
+    if (e.volumes.length > 0 || (e.mountedVolumes && e.workloads.length > 0))
+        kinds.add('persistentvolumeclaims');
     if (kinds.size > 1)
         kinds.add('pods');
     return [...kinds];
 }
-async function fetchSnapshot(kube, kinds, timeoutMs, abort) {
-    const snapshot = {
+/** One list per kind under `conditions:` (several expectations of one kind share it). */
+function resourcesNeeded(e) {
+    return [...new Set(e.conditions.map(conditions/* resourceArg */.j6))];
+}
+/**
+ * Storage classes and claim events explain a Pending claim (its provisioner, binding mode, the PV
+ * controller's reason) and matter only then: they are read in a second step of the same poll, only when
+ * a checked claim is Pending — a bounded, count-independent number of requests.
+ */
+const STORAGE_DETAILS = ['storageclasses', 'claimEvents'];
+function storageDetailsNeeded(snapshot, e) {
+    if (!snapshot.persistentvolumeclaims.length)
+        return false;
+    return needsStorageDetails(snapshot, claimsToCheck(snapshot, e, indexPods(snapshot.pods)));
+}
+function emptySnapshot() {
+    return {
         nodes: [],
         pods: [],
         deployments: [],
         daemonsets: [],
         statefulsets: [],
         jobs: [],
+        persistentvolumeclaims: [],
+        resources: {},
     };
+}
+/** Lists `kinds` and `resources` in parallel into `snapshot`. */
+async function fill(snapshot, kube, kinds, resources, timeoutMs, abort) {
     // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
-    const lists = await Promise.allSettled(kinds.map((k) => kube.list(k, timeoutMs, abort)));
+    const lists = await Promise.allSettled([
+        ...kinds.map((k) => kube.list(k, timeoutMs, abort)),
+        ...resources.map((r) => kube.listResource(r, timeoutMs, abort)),
+    ]);
     const failed = lists.find((l) => l.status === 'rejected');
     if (failed)
         throw failed.reason;
-    kinds.forEach((k, i) => (snapshot[k] = lists[i].value));
+    const value = (i) => lists[i].value;
+    kinds.forEach((k, i) => (snapshot[k] = value(i)));
+    resources.forEach((r, i) => (snapshot.resources[r] = value(kinds.length + i)));
+}
+/** One poll's reads: every needed kind once, then the storage details if a checked claim is Pending. */
+async function fetchSnapshot(kube, e, timeoutMs, abort) {
+    const snapshot = emptySnapshot();
+    await fill(snapshot, kube, kindsNeeded(e), resourcesNeeded(e), timeoutMs, abort);
+    if (storageDetailsNeeded(snapshot, e))
+        await fill(snapshot, kube, STORAGE_DETAILS, [], timeoutMs, abort);
     return snapshot;
 }
 function requestTimeout(deps, deadline) {
@@ -30027,11 +31244,11 @@ function pollLine(n, e) {
     const passed = e.results.length - open.length;
     const shown = open.slice(0, 5).map((r) => `${r.object} ${r.reason}`);
     const more = open.length > 5 ? `, and ${open.length - 5} more` : '';
-    return `poll ${n}: ${passed}/${e.results.length} checks pass, nodes ready ${e.nodesReady}${open.length ? `; ${e.status === 'fail' ? 'failed' : 'waiting for'}: ${shown.join(', ')}${more}` : ''}`;
+    return `poll ${n}: ${passed}/${e.results.length} checks pass, nodes ready ${e.nodesReady}${open.length ? `; ${e.status === 'fail' ? 'failed' : 'waiting for'}: ${shown.join(', ')}${more}` : ''}${e.order?.chain ? `; order: ${e.order.chain}` : ''}`;
 }
 async function pollChecks(deps, expectations, s) {
-    const kinds = kindsNeeded(expectations);
-    deps.info(`Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${expectations.workloads.map(src_expectations/* workloadId */.hY).join(', ') || 'none declared'}.`);
+    const kinds = [...kindsNeeded(expectations), ...resourcesNeeded(expectations)];
+    deps.info(`Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${expectations.workloads.map(expect_expectations/* workloadId */.hY).join(', ') || 'none declared'}.`);
     let memory = new Map();
     let last;
     const warned = new Set();
@@ -30040,7 +31257,7 @@ async function pollChecks(deps, expectations, s) {
         const portTimeout = Math.max(200, Math.min(PORT_TIMEOUT_MS, s.deadline - deps.now()));
         const inGroup = deps.group ?? ((_title, fn) => fn());
         const [fetched, probes] = await inGroup(`poll ${polls}: kubectl`, () => Promise.all([
-            untilDeadline(deps, s.deadline, (abort) => fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline), abort)).catch((e) => e),
+            untilDeadline(deps, s.deadline, (abort) => fetchSnapshot(deps.kube, expectations, requestTimeout(deps, s.deadline), abort)).catch((e) => e),
             Promise.all(expectations.ports.map((p) => deps.probePort(p, portTimeout))),
         ]));
         let lost;
@@ -30123,16 +31340,18 @@ async function loadExpectations(s) {
     }
     let doc;
     if (s.expect !== undefined)
-        doc = (0,src_expectations/* parseExpectDocument */.A$)(s.expect, 'expect');
+        doc = (0,expect_expectations/* parseExpectDocument */.A$)(s.expect, 'expect');
     if (s.expectFile !== undefined)
-        doc = (0,src_expectations/* parseExpectDocument */.A$)(await readExpectFile(s.expectFile), 'expect-file', s.expectFile);
-    return (0,src_expectations/* mergeExpectations */.qo)({
+        doc = (0,expect_expectations/* parseExpectDocument */.A$)(await readExpectFile(s.expectFile), 'expect-file', s.expectFile);
+    return (0,expect_expectations/* mergeExpectations */.qo)({
         nodes: s.nodes,
         workloads: s.workloads,
         containers: s.containers,
         ports: s.ports,
+        volumes: s.volumes,
         systemComponents: s.systemComponents,
         maxRestarts: s.maxRestarts,
+        mountedVolumes: s.mountedVolumes,
     }, doc, s.expectFile !== undefined ? 'expect-file' : 'expect');
 }
 const API_REASON = {
@@ -30155,7 +31374,7 @@ function apiError(p, t, waited) {
         case 'unauthorized':
             return new errors/* ActionError */.lZ(API_REASON[p.kind], `${cap(at)} rejected the kubeconfig's credentials: ${detail}.`, 'Use a kubeconfig whose user is valid for this cluster.');
         case 'forbidden':
-            return new errors/* ActionError */.lZ(API_REASON[p.kind], `${cap(at)} refused a read: ${detail}.`, 'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs and events, and get on pods/log.');
+            return new errors/* ActionError */.lZ(API_REASON[p.kind], `${cap(at)} refused a read: ${detail}.`, 'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs, events, persistentvolumeclaims and storageclasses, list on every kind under conditions:, and get on pods/log (see the README).');
         case 'tls':
             return new errors/* ActionError */.lZ(API_REASON[p.kind], `TLS verification of ${at} failed: ${detail}.`, "When 'server' uses a name the certificate does not list, set 'tls-server-name' to one it does (or add it with K3s' --tls-san).");
         default:
@@ -30173,12 +31392,18 @@ function shortList(failures) {
 }
 const DIAGNOSTICS_HINT = 'Events and the last log lines of the failing containers are in the "diagnostics" log groups and in the report.';
 function checksError(outcome, timeoutMs) {
-    const all = failuresOf(outcome.evaluation.results);
+    // Causes first: what waits for another layer (not-checked) is named after it, in the order chain.
+    const all = failuresOf(outcome.evaluation.results).filter((f) => f.reason !== 'not-checked');
+    const chain = outcome.evaluation.order?.chain ? ` Order: ${outcome.evaluation.order.chain}.` : '';
     if (outcome.kind === 'failed') {
         const failed = all.filter((f) => outcome.evaluation.results.find((r) => r.object === f.object && r.status === 'fail'));
-        return new errors/* ActionError */.lZ('checks-failed', `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.`, DIAGNOSTICS_HINT);
+        return new errors/* ActionError */.lZ('checks-failed', `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.${chain}`, DIAGNOSTICS_HINT);
     }
-    return new errors/* ActionError */.lZ('timeout', `The cluster did not become healthy within ${(0,inputs/* formatDuration */.a3)(timeoutMs)} (${outcome.polls} polls): ${shortList(all)}.`, `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`);
+    // Everything passed once, but the deadline stopped the poll that had to confirm it (a pass must hold twice).
+    const open = all.length > 0
+        ? shortList(all)
+        : 'every check passed at the last finished poll, but the poll that had to confirm it did not finish before the deadline (kubectl was still listing)';
+    return new errors/* ActionError */.lZ('timeout', `The cluster did not become healthy within ${(0,inputs/* formatDuration */.a3)(timeoutMs)} (${outcome.polls} polls): ${open}.${chain}`, `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`);
 }
 function printDiagnostics(diagnostics) {
     for (const d of diagnostics) {
@@ -30215,6 +31440,9 @@ function recordEvaluation(ctx, e, warnings) {
         system: e.system,
         containers: e.containers,
         ports: e.ports,
+        volumes: e.volumes,
+        conditions: e.conditions,
+        ...(e.order ? { order: e.order } : {}),
         warnings,
     });
 }
@@ -43681,12 +44909,14 @@ __nccwpck_require__.d(__webpack_exports__, {
   zMY: () => (/* binding */ schemas_boolean),
   k5n: () => (/* binding */ schemas_enum),
   Whr: () => (/* binding */ schemas_int),
+  aig: () => (/* binding */ schemas_number),
   rej: () => (/* binding */ strictObject),
   YjP: () => (/* binding */ schemas_string),
+  KCZ: () => (/* binding */ union),
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, number, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, record, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, object, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, record, refine, set, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(8532);
@@ -47744,7 +48974,7 @@ function _isoDuration(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", checks: [], ...core_util/* normalizeParams */.A2(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
@@ -51325,7 +52555,7 @@ const ZodNumber = /*@__PURE__*/ core_core/* $constructor */.xI("ZodNumber", (ins
     },
 }));
 function schemas_number(params) {
-    return core._number(ZodNumber, params);
+    return _number(ZodNumber, params);
 }
 const ZodNumberFormat = /*@__PURE__*/ core_core/* $constructor */.xI("ZodNumberFormat", (inst, def) => {
     $ZodNumberFormat.init(inst, def);

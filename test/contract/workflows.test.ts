@@ -132,7 +132,7 @@ describe.each(files)('%s', (file) => {
 });
 
 test('the RustDesk expectations file parses with k3s-verify’s own schema', async () => {
-  const { parseExpectDocument } = await import('../../actions/k3s-verify/src/expectations.js');
+  const { parseExpectDocument } = await import('../../actions/k3s-verify/src/expect/expectations.js');
   const doc = parseExpectDocument(
     fs.readFileSync(path.join(dir, 'files', 'k3s-expect.yml'), 'utf8'),
     'expect-file',
@@ -144,4 +144,30 @@ test('the RustDesk expectations file parses with k3s-verify’s own schema', asy
   expect(doc.containers.map((c) => c.containers)).toEqual([['hbbs'], ['hbbr']]);
   expect(doc.ports).toHaveLength(6);
   expect(doc.systemComponents).toBe(true);
+  expect(doc.volumes.map((v) => `${v.namespace}/${v.claim} ${v.storageClass} ${v.size?.text}`)).toEqual([
+    'rustdesk/hbbs-data local-path 1Gi',
+  ]);
+  expect(doc.conditions.map((c) => c.id)).toEqual(['traefik']);
+});
+
+test('the Longhorn-style expectations parse, and their after: order is valid', async () => {
+  const { mergeExpectations, parseExpectDocument } =
+    await import('../../actions/k3s-verify/src/expect/expectations.js');
+  const doc = parseExpectDocument(
+    fs.readFileSync(path.join(dir, 'files', 'k3s-expect-longhorn.yml'), 'utf8'),
+    'expect-file',
+  );
+  const e = mergeExpectations(
+    { systemComponents: true, maxRestarts: 3, mountedVolumes: true },
+    doc,
+    'expect-file',
+  );
+  expect(e.conditions.map((c) => c.id)).toEqual(['kyverno-policies', 'longhorn', 'longhorn-volumes']);
+  expect(e.after).toEqual({
+    longhorn: ['kyverno-policies'],
+    'longhorn-volumes': ['longhorn'],
+    'statefulset/rustdesk/hbbs': ['longhorn-volumes'],
+    'deployment/rustdesk/hbbr': ['longhorn-volumes'],
+    'pvc/rustdesk/data-hbbs-0': ['longhorn-volumes'],
+  });
 });

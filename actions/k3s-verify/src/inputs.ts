@@ -7,7 +7,8 @@ import {
   parseNodeItem,
   parsePortLine,
   parseWorkloadLine,
-} from './expectations.js';
+} from './expect/expectations.js';
+import { parseVolumeLine, VOLUME_EXPECTED } from './expect/volumes.js';
 
 /** KUBECONFIG may list several files (kubectl merges them); the action reads one: the first. */
 export function defaultKubeconfig(env: NodeJS.ProcessEnv): string {
@@ -35,8 +36,10 @@ export const inputs = {
   workloads: list({ item: parseWorkloadLine, itemExpected: WORKLOAD_EXPECTED }),
   containers: list({ item: parseContainersLine, itemExpected: CONTAINERS_EXPECTED }),
   ports: list({ item: parsePortLine, itemExpected: PORT_EXPECTED }),
+  volumes: list({ item: parseVolumeLine, itemExpected: VOLUME_EXPECTED }),
   'system-components': bool().default('true'),
   'max-restarts': int({ min: 0, max: 1000 }).default('3'),
+  'mounted-volumes': bool().default('true'),
   timeout: duration({ min: 1000, max: 6 * 3_600_000 }).default('5m'),
   interval: duration({ min: 1000, max: 600_000 }).default('5s'),
   'kubectl-binary': text({ pattern: /^[^\s]+$/, expected: 'a kubectl executable name or path' }).default(

@@ -1,6 +1,6 @@
 import { run } from '../../../shared/run.js';
 import { inputs } from './inputs.js';
-import { renderSummary } from './summary.js';
+import { renderSummary } from './report/summary.js';
 import { cleanup, verify } from './verify.js';
 
 await run({

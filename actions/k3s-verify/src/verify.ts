@@ -5,21 +5,21 @@ import { formatDuration, type Settings } from '../../../shared/inputs.js';
 import { makePrivateDir } from '../../../shared/fsx.js';
 import type { ActionContext } from '../../../shared/run.js';
 import { cancellation } from '../../../shared/tool.js';
-import { failuresOf, type Failure } from './checks.js';
-import { collectDiagnostics, planDiagnostics, type Diagnostic } from './diagnostics.js';
-import type { Evaluation } from './evaluation.js';
+import { failuresOf, type Failure } from './checks/result.js';
+import { collectDiagnostics, planDiagnostics, type Diagnostic } from './report/diagnostics.js';
+import type { Evaluation } from './checks/evaluation.js';
 import {
   mergeExpectations,
   parseExpectDocument,
   type ExpectDocument,
   type Expectations,
-} from './expectations.js';
+} from './expect/expectations.js';
 import type { inputs } from './inputs.js';
-import { createKubectl, type ApiProblem, type KubeClient } from './kubectl.js';
-import { prepareKubeconfig, type KubeTarget } from './kubeconfig.js';
-import { pollChecks, waitForApi, type PollDeps, type PollOutcome } from './poll.js';
-import { probePort } from './ports.js';
-import type { VerifyResult } from './summary.js';
+import { createKubectl, type ApiProblem, type KubeClient } from './cluster/kubectl.js';
+import { prepareKubeconfig, type KubeTarget } from './cluster/kubeconfig.js';
+import { pollChecks, waitForApi, type PollDeps, type PollOutcome } from './polling/poll.js';
+import { probePort } from './checks/ports.js';
+import type { VerifyResult } from './report/summary.js';
 import * as log from '../../../shared/log.js';
 
 export type VerifySettings = Settings<typeof inputs>;
@@ -53,8 +53,10 @@ export async function loadExpectations(s: VerifySettings): Promise<Expectations>
       workloads: s.workloads,
       containers: s.containers,
       ports: s.ports,
+      volumes: s.volumes,
       systemComponents: s.systemComponents,
       maxRestarts: s.maxRestarts,
+      mountedVolumes: s.mountedVolumes,
     },
     doc,
     s.expectFile !== undefined ? 'expect-file' : 'expect',
@@ -97,7 +99,7 @@ export function apiError(p: ApiProblem, t: KubeTarget, waited: number): ActionEr
       return new ActionError(
         API_REASON[p.kind],
         `${cap(at)} refused a read: ${detail}.`,
-        'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs and events, and get on pods/log.',
+        'The verifier needs get/list on nodes, pods, deployments, daemonsets, statefulsets, jobs, events, persistentvolumeclaims and storageclasses, list on every kind under conditions:, and get on pods/log (see the README).',
       );
     case 'tls':
       return new ActionError(
@@ -130,20 +132,27 @@ export function checksError(
   outcome: { kind: PollOutcome['kind']; evaluation: Evaluation; polls: number },
   timeoutMs: number,
 ): ActionError {
-  const all = failuresOf(outcome.evaluation.results);
+  // Causes first: what waits for another layer (not-checked) is named after it, in the order chain.
+  const all = failuresOf(outcome.evaluation.results).filter((f) => f.reason !== 'not-checked');
+  const chain = outcome.evaluation.order?.chain ? ` Order: ${outcome.evaluation.order.chain}.` : '';
   if (outcome.kind === 'failed') {
     const failed = all.filter((f) =>
       outcome.evaluation.results.find((r) => r.object === f.object && r.status === 'fail'),
     );
     return new ActionError(
       'checks-failed',
-      `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.`,
+      `The cluster is not healthy (poll ${outcome.polls}): ${shortList(failed)}.${chain}`,
       DIAGNOSTICS_HINT,
     );
   }
+  // Everything passed once, but the deadline stopped the poll that had to confirm it (a pass must hold twice).
+  const open =
+    all.length > 0
+      ? shortList(all)
+      : 'every check passed at the last finished poll, but the poll that had to confirm it did not finish before the deadline (kubectl was still listing)';
   return new ActionError(
     'timeout',
-    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${shortList(all)}.`,
+    `The cluster did not become healthy within ${formatDuration(timeoutMs)} (${outcome.polls} polls): ${open}.${chain}`,
     `${DIAGNOSTICS_HINT} Raise 'timeout' if the rollout is only slow.`,
   );
 }
@@ -183,6 +192,9 @@ function recordEvaluation(ctx: ActionContext, e: Evaluation | undefined, warning
     system: e.system,
     containers: e.containers,
     ports: e.ports,
+    volumes: e.volumes,
+    conditions: e.conditions,
+    ...(e.order ? { order: e.order } : {}),
     warnings,
   } satisfies VerifyResult);
 }

@@ -123,6 +123,16 @@ describe('bad inputs', () => {
     ['workloads', { workloads: 'job/kube-system/helm-install-traefik' }],
     ['containers', { containers: 'rustdesk/hbbs' }],
     ['ports', { ports: '10.0.0.5:21116/sctp' }],
+    ['volumes', { volumes: 'rustdesk/hbbs-data size=lots' }],
+    [
+      'volumes',
+      {
+        volumes: 'rustdesk/hbbs-data size=1Gi',
+        expect: 'volumes: [rustdesk/hbbs-data storage-class=x size=2Gi]',
+      },
+    ],
+    ['mounted-volumes', { 'mounted-volumes': 'no' }],
+    ['expect', { expect: 'conditions:\n  - {apiVersion: v1, kind: Pod, name: x, after: [nothing]}\n' }],
     ['system-components', { 'system-components': 'yes' }],
     ['max-restarts', { 'max-restarts': '-1' }],
     ['max-restarts', { 'max-restarts': '5', expect: 'max-restarts: 7' }],

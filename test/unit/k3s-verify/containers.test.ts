@@ -1,8 +1,8 @@
 import { expect, test } from '@jest/globals';
-import { evaluateContainers } from '../../../actions/k3s-verify/src/containers.js';
-import type { ContainerExpectation } from '../../../actions/k3s-verify/src/expectations.js';
-import type { ClusterSnapshot } from '../../../actions/k3s-verify/src/kube-types.js';
-import { indexPods, restartKey, type RestartMemory } from '../../../actions/k3s-verify/src/pods.js';
+import { evaluateContainers } from '../../../actions/k3s-verify/src/checks/containers.js';
+import type { ContainerExpectation } from '../../../actions/k3s-verify/src/expect/expectations.js';
+import type { ClusterSnapshot } from '../../../actions/k3s-verify/src/cluster/kube-types.js';
+import { indexPods, restartKey, type RestartMemory } from '../../../actions/k3s-verify/src/checks/pods.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 
 function cluster(statuses: o.ContainerStatusOptions[][], template = ['hbbs']): ClusterSnapshot {
@@ -20,6 +20,8 @@ function cluster(statuses: o.ContainerStatusOptions[][], template = ['hbbs']): C
       o.deployment('rustdesk', 'hbbs', { containers: template.map((name) => ({ name })) }),
     ] as never[],
     daemonsets: [],
+    persistentvolumeclaims: [],
+    resources: {},
     statefulsets: [],
     jobs: [],
   };

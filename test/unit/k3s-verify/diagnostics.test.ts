@@ -1,14 +1,14 @@
 import { expect, test } from '@jest/globals';
-import type { CheckResult } from '../../../actions/k3s-verify/src/checks.js';
+import type { CheckResult } from '../../../actions/k3s-verify/src/checks/result.js';
 import {
   collectDiagnostics,
   eventsFor,
   formatEvent,
   MAX_LOGS,
   planDiagnostics,
-} from '../../../actions/k3s-verify/src/diagnostics.js';
-import type { ClusterSnapshot, KubeEvent } from '../../../actions/k3s-verify/src/kube-types.js';
-import type { KubeClient } from '../../../actions/k3s-verify/src/kubectl.js';
+} from '../../../actions/k3s-verify/src/report/diagnostics.js';
+import type { ClusterSnapshot, KubeEvent } from '../../../actions/k3s-verify/src/cluster/kube-types.js';
+import type { KubeClient } from '../../../actions/k3s-verify/src/cluster/kubectl.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 import { HBBS_POD, rustdeskScenario } from '../../support/standins/kube-apiserver/scenarios.js';
 
@@ -140,6 +140,7 @@ test('collecting: one events list per namespace, one logs call per container, er
   const kube: KubeClient = {
     readyz: async () => undefined,
     list: async () => [],
+    listResource: async () => ({ items: [] }),
     events: async (ns) => {
       calls.push(`events ${ns}`);
       if (ns === 'default') throw new Error('forbidden');

@@ -1,10 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
-import { evaluate } from '../../../actions/k3s-verify/src/evaluation.js';
-import type { Expectations } from '../../../actions/k3s-verify/src/expectations.js';
-import { rolloutHazards } from '../../../actions/k3s-verify/src/hazards.js';
-import type { ClusterSnapshot, DaemonSet, Deployment } from '../../../actions/k3s-verify/src/kube-types.js';
-import type { PortProbe } from '../../../actions/k3s-verify/src/ports.js';
+import { evaluate } from '../../../actions/k3s-verify/src/checks/evaluation.js';
+import type { Expectations } from '../../../actions/k3s-verify/src/expect/expectations.js';
+import { rolloutHazards } from '../../../actions/k3s-verify/src/checks/hazards.js';
+import type {
+  ClusterSnapshot,
+  DaemonSet,
+  Deployment,
+} from '../../../actions/k3s-verify/src/cluster/kube-types.js';
+import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
+import { expectations, snapshotOf } from './fixtures.js';
 import {
   HBBS_POD,
   rustdeskScenario,
@@ -12,18 +17,10 @@ import {
 } from '../../support/standins/kube-apiserver/scenarios.js';
 
 function snapshot(opts: RustdeskOptions = {}, at = 60_000): ClusterSnapshot {
-  const s = rustdeskScenario(opts)(at);
-  return {
-    nodes: s.nodes ?? [],
-    pods: s.pods ?? [],
-    deployments: s.deployments ?? [],
-    daemonsets: s.daemonsets ?? [],
-    statefulsets: s.statefulsets ?? [],
-    jobs: s.jobs ?? [],
-  } as unknown as ClusterSnapshot;
+  return snapshotOf(rustdeskScenario(opts)(at));
 }
 
-const rustdesk: Expectations = {
+const rustdesk: Expectations = expectations({
   nodes: { count: 1 },
   workloads: [
     { kind: 'deployment', namespace: 'rustdesk', name: 'hbbs' },
@@ -33,7 +30,7 @@ const rustdesk: Expectations = {
   ports: [],
   systemComponents: true,
   maxRestarts: 3,
-};
+});
 
 const open = (e: ReturnType<typeof evaluate>) =>
   e.results.filter((r) => r.status !== 'pass').map((r) => `${r.status} ${r.object} ${r.reason}`);
@@ -192,6 +189,8 @@ describe('hostNetwork rollout hazard on one node', () => {
     daemonsets,
     statefulsets: [],
     jobs: [],
+    persistentvolumeclaims: [],
+    resources: {},
   });
   test.each([
     ['hostNetwork + RollingUpdate (default surge)', dep({ hostNetwork: true }), 1, 1],

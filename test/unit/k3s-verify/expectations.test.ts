@@ -10,7 +10,7 @@ import {
   parseWorkloadLine,
   portId,
   type LineExpectations,
-} from '../../../actions/k3s-verify/src/expectations.js';
+} from '../../../actions/k3s-verify/src/expect/expectations.js';
 import { defaultKubeconfig, inputs } from '../../../actions/k3s-verify/src/inputs.js';
 import { thrown } from '../../support/thrown.js';
 
@@ -176,12 +176,15 @@ max-restarts: 5
   });
 
   test('an empty document expects nothing extra', () => {
-    expect(parseExpectDocument('', 'expect')).toEqual({ workloads: [], containers: [], ports: [] });
-    expect(parseExpectDocument('# nothing yet\n', 'expect')).toEqual({
+    expect(parseExpectDocument('', 'expect')).toEqual({
       workloads: [],
       containers: [],
       ports: [],
+      volumes: [],
+      conditions: [],
+      after: [],
     });
+    expect(parseExpectDocument('# nothing yet\n', 'expect')).toEqual(parseExpectDocument('', 'expect'));
   });
 
   test.each([
@@ -225,7 +228,7 @@ max-restarts: 5
     ['max-restarts: -1\n', 'expect.max-restarts: expected an integer from 0 to 1000, got -1'],
     [
       '- deployment/rustdesk/hbbs\n',
-      'expect: expected a mapping with nodes, workloads, containers, ports, system-components, max-restarts',
+      'expect: expected a mapping with nodes, workloads, containers, ports, volumes, conditions, system-components, mounted-volumes, max-restarts',
     ],
   ])('%j → %s', (yaml, message) => {
     const e = actionErrorOf(() => parseExpectDocument(yaml, 'expect'));
@@ -253,6 +256,7 @@ describe('merging line inputs and the YAML', () => {
   const lines = (o: Partial<LineExpectations> = {}): LineExpectations => ({
     systemComponents: true,
     maxRestarts: 3,
+    mountedVolumes: true,
     ...o,
   });
   const doc = (yaml: string) => parseExpectDocument(yaml, 'expect');

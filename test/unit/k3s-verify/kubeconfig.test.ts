@@ -7,7 +7,7 @@ import {
   parseKubeconfigText,
   prepareKubeconfig,
   resolveContext,
-} from '../../../actions/k3s-verify/src/kubeconfig.js';
+} from '../../../actions/k3s-verify/src/cluster/kubeconfig.js';
 import { redact, resetSecretsForTest } from '../../../shared/secrets.js';
 import { k3sKubeconfig } from '../../support/standins/kube-apiserver/tls.js';
 

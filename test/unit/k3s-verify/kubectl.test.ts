@@ -8,7 +8,7 @@ import {
   KubectlError,
   listArgs,
   type ToolRunner,
-} from '../../../actions/k3s-verify/src/kubectl.js';
+} from '../../../actions/k3s-verify/src/cluster/kubectl.js';
 import type { ToolOptions, ToolResult } from '../../../shared/tool.js';
 
 // stderr texts as kubectl 1.32 prints them (recorded against the stand-in and closed ports).

@@ -1,7 +1,7 @@
 import { expect, test } from '@jest/globals';
-import type { NodeExpectation } from '../../../actions/k3s-verify/src/expectations.js';
-import type { Node } from '../../../actions/k3s-verify/src/kube-types.js';
-import { evaluateNodes, nodeProblems } from '../../../actions/k3s-verify/src/nodes.js';
+import type { NodeExpectation } from '../../../actions/k3s-verify/src/expect/expectations.js';
+import type { Node } from '../../../actions/k3s-verify/src/cluster/kube-types.js';
+import { evaluateNodes, nodeProblems } from '../../../actions/k3s-verify/src/checks/nodes.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 
 const node = (name: string, opts: o.NodeOptions = {}) => o.node(name, opts) as unknown as Node;

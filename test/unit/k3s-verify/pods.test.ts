@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { Pod } from '../../../actions/k3s-verify/src/kube-types.js';
+import type { Pod } from '../../../actions/k3s-verify/src/cluster/kube-types.js';
 import {
   indexPods,
   isLive,
@@ -8,7 +8,7 @@ import {
   rememberRestarts,
   restartKey,
   type RestartMemory,
-} from '../../../actions/k3s-verify/src/pods.js';
+} from '../../../actions/k3s-verify/src/checks/pods.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 
 const pod = (name: string, opts: o.PodOptions, ns = 'rustdesk') => o.pod(ns, name, opts) as unknown as Pod;

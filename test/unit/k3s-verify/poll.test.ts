@@ -1,24 +1,30 @@
 import { describe, expect, test } from '@jest/globals';
-import type { Expectations } from '../../../actions/k3s-verify/src/expectations.js';
+import type { Expectations } from '../../../actions/k3s-verify/src/expect/expectations.js';
 import {
   DeadlineError,
   KubectlError,
   type ApiProblem,
   type KubeClient,
   type ListKind,
-} from '../../../actions/k3s-verify/src/kubectl.js';
-import { kindsNeeded, pollChecks, waitForApi, type PollDeps } from '../../../actions/k3s-verify/src/poll.js';
-import type { PortProbe } from '../../../actions/k3s-verify/src/ports.js';
+} from '../../../actions/k3s-verify/src/cluster/kubectl.js';
+import {
+  kindsNeeded,
+  pollChecks,
+  waitForApi,
+  type PollDeps,
+} from '../../../actions/k3s-verify/src/polling/poll.js';
+import type { PortProbe } from '../../../actions/k3s-verify/src/checks/ports.js';
 import { rustdeskScenario, type RustdeskOptions } from '../../support/standins/kube-apiserver/scenarios.js';
 import type { Scenario } from '../../support/standins/kube-apiserver/server.js';
+import { expectations, snapshotOf } from './fixtures.js';
 
-const base: Expectations = {
+const base: Expectations = expectations({
   workloads: [{ kind: 'deployment', namespace: 'rustdesk', name: 'hbbs' }],
   containers: [{ namespace: 'rustdesk', workload: 'hbbs', containers: ['hbbs'] }],
   ports: [],
   systemComponents: true,
   maxRestarts: 3,
-};
+});
 
 interface Harness {
   deps: PollDeps;
@@ -53,8 +59,9 @@ function harness(
       current.push(kind);
       const problem = o.failures?.(poll);
       if (problem) throw new KubectlError(problem);
-      return (scenario(now)[kind] ?? []) as T[];
+      return (snapshotOf(scenario(now))[kind] ?? []) as T[];
     },
+    listResource: async (resource) => snapshotOf(scenario(now), []).resources[resource] ?? { items: [] },
     events: async () => [],
     logs: async () => ({ lines: [] }),
   };
@@ -122,7 +129,15 @@ describe('polling', () => {
     const big = await run({ hbbsReadyAfterMs: 2000, fillerPods: 5000 });
     expect(big.h.lists).toEqual(small.h.lists);
     for (const kinds of big.h.lists)
-      expect(kinds.sort()).toEqual(['daemonsets', 'deployments', 'jobs', 'nodes', 'pods', 'statefulsets']);
+      expect(kinds.sort()).toEqual([
+        'daemonsets',
+        'deployments',
+        'jobs',
+        'nodes',
+        'persistentvolumeclaims',
+        'pods',
+        'statefulsets',
+      ]);
   });
 
   test('the hostNetwork hazard is warned once', async () => {
@@ -233,8 +248,25 @@ describe('waiting for /readyz', () => {
 });
 
 test.each([
-  [{ ...base, systemComponents: false, containers: [] }, ['nodes', 'deployments', 'pods']],
+  [
+    { ...base, systemComponents: false, containers: [] },
+    ['nodes', 'deployments', 'persistentvolumeclaims', 'pods'],
+  ],
+  [
+    { ...base, systemComponents: false, containers: [], mountedVolumes: false },
+    ['nodes', 'deployments', 'pods'],
+  ],
   [{ ...base, systemComponents: false, workloads: [], containers: [] }, ['nodes']],
+  [
+    {
+      ...base,
+      systemComponents: false,
+      workloads: [],
+      containers: [],
+      volumes: [{ namespace: 'rustdesk', claim: 'data' }],
+    },
+    ['nodes', 'persistentvolumeclaims', 'pods'],
+  ],
   [
     {
       ...base,
@@ -242,9 +274,28 @@ test.each([
       workloads: [{ kind: 'statefulset', namespace: 'db', name: 'pg' }],
       containers: [],
     },
-    ['nodes', 'statefulsets', 'pods'],
+    ['nodes', 'statefulsets', 'persistentvolumeclaims', 'pods'],
   ],
-  [base, ['nodes', 'deployments', 'daemonsets', 'statefulsets', 'jobs', 'pods']],
+  [base, ['nodes', 'deployments', 'daemonsets', 'statefulsets', 'jobs', 'persistentvolumeclaims', 'pods']],
 ] as const)('kinds needed %#', (e, want) => {
   expect(kindsNeeded(e as Expectations)).toEqual(want);
+});
+
+describe('storage details', () => {
+  test('storage classes and claim events are read only in polls where a checked claim is Pending', async () => {
+    const { r, h } = await run({
+      hbbsClaim: {
+        storageClass: 'longhorn',
+        phase: (t) => (t < 2000 ? 'Pending' : 'Bound'),
+        event: { reason: 'ExternalProvisioning', type: 'Normal', message: 'waiting for driver.longhorn.io' },
+      },
+    });
+    expect(r.kind).toBe('ready');
+    const details = h.lists.map((kinds) =>
+      kinds.filter((k) => k === 'storageclasses' || k === 'claimEvents'),
+    );
+    expect(details).toEqual([['storageclasses', 'claimEvents'], ['storageclasses', 'claimEvents'], [], []]);
+    // Each kind at most once per poll, whatever the poll needed.
+    for (const kinds of h.lists) expect(new Set(kinds).size).toBe(kinds.length);
+  });
 });

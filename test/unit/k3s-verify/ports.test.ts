@@ -2,7 +2,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { portResult, probePort } from '../../../actions/k3s-verify/src/ports.js';
+import { portResult, probePort } from '../../../actions/k3s-verify/src/checks/ports.js';
 
 // Real sockets on loopback: a TCP listener, a UDP listener, and ports that were just closed.
 let tcp: net.Server;

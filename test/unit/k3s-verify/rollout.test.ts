@@ -1,11 +1,16 @@
 import { describe, expect, test } from '@jest/globals';
-import type { DaemonSet, Deployment, Job, StatefulSet } from '../../../actions/k3s-verify/src/kube-types.js';
+import type {
+  DaemonSet,
+  Deployment,
+  Job,
+  StatefulSet,
+} from '../../../actions/k3s-verify/src/cluster/kube-types.js';
 import {
   daemonSetRollout,
   deploymentRollout,
   jobStatus,
   statefulSetRollout,
-} from '../../../actions/k3s-verify/src/rollout.js';
+} from '../../../actions/k3s-verify/src/checks/rollout.js';
 import * as o from '../../support/standins/kube-apiserver/objects.js';
 
 const containers = [{ name: 'hbbs' }];

@@ -1,5 +1,5 @@
 import { expect, test } from '@jest/globals';
-import { renderSummary, type VerifyResult } from '../../../actions/k3s-verify/src/summary.js';
+import { renderSummary, type VerifyResult } from '../../../actions/k3s-verify/src/report/summary.js';
 import type { Report } from '../../../shared/report.js';
 
 function report(result: VerifyResult, failure?: Report['failure']): Report {

@@ -128,6 +128,8 @@ export interface TemplateOptions {
   containers: ContainerSpec[];
   hostNetwork?: boolean;
   labels?: Record<string, string>;
+  /** Claims the pods mount (spec.volumes[].persistentVolumeClaim). */
+  claims?: string[];
 }
 
 /** PodTemplateSpec — https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-template-v1/#PodTemplateSpec */
@@ -140,6 +142,11 @@ function template(name: string, t: TemplateOptions): Json {
         : { dnsPolicy: 'ClusterFirst' }),
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
+      ...(t.claims
+        ? {
+            volumes: t.claims.map((claimName) => ({ name: claimName, persistentVolumeClaim: { claimName } })),
+          }
+        : {}),
       containers: t.containers.map((c) => ({
         name: c.name,
         image: c.image ?? `docker.io/rustdesk/rustdesk-server:1.1.14`,
@@ -385,6 +392,10 @@ export interface PodOptions {
   hostNetwork?: boolean;
   nodeName?: string;
   deleting?: boolean;
+  /** Claims mounted as volumes (spec.volumes[].persistentVolumeClaim). */
+  claims?: string[];
+  /** Not scheduled: PodScheduled=False (reason Unschedulable) with the scheduler's message; no node. */
+  unschedulable?: string;
 }
 
 function containerState(s: ContainerState | undefined): Json {
@@ -428,61 +439,96 @@ export function pod(namespace: string, name: string, o: PodOptions): Json {
       ...(o.deleting ? { deletionTimestamp: '2026-11-21T10:00:00Z', deletionGracePeriodSeconds: 30 } : {}),
     }),
     spec: {
-      nodeName: o.nodeName ?? 'edge-1',
+      ...(o.unschedulable ? {} : { nodeName: o.nodeName ?? 'edge-1' }),
       ...(o.hostNetwork ? { hostNetwork: true } : {}),
+      ...(o.claims
+        ? {
+            volumes: o.claims.map((claimName) => ({
+              name: claimName,
+              persistentVolumeClaim: { claimName },
+            })),
+          }
+        : {}),
       restartPolicy: o.owner?.kind === 'Job' ? 'OnFailure' : 'Always',
       containers: o.containers.map((c) => ({
         name: c.name,
         image: 'docker.io/rustdesk/rustdesk-server:1.1.14',
       })),
     },
-    status: {
-      phase,
-      conditions: [
-        { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: CREATED },
-        { type: 'Initialized', status: 'True', lastTransitionTime: CREATED },
-        { type: 'Ready', status: allReady ? 'True' : 'False', lastTransitionTime: CREATED },
-        { type: 'ContainersReady', status: allReady ? 'True' : 'False', lastTransitionTime: CREATED },
-        { type: 'PodScheduled', status: 'True', lastTransitionTime: CREATED },
-      ],
-      hostIP: '192.168.1.10',
-      podIP: o.hostNetwork ? '192.168.1.10' : '10.42.0.17',
-      startTime: CREATED,
-      qosClass: 'BestEffort',
-      containerStatuses: o.containers.map((c) => ({
-        name: c.name,
-        state: containerState(c.state),
-        ...(c.lastTerminated
-          ? {
-              lastState: {
-                terminated: {
-                  exitCode: c.lastTerminated.exitCode,
-                  reason: c.lastTerminated.reason,
-                  startedAt: '2026-11-21T09:00:05Z',
-                  finishedAt: '2026-11-21T09:00:06Z',
-                  containerID: 'containerd://9a7e21',
-                },
-              },
-            }
-          : { lastState: {} }),
-        ready: c.ready ?? true,
-        restartCount: c.restarts ?? 0,
-        image: 'docker.io/rustdesk/rustdesk-server:1.1.14',
-        imageID: 'docker.io/rustdesk/rustdesk-server@sha256:5b2c',
-        containerID: 'containerd://3b1f0c',
-        started: c.state === undefined || 'running' in c.state,
-      })),
-    },
+    // A pod the scheduler cannot place has only PodScheduled=False, no node, no IPs, no container statuses.
+    status: o.unschedulable
+      ? {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: o.unschedulable,
+              lastProbeTime: null,
+              lastTransitionTime: CREATED,
+            },
+          ],
+          qosClass: 'BestEffort',
+        }
+      : {
+          phase,
+          conditions: [
+            { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: CREATED },
+            { type: 'Initialized', status: 'True', lastTransitionTime: CREATED },
+            { type: 'Ready', status: allReady ? 'True' : 'False', lastTransitionTime: CREATED },
+            { type: 'ContainersReady', status: allReady ? 'True' : 'False', lastTransitionTime: CREATED },
+            { type: 'PodScheduled', status: 'True', lastTransitionTime: CREATED },
+          ],
+          hostIP: '192.168.1.10',
+          podIP: o.hostNetwork ? '192.168.1.10' : '10.42.0.17',
+          startTime: CREATED,
+          qosClass: 'BestEffort',
+          containerStatuses: o.containers.map((c) => ({
+            name: c.name,
+            state: containerState(c.state),
+            ...(c.lastTerminated
+              ? {
+                  lastState: {
+                    terminated: {
+                      exitCode: c.lastTerminated.exitCode,
+                      reason: c.lastTerminated.reason,
+                      startedAt: '2026-11-21T09:00:05Z',
+                      finishedAt: '2026-11-21T09:00:06Z',
+                      containerID: 'containerd://9a7e21',
+                    },
+                  },
+                }
+              : { lastState: {} }),
+            ready: c.ready ?? true,
+            restartCount: c.restarts ?? 0,
+            image: 'docker.io/rustdesk/rustdesk-server:1.1.14',
+            imageID: 'docker.io/rustdesk/rustdesk-server@sha256:5b2c',
+            containerID: 'containerd://3b1f0c',
+            started: c.state === undefined || 'running' in c.state,
+          })),
+        },
   };
 }
 
 export interface EventOptions {
-  involved: { kind: string; namespace?: string; name: string };
+  involved: { kind: string; namespace?: string; name: string; apiVersion?: string };
   reason: string;
   message: string;
   type?: 'Normal' | 'Warning';
   count?: number;
   lastTimestamp?: string;
+  /** The component that reported it (default kubelet on edge-1). */
+  source?: string;
+}
+
+/** The apiVersion an involvedObject reference carries for the kinds the stand-in serves. */
+function apiVersionOf(kind: string): string {
+  if (['Node', 'Pod', 'PersistentVolumeClaim', 'Namespace'].includes(kind)) return 'v1';
+  if (kind === 'Job') return 'batch/v1';
+  if (kind === 'HelmChart') return 'helm.cattle.io/v1';
+  if (kind === 'Volume') return 'longhorn.io/v1beta2';
+  return 'apps/v1';
 }
 
 /** Event (core/v1) — https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/ */
@@ -494,20 +540,232 @@ export function event(namespace: string, o: EventOptions): Json {
       kind: o.involved.kind,
       namespace: o.involved.namespace ?? namespace,
       name: o.involved.name,
-      uid: uid(`${namespace}/${o.involved.name}`),
-      apiVersion: o.involved.kind === 'Node' ? 'v1' : o.involved.kind === 'Pod' ? 'v1' : 'apps/v1',
+      uid: uid(`${o.involved.namespace ?? namespace}/${o.involved.name}`),
+      apiVersion: o.involved.apiVersion ?? apiVersionOf(o.involved.kind),
     },
     reason: o.reason,
     message: o.message,
-    source: { component: 'kubelet', host: 'edge-1' },
+    source: o.source ? { component: o.source } : { component: 'kubelet', host: 'edge-1' },
     firstTimestamp: CREATED,
     lastTimestamp: o.lastTimestamp ?? '2026-11-21T10:00:00Z',
     count: o.count ?? 1,
     type: o.type ?? 'Warning',
     eventTime: null,
-    reportingComponent: 'kubelet',
-    reportingInstance: 'edge-1',
+    reportingComponent: o.source ?? 'kubelet',
+    reportingInstance: o.source ? '' : 'edge-1',
   };
+}
+
+export interface ClaimOptions {
+  phase?: 'Pending' | 'Bound' | 'Lost';
+  /** spec.storageClassName; null leaves it unset (no class, no default). */
+  storageClass?: string | null;
+  request?: string;
+  /** status.capacity.storage once bound (default: the request). */
+  capacity?: string;
+  /** The provisioner recorded by the PV controller (volume.kubernetes.io/storage-provisioner). */
+  provisioner?: string;
+  /** The node the scheduler picked for a WaitForFirstConsumer claim (volume.kubernetes.io/selected-node). */
+  selectedNode?: string;
+  /** status.conditions, e.g. Resizing. */
+  conditions?: Json[];
+}
+
+/**
+ * PersistentVolumeClaim — https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/persistent-volume-claim-v1/
+ * Annotations as the PV controller and the scheduler set them (k8s pkg/controller/volume/persistentvolume,
+ * `pv.kubernetes.io/bind-completed`, `volume.kubernetes.io/storage-provisioner`,
+ * `volume.kubernetes.io/selected-node`); finalizer `kubernetes.io/pvc-protection`.
+ */
+export function persistentVolumeClaim(namespace: string, name: string, o: ClaimOptions = {}): Json {
+  const phase = o.phase ?? 'Bound';
+  const request = o.request ?? '1Gi';
+  const volumeName = `pvc-${uid(`${namespace}/${name}`)}`;
+  const annotations: Record<string, string> = {};
+  if (phase !== 'Pending') {
+    annotations['pv.kubernetes.io/bind-completed'] = 'yes';
+    annotations['pv.kubernetes.io/bound-by-controller'] = 'yes';
+  }
+  if (o.provisioner) {
+    annotations['volume.beta.kubernetes.io/storage-provisioner'] = o.provisioner;
+    annotations['volume.kubernetes.io/storage-provisioner'] = o.provisioner;
+  }
+  if (o.selectedNode) annotations['volume.kubernetes.io/selected-node'] = o.selectedNode;
+  const storageClassName = o.storageClass === undefined ? 'local-path' : o.storageClass;
+  return {
+    metadata: meta(name, namespace, {
+      annotations,
+      finalizers: ['kubernetes.io/pvc-protection'],
+    }),
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: request } },
+      ...(storageClassName !== null ? { storageClassName } : {}),
+      volumeMode: 'Filesystem',
+      ...(phase !== 'Pending' ? { volumeName } : {}),
+    },
+    status: {
+      phase,
+      ...(phase === 'Bound'
+        ? { accessModes: ['ReadWriteOnce'], capacity: { storage: o.capacity ?? request } }
+        : {}),
+      ...(o.conditions ? { conditions: o.conditions } : {}),
+    },
+  };
+}
+
+export interface StorageClassOptions {
+  provisioner: string;
+  bindingMode?: 'Immediate' | 'WaitForFirstConsumer';
+  isDefault?: boolean;
+  allowExpansion?: boolean;
+  parameters?: Record<string, string>;
+}
+
+/**
+ * StorageClass — https://kubernetes.io/docs/reference/kubernetes-api/config-and-storage-resources/storage-class-v1/
+ * (cluster-scoped; `storageclass.kubernetes.io/is-default-class` marks the default). K3s ships `local-path`
+ * (rancher.io/local-path, WaitForFirstConsumer, default); Longhorn's chart `longhorn` (driver.longhorn.io).
+ */
+export function storageClass(name: string, o: StorageClassOptions): Json {
+  return {
+    metadata: meta(name, undefined, {
+      ...(o.isDefault ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}),
+    }),
+    provisioner: o.provisioner,
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: o.bindingMode ?? 'Immediate',
+    ...(o.allowExpansion !== undefined ? { allowVolumeExpansion: o.allowExpansion } : {}),
+    ...(o.parameters ? { parameters: o.parameters } : {}),
+  };
+}
+
+export interface HelmChartOptions {
+  /** JobCreated=True (Job created) unless false. */
+  jobCreated?: boolean;
+  /** Failed=True with helm-controller's reason and message. */
+  failed?: { reason: string; message: string };
+  chart?: string;
+  repo?: string;
+  version?: string;
+  generation?: number;
+}
+
+/**
+ * K3s HelmChart (helm.cattle.io/v1) — k3s-io/helm-controller pkg/apis/helm.cattle.io/v1/types.go
+ * (HelmChartStatus: jobName, conditions of HelmChartCondition {type, status, reason, message}) with the
+ * conditions its controller sets in pkg/controllers/chart/chart.go: `JobCreated` True "Job created" /
+ * "Applying HelmChart using Job <ns>/helm-install-<name>", `Failed` False, or True with reasons such as
+ * "Job failed" / "Job has reached configured number of retries without succeeding" and "Job create failed".
+ */
+export function helmChart(namespace: string, name: string, o: HelmChartOptions = {}): Json {
+  const jobName = `helm-install-${name}`;
+  const created = o.jobCreated ?? true;
+  return {
+    metadata: meta(name, namespace, { generation: o.generation ?? 1 }),
+    spec: {
+      chart: o.chart ?? name,
+      repo: o.repo ?? `https://charts.${name}.io`,
+      ...(o.version ? { version: o.version } : {}),
+      targetNamespace: `${name}-system`,
+      createNamespace: true,
+    },
+    status: {
+      ...(created ? { jobName } : {}),
+      conditions: [
+        created
+          ? {
+              type: 'JobCreated',
+              status: 'True',
+              reason: 'Job created',
+              message: `Applying HelmChart using Job ${namespace}/${jobName}`,
+            }
+          : { type: 'JobCreated', status: 'False' },
+        o.failed
+          ? { type: 'Failed', status: 'True', reason: o.failed.reason, message: o.failed.message }
+          : { type: 'Failed', status: 'False' },
+      ],
+    },
+  };
+}
+
+export interface LonghornVolumeOptions {
+  state?: 'creating' | 'attached' | 'detached' | 'attaching' | 'detaching' | 'deleting';
+  robustness?: 'healthy' | 'degraded' | 'faulted' | 'unknown';
+  size?: string;
+  replicas?: number;
+  /** The claim it backs (status.kubernetesStatus). */
+  claim?: { namespace: string; name: string };
+  /** Labels the operator put on the volume (Longhorn itself labels only engines and replicas). */
+  labels?: Record<string, string>;
+  /** Scheduled condition: true, or the failure reason (ReplicaSchedulingFailure). */
+  scheduled?: true | { reason: string; message: string };
+}
+
+/**
+ * Longhorn Volume (longhorn.io/v1beta2) — longhorn/longhorn-manager k8s/pkg/apis/longhorn/v1beta2/volume.go:
+ * status.state (creating|attached|detached|…), status.robustness (healthy|degraded|faulted|unknown),
+ * status.kubernetesStatus, status.conditions with types Scheduled, Restore, TooManySnapshots,
+ * WaitForBackingImage (Longhorn's Condition: type, status, lastProbeTime, lastTransitionTime, reason, message).
+ */
+export function longhornVolume(name: string, o: LonghornVolumeOptions = {}): Json {
+  const bytes = String(o.size ? quantityBytes(o.size) : 1073741824);
+  const scheduled = o.scheduled ?? true;
+  const cond = (type: string, status: boolean, reason = '', message = '') => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastProbeTime: '',
+    lastTransitionTime: CREATED,
+    reason,
+    message,
+  });
+  return {
+    metadata: meta(name, 'longhorn-system', {
+      generation: 1,
+      ...(o.labels ? { labels: o.labels } : {}),
+      finalizers: ['longhorn.io'],
+    }),
+    spec: {
+      size: bytes,
+      numberOfReplicas: o.replicas ?? 3,
+      frontend: 'blockdev',
+      dataEngine: 'v1',
+      accessMode: 'rwo',
+      dataLocality: 'disabled',
+    },
+    status: {
+      ownerID: 'edge-1',
+      state: o.state ?? 'attached',
+      robustness: o.robustness ?? 'healthy',
+      currentNodeID: (o.state ?? 'attached') === 'attached' ? 'edge-1' : '',
+      kubernetesStatus: {
+        pvName: o.claim ? `pvc-${uid(`${o.claim.namespace}/${o.claim.name}`)}` : '',
+        pvStatus: o.claim ? 'Bound' : '',
+        namespace: o.claim?.namespace ?? '',
+        pvcName: o.claim?.name ?? '',
+        lastPVCRefAt: '',
+        workloadsStatus: null,
+        lastPodRefAt: '',
+      },
+      conditions: [
+        scheduled === true
+          ? cond('Scheduled', true)
+          : cond('Scheduled', false, scheduled.reason, scheduled.message),
+        cond('Restore', false),
+        cond('TooManySnapshots', false),
+        cond('WaitForBackingImage', false),
+      ],
+      actualSize: 0,
+    },
+  };
+}
+
+/** Bytes of a binary-suffixed quantity the builders use (1Gi, 512Mi). */
+function quantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(q);
+  if (!m) throw new Error(`unsupported quantity ${q}`);
+  const exp = { Ki: 1, Mi: 2, Gi: 3, Ti: 4 }[m[2] as 'Ki'] ?? 0;
+  return Number(m[1]) * 1024 ** exp;
 }
 
 /** The packaged K3s add-ons in kube-system as a healthy single-node K3s 1.32 shows them. */

@@ -20,6 +20,22 @@ export interface RustdeskOptions {
   fillerPods?: number;
   /** hbbs strategy; RollingUpdate with hostNetwork on one node is the deadlock the action warns about. */
   hbbsStrategy?: 'RollingUpdate' | 'Recreate';
+  /**
+   * hbbs mounts the claim `hbbs-data`: Bound, or Pending with the PV controller's event (then the hbbs pod
+   * stays unscheduled — "pod has unbound immediate PersistentVolumeClaims" — and hbbs unavailable).
+   */
+  hbbsClaim?: {
+    storageClass?: string;
+    phase?: (elapsedMs: number) => 'Pending' | 'Bound' | 'Lost';
+    event?: { reason: string; message: string; type?: 'Normal' | 'Warning' };
+  };
+  /** Custom resources over time (ClusterState.custom: a key present means its CRD is installed). */
+  custom?: (elapsedMs: number) => Record<string, o.Json[]>;
+  /**
+   * Tool output an attacker shapes: the crashed hbbs log, its events and the claim's event carry workflow
+   * commands (`::save-state`, `::set-output`, `::add-mask::`, `::error::`, `##[set-output …]`).
+   */
+  hostileText?: string[];
 }
 
 const HASH_HBBS = '5d4f8c7b9';
@@ -54,15 +70,33 @@ function filler(n: number): o.Json[] {
   return out;
 }
 
+/** K3s' own default class and the one Longhorn's chart installs. */
+export const STORAGE_CLASSES = [
+  o.storageClass('local-path', {
+    provisioner: 'rancher.io/local-path',
+    bindingMode: 'WaitForFirstConsumer',
+    isDefault: true,
+  }),
+  o.storageClass('longhorn', {
+    provisioner: 'driver.longhorn.io',
+    allowExpansion: true,
+    parameters: { numberOfReplicas: '3', staleReplicaTimeout: '30' },
+  }),
+];
+
 export function rustdeskScenario(opt: RustdeskOptions = {}): Scenario {
   const system = o.k3sSystem();
   const fillers = filler(opt.fillerPods ?? 0);
   const hbbsContainers = opt.hbbsContainers ?? ['hbbs'];
+  const hostile = opt.hostileText ?? [];
   return (elapsed: number): ClusterState => {
-    const ready = !opt.hbbsCrashLoop && elapsed >= (opt.hbbsReadyAfterMs ?? 0);
+    const claimPhase = opt.hbbsClaim ? (opt.hbbsClaim.phase?.(elapsed) ?? 'Bound') : undefined;
+    const claimWaits = claimPhase !== undefined && claimPhase !== 'Bound';
+    const ready = !opt.hbbsCrashLoop && !claimWaits && elapsed >= (opt.hbbsReadyAfterMs ?? 0);
     const restarts = opt.hbbsCrashLoop ? 4 : (opt.hbbsRestarts?.(elapsed) ?? 0);
     const hbbsTemplate = {
       hostNetwork: true,
+      ...(opt.hbbsClaim ? { claims: ['hbbs-data'] } : {}),
       containers: hbbsContainers.map((name) => ({
         name,
         ports: [
@@ -92,6 +126,13 @@ export function rustdeskScenario(opt: RustdeskOptions = {}): Scenario {
       owner: { kind: 'ReplicaSet', name: `hbbs-${HASH_HBBS}` },
       templateHash: HASH_HBBS,
       hostNetwork: true,
+      ...(opt.hbbsClaim ? { claims: ['hbbs-data'] } : {}),
+      ...(claimWaits
+        ? {
+            unschedulable:
+              '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+          }
+        : {}),
       containers: hbbsContainers.map((name) =>
         opt.hbbsCrashLoop
           ? {
@@ -132,9 +173,21 @@ export function rustdeskScenario(opt: RustdeskOptions = {}): Scenario {
             o.event('rustdesk', {
               involved: { kind: 'Pod', name: HBBS_POD },
               reason: 'BackOff',
-              message: 'Back-off restarting failed container hbbs in pod hbbs',
+              message: ['Back-off restarting failed container hbbs in pod hbbs', ...hostile].join('\n'),
               count: 7,
               lastTimestamp: '2026-11-21T10:03:00Z',
+            }),
+          ]
+        : []),
+      ...(opt.hbbsClaim?.event && claimWaits
+        ? [
+            o.event('rustdesk', {
+              involved: { kind: 'PersistentVolumeClaim', name: 'hbbs-data' },
+              reason: opt.hbbsClaim.event.reason,
+              message: [opt.hbbsClaim.event.message, ...hostile].join('\n'),
+              type: opt.hbbsClaim.event.type ?? 'Warning',
+              source: 'persistentvolume-controller',
+              lastTimestamp: '2026-11-21T10:01:00Z',
             }),
           ]
         : []),
@@ -154,9 +207,23 @@ export function rustdeskScenario(opt: RustdeskOptions = {}): Scenario {
       statefulsets: [],
       jobs: system.jobs,
       events,
+      persistentvolumeclaims: opt.hbbsClaim
+        ? [
+            o.persistentVolumeClaim('rustdesk', 'hbbs-data', {
+              phase: claimPhase,
+              storageClass: opt.hbbsClaim.storageClass ?? 'local-path',
+              provisioner: STORAGE_CLASSES.find(
+                (c) =>
+                  (c.metadata as { name: string }).name === (opt.hbbsClaim!.storageClass ?? 'local-path'),
+              )?.provisioner as string | undefined,
+            }),
+          ]
+        : [],
+      storageclasses: STORAGE_CLASSES,
+      ...(opt.custom ? { custom: opt.custom(elapsed) } : {}),
       logs: {
         [`rustdesk/${HBBS_POD}/hbbs`]: opt.hbbsCrashLoop ? '' : HBBS_LOG,
-        [`rustdesk/${HBBS_POD}/hbbs/previous`]: HBBS_CRASH_LOG,
+        [`rustdesk/${HBBS_POD}/hbbs/previous`]: [HBBS_CRASH_LOG, ...hostile].join('\n'),
         [`rustdesk/${HBBR_POD}/hbbr`]:
           '[2026-11-21 10:00:01.200] INFO [src/relay_server.rs:60] Listening on tcp :21117',
       },

@@ -22,6 +22,13 @@ export interface ClusterState {
   statefulsets?: Json[];
   jobs?: Json[];
   events?: Json[];
+  persistentvolumeclaims?: Json[];
+  storageclasses?: Json[];
+  /**
+   * Custom resources keyed `group/version/plural` (one of CUSTOM_RESOURCES). A key that is present means
+   * its CustomResourceDefinition is installed: discovery lists the group only then, as a real server does.
+   */
+  custom?: Record<string, Json[]>;
   /** Pod logs keyed `namespace/pod/container` (current run) or `namespace/pod/container/previous`. */
   logs?: Record<string, string>;
   /** The /readyz answer; default 200 `ok`. */
@@ -70,6 +77,8 @@ interface Resource {
   categories?: string[];
   /** Key in ClusterState that holds the objects. */
   state?: keyof ClusterState;
+  /** Key in ClusterState.custom (`group/version/plural`) for a custom resource. */
+  custom?: string;
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -110,6 +119,14 @@ const GROUPS: Record<string, Resource[]> = {
       state: 'pods',
     },
     { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod' },
+    {
+      name: 'persistentvolumeclaims',
+      singularName: 'persistentvolumeclaim',
+      namespaced: true,
+      kind: 'PersistentVolumeClaim',
+      shortNames: ['pvc'],
+      state: 'persistentvolumeclaims',
+    },
   ],
   'apps/v1': [
     {
@@ -151,15 +168,64 @@ const GROUPS: Record<string, Resource[]> = {
     { name: 'cronjobs', singularName: 'cronjob', namespaced: true, kind: 'CronJob', shortNames: ['cj'] },
     { name: 'jobs', singularName: 'job', namespaced: true, kind: 'Job', categories: ['all'], state: 'jobs' },
   ],
+  'storage.k8s.io/v1': [
+    {
+      name: 'storageclasses',
+      singularName: 'storageclass',
+      namespaced: false,
+      kind: 'StorageClass',
+      shortNames: ['sc'],
+      state: 'storageclasses',
+    },
+  ],
 };
 
+/**
+ * The custom resources the stand-in can serve, as their CustomResourceDefinitions declare them (names,
+ * scope, short names): K3s' HelmChart (k3s-io/helm-controller, pkg/crds and pkg/apis/helm.cattle.io/v1)
+ * and Longhorn's Volume (longhorn/longhorn-manager k8s/pkg/apis/longhorn/v1beta2/volume.go,
+ * `+kubebuilder:resource:shortName=lhv`). Served only while ClusterState.custom has their key.
+ */
+export const CUSTOM_RESOURCES: Record<string, Resource[]> = {
+  'helm.cattle.io/v1': [
+    {
+      name: 'helmcharts',
+      singularName: 'helmchart',
+      namespaced: true,
+      kind: 'HelmChart',
+      custom: 'helm.cattle.io/v1/helmcharts',
+    },
+  ],
+  'longhorn.io/v1beta2': [
+    {
+      name: 'volumes',
+      singularName: 'volume',
+      namespaced: true,
+      kind: 'Volume',
+      shortNames: ['lhv'],
+      categories: ['longhorn'],
+      custom: 'longhorn.io/v1beta2/volumes',
+    },
+  ],
+};
+
+/** Built-in groups plus the custom groups whose CRDs are installed in this state. */
+function groupsOf(state: ClusterState): Record<string, Resource[]> {
+  const out: Record<string, Resource[]> = { ...GROUPS };
+  for (const [gv, resources] of Object.entries(CUSTOM_RESOURCES)) {
+    const installed = resources.filter((r) => state.custom?.[r.custom!] !== undefined);
+    if (installed.length > 0) out[gv] = installed;
+  }
+  return out;
+}
+
 /** APIResourceList — k8s.io/apimachinery/pkg/apis/meta/v1/types.go (discovery of one group version). */
-function resourceList(groupVersion: string): Json {
+function resourceList(groups: Record<string, Resource[]>, groupVersion: string): Json {
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion,
-    resources: GROUPS[groupVersion].map((r) => ({
+    resources: groups[groupVersion].map((r) => ({
       name: r.name,
       singularName: r.singularName,
       namespaced: r.namespaced,
@@ -172,8 +238,8 @@ function resourceList(groupVersion: string): Json {
 }
 
 /** APIGroupList — answer of GET /apis. */
-function groupList(): Json {
-  const groups = Object.keys(GROUPS)
+function groupList(all: Record<string, Resource[]>): Json {
+  const groups = Object.keys(all)
     .filter((gv) => gv.includes('/'))
     .map((gv) => {
       const [name, version] = gv.split('/');
@@ -213,8 +279,52 @@ function send(res: http.ServerResponse, code: number, body: Json | string): void
 const PUBLIC = new Set(['/version', '/readyz', '/livez', '/healthz']);
 const RESOURCE_VERSION = '48213';
 
-function findResource(groupVersion: string, name: string): Resource | undefined {
-  return GROUPS[groupVersion]?.find((r) => r.name === name);
+function findResource(
+  groups: Record<string, Resource[]>,
+  groupVersion: string,
+  name: string,
+): Resource | undefined {
+  return groups[groupVersion]?.find((r) => r.name === name);
+}
+
+/**
+ * Field selectors (`a=b`, `a==b`, `a!=b`, comma-separated), for the fields an Event supports
+ * (kubernetes pkg/apis/core/v1/conversion.go, AddFieldLabelConversionsForEvent); anything else is
+ * refused with 400 BadRequest as the real server refuses an unsupported field label.
+ * https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/
+ */
+const EVENT_FIELDS = new Set([
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'source',
+  'type',
+  'metadata.namespace',
+  'metadata.name',
+]);
+
+function fieldValue(o: Json, field: string): string {
+  if (field === 'source') return String(((o.source ?? {}) as Json).component ?? '');
+  let v: unknown = o;
+  for (const part of field.split('.')) v = v && typeof v === 'object' ? (v as Json)[part] : undefined;
+  return v === undefined || v === null ? '' : String(v);
+}
+
+function fieldFilter(selector: string): ((o: Json) => boolean) | string {
+  const terms = selector.split(',').filter(Boolean);
+  const tests: Array<(o: Json) => boolean> = [];
+  for (const term of terms) {
+    const m = /^([^!=]+)(==|=|!=)(.*)$/.exec(term);
+    if (!m || !EVENT_FIELDS.has(m[1])) return `field label not supported: ${m ? m[1] : term}`;
+    const [, field, op, value] = m;
+    tests.push((o) => (fieldValue(o, field) === value) === (op !== '!='));
+  }
+  return (o) => tests.every((t) => t(o));
 }
 
 /** A list (collection) response with the server's chunking: `limit` → `continue` token + remainingItemCount. */
@@ -303,10 +413,11 @@ export async function startKubeApiServer(opts: StandInOptions): Promise<KubeApiS
       });
       return;
     }
-    if (path === '/apis') return send(res, 200, groupList());
-    if (path === '/api/v1') return send(res, 200, resourceList('v1'));
+    const groups = groupsOf(state());
+    if (path === '/apis') return send(res, 200, groupList(groups));
+    if (path === '/api/v1') return send(res, 200, resourceList(groups, 'v1'));
     const gvDoc = /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
-    if (gvDoc && GROUPS[gvDoc[1]]) return send(res, 200, resourceList(gvDoc[1]));
+    if (gvDoc && groups[gvDoc[1]]) return send(res, 200, resourceList(groups, gvDoc[1]));
 
     const logMatch = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
     if (logMatch) return podLog(logMatch[1], logMatch[2], query, res);
@@ -314,14 +425,19 @@ export async function startKubeApiServer(opts: StandInOptions): Promise<KubeApiS
     const m =
       /^\/api\/(v1)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(path) ??
       /^\/apis\/([^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?$/.exec(path);
-    const r = m ? findResource(m[1], m[3]) : undefined;
+    const r = m ? findResource(groups, m[1], m[3]) : undefined;
     if (!m || !r || (m[2] !== undefined && !r.namespaced)) {
       send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
       return;
     }
     const [, groupVersion, ns, , name] = m;
     const all = objectsOf(r);
-    const items = ns ? all.filter((o) => metaOf(o).namespace === ns) : all;
+    let items = ns ? all.filter((o) => metaOf(o).namespace === ns) : all;
+    if (name === undefined && query.fieldSelector && r.name === 'events') {
+      const keep = fieldFilter(query.fieldSelector);
+      if (typeof keep === 'string') return send(res, 400, status(400, 'BadRequest', keep));
+      items = items.filter(keep);
+    }
     if (name === undefined) return send(res, 200, listResponse(r, groupVersion, items, query));
     // GET of one object (kubectl logs reads the pod first; on NotFound it reads the namespace).
     const found = items.find((o) => metaOf(o).name === name);
@@ -342,9 +458,17 @@ export async function startKubeApiServer(opts: StandInOptions): Promise<KubeApiS
   const objectsOf = (r: Resource): Json[] => {
     const s = state();
     if (r.state) return (s[r.state] as Json[] | undefined) ?? [];
+    if (r.custom) return s.custom?.[r.custom] ?? [];
     if (r.name !== 'namespaces') return [];
     const names = new Set(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
-    for (const key of ['pods', 'deployments', 'daemonsets', 'statefulsets', 'jobs'] as const)
+    for (const key of [
+      'pods',
+      'deployments',
+      'daemonsets',
+      'statefulsets',
+      'jobs',
+      'persistentvolumeclaims',
+    ] as const)
       for (const o of s[key] ?? []) if (metaOf(o).namespace) names.add(metaOf(o).namespace!);
     // Namespace — https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/namespace-v1/
     return [...names].sort().map((n) => ({

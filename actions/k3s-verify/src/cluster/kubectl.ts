@@ -1,7 +1,7 @@
-import { ActionError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { lastLine, runTool, type ToolOptions, type ToolResult } from '../../../shared/tool.js';
-import type { KubeEvent, KubeList } from './kube-types.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { lastLine, runTool, type ToolOptions, type ToolResult } from '../../../../shared/tool.js';
+import type { AnyObject, KubeEvent, KubeList, ResourceList } from './kube-types.js';
 
 /**
  * The only way this action talks to the cluster: read-only kubectl verbs (`get`, `get --raw /readyz`,
@@ -9,7 +9,16 @@ import type { KubeEvent, KubeList } from './kube-types.js';
  * otherwise pages by 500, so the requests would grow with the cluster). JSON output can be large and is
  * parsed, never echoed.
  */
-export type ListKind = 'nodes' | 'pods' | 'deployments' | 'daemonsets' | 'statefulsets' | 'jobs';
+export type ListKind =
+  | 'nodes'
+  | 'pods'
+  | 'deployments'
+  | 'daemonsets'
+  | 'statefulsets'
+  | 'jobs'
+  | 'persistentvolumeclaims'
+  | 'storageclasses'
+  | 'claimEvents';
 
 export interface KubectlSettings {
   bin: string;
@@ -88,8 +97,41 @@ export function globalArgs(s: KubectlSettings, requestTimeoutMs: number): string
   ];
 }
 
+const LIST_TARGET: Record<ListKind, string[]> = {
+  nodes: ['nodes'],
+  pods: ['pods', '--all-namespaces'],
+  deployments: ['deployments', '--all-namespaces'],
+  daemonsets: ['daemonsets', '--all-namespaces'],
+  statefulsets: ['statefulsets', '--all-namespaces'],
+  jobs: ['jobs', '--all-namespaces'],
+  persistentvolumeclaims: ['persistentvolumeclaims', '--all-namespaces'],
+  storageclasses: ['storageclasses.v1.storage.k8s.io'],
+  // Events are many; only those about claims (a field selector events support, see
+  // kubernetes pkg/apis/core/v1/conversion.go AddFieldLabelConversionsForEvent).
+  claimEvents: [
+    'events',
+    '--all-namespaces',
+    '--field-selector',
+    'involvedObject.kind=PersistentVolumeClaim',
+  ],
+};
+
 export function listArgs(kind: ListKind): string[] {
-  return ['get', kind, ...(kind === 'nodes' ? [] : ['--all-namespaces']), '-o', 'json', '--chunk-size=0'];
+  return ['get', ...LIST_TARGET[kind], '-o', 'json', '--chunk-size=0'];
+}
+
+/** Any kind, all namespaces (ignored by kubectl for cluster-scoped kinds): `helmchart.v1.helm.cattle.io`. */
+export function resourceListArgs(resource: string): string[] {
+  return ['get', resource, '--all-namespaces', '-o', 'json', '--chunk-size=0'];
+}
+
+/**
+ * kubectl's answer when discovery has no such resource (checked with kubectl 1.32 against the stand-in:
+ * `error: the server doesn't have a resource type "volume"`, exit 1): the CRD is not installed, or not in
+ * this version.
+ */
+export function isNotInstalled(stderr: string): boolean {
+  return /the server doesn't have a resource type/.test(stderr);
 }
 
 export function logArgs(
@@ -116,6 +158,8 @@ export interface KubeClient {
   readyz(timeoutMs: number, abort?: AbortSignal): Promise<ApiProblem | undefined>;
   /** One list request for every object of a kind (all namespaces). Throws KubectlError. */
   list<T>(kind: ListKind, timeoutMs: number, abort?: AbortSignal): Promise<T[]>;
+  /** One list request for every object of any kind (`helmchart.v1.helm.cattle.io`); an unknown kind is not an error. */
+  listResource(resource: string, timeoutMs: number, abort?: AbortSignal): Promise<ResourceList>;
   events(namespace: string, timeoutMs: number): Promise<KubeEvent[]>;
   /** The last `tail` lines of a container's log, or the problem text when kubectl could not get them. */
   logs(
@@ -179,6 +223,13 @@ export function createKubectl(s: KubectlSettings, tool: ToolRunner = runTool): K
     async list<T>(kind: ListKind, timeoutMs: number, abort?: AbortSignal) {
       const r = await mustSucceed(listArgs(kind), timeoutMs, abort);
       return parseList<T>(r.stdout, kind);
+    },
+    async listResource(resource, timeoutMs, abort) {
+      const r = await run(resourceListArgs(resource), timeoutMs, abort);
+      if (r.aborted && !r.cancelled) throw new DeadlineError();
+      if (r.exitCode !== 0 && isNotInstalled(r.stderr)) return { notInstalled: lastLine(r.stderr) };
+      if (r.exitCode !== 0) throw new KubectlError(classifyKubectlFailure(r));
+      return { items: parseList<AnyObject>(r.stdout, resource) };
     },
     async events(namespace, timeoutMs) {
       const r = await mustSucceed(

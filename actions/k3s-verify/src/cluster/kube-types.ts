@@ -6,6 +6,7 @@
  */
 export interface ObjectMeta {
   name?: string;
+  resourceVersion?: string;
   namespace?: string;
   uid?: string;
   generation?: number;
@@ -38,8 +39,15 @@ export interface ContainerSpec {
   ports?: Array<{ containerPort?: number; hostPort?: number; protocol?: string }>;
 }
 
+/** A pod volume; only the claims matter here (persistentVolumeClaim, or an ephemeral one). */
+export interface PodVolume {
+  name?: string;
+  persistentVolumeClaim?: { claimName?: string };
+  ephemeral?: unknown;
+}
+
 export interface PodTemplate {
-  spec?: { hostNetwork?: boolean; containers?: ContainerSpec[] };
+  spec?: { hostNetwork?: boolean; containers?: ContainerSpec[]; volumes?: PodVolume[] };
 }
 
 export interface ContainerStatus {
@@ -56,7 +64,7 @@ export interface ContainerStatus {
 
 export interface Pod {
   metadata?: ObjectMeta;
-  spec?: { nodeName?: string; hostNetwork?: boolean; containers?: ContainerSpec[] };
+  spec?: { nodeName?: string; hostNetwork?: boolean; containers?: ContainerSpec[]; volumes?: PodVolume[] };
   status?: {
     phase?: string;
     conditions?: Condition[];
@@ -110,6 +118,7 @@ export interface StatefulSet {
   spec?: {
     replicas?: number;
     template?: PodTemplate;
+    volumeClaimTemplates?: Array<{ metadata?: { name?: string } }>;
     updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
   };
   status?: {
@@ -130,7 +139,7 @@ export interface Job {
 
 export interface KubeEvent {
   metadata?: ObjectMeta & { creationTimestamp?: string };
-  involvedObject?: { kind?: string; namespace?: string; name?: string };
+  involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string };
   reason?: string;
   message?: string;
   type?: string;
@@ -139,6 +148,35 @@ export interface KubeEvent {
   lastTimestamp?: string | null;
   eventTime?: string | null;
 }
+
+/** PersistentVolumeClaim (core/v1): phase Pending | Bound | Lost. */
+export interface PersistentVolumeClaim {
+  metadata?: ObjectMeta;
+  spec?: {
+    storageClassName?: string;
+    volumeName?: string;
+    resources?: { requests?: { storage?: string } };
+  };
+  status?: { phase?: string; capacity?: { storage?: string }; conditions?: Condition[] };
+}
+
+/** StorageClass (storage.k8s.io/v1, cluster-scoped). */
+export interface StorageClass {
+  metadata?: ObjectMeta;
+  provisioner?: string;
+  /** Immediate (the default) or WaitForFirstConsumer. */
+  volumeBindingMode?: string;
+}
+
+/** Any object of a kind named under `conditions:` (read as JSON, fields looked up by path). */
+export interface AnyObject {
+  metadata?: ObjectMeta;
+  status?: { conditions?: Array<Condition & { observedGeneration?: number }>; observedGeneration?: number };
+  [field: string]: unknown;
+}
+
+/** The list of a `conditions:` kind, or why the API serves no such kind (its CRD is not installed). */
+export type ResourceList = { items: AnyObject[] } | { notInstalled: string };
 
 export type WorkloadKind = 'deployment' | 'daemonset' | 'statefulset';
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['deployment', 'daemonset', 'statefulset'];
@@ -151,4 +189,11 @@ export interface ClusterSnapshot {
   daemonsets: DaemonSet[];
   statefulsets: StatefulSet[];
   jobs: Job[];
+  persistentvolumeclaims: PersistentVolumeClaim[];
+  /** Read only in a poll where a checked claim is Pending (undefined otherwise). */
+  storageclasses?: StorageClass[];
+  /** Events about claims (involvedObject.kind=PersistentVolumeClaim), read with the storage classes. */
+  claimEvents?: KubeEvent[];
+  /** The kinds under `conditions:`, keyed by kubectl's resource argument (`helmchart.v1.helm.cattle.io`). */
+  resources: Record<string, ResourceList>;
 }

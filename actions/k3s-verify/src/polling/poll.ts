@@ -1,6 +1,9 @@
-import { workloadId, type Expectations } from './expectations.js';
-import { evaluate, type Evaluation } from './evaluation.js';
-import type { ClusterSnapshot } from './kube-types.js';
+import { workloadId, type Expectations } from '../expect/expectations.js';
+import { evaluate, type Evaluation } from '../checks/evaluation.js';
+import { indexPods } from '../checks/pods.js';
+import { claimsToCheck, needsStorageDetails } from '../checks/volumes.js';
+import { resourceArg } from '../expect/conditions.js';
+import type { ClusterSnapshot } from '../cluster/kube-types.js';
 import {
   DeadlineError,
   isTransient,
@@ -8,9 +11,9 @@ import {
   type ApiProblem,
   type KubeClient,
   type ListKind,
-} from './kubectl.js';
-import type { RestartMemory } from './pods.js';
-import type { PortProber } from './ports.js';
+} from '../cluster/kubectl.js';
+import type { RestartMemory } from '../checks/pods.js';
+import type { PortProber } from '../checks/ports.js';
 
 /**
  * The polling loop: per poll one list per needed kind (in parallel) plus the port probes, then the pure
@@ -59,29 +62,74 @@ export function kindsNeeded(e: Expectations): ListKind[] {
   if (wants('daemonset')) kinds.add('daemonsets');
   if (wants('statefulset')) kinds.add('statefulsets');
   if (e.systemComponents) kinds.add('jobs');
+  // Claims: declared ones, or those the declared workloads mount (found in the same poll's lists).
+  if (e.volumes.length > 0 || (e.mountedVolumes && e.workloads.length > 0))
+    kinds.add('persistentvolumeclaims');
   if (kinds.size > 1) kinds.add('pods');
   return [...kinds];
 }
 
-export async function fetchSnapshot(
-  kube: KubeClient,
-  kinds: readonly ListKind[],
-  timeoutMs: number,
-  abort?: AbortSignal,
-): Promise<ClusterSnapshot> {
-  const snapshot: ClusterSnapshot = {
+/** One list per kind under `conditions:` (several expectations of one kind share it). */
+export function resourcesNeeded(e: Expectations): string[] {
+  return [...new Set(e.conditions.map(resourceArg))];
+}
+
+/**
+ * Storage classes and claim events explain a Pending claim (its provisioner, binding mode, the PV
+ * controller's reason) and matter only then: they are read in a second step of the same poll, only when
+ * a checked claim is Pending — a bounded, count-independent number of requests.
+ */
+export const STORAGE_DETAILS: readonly ListKind[] = ['storageclasses', 'claimEvents'];
+
+export function storageDetailsNeeded(snapshot: ClusterSnapshot, e: Expectations): boolean {
+  if (!snapshot.persistentvolumeclaims.length) return false;
+  return needsStorageDetails(snapshot, claimsToCheck(snapshot, e, indexPods(snapshot.pods)));
+}
+
+export function emptySnapshot(): ClusterSnapshot {
+  return {
     nodes: [],
     pods: [],
     deployments: [],
     daemonsets: [],
     statefulsets: [],
     jobs: [],
+    persistentvolumeclaims: [],
+    resources: {},
   };
+}
+
+/** Lists `kinds` and `resources` in parallel into `snapshot`. */
+async function fill(
+  snapshot: ClusterSnapshot,
+  kube: KubeClient,
+  kinds: readonly ListKind[],
+  resources: readonly string[],
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<void> {
   // allSettled: no kubectl may still be running (and writing its cache) when a failure is handled.
-  const lists = await Promise.allSettled(kinds.map((k) => kube.list<never>(k, timeoutMs, abort)));
+  const lists = await Promise.allSettled([
+    ...kinds.map((k) => kube.list<never>(k, timeoutMs, abort)),
+    ...resources.map((r) => kube.listResource(r, timeoutMs, abort)),
+  ]);
   const failed = lists.find((l) => l.status === 'rejected');
   if (failed) throw failed.reason;
-  kinds.forEach((k, i) => (snapshot[k] = (lists[i] as PromiseFulfilledResult<never[]>).value));
+  const value = (i: number) => (lists[i] as PromiseFulfilledResult<never>).value;
+  kinds.forEach((k, i) => (snapshot[k] = value(i)));
+  resources.forEach((r, i) => (snapshot.resources[r] = value(kinds.length + i)));
+}
+
+/** One poll's reads: every needed kind once, then the storage details if a checked claim is Pending. */
+export async function fetchSnapshot(
+  kube: KubeClient,
+  e: Expectations,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<ClusterSnapshot> {
+  const snapshot = emptySnapshot();
+  await fill(snapshot, kube, kindsNeeded(e), resourcesNeeded(e), timeoutMs, abort);
+  if (storageDetailsNeeded(snapshot, e)) await fill(snapshot, kube, STORAGE_DETAILS, [], timeoutMs, abort);
   return snapshot;
 }
 
@@ -135,7 +183,7 @@ function pollLine(n: number, e: Evaluation): string {
   const more = open.length > 5 ? `, and ${open.length - 5} more` : '';
   return `poll ${n}: ${passed}/${e.results.length} checks pass, nodes ready ${e.nodesReady}${
     open.length ? `; ${e.status === 'fail' ? 'failed' : 'waiting for'}: ${shown.join(', ')}${more}` : ''
-  }`;
+  }${e.order?.chain ? `; order: ${e.order.chain}` : ''}`;
 }
 
 export async function pollChecks(
@@ -143,7 +191,7 @@ export async function pollChecks(
   expectations: Expectations,
   s: PollSettings,
 ): Promise<PollOutcome> {
-  const kinds = kindsNeeded(expectations);
+  const kinds = [...kindsNeeded(expectations), ...resourcesNeeded(expectations)];
   deps.info(
     `Checking ${kinds.join(', ')} every ${Math.round(s.intervalMs / 1000)}s; workloads: ${
       expectations.workloads.map(workloadId).join(', ') || 'none declared'
@@ -159,7 +207,7 @@ export async function pollChecks(
     const [fetched, probes] = await inGroup(`poll ${polls}: kubectl`, () =>
       Promise.all([
         untilDeadline(deps, s.deadline, (abort) =>
-          fetchSnapshot(deps.kube, kinds, requestTimeout(deps, s.deadline), abort),
+          fetchSnapshot(deps.kube, expectations, requestTimeout(deps, s.deadline), abort),
         ).catch((e: unknown) => e),
         Promise.all(expectations.ports.map((p) => deps.probePort(p, portTimeout))),
       ]),

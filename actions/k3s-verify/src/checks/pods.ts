@@ -1,5 +1,5 @@
-import { result, type CheckResult } from './checks.js';
-import type { ContainerStatus, Pod } from './kube-types.js';
+import { result, type CheckResult } from './result.js';
+import type { ContainerStatus, Pod } from '../cluster/kube-types.js';
 
 /**
  * Pods are indexed once per poll by namespace and by owning workload, so the checks cost one pass over

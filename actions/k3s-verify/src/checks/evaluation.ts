@@ -1,18 +1,25 @@
-import { result, worst, type CheckResult, type CheckStatus } from './checks.js';
+import { result, worst, type CheckResult, type CheckStatus } from './result.js';
 import { containerResult, evaluateContainers, findWorkload, type ContainerRow } from './containers.js';
-import { workloadId, type Expectations } from './expectations.js';
+import { workloadId, type Expectations } from '../expect/expectations.js';
 import { rolloutHazards } from './hazards.js';
-import type { ClusterSnapshot, Pod, WorkloadKind } from './kube-types.js';
+import type { ClusterSnapshot, Pod, WorkloadKind } from '../cluster/kube-types.js';
 import { evaluateNodes, type NodeRow } from './nodes.js';
 import {
   indexPods,
+  isLive,
   ownerKey,
+  podOwner,
   podProblems,
   rememberRestarts,
   type RestartMemory,
   type RestartRule,
 } from './pods.js';
 import { portResult, type PortProbe } from './ports.js';
+import { conditionResult, evaluateCondition, type ConditionRow } from './conditions.js';
+import { applyOrder, type OrderReport } from './order.js';
+import { claimsToCheck, evaluateVolumes, volumeResult, type VolumeRow } from './volumes.js';
+import { resourceArg } from '../expect/conditions.js';
+import { volumeId } from '../expect/volumes.js';
 import {
   daemonSetRollout,
   deploymentRollout,
@@ -49,6 +56,10 @@ export interface Evaluation {
   system: WorkloadRow[];
   containers: ContainerRow[];
   ports: PortRow[];
+  volumes: VolumeRow[];
+  conditions: ConditionRow[];
+  /** Set when some expectation has `after:`. */
+  order?: OrderReport;
   hazards: string[];
   memory: RestartMemory;
 }
@@ -132,6 +143,31 @@ function systemWorkloads(snapshot: ClusterSnapshot): WorkloadRow[] {
   return rows;
 }
 
+/** A declared workload whose pods do not run names the claim it waits for: storage is the cause. */
+function blameStorage(workloads: WorkloadRow[], volumes: readonly VolumeRow[]): void {
+  for (const w of workloads) {
+    if (w.status === 'pass') continue;
+    const waiting = volumes.filter((v) => v.status !== 'pass' && v.mountedBy.includes(w.object));
+    if (waiting.length > 0)
+      w.detail += `; its pods wait for ${waiting.map((v) => `${v.claim} (${v.phase}: ${v.reason})`).join(', ')}`;
+  }
+}
+
+/** A claim found in a workload (not declared with its own `after:`) waits for what the workload waits for. */
+function inheritedOrder(
+  after: Readonly<Record<string, string[]>>,
+  claims: ReturnType<typeof claimsToCheck>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = { ...after };
+  for (const c of claims) {
+    const id = volumeId(c);
+    if (out[id]) continue;
+    const inherited = [...new Set(c.mountedBy.flatMap((w) => after[w] ?? []))];
+    if (inherited.length > 0) out[id] = inherited;
+  }
+  return out;
+}
+
 export function evaluate(
   snapshot: ClusterSnapshot,
   expectations: Expectations,
@@ -161,20 +197,43 @@ export function evaluate(
     for (const pod of index.byNamespace.get(SYSTEM_NAMESPACE) ?? [])
       if (!watched.has(pod)) watched.set(pod, systemRule);
   }
-  const podResults = [...watched].flatMap(([pod, rule]) => podProblems(pod, rule, memory));
+  const declared = new Set(expectations.workloads.map(workloadId));
+  const podResults = [...watched].flatMap(([pod, rule]) =>
+    podProblems(pod, rule, memory).map((r) => {
+      const owner = podOwner(pod);
+      return owner && declared.has(owner) ? { ...r, subject: owner } : r;
+    }),
+  );
+
+  const claims = claimsToCheck(snapshot, expectations, index);
+  const volumes = evaluateVolumes(snapshot, claims, snapshot.pods.filter(isLive));
+  blameStorage(workloads, volumes);
+  const conditionRows = expectations.conditions.map((c) => ({
+    c,
+    rows: evaluateCondition(c, snapshot.resources[resourceArg(c)]),
+  }));
 
   const ports = probes.map(portResult);
-  const results = [
-    ...nodes.results,
-    ...workloads.map((r) => rowResult('workload', r)),
-    ...containers.map(containerResult),
-    ...podResults,
-    ...system.map((r) => rowResult('system', r)),
-    ...ports,
-  ];
+  const ordered = applyOrder(
+    [
+      ...nodes.results,
+      ...volumes.map(volumeResult),
+      ...conditionRows.flatMap(({ c, rows }) => rows.map((r) => conditionResult(r, c))),
+      ...workloads.map((r) => ({ ...rowResult('workload', r), subject: r.object })),
+      ...containers.map((r) => ({ ...containerResult(r), subject: r.workload })),
+      ...podResults,
+      ...system.map((r) => rowResult('system', r)),
+      ...ports,
+    ],
+    inheritedOrder(expectations.after, claims),
+  );
+  const results = ordered.results;
   return {
     status: worst(results.map((r) => r.status)),
     results,
+    volumes,
+    conditions: conditionRows.flatMap(({ rows }) => rows),
+    ...(ordered.order ? { order: ordered.order } : {}),
     nodes: nodes.rows,
     nodesReady: `${nodes.ready}/${nodes.total}`,
     nodeCount: nodes.total,

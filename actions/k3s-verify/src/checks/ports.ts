@@ -1,7 +1,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { result, type CheckResult } from './checks.js';
-import { portId, type PortTarget } from './expectations.js';
+import { result, type CheckResult } from './result.js';
+import { portId, type PortTarget } from '../expect/expectations.js';
 
 /**
  * Port checks from the runner. TCP: a completed connect proves a listener. UDP has no handshake: a

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../../../shared/errors.js';
-import { writeFileAtomic } from '../../../shared/fsx.js';
-import { registerSecret } from '../../../shared/secrets.js';
+import { InputError } from '../../../../shared/errors.js';
+import { writeFileAtomic } from '../../../../shared/fsx.js';
+import { registerSecret } from '../../../../shared/secrets.js';
 
 /**
  * The kubeconfig is read in-process only to name the target (server, context) in messages and to

@@ -3,7 +3,8 @@
  * `fail` cannot without a new deploy (the run stops at once: fail fast).
  */
 export type CheckStatus = 'pass' | 'pending' | 'fail';
-export type CheckName = 'api' | 'node' | 'workload' | 'container' | 'pod' | 'system' | 'port';
+export type CheckName =
+  'api' | 'node' | 'workload' | 'container' | 'pod' | 'system' | 'port' | 'volume' | 'condition';
 
 export interface CheckResult {
   check: CheckName;
@@ -13,6 +14,10 @@ export interface CheckResult {
   /** Kubernetes' own term where one exists (NotReady, CrashLoopBackOff, ProgressDeadlineExceeded), else kebab-case. */
   reason: string;
   detail: string;
+  /** The expectation it belongs to (`after:` ordering): a workload, claim or condition id. */
+  subject?: string;
+  /** The Kubernetes object it is about, when the object string does not say (events for diagnostics). */
+  ref?: { kind: string; namespace?: string; name: string };
 }
 
 export function result(

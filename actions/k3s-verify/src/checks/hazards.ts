@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, DaemonSet, Deployment, PodTemplate } from './kube-types.js';
+import type { ClusterSnapshot, DaemonSet, Deployment, PodTemplate } from '../cluster/kube-types.js';
 
 /**
  * Rollouts that cannot finish on a single node: a pod that binds host ports (hostNetwork or hostPort)

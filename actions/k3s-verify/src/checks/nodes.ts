@@ -1,6 +1,6 @@
-import { result, type CheckResult } from './checks.js';
-import type { NodeExpectation } from './expectations.js';
-import type { Condition, Node } from './kube-types.js';
+import { result, type CheckResult } from './result.js';
+import type { NodeExpectation } from '../expect/expectations.js';
+import type { Condition, Node } from '../cluster/kube-types.js';
 
 /**
  * Node health as the scheduler sees it: Ready, no pressure condition, network available, schedulable.

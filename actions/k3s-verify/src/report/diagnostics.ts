@@ -1,7 +1,7 @@
-import type { CheckResult } from './checks.js';
-import type { ClusterSnapshot, KubeEvent, Pod } from './kube-types.js';
-import type { KubeClient } from './kubectl.js';
-import { allStatuses, indexPods, ownerKey, podOwner } from './pods.js';
+import type { CheckResult } from '../checks/result.js';
+import type { ClusterSnapshot, KubeEvent, Pod } from '../cluster/kube-types.js';
+import type { KubeClient } from '../cluster/kubectl.js';
+import { allStatuses, indexPods, ownerKey, podOwner } from '../checks/pods.js';
 
 /**
  * What an operator looks at first when a check fails: the object's recent events and the last log lines
@@ -21,8 +21,13 @@ export interface DiagnosticTarget {
   /** Events about these objects count (the failing object and, for a workload, its pods). */
   names: string[];
   namePrefix?: string;
+  /** Only events about these kinds (a claim and a Deployment may share a name). */
+  kinds?: string[];
   logs: LogTarget[];
 }
+
+/** Results that name no object to ask about: it is missing, its kind is not served, or it was not checked. */
+const NO_OBJECT = new Set(['not-found', 'not-installed', 'not-checked', 'not-listed']);
 
 export const MAX_TARGETS = 8;
 export const MAX_LOGS = 6;
@@ -56,7 +61,19 @@ export function planDiagnostics(
   const byName = new Map(snapshot.pods.map((p) => [`${p.metadata?.namespace}/${p.metadata?.name}`, p]));
   const targets = new Map<string, DiagnosticTarget>();
   for (const r of failing) {
-    if (r.check === 'port') continue;
+    if (r.check === 'port' || NO_OBJECT.has(r.reason)) continue;
+    if (r.ref) {
+      // Cluster-scoped objects (a ClusterPolicy, a node) report their events in `default`.
+      targets.set(r.object, {
+        object: r.object,
+        namespace: r.ref.namespace ?? 'default',
+        names: [r.ref.name],
+        kinds: [r.ref.kind],
+        logs: [],
+      });
+      continue;
+    }
+    if (r.check === 'volume' || r.check === 'condition') continue;
     const [kind, ...rest] = r.object.split('/');
     if (kind === 'node' && rest.length === 1) {
       targets.set(r.object, { object: r.object, namespace: 'default', names: [rest[0]], logs: [] });
@@ -123,6 +140,7 @@ export function eventsFor(t: DiagnosticTarget, events: readonly KubeEvent[]): st
   return events
     .filter((e) => {
       const n = e.involvedObject?.name ?? '';
+      if (t.kinds && !t.kinds.includes(e.involvedObject?.kind ?? '')) return false;
       return t.names.includes(n) || (t.namePrefix !== undefined && n.startsWith(t.namePrefix));
     })
     .sort((a, b) => eventTime(a).localeCompare(eventTime(b)))

@@ -1,5 +1,5 @@
-import type { CheckStatus } from './checks.js';
-import type { Condition, DaemonSet, Deployment, Job, StatefulSet } from './kube-types.js';
+import type { CheckStatus } from './result.js';
+import type { Condition, DaemonSet, Deployment, Job, StatefulSet } from '../cluster/kube-types.js';
 
 /**
  * Rollout completeness by the rules of `kubectl rollout status`

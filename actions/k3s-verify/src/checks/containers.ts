@@ -1,6 +1,6 @@
-import { result, worst, type CheckResult, type CheckStatus } from './checks.js';
-import type { ContainerExpectation } from './expectations.js';
-import type { ClusterSnapshot, PodTemplate, WorkloadKind } from './kube-types.js';
+import { result, worst, type CheckResult, type CheckStatus } from './result.js';
+import type { ContainerExpectation } from '../expect/expectations.js';
+import type { ClusterSnapshot, PodTemplate, WorkloadKind } from '../cluster/kube-types.js';
 import { ownerKey, restartKey, type PodIndex, type RestartMemory } from './pods.js';
 
 /**

@@ -1,9 +1,12 @@
-import { markdownTable, stepsTable, type Report } from '../../../shared/report.js';
-import type { Failure } from './checks.js';
-import type { ContainerRow } from './containers.js';
+import { markdownTable, stepsTable, type Report } from '../../../../shared/report.js';
+import type { Failure } from '../checks/result.js';
+import type { ContainerRow } from '../checks/containers.js';
 import type { Diagnostic } from './diagnostics.js';
-import type { PortRow, WorkloadRow } from './evaluation.js';
-import type { NodeRow } from './nodes.js';
+import type { PortRow, WorkloadRow } from '../checks/evaluation.js';
+import type { NodeRow } from '../checks/nodes.js';
+import type { ConditionRow } from '../checks/conditions.js';
+import type { OrderReport } from '../checks/order.js';
+import type { VolumeRow } from '../checks/volumes.js';
 
 /** What the report's `result` holds (written by verify.ts, read here and by tests). */
 export interface VerifyResult {
@@ -19,6 +22,9 @@ export interface VerifyResult {
   system?: WorkloadRow[];
   containers?: ContainerRow[];
   ports?: PortRow[];
+  volumes?: VolumeRow[];
+  conditions?: ConditionRow[];
+  order?: OrderReport;
   failures?: Failure[];
   warnings?: string[];
   diagnostics?: Diagnostic[];
@@ -67,6 +73,44 @@ export function renderSummary(report: Report): string {
               n.schedulable ? 'yes' : 'no',
               n.version,
             ]),
+          )
+        : undefined,
+    ),
+    ...section(
+      'Order (after:)',
+      r.order?.rows.length
+        ? [
+            ...(r.order.chain ? [`First failing layer: ${r.order.chain}`, ''] : []),
+            markdownTable(
+              ['expectation', 'after', 'status'],
+              r.order.rows.map((o) => [o.id, o.after.join(', ') || '—', statusCell(o.status, o.reason)]),
+            ),
+          ].join('\n')
+        : undefined,
+    ),
+    ...section(
+      'Volumes',
+      r.volumes?.length
+        ? markdownTable(
+            ['claim', 'phase', 'class', 'provisioner', 'capacity', 'mounted by', 'status'],
+            r.volumes.map((v) => [
+              v.claim,
+              v.phase,
+              v.storageClass || '—',
+              v.provisioner || '—',
+              v.capacity || '—',
+              v.mountedBy.join(', ') || '—',
+              statusCell(v.status, v.reason),
+            ]),
+          )
+        : undefined,
+    ),
+    ...section(
+      'Conditions',
+      r.conditions?.length
+        ? markdownTable(
+            ['object', 'wants', 'status', 'detail'],
+            r.conditions.map((c) => [c.object, c.wants, statusCell(c.status, c.reason), c.detail]),
           )
         : undefined,
     ),

@@ -1,8 +1,13 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ActionError, INVALID_INPUT, InputError } from '../../../shared/errors.js';
-import { Invalid } from '../../../shared/inputs.js';
-import { WORKLOAD_KINDS, type WorkloadKind } from './kube-types.js';
+import { ActionError, INVALID_INPUT, InputError } from '../../../../shared/errors.js';
+import { Invalid } from '../../../../shared/inputs.js';
+import { WORKLOAD_KINDS, type WorkloadKind } from '../cluster/kube-types.js';
+import { isLabel, isSubdomain, labelSchema, subdomainSchema } from './names.js';
+import { lineOr } from './yaml-items.js';
+import { conditionItem, type ConditionExpectation } from './conditions.js';
+import { validateOrder, type AfterEntry } from './order.js';
+import { afterSchema, volumeId, volumeItem, type VolumeExpectation } from './volumes.js';
 
 /**
  * What the run must prove, from the line inputs and/or the `expect` YAML. The line syntax and the YAML
@@ -37,13 +42,13 @@ export interface Expectations {
   ports: PortTarget[];
   systemComponents: boolean;
   maxRestarts: number;
+  volumes: VolumeExpectation[];
+  /** Check the claims the declared workloads mount, as if they were declared (opt-out). */
+  mountedVolumes: boolean;
+  conditions: ConditionExpectation[];
+  /** `after:` — per expectation id, the ids that must pass before it is checked. */
+  after: Record<string, string[]>;
 }
-
-// RFC 1123 names as Kubernetes validates them (namespaces and container names are labels).
-const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-export const isLabel = (s: string) => s.length <= 63 && LABEL.test(s);
-export const isSubdomain = (s: string) => s.length <= 253 && SUBDOMAIN.test(s);
 
 export const WORKLOAD_EXPECTED = 'kind/namespace/name with kind deployment|daemonset|statefulset';
 export const CONTAINERS_EXPECTED = 'namespace/workload: name1,name2';
@@ -114,10 +119,6 @@ export function nodesFromLines(items: readonly string[] | undefined): NodeExpect
 
 // ---- the expect YAML ----------------------------------------------------------------------------
 
-const labelSchema = (what: string) =>
-  z.string({ error: `expected ${what}` }).refine(isLabel, { error: `expected ${what}` });
-const subdomainSchema = (what: string) =>
-  z.string({ error: `expected ${what}` }).refine(isSubdomain, { error: `expected ${what}` });
 const kindSchema = z.enum(WORKLOAD_KINDS as [WorkloadKind, ...WorkloadKind[]], {
   error: `expected one of ${WORKLOAD_KINDS.join('|')}`,
 });
@@ -125,35 +126,10 @@ const containerNames = z
   .array(labelSchema('a container name'), { error: 'expected a list of container names' })
   .min(1, { error: 'expected at least one container name' });
 
-/** A list item that is either the line syntax (a string) or a mapping. */
-function lineOr<T>(
-  parse: (line: string) => T | Invalid,
-  lineExpected: string,
-  object: z.ZodType<T>,
-  normalize?: (value: unknown) => unknown,
-) {
-  return z.unknown().transform((raw, ctx): T => {
-    const value = normalize ? normalize(raw) : raw;
-    if (typeof value === 'string') {
-      const parsed = parse(value);
-      if (!(parsed instanceof Invalid)) return parsed;
-      ctx.addIssue({ code: 'custom', message: `expected ${parsed.expected ?? lineExpected}`, input: value });
-      return z.NEVER;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      ctx.addIssue({ code: 'custom', message: `expected '${lineExpected}' or a mapping`, input: value });
-      return z.NEVER;
-    }
-    const out = object.safeParse(value, { reportInput: true });
-    if (out.success) return out.data;
-    for (const issue of out.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
-    return z.NEVER;
-  });
-}
-
 interface WorkloadItem {
   ref: WorkloadRef;
   containers?: string[];
+  after?: string[];
 }
 
 const workloadItem = lineOr<WorkloadItem>(
@@ -168,10 +144,12 @@ const workloadItem = lineOr<WorkloadItem>(
       namespace: labelSchema('a namespace name'),
       name: subdomainSchema('a workload name'),
       containers: containerNames.optional(),
+      after: afterSchema.optional(),
     })
-    .transform(({ kind, namespace, name, containers }) => ({
+    .transform(({ kind, namespace, name, containers, after }) => ({
       ref: { kind, namespace, name },
       ...(containers ? { containers } : {}),
+      ...(after ? { after } : {}),
     })),
 );
 
@@ -244,8 +222,14 @@ const documentSchema = z.strictObject(
       .min(0, { error: 'expected an integer from 0 to 1000' })
       .max(1000, { error: 'expected an integer from 0 to 1000' })
       .optional(),
+    volumes: z.array(volumeItem, { error: 'expected a list' }).optional(),
+    'mounted-volumes': z.boolean({ error: 'expected true or false' }).optional(),
+    conditions: z.array(conditionItem, { error: 'expected a list' }).optional(),
   },
-  { error: 'expected a mapping with nodes, workloads, containers, ports, system-components, max-restarts' },
+  {
+    error:
+      'expected a mapping with nodes, workloads, containers, ports, volumes, conditions, system-components, mounted-volumes, max-restarts',
+  },
 );
 
 export interface ExpectDocument {
@@ -253,6 +237,10 @@ export interface ExpectDocument {
   workloads: WorkloadRef[];
   containers: ContainerExpectation[];
   ports: PortTarget[];
+  volumes: VolumeExpectation[];
+  conditions: ConditionExpectation[];
+  after: AfterEntry[];
+  mountedVolumes?: boolean;
   systemComponents?: boolean;
   maxRestarts?: number;
 }
@@ -328,11 +316,37 @@ export function parseExpectDocument(
       })),
     ...(d.containers ?? []),
   ];
+  const conditions = (d.conditions ?? []).map((c) => c.condition);
+  const seen = new Set<string>();
+  for (const [i, c] of conditions.entries()) {
+    if (seen.has(c.id))
+      throw expectError(
+        input,
+        `expect.conditions[${i}]: another condition has the id '${c.id}' (give each an id of its own)`,
+        file,
+      );
+    seen.add(c.id);
+  }
+  const after: AfterEntry[] = [
+    ...(d.workloads ?? []).flatMap((w, i) =>
+      w.after ? [{ id: workloadId(w.ref), after: w.after, path: `expect.workloads[${i}].after` }] : [],
+    ),
+    ...(d.volumes ?? []).flatMap((v, i) =>
+      v.after ? [{ id: volumeId(v.volume), after: v.after, path: `expect.volumes[${i}].after` }] : [],
+    ),
+    ...(d.conditions ?? []).flatMap((c, i) =>
+      c.after ? [{ id: c.condition.id, after: c.after, path: `expect.conditions[${i}].after` }] : [],
+    ),
+  ];
   return {
     ...(d.nodes ? { nodes: d.nodes } : {}),
     workloads,
     containers,
     ports: d.ports ?? [],
+    volumes: (d.volumes ?? []).map((v) => v.volume),
+    conditions,
+    after,
+    ...(d['mounted-volumes'] !== undefined ? { mountedVolumes: d['mounted-volumes'] } : {}),
     ...(d['system-components'] !== undefined ? { systemComponents: d['system-components'] } : {}),
     ...(d['max-restarts'] !== undefined ? { maxRestarts: d['max-restarts'] } : {}),
   };
@@ -345,11 +359,14 @@ export interface LineExpectations {
   workloads?: readonly WorkloadRef[];
   containers?: readonly ContainerExpectation[];
   ports?: readonly PortTarget[];
+  volumes?: readonly VolumeExpectation[];
   systemComponents: boolean;
   maxRestarts: number;
+  mountedVolumes: boolean;
 }
 
 export const DEFAULT_SYSTEM_COMPONENTS = true;
+export const DEFAULT_MOUNTED_VOLUMES = true;
 export const DEFAULT_MAX_RESTARTS = 3;
 
 function sameNodes(a: NodeExpectation, b: NodeExpectation): boolean {
@@ -374,8 +391,35 @@ function mergeContainers(items: ContainerExpectation[]): ContainerExpectation[] 
   return [...byKey.values()];
 }
 
+/** A claim given twice (line input and YAML) is one check; options given in both places must agree. */
+function mergeVolumes(items: VolumeExpectation[], docInput: string): VolumeExpectation[] {
+  const byId = new Map<string, VolumeExpectation>();
+  for (const v of items) {
+    const prev = byId.get(volumeId(v));
+    if (!prev) {
+      byId.set(volumeId(v), v);
+      continue;
+    }
+    const clash =
+      (prev.storageClass && v.storageClass && prev.storageClass !== v.storageClass) ||
+      (prev.size && v.size && prev.size.text !== v.size.text);
+    if (clash)
+      throw new InputError(
+        'volumes',
+        `the same storage-class and size as ${docInput} (expect.volumes) for ${v.namespace}/${v.claim}, or only one of the two`,
+        `'${v.namespace}/${v.claim}'`,
+      );
+    byId.set(volumeId(v), {
+      ...prev,
+      ...(v.storageClass ? { storageClass: v.storageClass } : {}),
+      ...(v.size ? { size: v.size } : {}),
+    });
+  }
+  return [...byId.values()];
+}
+
 /**
- * Lists (workloads, containers, ports) are the union of both sources. A scalar given in both places must
+ * Lists (workloads, containers, ports, volumes) are the union of both sources. A scalar given in both places must
  * agree; a line input left at its default yields to the YAML.
  */
 export function mergeExpectations(
@@ -400,12 +444,24 @@ export function mergeExpectations(
       `'${String(line)}'`,
     );
   };
+  const workloads = dedupe([...(lines.workloads ?? []), ...(doc?.workloads ?? [])], workloadId);
+  const volumes = mergeVolumes([...(lines.volumes ?? []), ...(doc?.volumes ?? [])], docInput);
+  const conditions = doc?.conditions ?? [];
+  const known = new Set([
+    ...workloads.map(workloadId),
+    ...volumes.map(volumeId),
+    ...conditions.map((c) => c.id),
+  ]);
+  const order = validateOrder(doc?.after ?? [], known);
+  if ('path' in order)
+    throw new ActionError(
+      INVALID_INPUT,
+      `Input '${docInput}' is invalid: ${order.path}: ${order.detail}.`,
+      'See the expect schema in the README of k3s-verify.',
+    );
   return {
     nodes: lineNodes ?? doc?.nodes,
-    workloads: dedupe(
-      [...(lines.workloads ?? []), ...(doc?.workloads ?? [])],
-      (w) => `${w.kind}/${w.namespace}/${w.name}`,
-    ),
+    workloads,
     containers: mergeContainers([...(lines.containers ?? []), ...(doc?.containers ?? [])]),
     ports: dedupe(
       [...(lines.ports ?? []), ...(doc?.ports ?? [])],
@@ -418,6 +474,15 @@ export function mergeExpectations(
       doc?.systemComponents,
     ),
     maxRestarts: scalar('max-restarts', lines.maxRestarts, DEFAULT_MAX_RESTARTS, doc?.maxRestarts),
+    volumes,
+    mountedVolumes: scalar(
+      'mounted-volumes',
+      lines.mountedVolumes,
+      DEFAULT_MOUNTED_VOLUMES,
+      doc?.mountedVolumes,
+    ),
+    conditions,
+    after: order,
   };
 }
 
