@@ -29029,9 +29029,12 @@ function printNodeGroups(tracker, details) {
 
 // EXTERNAL MODULE: ./actions/colmena-apply/src/known-hosts.ts
 var known_hosts = __nccwpck_require__(6941);
+// EXTERNAL MODULE: ./actions/colmena-apply/src/nix-options.ts + 1 modules
+var nix_options = __nccwpck_require__(7968);
 // EXTERNAL MODULE: ./actions/colmena-apply/src/preflight.ts
 var preflight = __nccwpck_require__(8627);
 ;// CONCATENATED MODULE: ./actions/colmena-apply/src/converge.ts
+
 
 
 
@@ -29053,6 +29056,10 @@ function validateSettings(s) {
     }
     if (s.dryActivateFirst && !ACTIVATING_GOALS.includes(s.goal)) {
         throw new errors/* InputError */.dz('dry-activate-first', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
+    }
+    const refused = s.nixOptions && (0,nix_options/* refusedNixOption */.vI)(s.nixOptions);
+    if (refused) {
+        throw new errors/* InputError */.dz('nix-options', `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}`, `${refused}`);
     }
     if (!s.knownHosts)
         return undefined;
@@ -29240,7 +29247,9 @@ async function checkPinned(deps, configFile, pinned, inventory, selected) {
 /* harmony export */ });
 /* unused harmony export GOALS */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
+/* harmony import */ var _nix_options_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7968);
 /* harmony import */ var _node_selector_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(830);
+
 
 
 const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'];
@@ -29284,10 +29293,12 @@ const inputs = {
     'keep-result': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     impure: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     'show-trace': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    // Not secret, so credentials are refused (converge.ts); they are registered first so that even the
+    // refusal, the report's inputs and the log cannot show them.
     'nix-options': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .keyValues */ .K7)({
         keyPattern: /^[a-z][a-z0-9-]*$/,
         keyExpected: 'Nix option names like max-jobs',
-    }),
+    }).withCredentials(_nix_options_js__WEBPACK_IMPORTED_MODULE_2__/* .nixOptionCredentials */ .DV),
     'extra-args': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ separator: 'newline', itemExpected: 'colmena arguments', item: extraArg }),
     'ssh-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'file' }),
     // Host keys are public, but workflows pass them from secrets; as a secret they stay out of the report.
@@ -29436,6 +29447,96 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 7968:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  D0: () => (/* binding */ SAFE_CREDENTIALS_HINT),
+  DV: () => (/* binding */ nixOptionCredentials),
+  vI: () => (/* binding */ refusedNixOption)
+});
+
+;// CONCATENATED MODULE: ./shared/credentials.ts
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/nix-options.ts
+
+/**
+ * Credentials in `nix-options` (issue 15 item 6). The input is not secret: its values become
+ * `--nix-option name value` in colmena's argv (world-readable), are echoed in the log and recorded in the
+ * report. Nix options that carry credentials are therefore refused, and the safe places named instead:
+ * a nix.conf or netrc on the runner, or NIX_CONFIG set from a secret in the step's `env`.
+ *
+ * - `access-tokens` / `extra-access-tokens` (nix.conf(5)): whitespace-separated `host=token` pairs,
+ *   the token optionally typed (`gitlab.com=PAT:glpat-…`, `OAuth2:…`);
+ * - any `scheme://user:password@host` in a value (a substituter or builder URL with a password).
+ */
+const TOKEN_OPTION = /^(extra-)?access-tokens$/;
+const MIN_SECRET = 4;
+/** Every secret part of the raw input, for registration before any input is parsed. */
+function nixOptionCredentials(raw) {
+    const out = [];
+    for (const line of raw.split(/\r?\n/)) {
+        const eq = line.indexOf('=');
+        if (eq <= 0)
+            continue;
+        const value = line.slice(eq + 1).trim();
+        if (TOKEN_OPTION.test(line.slice(0, eq).trim().toLowerCase())) {
+            out.push(value);
+            for (const pair of value.split(/\s+/)) {
+                const token = pair.includes('=') ? pair.slice(pair.indexOf('=') + 1) : pair;
+                out.push(token, token.replace(/^(PAT|OAuth2):/, ''));
+            }
+        }
+        out.push(...urlUserInfo(value));
+    }
+    return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
+}
+/** Why an option is refused (its name, never its value), or undefined when none is. */
+function refusedNixOption(options) {
+    for (const [name, value] of Object.entries(options)) {
+        if (TOKEN_OPTION.test(name))
+            return `'${name}' (it carries access tokens)`;
+        if (urlUserInfo(value).length > 0)
+            return `'${name}' (its URL carries a password)`;
+    }
+    return undefined;
+}
+const SAFE_CREDENTIALS_HINT = 'put them in a nix.conf on the runner (~/.config/nix/nix.conf or /etc/nix/nix.conf, access-tokens = …), ' +
+    "in NIX_CONFIG set from a secret in the step's env, or in a netrc-file for substituter passwords";
+
 
 /***/ }),
 

@@ -7,6 +7,7 @@ import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena-cl
 import { runColmena, type RunOutcome } from './deployment.js';
 import type { inputs } from './inputs.js';
 import { isPinned, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { refusedNixOption, SAFE_CREDENTIALS_HINT } from './nix-options.js';
 import type { Inventory } from './node-selector.js';
 import { selectNodes } from './node-selector.js';
 import {
@@ -69,6 +70,14 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
       'dry-activate-first',
       "'false' unless goal is switch, boot or test",
       `'true' with goal '${s.goal}'`,
+    );
+  }
+  const refused = s.nixOptions && refusedNixOption(s.nixOptions);
+  if (refused) {
+    throw new InputError(
+      'nix-options',
+      `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${SAFE_CREDENTIALS_HINT}`,
+      `${refused}`,
     );
   }
   if (!s.knownHosts) return undefined;

@@ -10,6 +10,7 @@ import {
   secretText,
   text,
 } from '../../../shared/inputs.js';
+import { nixOptionCredentials } from './nix-options.js';
 import { parseSelector } from './node-selector.js';
 
 export const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'] as const;
@@ -56,10 +57,12 @@ export const inputs = {
   'keep-result': bool().default('false'),
   impure: bool().default('false'),
   'show-trace': bool().default('false'),
+  // Not secret, so credentials are refused (converge.ts); they are registered first so that even the
+  // refusal, the report's inputs and the log cannot show them.
   'nix-options': keyValues({
     keyPattern: /^[a-z][a-z0-9-]*$/,
     keyExpected: 'Nix option names like max-jobs',
-  }),
+  }).withCredentials(nixOptionCredentials),
   'extra-args': list({ separator: 'newline', itemExpected: 'colmena arguments', item: extraArg }),
   'ssh-config': filePath({ mustExist: 'file' }),
   // Host keys are public, but workflows pass them from secrets; as a secret they stay out of the report.
