@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2562:
+/***/ 3888:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28487,7 +28487,113 @@ function createColmenaCli(o) {
 
 /***/ }),
 
-/***/ 659:
+/***/ 1396:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Iw: () => (/* binding */ selectNodes),
+/* harmony export */   Pl: () => (/* binding */ parseSelector),
+/* harmony export */   nO: () => (/* binding */ onArgument)
+/* harmony export */ });
+/* unused harmony export compileGlob */
+/**
+ * Compiles a pattern with the `glob` crate's syntax. `**` is only valid as a whole path component there;
+ * node names have no `/`, so a lone `**` simply matches everything.
+ */
+function compileGlob(pattern) {
+    if (pattern.length === 0)
+        return undefined;
+    let re = '^';
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '*') {
+            if (pattern[i + 1] === '*') {
+                const before = i === 0 || pattern[i - 1] === '/';
+                const after = i + 2 === pattern.length || pattern[i + 2] === '/';
+                if (!before || !after)
+                    return undefined;
+                i++;
+            }
+            re += '.*';
+        }
+        else if (c === '?') {
+            re += '.';
+        }
+        else if (c === '[') {
+            const cls = readClass(pattern, i);
+            if (!cls)
+                return undefined;
+            re += cls.regex;
+            i = cls.end;
+        }
+        else {
+            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        }
+    }
+    const compiled = new RegExp(re + '$', 'su');
+    return (text) => compiled.test(text);
+}
+/** `[abc]`, `[a-z]`, `[!abc]`; a `]` right after `[` or `[!` is literal (glob crate rules). */
+function readClass(pattern, start) {
+    let i = start + 1;
+    let negate = false;
+    if (pattern[i] === '!') {
+        negate = true;
+        i++;
+    }
+    const parts = [];
+    let first = true;
+    while (i < pattern.length && (first || pattern[i] !== ']')) {
+        first = false;
+        const lo = pattern[i];
+        if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
+            const hi = pattern[i + 2];
+            if (hi < lo)
+                return undefined;
+            parts.push(`${escapeClass(lo)}-${escapeClass(hi)}`);
+            i += 3;
+        }
+        else {
+            parts.push(escapeClass(lo));
+            i++;
+        }
+    }
+    if (i >= pattern.length || parts.length === 0)
+        return undefined;
+    return { regex: `[${negate ? '^' : ''}${parts.join('')}]`, end: i };
+}
+function escapeClass(c) {
+    return c.replace(/[\\\]^-]/g, '\\$&');
+}
+/** Parses one selector (a name glob or `@tag` glob); undefined when it is not a valid rule. */
+function parseSelector(raw) {
+    const s = raw.trim();
+    if (s.length === 0 || s.includes(',') || /\s/.test(s))
+        return undefined;
+    const tag = s.startsWith('@');
+    const pattern = tag ? s.slice(1) : s;
+    const match = compileGlob(pattern);
+    return match ? { tag, pattern, match } : undefined;
+}
+/** The nodes the selectors match, in inventory order; every node when there are no selectors. */
+function selectNodes(inventory, selectors) {
+    const nodes = [...inventory.values()];
+    if (!selectors || selectors.length === 0)
+        return nodes.map((n) => n.name);
+    const rules = selectors.map((s) => parseSelector(s)).filter((r) => r !== undefined);
+    return nodes
+        .filter((n) => rules.some((r) => (r.tag ? n.tags.some((t) => r.match(t)) : r.match(n.name))))
+        .map((n) => n.name);
+}
+/** The `--on` value colmena receives: the selectors exactly as given, comma-joined. */
+function onArgument(selectors) {
+    return selectors.map((s) => s.trim()).join(',');
+}
+
+
+/***/ }),
+
+/***/ 5709:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28503,9 +28609,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
-// EXTERNAL MODULE: ./actions/colmena-apply/src/node-selector.ts
-var node_selector = __nccwpck_require__(830);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/apply-args.ts
+// EXTERNAL MODULE: ./actions/colmena-apply/src/colmena/node-selector.ts
+var node_selector = __nccwpck_require__(1396);
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/apply-args.ts
 
 function globalArgs(s) {
     const args = [];
@@ -28545,7 +28651,7 @@ function applyArgs(s, goal = s.goal) {
 var inputs = __nccwpck_require__(954);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/node-log-parser.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/node-log-parser.ts
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 const MULTI_NODE_LABEL = '(...)';
@@ -28844,7 +28950,7 @@ class NodeLogTracker {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/run-outcome.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/run-outcome.ts
 
 
 const TAIL = 20;
@@ -28948,7 +29054,7 @@ function classifyOperationalFailure(what, details, states, meta, end) {
 
 // EXTERNAL MODULE: ./shared/log.ts
 var log = __nccwpck_require__(1620);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/deployment.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/deployment.ts
 
 
 
@@ -29027,8 +29133,8 @@ function printNodeGroups(tracker, details) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/colmena-apply/src/known-hosts.ts
-var known_hosts = __nccwpck_require__(6941);
+// EXTERNAL MODULE: ./actions/colmena-apply/src/ssh/known-hosts.ts
+var known_hosts = __nccwpck_require__(8452);
 // EXTERNAL MODULE: ./actions/colmena-apply/src/nix-options.ts + 1 modules
 var nix_options = __nccwpck_require__(7968);
 // EXTERNAL MODULE: ./actions/colmena-apply/src/preflight.ts
@@ -29248,7 +29354,7 @@ async function checkPinned(deps, configFile, pinned, inventory, selected) {
 /* unused harmony export GOALS */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
 /* harmony import */ var _nix_options_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7968);
-/* harmony import */ var _node_selector_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(830);
+/* harmony import */ var _colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1396);
 
 
 
@@ -29282,7 +29388,7 @@ const inputs = {
     on: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({
         separator: 'newline-or-comma',
         itemExpected: 'node selectors (names, globs like edge-*, or @tag)',
-        item: (s) => ((0,_node_selector_js__WEBPACK_IMPORTED_MODULE_1__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
+        item: (s) => ((0,_colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_1__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
     }),
     'allow-apply-all': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     goal: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .oneOf */ .yL)(GOALS).default('switch'),
@@ -29314,93 +29420,6 @@ const inputs = {
 
 /***/ }),
 
-/***/ 6941:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QH: () => (/* binding */ lookupName),
-/* harmony export */   T4: () => (/* binding */ isPinned),
-/* harmony export */   uJ: () => (/* binding */ parseKnownHosts)
-/* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-
-function parseKnownHosts(content) {
-    const entries = [];
-    const lines = content.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const fields = line.split(/\s+/);
-        let marker;
-        if (fields[0].startsWith('@')) {
-            if (fields[0] !== '@cert-authority' && fields[0] !== '@revoked')
-                return { error: `line ${i + 1} has an unknown marker` };
-            marker = fields.shift();
-        }
-        if (fields.length < 3)
-            return { error: `line ${i + 1} is not "host key-type key"` };
-        if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]) || !blobMatchesType(fields[2], fields[1]))
-            return { error: `line ${i + 1} has no ${fields[1]} public key` };
-        entries.push({ marker, patterns: fields[0].split(','), keyType: fields[1] });
-    }
-    if (entries.length === 0)
-        return { error: 'no host key lines' };
-    return { entries };
-}
-/** An SSH public key blob starts with its key type as a length-prefixed string (RFC 4253 §6.6). */
-function blobMatchesType(base64, keyType) {
-    const blob = Buffer.from(base64, 'base64');
-    if (blob.length < 4)
-        return false;
-    const n = blob.readUInt32BE(0);
-    return n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === keyType;
-}
-/** The name ssh looks up: `host`, or `[host]:port` for a non-default port. */
-function lookupName(host, port) {
-    return port === undefined || port === 22 ? host : `[${host}]:${port}`;
-}
-function wildcard(pattern, name) {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${re}$`, 'i').test(name);
-}
-function hashedMatch(pattern, name) {
-    const [, magic, salt, hash] = pattern.split('|');
-    if (magic !== '1' || !salt || !hash)
-        return false;
-    const digest = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
-    return digest === hash;
-}
-function entryMatches(entry, name) {
-    let matched = false;
-    for (const p of entry.patterns) {
-        if (p.startsWith('|')) {
-            if (hashedMatch(p, name))
-                matched = true;
-        }
-        else if (p.startsWith('!')) {
-            if (wildcard(p.slice(1), name))
-                return false;
-        }
-        else if (wildcard(p, name)) {
-            matched = true;
-        }
-    }
-    return matched;
-}
-/** True when a non-revoked line covers the host (the name, and for a non-default port `[name]:port`). */
-function isPinned(entries, host, port) {
-    const name = lookupName(host.toLowerCase(), port);
-    return entries.some((e) => e.marker !== '@revoked' && entryMatches(e, name));
-}
-
-
-/***/ }),
-
 /***/ 7459:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -29408,11 +29427,11 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
-/* harmony import */ var _colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2562);
-/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(659);
+/* harmony import */ var _colmena_colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3888);
+/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5709);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5575);
 /* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8627);
-/* harmony import */ var _ssh_config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(653);
+/* harmony import */ var _ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5802);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5548);
 
 
@@ -29428,10 +29447,10 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
     async main(ctx) {
         const settings = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .inputs */ .Q);
         await (0,_converge_js__WEBPACK_IMPORTED_MODULE_3__/* .converge */ .cB)(ctx, settings, {
-            colmena: _colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__/* .createColmenaCli */ .Mr,
+            colmena: _colmena_colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__/* .createColmenaCli */ .Mr,
             git: (0,_preflight_js__WEBPACK_IMPORTED_MODULE_5__/* .createGitCli */ .hn)(),
-            ssh: (0,_ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .createSshResolver */ .d$)(),
-            prepareSsh: _ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .prepareSshConfig */ .KY,
+            ssh: (0,_ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .createSshResolver */ .d$)(),
+            prepareSsh: _ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .prepareSshConfig */ .KY,
             env: process.env,
             os: process.platform,
         });
@@ -29536,112 +29555,6 @@ function refusedNixOption(options) {
 }
 const SAFE_CREDENTIALS_HINT = 'put them in a nix.conf on the runner (~/.config/nix/nix.conf or /etc/nix/nix.conf, access-tokens = …), ' +
     "in NIX_CONFIG set from a secret in the step's env, or in a netrc-file for substituter passwords";
-
-
-/***/ }),
-
-/***/ 830:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Iw: () => (/* binding */ selectNodes),
-/* harmony export */   Pl: () => (/* binding */ parseSelector),
-/* harmony export */   nO: () => (/* binding */ onArgument)
-/* harmony export */ });
-/* unused harmony export compileGlob */
-/**
- * Compiles a pattern with the `glob` crate's syntax. `**` is only valid as a whole path component there;
- * node names have no `/`, so a lone `**` simply matches everything.
- */
-function compileGlob(pattern) {
-    if (pattern.length === 0)
-        return undefined;
-    let re = '^';
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '*') {
-            if (pattern[i + 1] === '*') {
-                const before = i === 0 || pattern[i - 1] === '/';
-                const after = i + 2 === pattern.length || pattern[i + 2] === '/';
-                if (!before || !after)
-                    return undefined;
-                i++;
-            }
-            re += '.*';
-        }
-        else if (c === '?') {
-            re += '.';
-        }
-        else if (c === '[') {
-            const cls = readClass(pattern, i);
-            if (!cls)
-                return undefined;
-            re += cls.regex;
-            i = cls.end;
-        }
-        else {
-            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-        }
-    }
-    const compiled = new RegExp(re + '$', 'su');
-    return (text) => compiled.test(text);
-}
-/** `[abc]`, `[a-z]`, `[!abc]`; a `]` right after `[` or `[!` is literal (glob crate rules). */
-function readClass(pattern, start) {
-    let i = start + 1;
-    let negate = false;
-    if (pattern[i] === '!') {
-        negate = true;
-        i++;
-    }
-    const parts = [];
-    let first = true;
-    while (i < pattern.length && (first || pattern[i] !== ']')) {
-        first = false;
-        const lo = pattern[i];
-        if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
-            const hi = pattern[i + 2];
-            if (hi < lo)
-                return undefined;
-            parts.push(`${escapeClass(lo)}-${escapeClass(hi)}`);
-            i += 3;
-        }
-        else {
-            parts.push(escapeClass(lo));
-            i++;
-        }
-    }
-    if (i >= pattern.length || parts.length === 0)
-        return undefined;
-    return { regex: `[${negate ? '^' : ''}${parts.join('')}]`, end: i };
-}
-function escapeClass(c) {
-    return c.replace(/[\\\]^-]/g, '\\$&');
-}
-/** Parses one selector (a name glob or `@tag` glob); undefined when it is not a valid rule. */
-function parseSelector(raw) {
-    const s = raw.trim();
-    if (s.length === 0 || s.includes(',') || /\s/.test(s))
-        return undefined;
-    const tag = s.startsWith('@');
-    const pattern = tag ? s.slice(1) : s;
-    const match = compileGlob(pattern);
-    return match ? { tag, pattern, match } : undefined;
-}
-/** The nodes the selectors match, in inventory order; every node when there are no selectors. */
-function selectNodes(inventory, selectors) {
-    const nodes = [...inventory.values()];
-    if (!selectors || selectors.length === 0)
-        return nodes.map((n) => n.name);
-    const rules = selectors.map((s) => parseSelector(s)).filter((r) => r !== undefined);
-    return nodes
-        .filter((n) => rules.some((r) => (r.tag ? n.tags.some((t) => r.match(t)) : r.match(n.name))))
-        .map((n) => n.name);
-}
-/** The `--on` value colmena receives: the selectors exactly as given, comma-joined. */
-function onArgument(selectors) {
-    return selectors.map((s) => s.trim()).join(',');
-}
 
 
 /***/ }),
@@ -29784,7 +29697,94 @@ function untrackedWarning(dir, files) {
 
 /***/ }),
 
-/***/ 653:
+/***/ 8452:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QH: () => (/* binding */ lookupName),
+/* harmony export */   T4: () => (/* binding */ isPinned),
+/* harmony export */   uJ: () => (/* binding */ parseKnownHosts)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+function parseKnownHosts(content) {
+    const entries = [];
+    const lines = content.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const fields = line.split(/\s+/);
+        let marker;
+        if (fields[0].startsWith('@')) {
+            if (fields[0] !== '@cert-authority' && fields[0] !== '@revoked')
+                return { error: `line ${i + 1} has an unknown marker` };
+            marker = fields.shift();
+        }
+        if (fields.length < 3)
+            return { error: `line ${i + 1} is not "host key-type key"` };
+        if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]) || !blobMatchesType(fields[2], fields[1]))
+            return { error: `line ${i + 1} has no ${fields[1]} public key` };
+        entries.push({ marker, patterns: fields[0].split(','), keyType: fields[1] });
+    }
+    if (entries.length === 0)
+        return { error: 'no host key lines' };
+    return { entries };
+}
+/** An SSH public key blob starts with its key type as a length-prefixed string (RFC 4253 §6.6). */
+function blobMatchesType(base64, keyType) {
+    const blob = Buffer.from(base64, 'base64');
+    if (blob.length < 4)
+        return false;
+    const n = blob.readUInt32BE(0);
+    return n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === keyType;
+}
+/** The name ssh looks up: `host`, or `[host]:port` for a non-default port. */
+function lookupName(host, port) {
+    return port === undefined || port === 22 ? host : `[${host}]:${port}`;
+}
+function wildcard(pattern, name) {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, 'i').test(name);
+}
+function hashedMatch(pattern, name) {
+    const [, magic, salt, hash] = pattern.split('|');
+    if (magic !== '1' || !salt || !hash)
+        return false;
+    const digest = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return digest === hash;
+}
+function entryMatches(entry, name) {
+    let matched = false;
+    for (const p of entry.patterns) {
+        if (p.startsWith('|')) {
+            if (hashedMatch(p, name))
+                matched = true;
+        }
+        else if (p.startsWith('!')) {
+            if (wildcard(p.slice(1), name))
+                return false;
+        }
+        else if (wildcard(p, name)) {
+            matched = true;
+        }
+    }
+    return matched;
+}
+/** True when a non-revoked line covers the host (the name, and for a non-default port `[name]:port`). */
+function isPinned(entries, host, port) {
+    const name = lookupName(host.toLowerCase(), port);
+    return entries.some((e) => e.marker !== '@revoked' && entryMatches(e, name));
+}
+
+
+/***/ }),
+
+/***/ 5802:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29799,7 +29799,7 @@ function untrackedWarning(dir, files) {
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
 /* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
 /* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6647);
-/* harmony import */ var _known_hosts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6941);
+/* harmony import */ var _known_hosts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8452);
 
 
 

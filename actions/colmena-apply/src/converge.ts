@@ -2,14 +2,14 @@ import * as fs from 'node:fs/promises';
 import type { ActionContext } from '../../../shared/run.js';
 import type { Settings } from '../../../shared/inputs.js';
 import { ActionError, InputError } from '../../../shared/errors.js';
-import { applyArgs, globalArgs, type ApplySettings } from './apply-args.js';
-import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena-cli.js';
-import { runColmena, type RunOutcome } from './deployment.js';
+import { applyArgs, globalArgs, type ApplySettings } from './colmena/apply-args.js';
+import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena/colmena-cli.js';
+import { runColmena, type RunOutcome } from './colmena/deployment.js';
 import type { inputs } from './inputs.js';
-import { isPinned, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { isPinned, parseKnownHosts, type KnownHostEntry } from './ssh/known-hosts.js';
 import { refusedNixOption, SAFE_CREDENTIALS_HINT } from './nix-options.js';
-import type { Inventory } from './node-selector.js';
-import { selectNodes } from './node-selector.js';
+import type { Inventory } from './colmena/node-selector.js';
+import { selectNodes } from './colmena/node-selector.js';
 import {
   findHive,
   hasLinuxBuilder,
@@ -20,8 +20,8 @@ import {
   untrackedWarning,
   type GitCli,
 } from './preflight.js';
-import { publicReport, type NodeDetail } from './run-outcome.js';
-import type { PreparedSsh } from './ssh-config.js';
+import { publicReport, type NodeDetail } from './colmena/run-outcome.js';
+import type { PreparedSsh } from './ssh/ssh-config.js';
 import * as log from '../../../shared/log.js';
 
 /** The action's flow: validate, prepare SSH, preflight, optional dry-activate, apply, report. */

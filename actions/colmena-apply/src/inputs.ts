@@ -11,7 +11,7 @@ import {
   text,
 } from '../../../shared/inputs.js';
 import { nixOptionCredentials } from './nix-options.js';
-import { parseSelector } from './node-selector.js';
+import { parseSelector } from './colmena/node-selector.js';
 
 export const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'] as const;
 

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs/promises';
 import { run } from '../../../shared/run.js';
-import { createColmenaCli } from './colmena-cli.js';
+import { createColmenaCli } from './colmena/colmena-cli.js';
 import { SSH_DIR_STATE, converge } from './converge.js';
 import { inputs } from './inputs.js';
 import { createGitCli } from './preflight.js';
-import { createSshResolver, prepareSshConfig } from './ssh-config.js';
+import { createSshResolver, prepareSshConfig } from './ssh/ssh-config.js';
 import { renderSummary } from './summary.js';
 
 await run({

@@ -1,5 +1,5 @@
 import { markdownTable, stepsTable, type Report } from '../../../shared/report.js';
-import type { NodeDetail } from './run-outcome.js';
+import type { NodeDetail } from './colmena/run-outcome.js';
 
 /** The job summary: one row per node, then the last log lines of each node that did not succeed. */
 export function renderSummary(report: Report): string {

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import type { ActionContext } from '../../../shared/run.js';
 import { ActionError } from '../../../shared/errors.js';
 import type { ToolResult } from '../../../shared/tool.js';
-import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena-cli.js';
+import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
 import { converge, type ColmenaSettings, type Deps } from '../../../actions/colmena-apply/src/converge.js';
-import { runColmena } from '../../../actions/colmena-apply/src/deployment.js';
-import type { Inventory } from '../../../actions/colmena-apply/src/node-selector.js';
+import { runColmena } from '../../../actions/colmena-apply/src/colmena/deployment.js';
+import type { Inventory } from '../../../actions/colmena-apply/src/colmena/node-selector.js';
 
 /** The orchestration with fake clients: what runs in which order, and what stops it. */
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'colmena-converge-'));

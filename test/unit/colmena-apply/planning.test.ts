@@ -1,18 +1,26 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { applyArgs, globalArgs, type ApplySettings } from '../../../actions/colmena-apply/src/apply-args.js';
-import { panicText, parseInventory, parseVersion } from '../../../actions/colmena-apply/src/colmena-cli.js';
+import {
+  applyArgs,
+  globalArgs,
+  type ApplySettings,
+} from '../../../actions/colmena-apply/src/colmena/apply-args.js';
+import {
+  panicText,
+  parseInventory,
+  parseVersion,
+} from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
 import {
   isPinned,
   parseKnownHosts,
   type KnownHostEntry,
-} from '../../../actions/colmena-apply/src/known-hosts.js';
+} from '../../../actions/colmena-apply/src/ssh/known-hosts.js';
 import {
   compileGlob,
   parseSelector,
   selectNodes,
   type Inventory,
-} from '../../../actions/colmena-apply/src/node-selector.js';
+} from '../../../actions/colmena-apply/src/colmena/node-selector.js';
 import {
   builderSpecs,
   findHive,
@@ -20,7 +28,7 @@ import {
   linuxBuilderWarning,
   untrackedWarning,
 } from '../../../actions/colmena-apply/src/preflight.js';
-import { parseSshG, renderSshConfig } from '../../../actions/colmena-apply/src/ssh-config.js';
+import { parseSshG, renderSshConfig } from '../../../actions/colmena-apply/src/ssh/ssh-config.js';
 
 describe('compileGlob (glob crate syntax, as colmena --on)', () => {
   test.each([

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ActionError, CancelledError } from '../../../shared/errors.js';
-import { redact } from '../../../shared/secrets.js';
-import { cancellation, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../../shared/errors.js';
+import { redact } from '../../../../shared/secrets.js';
+import { cancellation, lastLine, runTool, type ToolResult } from '../../../../shared/tool.js';
 import type { Inventory, NodeInfo } from './node-selector.js';
 
 /**
