@@ -18,6 +18,12 @@ export interface StandinNode {
   fail?: 'build' | 'push' | 'keys' | 'activate';
   hostKeyChanged?: boolean;
   rebootHangs?: boolean;
+  targetUser?: string | null;
+  privilegeEscalationCommand?: string[];
+  sshOptions?: string[];
+  /** Activate this system on the node for real, over ssh (see the stand-in's header). */
+  system?: string;
+  systemProfile?: string;
 }
 
 export interface Scenario {
@@ -26,6 +32,8 @@ export interface Scenario {
   delayMs?: number;
   evalError?: string[];
   panic?: { file: string; message: string };
+  /** Raw lines the stand-in prints on stderr during apply (workflow-command injection tests). */
+  inject?: string[];
   nodes: Record<string, StandinNode>;
 }
 

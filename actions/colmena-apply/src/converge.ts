@@ -20,7 +20,14 @@ import {
   untrackedWarning,
   type GitCli,
 } from './preflight.js';
-import { publicReport, type NodeDetail } from './colmena/run-outcome.js';
+import { pause } from '../../../shared/tool.js';
+import { publish } from './outputs.js';
+import type { NodeOps } from './safety/node-ops.js';
+import type { NodePaths } from './safety/node-scripts.js';
+import { guardedApply } from './safety/guarded-apply.js';
+import { SafetyNet } from './safety/safety-net.js';
+import type { NodeTarget } from './ssh/node-ssh.js';
+import { sshDestination } from './ssh/remote-command.js';
 import type { PreparedSsh } from './ssh/ssh-config.js';
 import * as log from '../../../shared/log.js';
 
@@ -44,6 +51,9 @@ export interface Deps {
   }): Promise<PreparedSsh>;
   env: NodeJS.ProcessEnv;
   os: NodeJS.Platform;
+  /** The action's own operations on the nodes (rollback, health checks), over the generated ssh config. */
+  nodeOps(configFile: string, paths: NodePaths): NodeOps;
+  clock?: { now(): number; pause(ms: number): Promise<void> };
 }
 
 export const SSH_DIR_STATE = 'sshDir';
@@ -72,6 +82,7 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
       `'true' with goal '${s.goal}'`,
     );
   }
+  validateSafetyNet(s);
   const refused = s.nixOptions && refusedNixOption(s.nixOptions);
   if (refused) {
     throw new InputError(
@@ -98,6 +109,57 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
     );
   }
   return parsed.entries;
+}
+
+function validateSafetyNet(s: ColmenaSettings): void {
+  if (s.rollback && s.goal !== 'switch' && s.goal !== 'test') {
+    throw new InputError(
+      'rollback',
+      "'false' unless goal is switch or test (boot takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot)",
+      `'true' with goal '${s.goal}'`,
+    );
+  }
+  const checkable = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
+  if (s.healthCheck && !checkable) {
+    throw new InputError(
+      'health-check',
+      "'false' unless goal is switch or test, or boot with reboot (otherwise nothing new runs to check)",
+      `'true' with goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''}`,
+    );
+  }
+  if (s.checks && s.checks.length > 0 && !s.healthCheck && !s.rollback) {
+    throw new InputError(
+      'checks',
+      "checks only with health-check or rollback set to 'true'",
+      'checks with both off',
+    );
+  }
+}
+
+/** The nodes the safety net watches: the selected ones colmena can reach (it skips those without a host). */
+export function nodeTargets(inventory: Inventory, selected: readonly string[]): NodeTarget[] {
+  const targets: NodeTarget[] = [];
+  for (const name of selected) {
+    const n = inventory.get(name);
+    if (!n?.targetHost) continue;
+    const user = n.targetUser === undefined ? 'root' : n.targetUser;
+    if (!sshDestination(user, n.targetHost)) {
+      throw new ActionError(
+        'invalid-input',
+        `Node ${name} has a deployment.targetHost or targetUser the action cannot pass to ssh safely (it starts with '-' or has spaces or shell characters).`,
+        'Fix the node in the hive; nothing was deployed.',
+      );
+    }
+    targets.push({
+      name,
+      host: n.targetHost,
+      port: n.targetPort,
+      user,
+      sshOptions: n.sshOptions ?? [],
+      privilegeEscalation: n.privilegeEscalationCommand ?? ['sudo', '-H', '--'],
+    });
+  }
+  return targets;
 }
 
 function applySettings(s: ColmenaSettings): ApplySettings {
@@ -159,8 +221,18 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
       );
     }
     const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
+    const net = s.rollback || s.healthCheck ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
     if (s.dryActivateFirst) await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
     else ctx.skip('dry-activate', 'dry-activate-first is false');
+    if (net) {
+      await guardedApply(ctx, cli, apply, net, {
+        ...common,
+        goal: s.goal,
+        reboot: s.reboot,
+        rollback: s.rollback,
+      });
+      return;
+    }
     const outcome = await ctx.step(`apply ${s.goal}`, async () => {
       const o = await runColmena(cli, {
         ...common,
@@ -181,6 +253,34 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
   } finally {
     await fs.rm(ssh.dir, { recursive: true, force: true });
   }
+}
+
+function safetyNet(
+  ctx: ActionContext,
+  s: ColmenaSettings,
+  deps: Deps,
+  ssh: PreparedSsh,
+  inventory: Inventory,
+  selected: readonly string[],
+): SafetyNet {
+  const paths = { profile: s.systemProfile, currentSystem: s.currentSystem };
+  return new SafetyNet(
+    deps.nodeOps(ssh.configFile, paths),
+    nodeTargets(inventory, selected),
+    {
+      rollback: s.rollback,
+      // Only switch and test are rolled back; boot (with reboot) is only checked.
+      goal: s.goal === 'test' ? 'test' : 'switch',
+      reboot: s.reboot,
+      confirmMs: s.confirmTimeout,
+      checkTimeoutMs: s.checkTimeout,
+      allowDegraded: s.allowDegraded,
+      checks: s.checks ?? [],
+      paths,
+      runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
+    },
+    deps.clock ?? { now: () => Date.now(), pause },
+  );
 }
 
 /** The version check and the selector preview; colmena itself exits 0 when nothing matches. */
@@ -230,18 +330,6 @@ async function dryActivate(
     `dry-activate (run first, nothing was activated): ${preview.failure.message}`,
     preview.failure.hint,
   );
-}
-
-function publish(ctx: ActionContext, details: readonly NodeDetail[]): void {
-  const names = (r: string) =>
-    details
-      .filter((d) => d.result === r)
-      .map((d) => d.name)
-      .join(',');
-  ctx.output('nodes', JSON.stringify(details.map(publicReport)));
-  ctx.output('succeeded', names('succeeded'));
-  ctx.output('failed', names('failed'));
-  ctx.result({ nodes: details });
 }
 
 function reportPreview(ctx: ActionContext, preview: RunOutcome): void {

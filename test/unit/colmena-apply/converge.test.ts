@@ -106,6 +106,14 @@ const settings: ColmenaSettings = {
   knownHosts: undefined,
   timeout: 60_000,
   dryActivateFirst: false,
+  rollback: false,
+  confirmTimeout: 300_000,
+  healthCheck: false,
+  checks: undefined,
+  checkTimeout: 60_000,
+  allowDegraded: false,
+  systemProfile: '/nix/var/nix/profiles/system',
+  currentSystem: '/run/current-system',
   colmenaBinary: 'colmena',
 };
 
@@ -120,6 +128,9 @@ function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {
     },
     env: { HOME: tmp },
     os: 'linux',
+    nodeOps: () => {
+      throw new Error('the safety net is off in these tests');
+    },
     ...over,
   };
 }

@@ -95,7 +95,15 @@ describe('parseInventory / parseVersion', () => {
       tags: [],
       targetHost: null,
       targetPort: null,
+      // colmena's defaults (src/nix/hive/options.nix), for the action's own ssh
+      targetUser: 'root',
       buildOnTarget: false,
+      privilegeEscalationCommand: ['sudo', '-H', '--'],
+      sshOptions: [],
+    });
+    expect(parseInventory('{"a":{"targetUser":null,"sshOptions":["-J","jump"]}}')?.get('a')).toMatchObject({
+      targetUser: null,
+      sshOptions: ['-J', 'jump'],
     });
     expect(parseInventory('[1]')).toBeUndefined();
     expect(parseInventory('not json')).toBeUndefined();

@@ -1,0 +1,243 @@
+import * as net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { createHive, type Hive, type HiveRun } from '../../support/colmena-apply-hive.js';
+import { startFleet, type Fleet, type Generation, type NodeSpec } from '../../support/nixos-node.js';
+import { errorLines } from '../../support/run-action.js';
+
+/**
+ * Issue 18: the dead-man switch and the health checks against real OpenSSH servers acting as NixOS nodes
+ * (test/support/nixos-node.ts), deployed by the colmena stand-in, which activates over ssh with colmena's
+ * own command lines. Every node runs generation 41; the tests deploy generation 42. The nodes keep their
+ * /nix and /run under their login directory, hence the relative system-profile and current-system.
+ */
+// Each test starts sshd nodes and runs the bundle through colmena twice; the cut-ssh test waits out a timer.
+jest.setTimeout(600_000);
+
+const fleets: Fleet[] = [];
+const hives: Hive[] = [];
+afterEach(() => {
+  fleets.splice(0).forEach((f) => f.stop());
+  hives.splice(0).forEach((h) => h.cleanup());
+});
+
+/** A TCP port on the nodes' address, probed from the runner as the RustDesk ports would be. */
+let rustdesk: net.Server;
+let rustdeskPort = 0;
+beforeAll(async () => {
+  rustdesk = net.createServer((s) => s.end());
+  await new Promise<void>((resolve) => rustdesk.listen(0, '127.0.0.1', resolve));
+  rustdeskPort = (rustdesk.address() as net.AddressInfo).port;
+});
+afterAll(() => new Promise<void>((resolve) => rustdesk.close(() => resolve())));
+
+const portCheck = () =>
+  `local: node -e 'const s = require("net").connect(${rustdeskPort}, process.env.COLMENA_HOST); s.on("connect", () => { console.log(process.env.COLMENA_NODE, "port open"); process.exit(0); }); s.on("error", (e) => { console.log(e.message); process.exit(1); })'`;
+
+const GOOD: Generation = { units: { 'sshd.service': 'active', 'rustdesk-hbbs.service': 'active' } };
+const NO_HBBS: Generation = { units: { 'sshd.service': 'active', 'rustdesk-hbbs.service': 'inactive' } };
+const HBBS_CHECK = 'remote: systemctl is-active rustdesk-hbbs.service';
+
+function node(name: string, g42: Generation, g41: Generation = GOOD): NodeSpec {
+  return { name, current: 41, generations: { 41: g41, 42: g42 } };
+}
+
+async function deploy(
+  specs: NodeSpec[],
+  inputs: Record<string, string>,
+  o: { inject?: string[] } = {},
+): Promise<{ fleet: Fleet; r: HiveRun }> {
+  const fleet = await startFleet(specs);
+  fleets.push(fleet);
+  const hive = createHive({
+    version: '0.5.0-pre',
+    inject: o.inject,
+    nodes: fleet.scenarioNodes(Object.fromEntries(specs.map((s) => [s.name, 42]))),
+  });
+  hives.push(hive);
+  const r = await hive.run(
+    {
+      on: '@edge',
+      'ssh-config': fleet.sshConfig,
+      'known-hosts': fleet.knownHosts(),
+      'system-profile': 'nix/var/nix/profiles/system',
+      'current-system': 'run/current-system',
+      ...inputs,
+    },
+    { timeoutMs: 540_000 },
+  );
+  return { fleet, r };
+}
+
+function health(r: HiveRun): Record<string, string | null> {
+  const nodes = JSON.parse(r.outputs.nodes ?? '[]') as { name: string; health: string | null }[];
+  return Object.fromEntries(nodes.map((n) => [n.name, n.health]));
+}
+
+function generations(r: HiveRun): Record<string, [number | undefined, number | undefined]> {
+  const g = JSON.parse(r.outputs.generations ?? '{}') as Record<
+    string,
+    { before: { generation: number } | null; after: { generation: number } | null }
+  >;
+  return Object.fromEntries(
+    Object.entries(g).map(([k, v]) => [k, [v.before?.generation, v.after?.generation]]),
+  );
+}
+
+/** The calls the action made to the NixOS bits on a node, in order (colmena's are there too). */
+function programs(fleet: Fleet, name: string): string[] {
+  return fleet.nodes
+    .find((n) => n.name === name)!
+    .calls()
+    .filter((c) => c.program !== 'ssh')
+    .map((c) => `${c.program} ${c.argv.join(' ')}`);
+}
+
+function byName(fleet: Fleet, name: string) {
+  return fleet.nodes.find((n) => n.name === name)!;
+}
+
+describe('rollback: true (dead-man switch)', () => {
+  test('healthy activation: timer armed, checks pass, timer cancelled, nodes stay on the new generation', async () => {
+    const { fleet, r } = await deploy([node('alpha', GOOD), node('beta', GOOD)], {
+      rollback: 'true',
+      'confirm-timeout': '3m',
+      checks: `${HBBS_CHECK}\n${portCheck()}`,
+    });
+    expect(errorLines(r.log)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+    expect(health(r)).toEqual({ alpha: 'healthy', beta: 'healthy' });
+    expect(generations(r)).toEqual({ alpha: [41, 42], beta: [41, 42] });
+    expect(r.outputs['rolled-back']).toBe('[]');
+    // colmena ran twice: build and copy first, then the activation once the timers were armed.
+    expect(r.invocations.slice(2).map((i) => i.argv.slice(0, 2))).toEqual([
+      ['apply', 'push'],
+      ['apply', 'switch'],
+    ]);
+    for (const n of fleet.nodes) {
+      expect(n.state().profileLink).toBe('system-42-link');
+      expect(n.state().running).toBe(n.systemPath(42));
+      const calls = programs(fleet, n.name);
+      const armed = calls.findIndex((c) =>
+        /^systemd-run --unit=colmena-apply-rollback-\S+ .*--on-active=180s/.test(c),
+      );
+      const activated = calls.findIndex((c) =>
+        c.startsWith(`switch-to-configuration ${n.systemPath(42)} switch`),
+      );
+      const cancelled = calls.findIndex((c) => /^systemctl stop colmena-apply-rollback-\S+\.timer$/.test(c));
+      expect({
+        armed: armed >= 0,
+        beforeActivation: armed < activated,
+        cancelledAfter: cancelled > activated,
+      }).toEqual({
+        armed: true,
+        beforeActivation: true,
+        cancelledAfter: true,
+      });
+      // The timer is gone and never fired: nothing switched back.
+      expect(n.transientUnits()).toEqual([]);
+      expect(n.journal()).not.toMatch(/Triggering/);
+    }
+    const report = r.report?.result as {
+      verification: { name: string; checks: { check: string; exitCode: number; lastLines: string[] }[] }[];
+    };
+    const checks = report.verification.find((v) => v.name === 'beta')!.checks;
+    expect(checks.map((c) => [c.check.split(':')[0], c.exitCode])).toEqual([
+      ['remote', 0],
+      ['local', 0],
+    ]);
+    expect(checks[0].lastLines).toEqual(['active']);
+    expect(checks[1].lastLines).toEqual(['beta port open']);
+    expect(r.summary).toMatch(/\| alpha \| healthy \| 41 \| 42 \| colmena-apply-rollback-\S+: cancelled \|/);
+  });
+
+  test('a failing check on one of two nodes: only that node is switched back, the other keeps the new generation', async () => {
+    const { fleet, r } = await deploy([node('alpha', GOOD), node('beta', NO_HBBS)], {
+      rollback: 'true',
+      'confirm-timeout': '3m',
+      checks: HBBS_CHECK,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('health-check-failed');
+    expect(health(r)).toEqual({ alpha: 'healthy', beta: 'rolled-back' });
+    expect(JSON.parse(r.outputs['rolled-back'])).toEqual(['beta']);
+    expect(generations(r)).toEqual({ alpha: [41, 42], beta: [41, 41] });
+    expect(byName(fleet, 'alpha').state()).toMatchObject({
+      profileLink: 'system-42-link',
+      running: byName(fleet, 'alpha').systemPath(42),
+    });
+    const beta = byName(fleet, 'beta');
+    expect(beta.state()).toMatchObject({ profileLink: 'system-41-link', running: beta.systemPath(41) });
+    expect(beta.state().units['rustdesk-hbbs.service']).toBe('active');
+    // Switched back by the action through the service manager, not by the timer.
+    expect(
+      programs(fleet, 'beta').some((c) =>
+        /^systemd-run --unit=colmena-apply-rollback-\S+-now .*--wait/.test(c),
+      ),
+    ).toBe(true);
+    expect(programs(fleet, 'beta')).toContain(`switch-to-configuration ${beta.systemPath(41)} switch`);
+    expect(beta.transientUnits()).toEqual([]);
+    const [error] = errorLines(r.log);
+    expect(error).toContain('beta (rolled-back: check');
+    expect(error).toContain("'remote: systemctl is-active rustdesk-hbbs.service' exited 3");
+    const verification = (
+      r.report?.result as {
+        verification: { name: string; checks: { exitCode: number; lastLines: string[] }[] }[];
+      }
+    ).verification;
+    expect(verification.find((v) => v.name === 'beta')!.checks[0]).toMatchObject({
+      exitCode: 3,
+      lastLines: ['inactive'],
+    });
+  });
+
+  test('an activation that cuts ssh: the node switches back by itself, reported as such, never as success', async () => {
+    const { fleet, r } = await deploy([node('alpha', { ...GOOD, sshReachable: false })], {
+      rollback: 'true',
+      // Long enough for the activating colmena run on a loaded machine; the test waits it out.
+      'confirm-timeout': '2m',
+      'check-timeout': '20s',
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('health-check-failed');
+    expect(health(r)).toEqual({ alpha: 'rolled-back (unconfirmed)' });
+    expect(r.outputs.succeeded).toBe('alpha'); // colmena's own view: the activation itself succeeded
+    expect(JSON.parse(r.outputs['rolled-back'])).toEqual(['alpha']);
+    const alpha = byName(fleet, 'alpha');
+    expect(alpha.state()).toMatchObject({ profileLink: 'system-41-link', running: alpha.systemPath(41) });
+    expect(alpha.sshdRunning()).toBe(true);
+    // The node's timer did it: the action never ran a rollback itself.
+    expect(alpha.journal()).toMatch(/Triggering colmena-apply-rollback-\S+\.service/);
+    expect(programs(alpha ? fleet : fleet, 'alpha').some((c) => /-now /.test(c))).toBe(false);
+    const [error] = errorLines(r.log);
+    expect(error).toMatch(
+      /alpha \(rolled-back \(unconfirmed\): it could not be reached after activation .*its timer switched it back to generation 41/,
+    );
+  });
+
+  test('switching back fails: rollback-failed, loudly', async () => {
+    const { fleet, r } = await deploy(
+      [node('alpha', GOOD), node('beta', NO_HBBS, { ...GOOD, bootloaderFails: true })],
+      {
+        rollback: 'true',
+        'confirm-timeout': '3m',
+        checks: HBBS_CHECK,
+      },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs['failure-reason']).toBe('rollback-failed');
+    expect(health(r)).toEqual({ alpha: 'healthy', beta: 'rollback-failed' });
+    expect(r.outputs['rolled-back']).toBe('[]');
+    const beta = byName(fleet, 'beta');
+    // nix-env moved the profile back, but generation 41 could not be activated: it still runs 42.
+    expect(beta.state()).toMatchObject({ profileLink: 'system-41-link', running: beta.systemPath(42) });
+    const [error] = errorLines(r.log);
+    expect(error).toContain('Switching back failed on beta (rollback-failed:');
+    expect(error).toContain('switching back to generation 41 failed');
+    const verification = (
+      r.report?.result as {
+        verification: { name: string; rollback: { exitCode: number; lastLines: string[] } }[];
+      }
+    ).verification;
+    expect(verification.find((v) => v.name === 'beta')!.rollback).toMatchObject({ exitCode: 1 });
+  });
+});
