@@ -62,7 +62,7 @@ export class SafetyNet {
     private readonly clock: { now(): number; pause(ms: number): Promise<void> },
   ) {
     // Unique per step run: two deployments in one job, or a re-run, never share a unit name.
-    this.unit = `colmena-apply-rollback-${s.runId.replace(/[^A-Za-z0-9]/g, '')}-${randomBytes(3).toString('hex')}`;
+    this.unit = `colmena-apply-rollback-${s.runId.replace(/[^A-Za-z0-9-]/g, '')}-${randomBytes(3).toString('hex')}`;
   }
 
   /** Each node's generation before anything is deployed; fails closed. */

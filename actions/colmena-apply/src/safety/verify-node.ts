@@ -227,6 +227,19 @@ class Run {
     return t && !t.lostInReboot ? t : undefined;
   }
 
+  /**
+   * Cancels the timer where one may still exist: also after a reboot, in case colmena never rebooted
+   * the node (stopping a timer that is gone is harmless). True when it is gone now.
+   */
+  async cancelTimer(): Promise<boolean> {
+    const t = this.plan.timer;
+    if (!t) return true;
+    const r = await this.cx.ops.cancel(this.plan.target, t.unit, this.callLimit());
+    this.say(`timer ${t.unit}: ${r ? `timer ${r.timer}, service ${r.service}` : 'no answer'}`);
+    if (r?.timer === 'inactive' && !t.lostInReboot) this.setTimer('cancelled');
+    return r?.timer === 'inactive';
+  }
+
   setTimer(outcome: TimerOutcome): void {
     if (this.v.timer) this.v.timer.outcome = outcome;
   }
@@ -256,9 +269,23 @@ export async function verifyNode(plan: NodePlan, cx: VerifyContext): Promise<Nod
   if (!p.reached) return waitForTimer(run, `it could not be reached after activation (${p.why})`);
   run.v.after = p.result.generation ?? null;
   run.v.systemState = p.result.systemState ?? null;
+  const c = plan.colmena;
+  if (
+    c &&
+    c.result !== 'succeeded' &&
+    plan.before &&
+    p.result.generation &&
+    !changedSince(p.result.generation, plan.before)
+  ) {
+    // The activation failed before it changed anything (nix-env --set or an early check failed).
+    await run.cancelTimer();
+    return run.end(
+      'not-activated',
+      `colmena: ${c.error ?? c.result}; nothing changed, still on generation ${plan.before.generation}`,
+    );
+  }
   const { problems, checks } = await run.problems(p, timer ? confirmBy : Infinity, false);
   run.v.checks = checks;
-  const c = plan.colmena;
   if (c && c.result !== 'succeeded') problems.unshift(`colmena: ${c.error ?? c.result}`);
   if (problems.length === 0) return confirm(run, confirmBy);
   if (!cx.rollback || !plan.before) return run.end('unhealthy', problems.join('; '));
@@ -270,11 +297,7 @@ async function notActivated(run: Run): Promise<NodeVerification | undefined> {
   const { plan, cx } = run;
   const c = plan.colmena!;
   run.say(`colmena stopped this node before activation (${c.result}, last phase ${c.lastPhase})`);
-  const timer = run.liveTimer();
-  if (timer) {
-    const cancelled = await cx.ops.cancel(plan.target, timer.unit, run.callLimit());
-    if (cancelled?.timer === 'inactive') run.setTimer('cancelled');
-  }
+  await run.cancelTimer();
   const p = await run.reach(cx.now() + cx.checkTimeoutMs, false);
   if (!p.reached) {
     const detail =
@@ -284,7 +307,8 @@ async function notActivated(run: Run): Promise<NodeVerification | undefined> {
     return run.end('not-activated', detail);
   }
   run.v.after = p.result.generation ?? null;
-  if (plan.before && p.result.generation && !changedSince(p.result.generation, plan.before)) {
+  if (!plan.before) return run.end('not-activated', `colmena did not activate it (${c.error ?? c.result})`);
+  if (p.result.generation && !changedSince(p.result.generation, plan.before)) {
     const timerNote = run.v.timer && run.v.timer.outcome !== 'cancelled' ? `; ${run.timerPromise()}` : '';
     return run.end(
       'not-activated',
@@ -299,7 +323,10 @@ async function notActivated(run: Run): Promise<NodeVerification | undefined> {
 async function confirm(run: Run, confirmBy: number): Promise<NodeVerification> {
   const { plan, cx } = run;
   const timer = run.liveTimer();
-  if (!timer) return run.end('healthy', null);
+  if (!timer) {
+    if (plan.timer) await run.cancelTimer();
+    return run.end('healthy', null);
+  }
   if (cx.now() >= confirmBy)
     return waitForTimer(run, 'its checks passed, but only after the confirm window (raise confirm-timeout)');
   const cancelled = await cx.ops.cancel(plan.target, timer.unit, run.callLimit());
@@ -392,7 +419,10 @@ async function waitForTimer(run: Run, why: string): Promise<NodeVerification> {
   }
   const until = Math.min(timer.firesBy + REVERT_GRACE_MS, cx.deadline);
   if (until <= timer.firesBy)
-    return run.end('unreachable', `${why}; ${run.timerPromise()} (the overall timeout ends before that)`);
+    return run.end(
+      'unreachable',
+      `${why}; ${run.timerPromise()} (after the step's timeout, so not observed)`,
+    );
   const wait = timer.firesBy - cx.now();
   if (wait > 0) {
     run.say(`waiting ${Math.ceil(wait / 1000)} s for its timer ${timer.unit} to fire`);
@@ -422,5 +452,8 @@ async function waitForTimer(run: Run, why: string): Promise<NodeVerification> {
       `${why}; its timer ${timer.unit} was due by ${new Date(timer.firesBy).toISOString()}, but it still runs ${seen.running}`,
     );
   }
-  return run.end('unreachable', `${why}; ${run.timerPromise()}, and it has not answered since`);
+  return run.end(
+    'unreachable',
+    `${why}; its timer ${timer.unit} was due to switch it back to generation ${plan.before.generation} by ${new Date(timer.firesBy).toISOString()}, but it has not answered since (no timer helps when the boot path is broken or the kernel hangs: use its console)`,
+  );
 }
