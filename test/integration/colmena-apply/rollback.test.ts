@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createHive, type Hive, type HiveRun } from '../../support/colmena-apply-hive.js';
 import { startFleet, type Fleet, type Generation, type NodeSpec } from '../../support/nixos-node.js';
@@ -239,5 +242,64 @@ describe('rollback: true (dead-man switch)', () => {
       }
     ).verification;
     expect(verification.find((v) => v.name === 'beta')!.rollback).toMatchObject({ exitCode: 1 });
+  });
+});
+
+describe('workflow commands from colmena and the node (issue 15 item 4)', () => {
+  test('printed by the colmena stand-in and by the node on every ssh session: state, outputs and masks unchanged', async () => {
+    // A directory the action never created: a forged save-state would make post remove it.
+    const decoy = fs.mkdtempSync(path.join(os.tmpdir(), 'colmena-decoy-'));
+    const forged = [
+      `::save-state name=sshDir::${decoy}`,
+      '::set-output name=succeeded::FORGED',
+      '::add-mask::e',
+      '::error::FORGED by the deployment',
+      '##[set-output name=failed;]FORGED',
+      '   ::warning::FORGED, indented',
+    ];
+    try {
+      const fleet = await startFleet([{ ...node('alpha', GOOD), inject: forged }]);
+      fleets.push(fleet);
+      const hive = createHive({
+        version: '0.4.0',
+        inject: forged,
+        nodes: fleet.scenarioNodes({ alpha: 42 }),
+      });
+      hives.push(hive);
+      const r = await hive.run(
+        {
+          on: 'alpha',
+          'ssh-config': fleet.sshConfig,
+          'known-hosts': fleet.knownHosts(),
+          'system-profile': 'nix/var/nix/profiles/system',
+          'current-system': 'run/current-system',
+          rollback: 'true',
+          'confirm-timeout': '3m',
+          checks: 'remote: echo "::set-output name=rolled-back::FORGED"; systemctl is-active sshd.service',
+        },
+        { timeoutMs: 540_000 },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(health(r)).toEqual({ alpha: 'healthy' });
+      // The forged lines did reach the log (as text), so the test saw them…
+      expect(r.log).toContain('FORGED by the deployment');
+      // …but none of them acted as a command: only the action's own groups and masks remain.
+      const commands = [...r.main.commands, ...(r.post?.commands ?? [])];
+      expect(commands.filter((c) => JSON.stringify(c).includes('FORGED'))).toEqual([]);
+      expect(commands.filter((c) => !['group', 'endgroup', 'add-mask'].includes(c.command))).toEqual([]);
+      expect(r.main.effects.state).toEqual({});
+      expect(r.main.effects.outputs).toEqual({});
+      expect(r.masks).not.toContain('e');
+      expect(Object.keys(r.state).sort()).toEqual(['isPost', 'sshDir']);
+      expect(r.state.sshDir).toContain(r.runnerTemp);
+      expect(r.outputs.succeeded).toBe('alpha');
+      expect(r.outputs['rolled-back']).toBe('[]');
+      expect(errorLines(r.log)).toEqual([]);
+      // Post did only what main recorded: its own directory is gone, the decoy is untouched.
+      expect(fs.existsSync(r.state.sshDir)).toBe(false);
+      expect(fs.existsSync(decoy)).toBe(true);
+    } finally {
+      fs.rmSync(decoy, { recursive: true, force: true });
+    }
   });
 });
