@@ -28611,7 +28611,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   cB: () => (/* binding */ converge)
 });
 
-// UNUSED EXPORTS: nodeTargets, validateSettings
+// UNUSED EXPORTS: nodeTargets, safetyNetMode, validateSettings
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -29803,16 +29803,29 @@ function validateSettings(s) {
     return parsed.entries;
 }
 function validateSafetyNet(s) {
-    if (s.rollback && s.goal !== 'switch' && s.goal !== 'test') {
-        throw new errors/* InputError */.dz('rollback', "'false' unless goal is switch or test (boot takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot)", `'true' with goal '${s.goal}'`);
+    // A boot activation takes effect at the next boot, and no timer armed now survives a reboot: refusing
+    // is better than an operator believing the next boot is protected.
+    if (s.rollback && s.goal === 'boot') {
+        throw new errors/* InputError */.dz('rollback', "'false' with goal boot (it takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot, or goal switch)", "'true' with goal 'boot'");
     }
-    const checkable = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
-    if (s.healthCheck && !checkable) {
-        throw new errors/* InputError */.dz('health-check', "'false' unless goal is switch or test, or boot with reboot (otherwise nothing new runs to check)", `'true' with goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''}`);
-    }
-    if (s.checks && s.checks.length > 0 && !s.healthCheck && !s.rollback) {
-        throw new errors/* InputError */.dz('checks', "checks only with health-check or rollback set to 'true'", 'checks with both off');
-    }
+}
+/**
+ * Whether the safety net runs: rollback, health-check or checks ask for it, and only a goal that runs
+ * something new now can be checked (switch, test, boot with reboot). For the others (build, push,
+ * dry-activate, upload-keys, boot without reboot) it is skipped with a warning, so one workflow can pass
+ * any goal.
+ */
+function safetyNetMode(s) {
+    const wanted = s.rollback || s.healthCheck || (s.checks?.length ?? 0) > 0;
+    if (!wanted)
+        return { enabled: false };
+    const activatesNow = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
+    if (activatesNow)
+        return { enabled: true };
+    return {
+        enabled: false,
+        skipped: `rollback, health-check and checks are skipped: goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''} activates nothing now that could be checked.`,
+    };
 }
 /** The nodes the safety net watches: the selected ones colmena can reach (it skips those without a host). */
 function nodeTargets(inventory, selected) {
@@ -29885,7 +29898,10 @@ async function converge(ctx, s, deps) {
             await ctx.step('check pinned host keys', () => checkPinned(deps, ssh.configFile, pinned, inventory, selected));
         }
         const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
-        const net = s.rollback || s.healthCheck ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
+        const mode = safetyNetMode(s);
+        if (mode.skipped)
+            ctx.warning(mode.skipped);
+        const net = mode.enabled ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
         if (s.dryActivateFirst)
             await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
         else

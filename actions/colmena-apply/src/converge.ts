@@ -112,28 +112,32 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
 }
 
 function validateSafetyNet(s: ColmenaSettings): void {
-  if (s.rollback && s.goal !== 'switch' && s.goal !== 'test') {
+  // A boot activation takes effect at the next boot, and no timer armed now survives a reboot: refusing
+  // is better than an operator believing the next boot is protected.
+  if (s.rollback && s.goal === 'boot') {
     throw new InputError(
       'rollback',
-      "'false' unless goal is switch or test (boot takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot)",
-      `'true' with goal '${s.goal}'`,
+      "'false' with goal boot (it takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot, or goal switch)",
+      "'true' with goal 'boot'",
     );
   }
-  const checkable = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
-  if (s.healthCheck && !checkable) {
-    throw new InputError(
-      'health-check',
-      "'false' unless goal is switch or test, or boot with reboot (otherwise nothing new runs to check)",
-      `'true' with goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''}`,
-    );
-  }
-  if (s.checks && s.checks.length > 0 && !s.healthCheck && !s.rollback) {
-    throw new InputError(
-      'checks',
-      "checks only with health-check or rollback set to 'true'",
-      'checks with both off',
-    );
-  }
+}
+
+/**
+ * Whether the safety net runs: rollback, health-check or checks ask for it, and only a goal that runs
+ * something new now can be checked (switch, test, boot with reboot). For the others (build, push,
+ * dry-activate, upload-keys, boot without reboot) it is skipped with a warning, so one workflow can pass
+ * any goal.
+ */
+export function safetyNetMode(s: ColmenaSettings): { enabled: boolean; skipped?: string } {
+  const wanted = s.rollback || s.healthCheck || (s.checks?.length ?? 0) > 0;
+  if (!wanted) return { enabled: false };
+  const activatesNow = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
+  if (activatesNow) return { enabled: true };
+  return {
+    enabled: false,
+    skipped: `rollback, health-check and checks are skipped: goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''} activates nothing now that could be checked.`,
+  };
 }
 
 /** The nodes the safety net watches: the selected ones colmena can reach (it skips those without a host). */
@@ -221,7 +225,9 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
       );
     }
     const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
-    const net = s.rollback || s.healthCheck ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
+    const mode = safetyNetMode(s);
+    if (mode.skipped) ctx.warning(mode.skipped);
+    const net = mode.enabled ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
     if (s.dryActivateFirst) await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
     else ctx.skip('dry-activate', 'dry-activate-first is false');
     if (net) {

@@ -6,7 +6,12 @@ import type { ActionContext } from '../../../shared/run.js';
 import { ActionError } from '../../../shared/errors.js';
 import type { ToolResult } from '../../../shared/tool.js';
 import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
-import { converge, type ColmenaSettings, type Deps } from '../../../actions/colmena-apply/src/converge.js';
+import {
+  converge,
+  safetyNetMode,
+  type ColmenaSettings,
+  type Deps,
+} from '../../../actions/colmena-apply/src/converge.js';
 import { runColmena } from '../../../actions/colmena-apply/src/colmena/deployment.js';
 import type { Inventory } from '../../../actions/colmena-apply/src/colmena/node-selector.js';
 import type { NodeOps } from '../../../actions/colmena-apply/src/safety/node-ops.js';
@@ -364,20 +369,36 @@ describe('converge with the safety net', () => {
     expect(order.filter((o) => !o.startsWith('probe'))).toEqual(['colmena push']);
   });
 
-  test.each<[string, Partial<ColmenaSettings>]>([
-    ['rollback', { rollback: true, goal: 'boot' }],
-    ['rollback', { rollback: true, goal: 'dry-activate' }],
-    ['health-check', { healthCheck: true, goal: 'boot' }],
-    ['health-check', { healthCheck: true, goal: 'push' }],
-    ['checks', { checks: [{ where: 'remote', command: 'true' }] }],
-  ])('%s is refused with %j', async (input, over) => {
+  test('rollback with goal boot is refused: the next boot would not be protected', async () => {
     const { cli, calls } = fakeCli({}, inventory);
     const { ctx } = fakeCtx();
-    await expect(converge(ctx, { ...settings, ...over }, deps(cli))).rejects.toMatchObject({
+    await expect(
+      converge(ctx, { ...settings, rollback: true, goal: 'boot' }, deps(cli)),
+    ).rejects.toMatchObject({
       reason: 'invalid-input',
-      message: expect.stringContaining(`Input '${input}' is invalid`),
+      message: expect.stringContaining("Input 'rollback' is invalid"),
     });
     expect(calls).toEqual([]);
+  });
+
+  test.each<Partial<ColmenaSettings>>([
+    { rollback: true, goal: 'dry-activate' },
+    { healthCheck: true, goal: 'boot' },
+    { healthCheck: true, goal: 'push' },
+    { checks: [{ where: 'remote', command: 'true' }], goal: 'build' },
+  ])('a goal that activates nothing now skips the safety net with one warning: %j', (over) => {
+    const mode = safetyNetMode({ ...settings, ...over });
+    expect(mode.enabled).toBe(false);
+    expect(mode.skipped).toMatch(
+      /^rollback, health-check and checks are skipped: goal '[a-z-]+'( without reboot)? activates nothing now/,
+    );
+  });
+
+  test('checks alone turn the health checks on', () => {
+    expect(safetyNetMode({ ...settings, checks: [{ where: 'local', command: 'true' }] })).toEqual({
+      enabled: true,
+    });
+    expect(safetyNetMode(settings)).toEqual({ enabled: false });
   });
 
   test('health-check with boot and reboot is allowed (the new generation runs after the reboot)', async () => {
