@@ -30450,12 +30450,15 @@ function tailLines(stdout, stderr, n = TAIL) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   B: () => (/* binding */ createNodeOps)
 /* harmony export */ });
+/* unused harmony export remoteCheckLine */
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2635);
 /* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6647);
+/* harmony import */ var _ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1435);
 /* harmony import */ var _checks_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7974);
 /* harmony import */ var _node_scripts_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9501);
+
 
 
 
@@ -30497,7 +30500,9 @@ function createNodeOps(ssh, paths) {
             try {
                 r =
                     check.where === 'remote'
-                        ? await ssh.runLine(node, check.command, { timeoutMs })
+                        ? await ssh.runLine(node, remoteCheckLine(check.command, timeoutMs), {
+                            timeoutMs: timeoutMs + 10_000,
+                        })
                         : await runLocal(check.command, node, timeoutMs);
             }
             catch (e) {
@@ -30529,6 +30534,14 @@ function createNodeOps(ssh, paths) {
             return opResult(await ssh.run(node, script, { timeoutMs, privileged: true }));
         },
     };
+}
+/**
+ * A `remote:` check as the node runs it: the operator's line under coreutils `timeout` (TERM, then KILL
+ * 5 s later), so it ends on the node too when the action gives up or is cancelled; killing ssh alone
+ * would leave it running there (without a tty sshd sends no SIGHUP).
+ */
+function remoteCheckLine(line, timeoutMs) {
+    return (0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_5__/* .commandLine */ .ay)(['timeout', '-k', '5', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`, 'sh', '-c', line]);
 }
 /** A `local:` check: the operator's command line, run by sh on the runner, told which node it is for. */
 function runLocal(line, node, timeoutMs) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { REPO_ROOT, runAction, type ActionRun } from './run-action.js';
 
 /**
@@ -56,7 +57,7 @@ export interface Hive {
   workspace: string;
   run(
     inputs: Record<string, string>,
-    extra?: { env?: Record<string, string>; timeoutMs?: number },
+    extra?: { env?: Record<string, string>; timeoutMs?: number; onMainStarted?: (c: ChildProcess) => void },
   ): Promise<HiveRun>;
   cleanup(): void;
 }
@@ -86,6 +87,7 @@ export function createHive(scenario: Scenario, o: { file?: 'hive.nix' | 'flake.n
           ...extra.env,
         },
         timeoutMs: extra.timeoutMs ?? 60_000,
+        onMainStarted: extra.onMainStarted,
       });
       const lines = fs
         .readFileSync(record, 'utf8')

@@ -1,3 +1,4 @@
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -47,7 +48,7 @@ function node(name: string, g42: Generation, g41: Generation = GOOD): NodeSpec {
 async function deploy(
   specs: NodeSpec[],
   inputs: Record<string, string>,
-  o: { inject?: string[] } = {},
+  o: { inject?: string[]; onMainStarted?: (c: ChildProcess, fleet: Fleet) => void } = {},
 ): Promise<{ fleet: Fleet; r: HiveRun }> {
   const fleet = await startFleet(specs);
   fleets.push(fleet);
@@ -66,7 +67,7 @@ async function deploy(
       'current-system': 'run/current-system',
       ...inputs,
     },
-    { timeoutMs: 540_000 },
+    { timeoutMs: 540_000, onMainStarted: o.onMainStarted && ((c) => o.onMainStarted!(c, fleet)) },
   );
   return { fleet, r };
 }
@@ -242,6 +243,75 @@ describe('rollback: true (dead-man switch)', () => {
       }
     ).verification;
     expect(verification.find((v) => v.name === 'beta')!.rollback).toMatchObject({ exitCode: 1 });
+  });
+});
+
+describe('health-check without rollback', () => {
+  test('a unit that failed in the new generation: degraded, failed units listed, the node keeps it', async () => {
+    const { fleet, r } = await deploy(
+      [node('alpha', { units: { ...GOOD.units, 'k3s.service': 'failed' } })],
+      { 'health-check': 'true' },
+    );
+    expect(r.exitCode).toBe(1);
+    // colmena itself reports the activation failed (switch-to-configuration exit 4, a unit failed) …
+    expect(r.outputs['failure-reason']).toBe('deploy-failed');
+    expect(health(r)).toEqual({ alpha: 'unhealthy' });
+    // … and the check after activation says what the node looks like now.
+    const v = (
+      r.report?.result as { verification: { systemState: { state: string; failedUnits: string[] } }[] }
+    ).verification[0];
+    expect(v.systemState).toMatchObject({ state: 'degraded', failedUnits: ['k3s.service'] });
+    expect(errorLines(r.log)[0]).toContain(
+      "After activation: alpha (unhealthy: colmena: Activation failed: Child process exited with error code: 4; system state 'degraded' (failed units: k3s.service))",
+    );
+    // No rollback without rollback: true: still on 42, no timer, no push run first.
+    const alpha = byName(fleet, 'alpha');
+    expect(alpha.state().profileLink).toBe('system-42-link');
+    expect(programs(fleet, 'alpha').some((c) => c.startsWith('systemd-run'))).toBe(false);
+    expect(r.invocations.slice(2).map((i) => i.argv[1])).toEqual(['switch']);
+    expect(generations(r)).toEqual({ alpha: [undefined, 42] });
+  });
+});
+
+describe('cancellation', () => {
+  test('a job cancelled during the checks stops its ssh, reports cancelled and leaves the timer armed', async () => {
+    let signalled = false;
+    const { fleet, r } = await deploy(
+      [node('alpha', GOOD)],
+      {
+        rollback: 'true',
+        'confirm-timeout': '5m',
+        checks: 'remote: sleep 600',
+      },
+      {
+        onMainStarted: (child, f) => {
+          // Once the check runs on the node, cancel the job as the runner does (SIGTERM to the action).
+          const poll = setInterval(() => {
+            if (f.nodes[0].calls().some((c) => c.program === 'ssh' && c.argv[0].includes('sleep 600'))) {
+              clearInterval(poll);
+              signalled = true;
+              child.kill('SIGTERM');
+            }
+          }, 250);
+          child.once('exit', () => clearInterval(poll));
+        },
+      },
+    );
+    expect(signalled).toBe(true);
+    expect(r.exitCode).toBe(1);
+    expect(r.report?.status).toBe('cancelled');
+    const alpha = byName(fleet, 'alpha');
+    // The timer is the safety net now: still armed, it will switch the node back.
+    expect(alpha.transientUnits().some((u) => /^colmena-apply-rollback-\S+\.timer$/.test(u))).toBe(true);
+    // The ssh running the check was in the action's process group for tools: gone with it. (On the node the
+    // check runs under `timeout`, which ends it at check-timeout.)
+    const clients = spawnSync('pgrep', ['-f', `-p ${alpha.port} .*sleep 600`])
+      .stdout.toString()
+      .trim();
+    expect(clients).toBe('');
+    expect(alpha.calls().find((c) => c.program === 'ssh' && c.argv[0].includes('sleep 600'))?.argv[0]).toBe(
+      "timeout -k 5 60 sh -c 'sleep 600'",
+    );
   });
 });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CancelledError, errorMessage } from '../../../../shared/errors.js';
 import { runTool } from '../../../../shared/tool.js';
 import type { NodeSsh, NodeTarget, RemoteResult } from '../ssh/node-ssh.js';
+import { commandLine } from '../ssh/remote-command.js';
 import { checkLabel, tailLines, type Check, type CheckResult } from './checks.js';
 import {
   armScript,
@@ -84,7 +85,9 @@ export function createNodeOps(ssh: NodeSsh, paths: NodePaths): NodeOps {
       try {
         r =
           check.where === 'remote'
-            ? await ssh.runLine(node, check.command, { timeoutMs })
+            ? await ssh.runLine(node, remoteCheckLine(check.command, timeoutMs), {
+                timeoutMs: timeoutMs + 10_000,
+              })
             : await runLocal(check.command, node, timeoutMs);
       } catch (e) {
         // runTool refuses a command line holding a registered secret, for one.
@@ -114,6 +117,15 @@ export function createNodeOps(ssh: NodeSsh, paths: NodePaths): NodeOps {
       return opResult(await ssh.run(node, script, { timeoutMs, privileged: true }));
     },
   };
+}
+
+/**
+ * A `remote:` check as the node runs it: the operator's line under coreutils `timeout` (TERM, then KILL
+ * 5 s later), so it ends on the node too when the action gives up or is cancelled; killing ssh alone
+ * would leave it running there (without a tty sshd sends no SIGHUP).
+ */
+export function remoteCheckLine(line: string, timeoutMs: number): string {
+  return commandLine(['timeout', '-k', '5', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`, 'sh', '-c', line]);
 }
 
 /** A `local:` check: the operator's command line, run by sh on the runner, told which node it is for. */
