@@ -29350,6 +29350,8 @@ async function verifyNode(plan, cx) {
             return r;
     }
     const confirmBy = timer ? timer.armedAt + timer.confirmMs - cancelMargin(timer.confirmMs) : Infinity;
+    if (cx.now() >= confirmBy)
+        return waitForTimer(run, 'the activating colmena run outlasted the confirm window (raise confirm-timeout)');
     const reachBy = timer ? confirmBy : cx.now() + cx.checkTimeoutMs + SSH_SLACK_MS;
     const p = await run.reach(reachBy, true);
     if (!p.reached)

@@ -284,6 +284,17 @@ describe('verifyNode with rollback', () => {
     expect(h.calls).not.toContain('cancel');
   });
 
+  test('colmena outlasted the confirm window: nothing is cancelled, the timer is left to act', async () => {
+    const h = harness({ at: (now) => ({ generation: now < h.armedAt + 122_000 ? gen(42) : gen(41) }) });
+    const p = h.plan();
+    const v = await verifyNode({ ...p, timer: { ...p.timer!, armedAt: h.now() - 115_000 } }, h.cx);
+    expect(v.health).toBe('rolled-back (unconfirmed)');
+    expect(v.detail).toMatch(
+      /^the activating colmena run outlasted the confirm window \(raise confirm-timeout\)/,
+    );
+    expect(h.calls).not.toContain('cancel');
+  });
+
   test('the timer fires while it is being cancelled: reported as rolled back by the timer', async () => {
     let cancelled = false;
     const h = harness({

@@ -264,6 +264,11 @@ export async function verifyNode(plan: NodePlan, cx: VerifyContext): Promise<Nod
     if (r) return r;
   }
   const confirmBy = timer ? timer.armedAt + timer.confirmMs - cancelMargin(timer.confirmMs) : Infinity;
+  if (cx.now() >= confirmBy)
+    return waitForTimer(
+      run,
+      'the activating colmena run outlasted the confirm window (raise confirm-timeout)',
+    );
   const reachBy = timer ? confirmBy : cx.now() + cx.checkTimeoutMs + SSH_SLACK_MS;
   const p = await run.reach(reachBy, true);
   if (!p.reached) return waitForTimer(run, `it could not be reached after activation (${p.why})`);

@@ -1,6 +1,6 @@
 'use strict';
 /*
- * Shared state of the NixOS node stand-in (see README.md in this directory). One directory per node,
+ * Shared state of the NixOS node stand-ins (README.md in this directory names what each follows). One directory per node,
  * named by NIXOS_NODE_ROOT, holds everything a NixOS host keeps in /nix, /run and systemd's memory:
  *
  *   node.json                         name, sshd (bin, config, pid file, log), inject flag
