@@ -28601,7 +28601,7 @@ function onArgument(selectors) {
 
 /***/ }),
 
-/***/ 922:
+/***/ 2976:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28611,7 +28611,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   cB: () => (/* binding */ converge)
 });
 
-// UNUSED EXPORTS: nodeTargets, safetyNetMode, validateSettings
+// UNUSED EXPORTS: validateSettings
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -29759,51 +29759,10 @@ async function guardedApply(ctx, cli, apply, net, r) {
 
 // EXTERNAL MODULE: ./actions/colmena-apply/src/ssh/remote-command.ts
 var remote_command = __nccwpck_require__(1435);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/converge.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/safety/setup.ts
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-const SSH_DIR_STATE = 'sshDir';
-const ACTIVATING_GOALS = ['switch', 'boot', 'test'];
-/** Cross-input rules; returns the parsed pinned keys. */
-function validateSettings(s) {
-    if ((!s.on || s.on.length === 0) && !s.allowApplyAll) {
-        throw new errors/* InputError */.dz('on', 'node selectors (names, globs or @tags); required unless allow-apply-all is true', 'nothing');
-    }
-    if (s.reboot && !ACTIVATING_GOALS.includes(s.goal)) {
-        throw new errors/* InputError */.dz('reboot', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
-    }
-    if (s.dryActivateFirst && !ACTIVATING_GOALS.includes(s.goal)) {
-        throw new errors/* InputError */.dz('dry-activate-first', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
-    }
-    validateSafetyNet(s);
-    const refused = s.nixOptions && (0,nix_options/* refusedNixOption */.vI)(s.nixOptions);
-    if (refused) {
-        throw new errors/* InputError */.dz('nix-options', `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}`, `${refused}`);
-    }
-    if (!s.knownHosts)
-        return undefined;
-    // Each line is masked as a secret: a bare `#` line would mask every `#` (and refuse `-f .#` in argv).
-    if (s.knownHosts.split(/\r?\n/).some((l) => l.trim().length > 0 && l.trim().length < 6)) {
-        throw new errors/* InputError */.dz('known-hosts', 'known_hosts lines, none shorter than 6 characters (each line is masked as a secret)', 'other text');
-    }
-    const parsed = (0,known_hosts/* parseKnownHosts */.uJ)(s.knownHosts);
-    if ('error' in parsed) {
-        throw new errors/* InputError */.dz('known-hosts', `known_hosts lines: host patterns, key type, base64 key (${parsed.error})`, 'other text');
-    }
-    return parsed.entries;
-}
 function validateSafetyNet(s) {
     // A boot activation takes effect at the next boot, and no timer armed now survives a reboot: refusing
     // is better than an operator believing the next boot is protected.
@@ -29850,6 +29809,66 @@ function nodeTargets(inventory, selected) {
         });
     }
     return targets;
+}
+function createSafetyNet(s, o) {
+    const paths = { profile: s.systemProfile, currentSystem: s.currentSystem };
+    return new SafetyNet(o.nodeOps(paths), nodeTargets(o.inventory, o.selected), {
+        rollback: s.rollback,
+        // Only switch and test are rolled back; boot (with reboot) is only checked.
+        goal: s.goal === 'test' ? 'test' : 'switch',
+        reboot: s.reboot,
+        confirmMs: s.confirmTimeout,
+        checkTimeoutMs: s.checkTimeout,
+        allowDegraded: s.allowDegraded,
+        checks: s.checks ?? [],
+        paths,
+        runId: o.runId,
+    }, o.clock);
+}
+
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/converge.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+const SSH_DIR_STATE = 'sshDir';
+const ACTIVATING_GOALS = ['switch', 'boot', 'test'];
+/** Cross-input rules; returns the parsed pinned keys. */
+function validateSettings(s) {
+    if ((!s.on || s.on.length === 0) && !s.allowApplyAll) {
+        throw new errors/* InputError */.dz('on', 'node selectors (names, globs or @tags); required unless allow-apply-all is true', 'nothing');
+    }
+    if (s.reboot && !ACTIVATING_GOALS.includes(s.goal)) {
+        throw new errors/* InputError */.dz('reboot', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
+    }
+    if (s.dryActivateFirst && !ACTIVATING_GOALS.includes(s.goal)) {
+        throw new errors/* InputError */.dz('dry-activate-first', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
+    }
+    validateSafetyNet(s);
+    const refused = s.nixOptions && (0,nix_options/* refusedNixOption */.vI)(s.nixOptions);
+    if (refused) {
+        throw new errors/* InputError */.dz('nix-options', `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}`, `${refused}`);
+    }
+    if (!s.knownHosts)
+        return undefined;
+    // Each line is masked as a secret: a bare `#` line would mask every `#` (and refuse `-f .#` in argv).
+    if (s.knownHosts.split(/\r?\n/).some((l) => l.trim().length > 0 && l.trim().length < 6)) {
+        throw new errors/* InputError */.dz('known-hosts', 'known_hosts lines, none shorter than 6 characters (each line is masked as a secret)', 'other text');
+    }
+    const parsed = (0,known_hosts/* parseKnownHosts */.uJ)(s.knownHosts);
+    if ('error' in parsed) {
+        throw new errors/* InputError */.dz('known-hosts', `known_hosts lines: host patterns, key type, base64 key (${parsed.error})`, 'other text');
+    }
+    return parsed.entries;
 }
 function applySettings(s) {
     return {
@@ -29903,7 +29922,15 @@ async function converge(ctx, s, deps) {
         const mode = safetyNetMode(s);
         if (mode.skipped)
             ctx.warning(mode.skipped);
-        const net = mode.enabled ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
+        const net = mode.enabled
+            ? createSafetyNet(s, {
+                nodeOps: (paths) => deps.nodeOps(ssh.configFile, paths),
+                inventory,
+                selected,
+                runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
+                clock: deps.clock ?? { now: () => Date.now(), pause: tool/* pause */.v7 },
+            })
+            : undefined;
         if (s.dryActivateFirst)
             await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
         else
@@ -29937,21 +29964,6 @@ async function converge(ctx, s, deps) {
     finally {
         await promises_.rm(ssh.dir, { recursive: true, force: true });
     }
-}
-function safetyNet(ctx, s, deps, ssh, inventory, selected) {
-    const paths = { profile: s.systemProfile, currentSystem: s.currentSystem };
-    return new SafetyNet(deps.nodeOps(ssh.configFile, paths), nodeTargets(inventory, selected), {
-        rollback: s.rollback,
-        // Only switch and test are rolled back; boot (with reboot) is only checked.
-        goal: s.goal === 'test' ? 'test' : 'switch',
-        reboot: s.reboot,
-        confirmMs: s.confirmTimeout,
-        checkTimeoutMs: s.checkTimeout,
-        allowDegraded: s.allowDegraded,
-        checks: s.checks ?? [],
-        paths,
-        runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
-    }, deps.clock ?? { now: () => Date.now(), pause: tool/* pause */.v7 });
 }
 /** The version check and the selector preview; colmena itself exits 0 when nothing matches. */
 async function resolveNodes(ctx, cli, s, deadline) {
@@ -30137,7 +30149,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
 /* harmony import */ var _colmena_colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3888);
-/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(922);
+/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2976);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5575);
 /* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8627);
 /* harmony import */ var _safety_node_ops_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7722);

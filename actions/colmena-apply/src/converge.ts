@@ -25,9 +25,7 @@ import { publish } from './outputs.js';
 import type { NodeOps } from './safety/node-ops.js';
 import type { NodePaths } from './safety/node-scripts.js';
 import { guardedApply } from './safety/guarded-apply.js';
-import { SafetyNet } from './safety/safety-net.js';
-import type { NodeTarget } from './ssh/node-ssh.js';
-import { sshDestination } from './ssh/remote-command.js';
+import { createSafetyNet, safetyNetMode, validateSafetyNet } from './safety/setup.js';
 import type { PreparedSsh } from './ssh/ssh-config.js';
 import * as log from '../../../shared/log.js';
 
@@ -111,61 +109,6 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
   return parsed.entries;
 }
 
-function validateSafetyNet(s: ColmenaSettings): void {
-  // A boot activation takes effect at the next boot, and no timer armed now survives a reboot: refusing
-  // is better than an operator believing the next boot is protected.
-  if (s.rollback && s.goal === 'boot') {
-    throw new InputError(
-      'rollback',
-      "'false' with goal boot (it takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot, or goal switch)",
-      "'true' with goal 'boot'",
-    );
-  }
-}
-
-/**
- * Whether the safety net runs: rollback, health-check or checks ask for it, and only a goal that runs
- * something new now can be checked (switch, test, boot with reboot). For the others (build, push,
- * dry-activate, upload-keys, boot without reboot) it is skipped with a warning, so one workflow can pass
- * any goal.
- */
-export function safetyNetMode(s: ColmenaSettings): { enabled: boolean; skipped?: string } {
-  const wanted = s.rollback || s.healthCheck || (s.checks?.length ?? 0) > 0;
-  if (!wanted) return { enabled: false };
-  const activatesNow = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
-  if (activatesNow) return { enabled: true };
-  return {
-    enabled: false,
-    skipped: `rollback, health-check and checks are skipped: goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''} activates nothing now that could be checked.`,
-  };
-}
-
-/** The nodes the safety net watches: the selected ones colmena can reach (it skips those without a host). */
-export function nodeTargets(inventory: Inventory, selected: readonly string[]): NodeTarget[] {
-  const targets: NodeTarget[] = [];
-  for (const name of selected) {
-    const n = inventory.get(name);
-    if (!n?.targetHost) continue;
-    const user = n.targetUser === undefined ? 'root' : n.targetUser;
-    if (!sshDestination(user, n.targetHost)) {
-      throw new ActionError(
-        'invalid-input',
-        `Node ${name} has a deployment.targetHost or targetUser the action cannot pass to ssh safely (it starts with '-' or has spaces or shell characters).`,
-        'Fix the node in the hive; nothing was deployed.',
-      );
-    }
-    targets.push({
-      name,
-      host: n.targetHost,
-      port: n.targetPort,
-      user,
-      sshOptions: n.sshOptions ?? [],
-      privilegeEscalation: n.privilegeEscalationCommand ?? ['sudo', '-H', '--'],
-    });
-  }
-  return targets;
-}
-
 function applySettings(s: ColmenaSettings): ApplySettings {
   return {
     config: s.config,
@@ -227,7 +170,15 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
     const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
     const mode = safetyNetMode(s);
     if (mode.skipped) ctx.warning(mode.skipped);
-    const net = mode.enabled ? safetyNet(ctx, s, deps, ssh, inventory, selected) : undefined;
+    const net = mode.enabled
+      ? createSafetyNet(s, {
+          nodeOps: (paths) => deps.nodeOps(ssh.configFile, paths),
+          inventory,
+          selected,
+          runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
+          clock: deps.clock ?? { now: () => Date.now(), pause },
+        })
+      : undefined;
     if (s.dryActivateFirst) await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
     else ctx.skip('dry-activate', 'dry-activate-first is false');
     if (net) {
@@ -259,34 +210,6 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
   } finally {
     await fs.rm(ssh.dir, { recursive: true, force: true });
   }
-}
-
-function safetyNet(
-  ctx: ActionContext,
-  s: ColmenaSettings,
-  deps: Deps,
-  ssh: PreparedSsh,
-  inventory: Inventory,
-  selected: readonly string[],
-): SafetyNet {
-  const paths = { profile: s.systemProfile, currentSystem: s.currentSystem };
-  return new SafetyNet(
-    deps.nodeOps(ssh.configFile, paths),
-    nodeTargets(inventory, selected),
-    {
-      rollback: s.rollback,
-      // Only switch and test are rolled back; boot (with reboot) is only checked.
-      goal: s.goal === 'test' ? 'test' : 'switch',
-      reboot: s.reboot,
-      confirmMs: s.confirmTimeout,
-      checkTimeoutMs: s.checkTimeout,
-      allowDegraded: s.allowDegraded,
-      checks: s.checks ?? [],
-      paths,
-      runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
-    },
-    deps.clock ?? { now: () => Date.now(), pause },
-  );
 }
 
 /** The version check and the selector preview; colmena itself exits 0 when nothing matches. */

@@ -6,12 +6,8 @@ import type { ActionContext } from '../../../shared/run.js';
 import { ActionError } from '../../../shared/errors.js';
 import type { ToolResult } from '../../../shared/tool.js';
 import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
-import {
-  converge,
-  safetyNetMode,
-  type ColmenaSettings,
-  type Deps,
-} from '../../../actions/colmena-apply/src/converge.js';
+import { converge, type ColmenaSettings, type Deps } from '../../../actions/colmena-apply/src/converge.js';
+import { safetyNetMode } from '../../../actions/colmena-apply/src/safety/setup.js';
 import { runColmena } from '../../../actions/colmena-apply/src/colmena/deployment.js';
 import type { Inventory } from '../../../actions/colmena-apply/src/colmena/node-selector.js';
 import type { NodeOps } from '../../../actions/colmena-apply/src/safety/node-ops.js';
