@@ -93,6 +93,8 @@ export async function buildAll(root, distDir, only = []) {
           `built dist/${name}/${out} (${files.length - 1} extra files)${out !== e.out ? ` and its loader ${e.out}` : ''}`,
         );
       }
+      // mkdtemp makes the staging directory 0700; the runner (any user) must be able to read dist/.
+      await fs.chmod(staging, 0o755);
       await fs.rm(path.join(distDir, name), { recursive: true, force: true });
       await fs.rename(staging, path.join(distDir, name));
     } finally {

@@ -28370,7 +28370,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 2562:
+/***/ 3888:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -28392,20 +28392,28 @@ function parseVersion(output) {
     return { raw: m[0], major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] };
 }
 /**
- * Reads what node selection needs, nothing more: `config.deployment` is a small module evaluation, the
- * same colmena does itself for `--on @tag` (hive.deploymentConfig in src/nix/hive/eval.nix).
+ * Reads what node selection and the action's own ssh need, nothing more: `config.deployment` is a small
+ * module evaluation, the same colmena does itself for `--on @tag` (hive.deploymentConfig in
+ * src/nix/hive/eval.nix). Option names and defaults from src/nix/hive/options.nix; `sshOptions` exists
+ * only in 0.5, hence `or [ ]`.
  */
 const INVENTORY_EXPRESSION = '{ nodes, lib, ... }: lib.mapAttrs (name: node: { ' +
     'tags = node.config.deployment.tags; ' +
     'targetHost = node.config.deployment.targetHost; ' +
     'targetPort = node.config.deployment.targetPort; ' +
+    'targetUser = node.config.deployment.targetUser; ' +
     'buildOnTarget = node.config.deployment.buildOnTarget; ' +
+    'privilegeEscalationCommand = node.config.deployment.privilegeEscalationCommand; ' +
+    'sshOptions = node.config.deployment.sshOptions or [ ]; ' +
     '}) nodes';
 const inventorySchema = zod__WEBPACK_IMPORTED_MODULE_3__/* .record */ .g1P(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP(), zod__WEBPACK_IMPORTED_MODULE_3__/* .object */ .Ikc({
     tags: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()).default([]),
     targetHost: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().default(null),
     targetPort: zod__WEBPACK_IMPORTED_MODULE_3__/* .number */ .aig().int().nullable().default(null),
+    targetUser: zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP().nullable().default('root'),
     buildOnTarget: zod__WEBPACK_IMPORTED_MODULE_3__/* .boolean */ .zMY().default(false),
+    privilegeEscalationCommand: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()).default(['sudo', '-H', '--']),
+    sshOptions: zod__WEBPACK_IMPORTED_MODULE_3__/* .array */ .YOg(zod__WEBPACK_IMPORTED_MODULE_3__/* .string */ .YjP()).default([]),
 }));
 function parseInventory(json) {
     let data;
@@ -28487,7 +28495,113 @@ function createColmenaCli(o) {
 
 /***/ }),
 
-/***/ 659:
+/***/ 1396:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Iw: () => (/* binding */ selectNodes),
+/* harmony export */   Pl: () => (/* binding */ parseSelector),
+/* harmony export */   nO: () => (/* binding */ onArgument)
+/* harmony export */ });
+/* unused harmony export compileGlob */
+/**
+ * Compiles a pattern with the `glob` crate's syntax. `**` is only valid as a whole path component there;
+ * node names have no `/`, so a lone `**` simply matches everything.
+ */
+function compileGlob(pattern) {
+    if (pattern.length === 0)
+        return undefined;
+    let re = '^';
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === '*') {
+            if (pattern[i + 1] === '*') {
+                const before = i === 0 || pattern[i - 1] === '/';
+                const after = i + 2 === pattern.length || pattern[i + 2] === '/';
+                if (!before || !after)
+                    return undefined;
+                i++;
+            }
+            re += '.*';
+        }
+        else if (c === '?') {
+            re += '.';
+        }
+        else if (c === '[') {
+            const cls = readClass(pattern, i);
+            if (!cls)
+                return undefined;
+            re += cls.regex;
+            i = cls.end;
+        }
+        else {
+            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        }
+    }
+    const compiled = new RegExp(re + '$', 'su');
+    return (text) => compiled.test(text);
+}
+/** `[abc]`, `[a-z]`, `[!abc]`; a `]` right after `[` or `[!` is literal (glob crate rules). */
+function readClass(pattern, start) {
+    let i = start + 1;
+    let negate = false;
+    if (pattern[i] === '!') {
+        negate = true;
+        i++;
+    }
+    const parts = [];
+    let first = true;
+    while (i < pattern.length && (first || pattern[i] !== ']')) {
+        first = false;
+        const lo = pattern[i];
+        if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
+            const hi = pattern[i + 2];
+            if (hi < lo)
+                return undefined;
+            parts.push(`${escapeClass(lo)}-${escapeClass(hi)}`);
+            i += 3;
+        }
+        else {
+            parts.push(escapeClass(lo));
+            i++;
+        }
+    }
+    if (i >= pattern.length || parts.length === 0)
+        return undefined;
+    return { regex: `[${negate ? '^' : ''}${parts.join('')}]`, end: i };
+}
+function escapeClass(c) {
+    return c.replace(/[\\\]^-]/g, '\\$&');
+}
+/** Parses one selector (a name glob or `@tag` glob); undefined when it is not a valid rule. */
+function parseSelector(raw) {
+    const s = raw.trim();
+    if (s.length === 0 || s.includes(',') || /\s/.test(s))
+        return undefined;
+    const tag = s.startsWith('@');
+    const pattern = tag ? s.slice(1) : s;
+    const match = compileGlob(pattern);
+    return match ? { tag, pattern, match } : undefined;
+}
+/** The nodes the selectors match, in inventory order; every node when there are no selectors. */
+function selectNodes(inventory, selectors) {
+    const nodes = [...inventory.values()];
+    if (!selectors || selectors.length === 0)
+        return nodes.map((n) => n.name);
+    const rules = selectors.map((s) => parseSelector(s)).filter((r) => r !== undefined);
+    return nodes
+        .filter((n) => rules.some((r) => (r.tag ? n.tags.some((t) => r.match(t)) : r.match(n.name))))
+        .map((n) => n.name);
+}
+/** The `--on` value colmena receives: the selectors exactly as given, comma-joined. */
+function onArgument(selectors) {
+    return selectors.map((s) => s.trim()).join(',');
+}
+
+
+/***/ }),
+
+/***/ 2976:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28503,9 +28617,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
-// EXTERNAL MODULE: ./actions/colmena-apply/src/node-selector.ts
-var node_selector = __nccwpck_require__(830);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/apply-args.ts
+// EXTERNAL MODULE: ./actions/colmena-apply/src/colmena/node-selector.ts
+var node_selector = __nccwpck_require__(1396);
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/apply-args.ts
 
 function globalArgs(s) {
     const args = [];
@@ -28545,7 +28659,7 @@ function applyArgs(s, goal = s.goal) {
 var inputs = __nccwpck_require__(954);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/node-log-parser.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/node-log-parser.ts
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 const MULTI_NODE_LABEL = '(...)';
@@ -28844,7 +28958,7 @@ class NodeLogTracker {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/run-outcome.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/run-outcome.ts
 
 
 const TAIL = 20;
@@ -28948,7 +29062,7 @@ function classifyOperationalFailure(what, details, states, meta, end) {
 
 // EXTERNAL MODULE: ./shared/log.ts
 var log = __nccwpck_require__(1620);
-;// CONCATENATED MODULE: ./actions/colmena-apply/src/deployment.ts
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/colmena/deployment.ts
 
 
 
@@ -29027,11 +29141,696 @@ function printNodeGroups(tracker, details) {
     }
 }
 
-// EXTERNAL MODULE: ./actions/colmena-apply/src/known-hosts.ts
-var known_hosts = __nccwpck_require__(6941);
+// EXTERNAL MODULE: ./actions/colmena-apply/src/ssh/known-hosts.ts
+var known_hosts = __nccwpck_require__(8452);
+// EXTERNAL MODULE: ./actions/colmena-apply/src/nix-options.ts + 1 modules
+var nix_options = __nccwpck_require__(7968);
 // EXTERNAL MODULE: ./actions/colmena-apply/src/preflight.ts
 var preflight = __nccwpck_require__(8627);
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/outputs.ts
+
+/**
+ * The step's outputs and the report's node results, set on every path: workflows read them with
+ * fromJSON() even after an early failure, so they always exist (`[]`, `{}`, empty).
+ */
+function publish(ctx, details, verified = []) {
+    const names = (r) => details
+        .filter((d) => d.result === r)
+        .map((d) => d.name)
+        .join(',');
+    const health = (name) => verified.find((v) => v.name === name)?.health ?? null;
+    ctx.output('nodes', JSON.stringify(details.map((d) => ({ ...publicReport(d), health: health(d.name) }))));
+    ctx.output('succeeded', names('succeeded'));
+    ctx.output('failed', names('failed'));
+    const back = verified.filter((v) => v.health === 'rolled-back' || v.health === 'rolled-back (unconfirmed)');
+    ctx.output('rolled-back', JSON.stringify(back.map((v) => v.name)));
+    const generations = Object.fromEntries(verified.map((v) => [v.name, { before: v.before, after: v.after }]));
+    ctx.output('generations', JSON.stringify(generations));
+    ctx.result({ nodes: details });
+    if (verified.length > 0)
+        ctx.result({ verification: verified.map(({ transcript: _t, ...v }) => v) });
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./actions/colmena-apply/src/safety/node-scripts.ts
+var node_scripts = __nccwpck_require__(9501);
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/safety/verify-node.ts
+
+/** How long before the timer fires the action stops trying to cancel it. */
+function cancelMargin(confirmMs) {
+    return Math.min(10_000, Math.floor(confirmMs / 4));
+}
+/** How long after the timer's due time the action keeps looking for the node. */
+const REVERT_GRACE_MS = 90_000;
+/** ssh's own connect timeout in the generated config is 30 s; a probe needs that on top of its work. */
+const SSH_SLACK_MS = 35_000;
+const ACTIVATED_PHASES = ['activating', 'rebooting'];
+class Run {
+    plan;
+    cx;
+    v;
+    constructor(plan, cx) {
+        this.plan = plan;
+        this.cx = cx;
+        const t = plan.timer;
+        this.v = {
+            name: plan.target.name,
+            health: 'unverified',
+            detail: null,
+            before: plan.before ?? null,
+            after: null,
+            systemState: null,
+            checks: [],
+            timer: t
+                ? {
+                    unit: t.unit,
+                    armedAt: new Date(t.armedAt).toISOString(),
+                    firesBy: new Date(t.firesBy).toISOString(),
+                    outcome: t.lostInReboot ? 'lost in reboot' : 'pending',
+                }
+                : null,
+            rollback: null,
+            transcript: [],
+        };
+    }
+    say(line) {
+        this.v.transcript.push(line);
+    }
+    end(health, detail) {
+        this.v.health = health;
+        this.v.detail = detail;
+        this.say(`=> ${health}${detail ? `: ${detail}` : ''}`);
+        return this.v;
+    }
+    left(until) {
+        return Math.min(until, this.cx.deadline) - this.cx.now();
+    }
+    /** The time limit of one remote call that is not a probe (arm, cancel). */
+    callLimit() {
+        return Math.max(1000, this.left(this.cx.now() + this.cx.checkTimeoutMs + SSH_SLACK_MS));
+    }
+    /** Tries to reach the node (generation, optionally the system state) until `until`. */
+    async reach(until, withState) {
+        let last;
+        for (let attempt = 1;; attempt++) {
+            const left = this.left(until);
+            if (left <= 0)
+                break;
+            const stateLimitMs = Math.max(1000, Math.min(this.cx.checkTimeoutMs, left - 2000));
+            const p = await this.cx.ops.probe(this.plan.target, {
+                withState,
+                stateLimitMs,
+                timeoutMs: Math.min(left, stateLimitMs + SSH_SLACK_MS),
+            });
+            if (p.reached) {
+                this.say(`reached (attempt ${attempt})`);
+                return p;
+            }
+            this.say(`not reached (attempt ${attempt}): ${p.why}`);
+            for (const l of p.lines)
+                this.say(`  ${l}`);
+            last = p;
+            if (p.hostKey)
+                break;
+            if (this.left(until) <= this.cx.pollMs)
+                break;
+            await this.cx.pause(this.cx.pollMs);
+        }
+        return last ?? { reached: false, why: 'no time left to try', hostKey: false, lines: [] };
+    }
+    stateProblem(s, tolerateDegraded = false) {
+        if (!s)
+            return 'the system state could not be read';
+        if (s.state === 'running')
+            return undefined;
+        if (s.state === 'degraded' && (this.cx.allowDegraded || tolerateDegraded))
+            return undefined;
+        const failed = s.failedUnits.length > 0 ? ` (failed units: ${s.failedUnits.join(', ')})` : '';
+        const slow = s.exitCode === 124 ? ' after check-timeout' : '';
+        return `system state '${s.state}'${slow}${failed}`;
+    }
+    /** The user's checks, each bounded by check-timeout and by `until`. */
+    async userChecks(until) {
+        const results = [];
+        for (const check of this.cx.checks) {
+            const left = this.left(until);
+            const r = left <= 0
+                ? {
+                    check: `${check.where}: ${check.command}`,
+                    where: check.where,
+                    ok: false,
+                    exitCode: null,
+                    timedOut: true,
+                    lastLines: ['not run: no time left'],
+                    durationSeconds: 0,
+                }
+                : await this.cx.ops.check(this.plan.target, check, Math.min(this.cx.checkTimeoutMs, left));
+            this.say(`check ${r.check}: ${r.ok ? 'ok' : r.timedOut ? 'timed out' : `exit ${r.exitCode}`}`);
+            for (const l of r.lastLines)
+                this.say(`  ${l}`);
+            results.push(r);
+        }
+        return results;
+    }
+    /** Everything wrong with the node as probed plus the user's checks. */
+    async problems(p, until, tolerateDegraded) {
+        const problems = [];
+        if (p.result.generationError)
+            problems.push(p.result.generationError);
+        const state = this.stateProblem(p.result.systemState, tolerateDegraded);
+        if (state)
+            problems.push(state);
+        const checks = await this.userChecks(until);
+        for (const c of checks.filter((x) => !x.ok))
+            problems.push(`check '${c.check}' ${c.timedOut ? 'timed out' : `exited ${c.exitCode}`}`);
+        return { problems, checks };
+    }
+    activated() {
+        const c = this.plan.colmena;
+        return !c || c.result === 'succeeded' || ACTIVATED_PHASES.includes(c.lastPhase);
+    }
+    liveTimer() {
+        const t = this.plan.timer;
+        return t && !t.lostInReboot ? t : undefined;
+    }
+    /**
+     * Cancels the timer where one may still exist: also after a reboot, in case colmena never rebooted
+     * the node (stopping a timer that is gone is harmless). True when it is gone now.
+     */
+    async cancelTimer() {
+        const t = this.plan.timer;
+        if (!t)
+            return true;
+        const r = await this.cx.ops.cancel(this.plan.target, t.unit, this.callLimit());
+        this.say(`timer ${t.unit}: ${r ? `timer ${r.timer}, service ${r.service}` : 'no answer'}`);
+        if (r?.timer === 'inactive' && !t.lostInReboot)
+            this.setTimer('cancelled');
+        return r?.timer === 'inactive';
+    }
+    setTimer(outcome) {
+        if (this.v.timer)
+            this.v.timer.outcome = outcome;
+    }
+    timerPromise() {
+        const t = this.liveTimer();
+        if (!t || !this.plan.before)
+            return 'no rollback timer is armed on it';
+        return `its timer ${t.unit} switches it back to generation ${this.plan.before.generation} by ${new Date(t.firesBy).toISOString()}`;
+    }
+}
+async function verifyNode(plan, cx) {
+    const run = new Run(plan, cx);
+    const timer = run.liveTimer();
+    if (cx.now() >= cx.deadline)
+        return run.end('unverified', `the overall timeout was reached before it could be checked; ${run.timerPromise()}`);
+    if (!run.activated()) {
+        const r = await notActivated(run);
+        if (r)
+            return r;
+    }
+    const confirmBy = timer ? timer.armedAt + timer.confirmMs - cancelMargin(timer.confirmMs) : Infinity;
+    if (cx.now() >= confirmBy)
+        return waitForTimer(run, 'the activating colmena run outlasted the confirm window (raise confirm-timeout)');
+    const reachBy = timer ? confirmBy : cx.now() + cx.checkTimeoutMs + SSH_SLACK_MS;
+    const p = await run.reach(reachBy, true);
+    if (!p.reached)
+        return waitForTimer(run, `it could not be reached after activation (${p.why})`);
+    run.v.after = p.result.generation ?? null;
+    run.v.systemState = p.result.systemState ?? null;
+    const c = plan.colmena;
+    if (c &&
+        c.result !== 'succeeded' &&
+        plan.before &&
+        p.result.generation &&
+        !(0,node_scripts/* changedSince */.$A)(p.result.generation, plan.before)) {
+        // The activation failed before it changed anything (nix-env --set or an early check failed).
+        await run.cancelTimer();
+        return run.end('not-activated', `colmena: ${c.error ?? c.result}; nothing changed, still on generation ${plan.before.generation}`);
+    }
+    const { problems, checks } = await run.problems(p, timer ? confirmBy : Infinity, false);
+    run.v.checks = checks;
+    if (c && c.result !== 'succeeded')
+        problems.unshift(`colmena: ${c.error ?? c.result}`);
+    if (problems.length === 0)
+        return verify_node_confirm(run, confirmBy);
+    if (!cx.rollback || !plan.before)
+        return run.end('unhealthy', problems.join('; '));
+    return rollbackNow(run, problems);
+}
+/** Colmena failed before activating: the timer (if any) is cancelled and the generation confirmed unchanged. */
+async function notActivated(run) {
+    const { plan, cx } = run;
+    const c = plan.colmena;
+    run.say(`colmena stopped this node before activation (${c.result}, last phase ${c.lastPhase})`);
+    await run.cancelTimer();
+    const p = await run.reach(cx.now() + cx.checkTimeoutMs, false);
+    if (!p.reached) {
+        const detail = run.v.timer?.outcome === 'cancelled'
+            ? `not activated by colmena; its timer was cancelled, its generation could not be read (${p.why})`
+            : `not activated by colmena, and unreachable: ${run.timerPromise()} (the generation it already runs)`;
+        return run.end('not-activated', detail);
+    }
+    run.v.after = p.result.generation ?? null;
+    if (!plan.before)
+        return run.end('not-activated', `colmena did not activate it (${c.error ?? c.result})`);
+    if (p.result.generation && !(0,node_scripts/* changedSince */.$A)(p.result.generation, plan.before)) {
+        const timerNote = run.v.timer && run.v.timer.outcome !== 'cancelled' ? `; ${run.timerPromise()}` : '';
+        return run.end('not-activated', `colmena did not activate it; still on generation ${plan.before.generation}${timerNote}`);
+    }
+    run.say('its generation changed although colmena reported no activation: checking it as activated');
+    return undefined;
+}
+/** Checks passed: cancel the timer in time, then make sure the node is still on the new generation. */
+async function verify_node_confirm(run, confirmBy) {
+    const { plan, cx } = run;
+    const timer = run.liveTimer();
+    if (!timer) {
+        if (plan.timer)
+            await run.cancelTimer();
+        return run.end('healthy', null);
+    }
+    if (cx.now() >= confirmBy)
+        return waitForTimer(run, 'its checks passed, but only after the confirm window (raise confirm-timeout)');
+    const cancelled = await cx.ops.cancel(plan.target, timer.unit, run.callLimit());
+    run.say(`timer ${timer.unit}: ${cancelled ? `timer ${cancelled.timer}, service ${cancelled.service}` : 'no answer'}`);
+    if (!cancelled || cancelled.timer !== 'inactive')
+        return waitForTimer(run, 'its checks passed, but its timer could not be cancelled');
+    const p = await run.reach(cx.now() + cx.checkTimeoutMs, false);
+    if (p.reached &&
+        p.result.generation &&
+        plan.before &&
+        (0,node_scripts/* isBackOn */.bG)(cx.goal, p.result.generation, plan.before)) {
+        run.v.after = p.result.generation;
+        run.setTimer('fired');
+        return run.end('rolled-back (unconfirmed)', 'its timer fired before it could be cancelled');
+    }
+    run.setTimer('cancelled');
+    if (cancelled.service === 'active' || cancelled.service === 'activating')
+        return waitForTimer(run, 'its timer had already started the switch back when it was cancelled');
+    return run.end('healthy', null);
+}
+/** A check failed and the node is reachable: switch it back now, then check it again. */
+async function rollbackNow(run, problems) {
+    const { plan, cx } = run;
+    const before = plan.before;
+    const unit = plan.timer?.unit;
+    let revert;
+    try {
+        if (!plan.paths)
+            throw new Error('the profile path was not recorded');
+        revert = (0,node_scripts/* revertCommand */.oR)(cx.goal, before, plan.paths.profile, plan.nixEnv);
+    }
+    catch (e) {
+        return run.end('rollback-failed', `${problems.join('; ')}; cannot switch back: ${e.message}`);
+    }
+    if (!unit)
+        return run.end('rollback-failed', `${problems.join('; ')}; no rollback unit name`);
+    run.say(`switching back to generation ${before.generation}: ${revert}`);
+    const budget = Math.max(cx.checkTimeoutMs, 120_000);
+    const r = await cx.ops.rollback(plan.target, { unit, generation: before.generation, revert }, Math.max(1000, run.left(cx.now() + budget)));
+    run.v.rollback = { exitCode: r.exitCode, lastLines: r.lastLines };
+    if (plan.timer && !plan.timer.lostInReboot)
+        run.setTimer('stopped for rollback');
+    run.say(`switch back: ${r.ok ? 'done' : r.sshFailed ? 'connection lost' : `exit ${r.exitCode}`}`);
+    for (const l of r.lastLines)
+        run.say(`  ${l}`);
+    const why = problems.join('; ');
+    const p = await run.reach(cx.now() + cx.checkTimeoutMs + SSH_SLACK_MS, true);
+    if (!p.reached)
+        return run.end('rollback-failed', `${why}; after switching back it could not be reached (${p.why})`);
+    run.v.after = p.result.generation ?? null;
+    run.v.systemState = p.result.systemState ?? null;
+    if (!p.result.generation || !(0,node_scripts/* isBackOn */.bG)(cx.goal, p.result.generation, before)) {
+        const now = p.result.generation ? `it runs ${p.result.generation.running}` : p.result.generationError;
+        const how = r.ok ? '' : ` (switch back: ${r.sshFailed ? 'connection lost' : `exit ${r.exitCode}`})`;
+        return run.end('rollback-failed', `${why}; switching back to generation ${before.generation} failed${how}: ${now}`);
+    }
+    // Health again; a node that was already degraded before the deployment cannot be blamed on it.
+    const again = await run.problems(p, Infinity, plan.beforeState?.state === 'degraded');
+    run.v.checks = [
+        ...run.v.checks,
+        ...again.checks.map((c) => ({ ...c, check: `${c.check} (after switching back)` })),
+    ];
+    if (again.problems.length > 0)
+        return run.end('rollback-failed', `${why}; back on generation ${before.generation}, but: ${again.problems.join('; ')}`);
+    return run.end('rolled-back', `${why}; switched back to generation ${before.generation}`);
+}
+/**
+ * The node cannot be confirmed in time. With a live timer, wait until it is due and look for the node:
+ * back on the recorded generation is `rolled-back (unconfirmed)` (the node did it, not the action).
+ */
+async function waitForTimer(run, why) {
+    const { plan, cx } = run;
+    const timer = run.liveTimer();
+    if (!timer || !plan.before || !cx.rollback) {
+        const rest = plan.timer?.lostInReboot
+            ? `; the reboot removed its rollback timer, so it stays on what colmena activated (roll back from its console: boot menu, previous generation)`
+            : '';
+        return run.end('unreachable', `${why}${rest}`);
+    }
+    const until = Math.min(timer.firesBy + REVERT_GRACE_MS, cx.deadline);
+    if (until <= timer.firesBy)
+        return run.end('unreachable', `${why}; ${run.timerPromise()} (after the step's timeout, so not observed)`);
+    const wait = timer.firesBy - cx.now();
+    if (wait > 0) {
+        run.say(`waiting ${Math.ceil(wait / 1000)} s for its timer ${timer.unit} to fire`);
+        await cx.pause(wait);
+    }
+    let seen;
+    while (run.left(until) > 0) {
+        const p = await run.reach(until, true);
+        if (!p.reached)
+            break;
+        seen = p.result.generation;
+        run.v.after = seen ?? null;
+        run.v.systemState = p.result.systemState ?? null;
+        if (seen && (0,node_scripts/* isBackOn */.bG)(cx.goal, seen, plan.before)) {
+            run.setTimer('fired');
+            const state = run.stateProblem(p.result.systemState, plan.beforeState?.state === 'degraded');
+            return run.end('rolled-back (unconfirmed)', `${why}; its timer switched it back to generation ${plan.before.generation}${state ? ` (now: ${state})` : ''}`);
+        }
+        if (run.left(until) <= cx.pollMs)
+            break;
+        await cx.pause(cx.pollMs);
+    }
+    if (seen) {
+        return run.end('rollback-failed', `${why}; its timer ${timer.unit} was due by ${new Date(timer.firesBy).toISOString()}, but it still runs ${seen.running}`);
+    }
+    return run.end('unreachable', `${why}; its timer ${timer.unit} was due to switch it back to generation ${plan.before.generation} by ${new Date(timer.firesBy).toISOString()}, but it has not answered since (no timer helps when the boot path is broken or the kernel hangs: use its console)`);
+}
+
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/safety/safety-net.ts
+
+
+
+
+
+
+const safety_net_SSH_SLACK_MS = 35_000;
+class SafetyNet {
+    ops;
+    targets;
+    s;
+    clock;
+    recorded = new Map();
+    timers = new Map();
+    unit;
+    constructor(ops, targets, s, clock) {
+        this.ops = ops;
+        this.targets = targets;
+        this.s = s;
+        this.clock = clock;
+        // Unique per step run: two deployments in one job, or a re-run, never share a unit name.
+        this.unit = `colmena-apply-rollback-${s.runId.replace(/[^A-Za-z0-9-]/g, '')}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+    }
+    /** Each node's generation before anything is deployed; fails closed. */
+    async record(deadline) {
+        const results = await Promise.all(this.targets.map(async (t) => {
+            const limit = Math.max(1000, Math.min(this.s.checkTimeoutMs, deadline - this.clock.now()));
+            const p = await this.ops.probe(t, {
+                withState: true,
+                stateLimitMs: limit,
+                timeoutMs: limit + safety_net_SSH_SLACK_MS,
+            });
+            return { t, p };
+        }));
+        const unreachable = results.filter((r) => !r.p.reached);
+        for (const { t, p } of results) {
+            log/* startGroup */.Oh(`${t.name}: record the system generation`);
+            log/* lines */.Mn(p.lines);
+            if (p.reached && p.result.generation) {
+                const g = p.result.generation;
+                log/* info */.pq(`generation ${g.generation} (${g.profileLink} -> ${g.profileSystem}); running ${g.running}`);
+                log/* info */.pq(`system state: ${p.result.systemState?.state ?? 'unknown'}`);
+            }
+            else if (!p.reached)
+                log/* info */.pq(`not reached: ${p.why}`);
+            log/* endGroup */.N4();
+        }
+        const hostKey = unreachable.filter((r) => !r.p.reached && r.p.hostKey);
+        if (hostKey.length > 0) {
+            throw new errors/* ActionError */.lZ('host-key', `SSH host key verification failed for ${hostKey.map((r) => r.t.name).join(', ')} while recording the system generation; nothing was deployed.`, 'Pin the verified host key in known-hosts (or the runner known_hosts); an unexpected change may be an attack.');
+        }
+        if (unreachable.length > 0) {
+            const why = unreachable.map((r) => `${r.t.name} (${r.p.reached ? '' : r.p.why})`).join(', ');
+            throw new errors/* ActionError */.lZ('unreachable', `Could not read the system generation of ${why} before deploying; nothing was deployed.`, 'The action reaches the nodes over the same ssh path as colmena (targetHost, targetUser, ssh-config, known-hosts): check that path.');
+        }
+        const unusable = [];
+        for (const { t, p } of results) {
+            if (!p.reached)
+                continue;
+            const g = p.result.generation;
+            if (!g || !p.result.paths)
+                unusable.push(`${t.name}: ${p.result.generationError}`);
+            else if (this.s.goal === 'switch' && !p.result.nixEnv)
+                unusable.push(`${t.name}: nix-env was not found`);
+            else
+                this.recorded.set(t.name, {
+                    paths: p.result.paths,
+                    generation: g,
+                    state: p.result.systemState,
+                    nixEnv: p.result.nixEnv,
+                });
+        }
+        if (unusable.length > 0) {
+            throw new errors/* ActionError */.lZ('rollback-unavailable', `No generation to switch back to on ${unusable.join('; ')}; nothing was deployed.`, "Check 'system-profile' and 'current-system' (NixOS: /nix/var/nix/profiles/system, /run/current-system).");
+        }
+    }
+    /** Arms the dead-man timer on every node; if one fails, the others are cancelled and nothing activates. */
+    async arm(deadline) {
+        const failed = [];
+        await Promise.all(this.targets.map(async (t) => {
+            const rec = this.recorded.get(t.name);
+            const revert = (0,node_scripts/* revertCommand */.oR)(this.s.goal, rec.generation, rec.paths.profile, rec.nixEnv);
+            const armedAt = this.clock.now();
+            const limit = Math.max(1000, Math.min(this.s.checkTimeoutMs + safety_net_SSH_SLACK_MS, deadline - armedAt));
+            const r = await this.ops.arm(t, {
+                unit: this.unit,
+                seconds: this.s.confirmMs / 1000,
+                paths: rec.paths,
+                recorded: rec.generation,
+                revert,
+            }, limit);
+            log/* startGroup */.Oh(`${t.name}: arm the rollback timer ${this.unit}`);
+            log/* info */.pq(`in ${(0,inputs/* formatDuration */.a3)(this.s.confirmMs)} it runs: ${revert}`);
+            log/* lines */.Mn(r.lastLines);
+            log/* endGroup */.N4();
+            if (!r.ok) {
+                failed.push(`${t.name} (${r.sshFailed ? 'connection failed' : `exit ${r.exitCode}`}: ${r.lastLines.at(-1) ?? 'no output'})`);
+                return;
+            }
+            this.timers.set(t.name, {
+                unit: this.unit,
+                armedAt,
+                confirmMs: this.s.confirmMs,
+                firesBy: this.clock.now() + this.s.confirmMs + 1000,
+                lostInReboot: this.s.reboot,
+            });
+        }));
+        if (failed.length === 0)
+            return;
+        const armed = this.targets.filter((t) => this.timers.has(t.name));
+        await Promise.all(armed.map((t) => this.ops.cancel(t, this.unit, Math.max(1000, Math.min(60_000, deadline - this.clock.now())))));
+        this.timers.clear();
+        throw new errors/* ActionError */.lZ('rollback-unavailable', `Could not arm the rollback timer on ${failed.join(', ')}; nothing was activated${armed.length > 0 ? ` (the timers on ${armed.map((t) => t.name).join(', ')} were cancelled)` : ''}.`, 'The nodes need systemd-run and a system profile that did not change since the record; see the node log groups.');
+    }
+    /** Verifies every node colmena was asked to deploy. */
+    async verify(colmena, deadline) {
+        const results = await Promise.all(this.targets.map((t) => {
+            const rec = this.recorded.get(t.name);
+            const c = colmena.find((n) => n.name === t.name);
+            return verifyNode({
+                target: t,
+                before: rec?.generation,
+                beforeState: rec?.state,
+                nixEnv: rec?.nixEnv,
+                paths: rec?.paths,
+                timer: this.timers.get(t.name),
+                colmena: c && { result: c.result, lastPhase: c.lastPhase, error: c.error },
+            }, {
+                ops: this.ops,
+                checks: this.s.checks,
+                checkTimeoutMs: this.s.checkTimeoutMs,
+                allowDegraded: this.s.allowDegraded,
+                rollback: this.s.rollback,
+                goal: this.s.goal,
+                deadline,
+                now: this.clock.now,
+                pause: this.clock.pause,
+                pollMs: 2000,
+            });
+        }));
+        for (const v of results) {
+            log/* startGroup */.Oh(`${v.name}: ${v.health} (after activation)`);
+            log/* lines */.Mn(v.transcript);
+            log/* endGroup */.N4();
+        }
+        return results;
+    }
+}
+function safety_net_list(vs) {
+    return vs.map((v) => `${v.name} (${v.health}${v.detail ? `: ${v.detail}` : ''})`).join('; ');
+}
+/**
+ * The step's failure from the verification, most serious first. `colmena` is colmena's own failure (a
+ * node that failed to build still fails the step); it is kept, with what happened after activation.
+ */
+function verificationFailure(vs, colmena) {
+    const of = (...h) => vs.filter((v) => h.includes(v.health));
+    const broken = of('rollback-failed');
+    if (broken.length > 0) {
+        return new errors/* ActionError */.lZ('rollback-failed', `Switching back failed on ${safety_net_list(broken)}.`, 'Those nodes may still run the failing generation: fix them from their console (nixos-rebuild switch --rollback, or the previous generation in the boot menu).');
+    }
+    const lost = of('unreachable', 'unverified');
+    if (lost.length > 0) {
+        return new errors/* ActionError */.lZ('unreachable', `After activation the action could not reach or check ${safety_net_list(lost)}.`, 'Wait for the timer and check the node; if it does not come back (a broken boot path or a hung kernel is beyond the timer), use its console.');
+    }
+    const bad = of('unhealthy', 'rolled-back', 'rolled-back (unconfirmed)');
+    if (colmena) {
+        if (bad.length === 0)
+            return colmena;
+        return new errors/* ActionError */.lZ(colmena.reason, `${colmena.message} After activation: ${safety_net_list(bad)}.`, colmena.hint);
+    }
+    if (bad.length > 0) {
+        return new errors/* ActionError */.lZ('health-check-failed', `Health checks failed after activation: ${safety_net_list(bad)}.`, 'Nodes listed as rolled-back run their recorded generation again; the others kept the new one. See the node log groups and the report.');
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/safety/guarded-apply.ts
+
+
+
+
+
+async function guardedApply(ctx, cli, apply, net, r) {
+    const common = { nodes: r.nodes, rebootTimeoutMs: r.rebootTimeoutMs, deadline: r.deadline };
+    if (r.rollback) {
+        await ctx.step('record generations', () => net.record(r.deadline));
+        await ctx.step('apply push (build and copy before arming)', async () => {
+            const o = await runColmena(cli, {
+                ...common,
+                args: applyArgs({ ...apply, reboot: false }, 'push'),
+                goal: 'push',
+                reboot: false,
+                label: 'colmena apply push',
+            });
+            if (!o.failure)
+                return;
+            publish(ctx, o.details);
+            throw new errors/* ActionError */.lZ(o.failure.reason, `colmena apply push (run before arming the rollback timers; nothing was activated): ${o.failure.message}`, o.failure.hint);
+        });
+        await ctx.step('arm rollback timers', () => net.arm(r.deadline));
+    }
+    let outcome;
+    let colmenaFailure;
+    try {
+        await ctx.step(`apply ${r.goal}`, async () => {
+            outcome = await runColmena(cli, {
+                ...common,
+                args: applyArgs(apply),
+                goal: r.goal,
+                reboot: r.reboot,
+                label: `colmena apply ${r.goal}`,
+            });
+            publish(ctx, outcome.details);
+            if (outcome.failure)
+                throw outcome.failure;
+        });
+    }
+    catch (e) {
+        if (!(e instanceof errors/* ActionError */.lZ) || e instanceof errors/* CancelledError */.cc || !outcome)
+            throw e;
+        colmenaFailure = e;
+    }
+    const details = outcome.details;
+    for (const d of details.filter((n) => n.result === 'skipped')) {
+        ctx.warning(`colmena did not deploy the selected node ${d.name} (${d.error}); a node without deployment.targetHost is skipped.`);
+    }
+    await ctx.step('verify nodes after activation', async () => {
+        const verified = await net.verify(details, r.deadline);
+        publish(ctx, details, verified);
+        const failure = verificationFailure(verified, colmenaFailure);
+        if (failure)
+            throw failure;
+    });
+}
+
+// EXTERNAL MODULE: ./actions/colmena-apply/src/ssh/remote-command.ts
+var remote_command = __nccwpck_require__(1435);
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/safety/setup.ts
+
+
+
+function validateSafetyNet(s) {
+    // A boot activation takes effect at the next boot, and no timer armed now survives a reboot: refusing
+    // is better than an operator believing the next boot is protected.
+    if (s.rollback && s.goal === 'boot') {
+        throw new errors/* InputError */.dz('rollback', "'false' with goal boot (it takes effect at the next boot, and no timer armed now survives a reboot; use health-check with reboot, or goal switch)", "'true' with goal 'boot'");
+    }
+}
+/**
+ * Whether the safety net runs: rollback, health-check or checks ask for it, and only a goal that runs
+ * something new now can be checked (switch, test, boot with reboot). For the others (build, push,
+ * dry-activate, upload-keys, boot without reboot) it is skipped with a warning, so one workflow can pass
+ * any goal.
+ */
+function safetyNetMode(s) {
+    const wanted = s.rollback || s.healthCheck || (s.checks?.length ?? 0) > 0;
+    if (!wanted)
+        return { enabled: false };
+    const activatesNow = s.goal === 'switch' || s.goal === 'test' || (s.goal === 'boot' && s.reboot);
+    if (activatesNow)
+        return { enabled: true };
+    return {
+        enabled: false,
+        skipped: `rollback, health-check and checks are skipped: goal '${s.goal}'${s.goal === 'boot' ? ' without reboot' : ''} activates nothing now that could be checked.`,
+    };
+}
+/** The nodes the safety net watches: the selected ones colmena can reach (it skips those without a host). */
+function nodeTargets(inventory, selected) {
+    const targets = [];
+    for (const name of selected) {
+        const n = inventory.get(name);
+        if (!n?.targetHost)
+            continue;
+        const user = n.targetUser === undefined ? 'root' : n.targetUser;
+        if (!(0,remote_command/* sshDestination */.jK)(user, n.targetHost)) {
+            throw new errors/* ActionError */.lZ('invalid-input', `Node ${name} has a deployment.targetHost or targetUser the action cannot pass to ssh safely (it starts with '-' or has spaces or shell characters).`, 'Fix the node in the hive; nothing was deployed.');
+        }
+        targets.push({
+            name,
+            host: n.targetHost,
+            port: n.targetPort,
+            user,
+            sshOptions: n.sshOptions ?? [],
+            privilegeEscalation: n.privilegeEscalationCommand ?? ['sudo', '-H', '--'],
+        });
+    }
+    return targets;
+}
+function createSafetyNet(s, o) {
+    const paths = { profile: s.systemProfile, currentSystem: s.currentSystem };
+    return new SafetyNet(o.nodeOps(paths), nodeTargets(o.inventory, o.selected), {
+        rollback: s.rollback,
+        // Only switch and test are rolled back; boot (with reboot) is only checked.
+        goal: s.goal === 'test' ? 'test' : 'switch',
+        reboot: s.reboot,
+        confirmMs: s.confirmTimeout,
+        checkTimeoutMs: s.checkTimeout,
+        allowDegraded: s.allowDegraded,
+        checks: s.checks ?? [],
+        paths,
+        runId: o.runId,
+    }, o.clock);
+}
+
 ;// CONCATENATED MODULE: ./actions/colmena-apply/src/converge.ts
+
+
+
+
 
 
 
@@ -29053,6 +29852,11 @@ function validateSettings(s) {
     }
     if (s.dryActivateFirst && !ACTIVATING_GOALS.includes(s.goal)) {
         throw new errors/* InputError */.dz('dry-activate-first', "'false' unless goal is switch, boot or test", `'true' with goal '${s.goal}'`);
+    }
+    validateSafetyNet(s);
+    const refused = s.nixOptions && (0,nix_options/* refusedNixOption */.vI)(s.nixOptions);
+    if (refused) {
+        throw new errors/* InputError */.dz('nix-options', `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}`, `${refused}`);
     }
     if (!s.knownHosts)
         return undefined;
@@ -29115,10 +29919,31 @@ async function converge(ctx, s, deps) {
             await ctx.step('check pinned host keys', () => checkPinned(deps, ssh.configFile, pinned, inventory, selected));
         }
         const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
+        const mode = safetyNetMode(s);
+        if (mode.skipped)
+            ctx.warning(mode.skipped);
+        const net = mode.enabled
+            ? createSafetyNet(s, {
+                nodeOps: (paths) => deps.nodeOps(ssh.configFile, paths),
+                inventory,
+                selected,
+                runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
+                clock: deps.clock ?? { now: () => Date.now(), pause: tool/* pause */.v7 },
+            })
+            : undefined;
         if (s.dryActivateFirst)
             await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
         else
             ctx.skip('dry-activate', 'dry-activate-first is false');
+        if (net) {
+            await guardedApply(ctx, cli, apply, net, {
+                ...common,
+                goal: s.goal,
+                reboot: s.reboot,
+                rollback: s.rollback,
+            });
+            return;
+        }
         const outcome = await ctx.step(`apply ${s.goal}`, async () => {
             const o = await runColmena(cli, {
                 ...common,
@@ -29169,16 +29994,6 @@ async function dryActivate(ctx, cli, apply, common) {
         return;
     publish(ctx, preview.details);
     throw new errors/* ActionError */.lZ(preview.failure.reason, `dry-activate (run first, nothing was activated): ${preview.failure.message}`, preview.failure.hint);
-}
-function publish(ctx, details) {
-    const names = (r) => details
-        .filter((d) => d.result === r)
-        .map((d) => d.name)
-        .join(',');
-    ctx.output('nodes', JSON.stringify(details.map(publicReport)));
-    ctx.output('succeeded', names('succeeded'));
-    ctx.output('failed', names('failed'));
-    ctx.result({ nodes: details });
 }
 function reportPreview(ctx, preview) {
     const changes = preview.details.map((d) => ({
@@ -29240,7 +30055,11 @@ async function checkPinned(deps, configFile, pinned, inventory, selected) {
 /* harmony export */ });
 /* unused harmony export GOALS */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
-/* harmony import */ var _node_selector_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(830);
+/* harmony import */ var _nix_options_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7968);
+/* harmony import */ var _colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1396);
+/* harmony import */ var _safety_checks_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7974);
+
+
 
 
 const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'];
@@ -29267,13 +30086,22 @@ function extraArg(item) {
         return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO(`a flag the action does not set itself (use the input for ${flag})`);
     return item;
 }
+/**
+ * A path on the node, used as given (not resolved against the workspace). It ends up in the rollback
+ * command a systemd unit runs, so it is held to the rules of ssh/remote-command.ts isSafePath: letters,
+ * digits and `. _ + -` only, no `.`/`..` segments (so no quotes, `$`, `%` or spaces). A relative path is
+ * resolved on the node against the login directory (the test nodes keep their /nix and /run there).
+ */
+const SEGMENT = '(?!\\.\\.?(?:/|$))[A-Za-z0-9._+-]+';
+const NODE_PATH = new RegExp(`^/?${SEGMENT}(?:/${SEGMENT})*$`);
+const nodePath = () => (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ pattern: NODE_PATH, expected: 'a path on the node (letters, digits, . _ + - and /)' });
 const inputs = {
     'working-directory': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'dir' }).default('.'),
     config: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ expected: 'a hive file (hive.nix, flake.nix) or flake URI' }),
     on: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({
         separator: 'newline-or-comma',
         itemExpected: 'node selectors (names, globs like edge-*, or @tag)',
-        item: (s) => ((0,_node_selector_js__WEBPACK_IMPORTED_MODULE_1__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
+        item: (s) => ((0,_colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_2__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
     }),
     'allow-apply-all': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     goal: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .oneOf */ .yL)(GOALS).default('switch'),
@@ -29284,10 +30112,12 @@ const inputs = {
     'keep-result': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     impure: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     'show-trace': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    // Not secret, so credentials are refused (converge.ts); they are registered first so that even the
+    // refusal, the report's inputs and the log cannot show them.
     'nix-options': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .keyValues */ .K7)({
         keyPattern: /^[a-z][a-z0-9-]*$/,
         keyExpected: 'Nix option names like max-jobs',
-    }),
+    }).withCredentials(_nix_options_js__WEBPACK_IMPORTED_MODULE_3__/* .nixOptionCredentials */ .DV),
     'extra-args': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ separator: 'newline', itemExpected: 'colmena arguments', item: extraArg }),
     'ssh-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'file' }),
     // Host keys are public, but workflows pass them from secrets; as a secret they stay out of the report.
@@ -29297,95 +30127,16 @@ const inputs = {
     }),
     timeout: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 1000, max: 86_400_000 }).default('60m'),
     'dry-activate-first': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    rollback: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    'confirm-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 10_000, max: 3_600_000 }).default('5m'),
+    'health-check': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    checks: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ separator: 'newline', itemExpected: _safety_checks_js__WEBPACK_IMPORTED_MODULE_1__/* .CHECK_EXPECTED */ .kf, item: _safety_checks_js__WEBPACK_IMPORTED_MODULE_1__/* .parseCheck */ .QB }),
+    'check-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .duration */ .p0)({ min: 1000, max: 1_800_000 }).default('60s'),
+    'allow-degraded': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
+    'system-profile': nodePath().default('/nix/var/nix/profiles/system'),
+    'current-system': nodePath().default('/run/current-system'),
     'colmena-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ pattern: /^\S+$/, expected: 'a command name or path without spaces' }).default('colmena'),
 };
-
-
-/***/ }),
-
-/***/ 6941:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QH: () => (/* binding */ lookupName),
-/* harmony export */   T4: () => (/* binding */ isPinned),
-/* harmony export */   uJ: () => (/* binding */ parseKnownHosts)
-/* harmony export */ });
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-
-function parseKnownHosts(content) {
-    const entries = [];
-    const lines = content.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const fields = line.split(/\s+/);
-        let marker;
-        if (fields[0].startsWith('@')) {
-            if (fields[0] !== '@cert-authority' && fields[0] !== '@revoked')
-                return { error: `line ${i + 1} has an unknown marker` };
-            marker = fields.shift();
-        }
-        if (fields.length < 3)
-            return { error: `line ${i + 1} is not "host key-type key"` };
-        if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]) || !blobMatchesType(fields[2], fields[1]))
-            return { error: `line ${i + 1} has no ${fields[1]} public key` };
-        entries.push({ marker, patterns: fields[0].split(','), keyType: fields[1] });
-    }
-    if (entries.length === 0)
-        return { error: 'no host key lines' };
-    return { entries };
-}
-/** An SSH public key blob starts with its key type as a length-prefixed string (RFC 4253 §6.6). */
-function blobMatchesType(base64, keyType) {
-    const blob = Buffer.from(base64, 'base64');
-    if (blob.length < 4)
-        return false;
-    const n = blob.readUInt32BE(0);
-    return n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === keyType;
-}
-/** The name ssh looks up: `host`, or `[host]:port` for a non-default port. */
-function lookupName(host, port) {
-    return port === undefined || port === 22 ? host : `[${host}]:${port}`;
-}
-function wildcard(pattern, name) {
-    const re = pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.');
-    return new RegExp(`^${re}$`, 'i').test(name);
-}
-function hashedMatch(pattern, name) {
-    const [, magic, salt, hash] = pattern.split('|');
-    if (magic !== '1' || !salt || !hash)
-        return false;
-    const digest = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
-    return digest === hash;
-}
-function entryMatches(entry, name) {
-    let matched = false;
-    for (const p of entry.patterns) {
-        if (p.startsWith('|')) {
-            if (hashedMatch(p, name))
-                matched = true;
-        }
-        else if (p.startsWith('!')) {
-            if (wildcard(p.slice(1), name))
-                return false;
-        }
-        else if (wildcard(p, name)) {
-            matched = true;
-        }
-    }
-    return matched;
-}
-/** True when a non-revoked line covers the host (the name, and for a non-default port `[name]:port`). */
-function isPinned(entries, host, port) {
-    const name = lookupName(host.toLowerCase(), port);
-    return entries.some((e) => e.marker !== '@revoked' && entryMatches(e, name));
-}
 
 
 /***/ }),
@@ -29397,12 +30148,16 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
-/* harmony import */ var _colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2562);
-/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(659);
+/* harmony import */ var _colmena_colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3888);
+/* harmony import */ var _converge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2976);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(5575);
 /* harmony import */ var _preflight_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8627);
-/* harmony import */ var _ssh_config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(653);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5548);
+/* harmony import */ var _safety_node_ops_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7722);
+/* harmony import */ var _ssh_node_ssh_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6350);
+/* harmony import */ var _ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(5802);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(5548);
+
+
 
 
 
@@ -29417,12 +30172,13 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
     async main(ctx) {
         const settings = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .inputs */ .Q);
         await (0,_converge_js__WEBPACK_IMPORTED_MODULE_3__/* .converge */ .cB)(ctx, settings, {
-            colmena: _colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__/* .createColmenaCli */ .Mr,
+            colmena: _colmena_colmena_cli_js__WEBPACK_IMPORTED_MODULE_2__/* .createColmenaCli */ .Mr,
             git: (0,_preflight_js__WEBPACK_IMPORTED_MODULE_5__/* .createGitCli */ .hn)(),
-            ssh: (0,_ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .createSshResolver */ .d$)(),
-            prepareSsh: _ssh_config_js__WEBPACK_IMPORTED_MODULE_6__/* .prepareSshConfig */ .KY,
+            ssh: (0,_ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_8__/* .createSshResolver */ .d$)(),
+            prepareSsh: _ssh_ssh_config_js__WEBPACK_IMPORTED_MODULE_8__/* .prepareSshConfig */ .KY,
             env: process.env,
             os: process.platform,
+            nodeOps: (configFile, paths) => (0,_safety_node_ops_js__WEBPACK_IMPORTED_MODULE_6__/* .createNodeOps */ .B)((0,_ssh_node_ssh_js__WEBPACK_IMPORTED_MODULE_7__/* .createNodeSsh */ .Db)(configFile), paths),
         });
     },
     async post(ctx) {
@@ -29431,7 +30187,7 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
         if (dir)
             await ctx.step('remove generated ssh config', () => node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(dir, { recursive: true, force: true }));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_7__/* .renderSummary */ .B,
+    summary: _summary_js__WEBPACK_IMPORTED_MODULE_9__/* .renderSummary */ .B,
 });
 
 __webpack_async_result__();
@@ -29439,108 +30195,92 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 830:
+/***/ 7968:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Iw: () => (/* binding */ selectNodes),
-/* harmony export */   Pl: () => (/* binding */ parseSelector),
-/* harmony export */   nO: () => (/* binding */ onArgument)
-/* harmony export */ });
-/* unused harmony export compileGlob */
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  D0: () => (/* binding */ SAFE_CREDENTIALS_HINT),
+  DV: () => (/* binding */ nixOptionCredentials),
+  vI: () => (/* binding */ refusedNixOption)
+});
+
+;// CONCATENATED MODULE: ./shared/credentials.ts
 /**
- * Compiles a pattern with the `glob` crate's syntax. `**` is only valid as a whole path component there;
- * node names have no `/`, so a lone `**` simply matches everything.
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
  */
-function compileGlob(pattern) {
-    if (pattern.length === 0)
-        return undefined;
-    let re = '^';
-    for (let i = 0; i < pattern.length; i++) {
-        const c = pattern[i];
-        if (c === '*') {
-            if (pattern[i + 1] === '*') {
-                const before = i === 0 || pattern[i - 1] === '/';
-                const after = i + 2 === pattern.length || pattern[i + 2] === '/';
-                if (!before || !after)
-                    return undefined;
-                i++;
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
+;// CONCATENATED MODULE: ./actions/colmena-apply/src/nix-options.ts
+
+/**
+ * Credentials in `nix-options` (issue 15 item 6). The input is not secret: its values become
+ * `--nix-option name value` in colmena's argv (world-readable), are echoed in the log and recorded in the
+ * report. Nix options that carry credentials are therefore refused, and the safe places named instead:
+ * a nix.conf or netrc on the runner, or NIX_CONFIG set from a secret in the step's `env`.
+ *
+ * - `access-tokens` / `extra-access-tokens` (nix.conf(5)): whitespace-separated `host=token` pairs,
+ *   the token optionally typed (`gitlab.com=PAT:glpat-…`, `OAuth2:…`);
+ * - any `scheme://user:password@host` in a value (a substituter or builder URL with a password).
+ */
+const TOKEN_OPTION = /^(extra-)?access-tokens$/;
+const MIN_SECRET = 4;
+/** Every secret part of the raw input, for registration before any input is parsed. */
+function nixOptionCredentials(raw) {
+    const out = [];
+    for (const line of raw.split(/\r?\n/)) {
+        const eq = line.indexOf('=');
+        if (eq <= 0)
+            continue;
+        const value = line.slice(eq + 1).trim();
+        if (TOKEN_OPTION.test(line.slice(0, eq).trim().toLowerCase())) {
+            out.push(value);
+            for (const pair of value.split(/\s+/)) {
+                const token = pair.includes('=') ? pair.slice(pair.indexOf('=') + 1) : pair;
+                out.push(token, token.replace(/^(PAT|OAuth2):/, ''));
             }
-            re += '.*';
         }
-        else if (c === '?') {
-            re += '.';
-        }
-        else if (c === '[') {
-            const cls = readClass(pattern, i);
-            if (!cls)
-                return undefined;
-            re += cls.regex;
-            i = cls.end;
-        }
-        else {
-            re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-        }
+        out.push(...urlUserInfo(value));
     }
-    const compiled = new RegExp(re + '$', 'su');
-    return (text) => compiled.test(text);
+    return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
 }
-/** `[abc]`, `[a-z]`, `[!abc]`; a `]` right after `[` or `[!` is literal (glob crate rules). */
-function readClass(pattern, start) {
-    let i = start + 1;
-    let negate = false;
-    if (pattern[i] === '!') {
-        negate = true;
-        i++;
+/** Why an option is refused (its name, never its value), or undefined when none is. */
+function refusedNixOption(options) {
+    for (const [name, value] of Object.entries(options)) {
+        if (TOKEN_OPTION.test(name))
+            return `'${name}' (it carries access tokens)`;
+        if (urlUserInfo(value).length > 0)
+            return `'${name}' (its URL carries a password)`;
     }
-    const parts = [];
-    let first = true;
-    while (i < pattern.length && (first || pattern[i] !== ']')) {
-        first = false;
-        const lo = pattern[i];
-        if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
-            const hi = pattern[i + 2];
-            if (hi < lo)
-                return undefined;
-            parts.push(`${escapeClass(lo)}-${escapeClass(hi)}`);
-            i += 3;
-        }
-        else {
-            parts.push(escapeClass(lo));
-            i++;
-        }
-    }
-    if (i >= pattern.length || parts.length === 0)
-        return undefined;
-    return { regex: `[${negate ? '^' : ''}${parts.join('')}]`, end: i };
+    return undefined;
 }
-function escapeClass(c) {
-    return c.replace(/[\\\]^-]/g, '\\$&');
-}
-/** Parses one selector (a name glob or `@tag` glob); undefined when it is not a valid rule. */
-function parseSelector(raw) {
-    const s = raw.trim();
-    if (s.length === 0 || s.includes(',') || /\s/.test(s))
-        return undefined;
-    const tag = s.startsWith('@');
-    const pattern = tag ? s.slice(1) : s;
-    const match = compileGlob(pattern);
-    return match ? { tag, pattern, match } : undefined;
-}
-/** The nodes the selectors match, in inventory order; every node when there are no selectors. */
-function selectNodes(inventory, selectors) {
-    const nodes = [...inventory.values()];
-    if (!selectors || selectors.length === 0)
-        return nodes.map((n) => n.name);
-    const rules = selectors.map((s) => parseSelector(s)).filter((r) => r !== undefined);
-    return nodes
-        .filter((n) => rules.some((r) => (r.tag ? n.tags.some((t) => r.match(t)) : r.match(n.name))))
-        .map((n) => n.name);
-}
-/** The `--on` value colmena receives: the selectors exactly as given, comma-joined. */
-function onArgument(selectors) {
-    return selectors.map((s) => s.trim()).join(',');
-}
+const SAFE_CREDENTIALS_HINT = 'put them in a nix.conf on the runner (~/.config/nix/nix.conf or /etc/nix/nix.conf, access-tokens = …), ' +
+    "in NIX_CONFIG set from a secret in the step's env, or in a netrc-file for substituter passwords";
 
 
 /***/ }),
@@ -29683,7 +30423,562 @@ function untrackedWarning(dir, files) {
 
 /***/ }),
 
-/***/ 653:
+/***/ 7974:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QB: () => (/* binding */ parseCheck),
+/* harmony export */   kf: () => (/* binding */ CHECK_EXPECTED),
+/* harmony export */   os: () => (/* binding */ tailLines),
+/* harmony export */   v8: () => (/* binding */ checkLabel)
+/* harmony export */ });
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(954);
+
+const CHECK_EXPECTED = "checks like 'remote: systemctl is-active k3s' or 'local: nc -z -w 5 \"$COLMENA_HOST\" 21116'";
+function parseCheck(line) {
+    const m = /^(remote|local)\s*:\s*(.+)$/.exec(line.trim());
+    if (!m)
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO("'remote: <command>' or 'local: <command>'");
+    if (m[2].length > 2000)
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a command of at most 2000 characters');
+    return { where: m[1], command: m[2].trim() };
+}
+function checkLabel(c) {
+    return `${c.where}: ${c.command}`;
+}
+const TAIL = 10;
+/** The last non-empty lines of a command's output, each cut to a readable length. */
+function tailLines(stdout, stderr, n = TAIL) {
+    return [...stdout.split(/\r?\n/), ...stderr.split(/\r?\n/)]
+        .filter((l) => l.trim() !== '')
+        .slice(-n)
+        .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l));
+}
+
+
+/***/ }),
+
+/***/ 7722:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ createNodeOps)
+/* harmony export */ });
+/* unused harmony export remoteCheckLine */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6647);
+/* harmony import */ var _ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1435);
+/* harmony import */ var _checks_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7974);
+/* harmony import */ var _node_scripts_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9501);
+
+
+
+
+
+
+function why(r) {
+    if (r.timedOut)
+        return 'no answer within the time limit';
+    const last = (0,_checks_js__WEBPACK_IMPORTED_MODULE_3__/* .tailLines */ .os)('', r.stderr, 1)[0];
+    return last ? `ssh: ${last}` : `exit ${r.exitCode}`;
+}
+function opResult(r) {
+    return {
+        ok: r.exitCode === 0,
+        exitCode: r.exitCode,
+        sshFailed: r.sshFailed || r.timedOut,
+        lastLines: (0,_checks_js__WEBPACK_IMPORTED_MODULE_3__/* .tailLines */ .os)(r.stdout, r.stderr),
+    };
+}
+function createNodeOps(ssh, paths) {
+    const nonce = () => `ca-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(8).toString('hex')}`;
+    return {
+        async probe(node, o) {
+            const n = nonce();
+            const script = (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .probeScript */ .Ai)(n, paths, o.withState, o.stateLimitMs / 1000);
+            const r = await ssh.run(node, script, { timeoutMs: o.timeoutMs });
+            const lines = (0,_checks_js__WEBPACK_IMPORTED_MODULE_3__/* .tailLines */ .os)(r.stdout
+                .split('\n')
+                .filter((l) => !l.startsWith(n))
+                .join('\n'), r.stderr);
+            const parsed = r.exitCode === 0 ? (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .parseProbe */ .u5)(r.stdout, n, paths) : undefined;
+            if (!parsed)
+                return { reached: false, why: why(r), hostKey: r.hostKeyFailed, lines };
+            return { reached: true, result: parsed, lines };
+        },
+        async check(node, check, timeoutMs) {
+            const started = Date.now();
+            let r;
+            try {
+                r =
+                    check.where === 'remote'
+                        ? await ssh.runLine(node, remoteCheckLine(check.command, timeoutMs), {
+                            timeoutMs: timeoutMs + 10_000,
+                        })
+                        : await runLocal(check.command, node, timeoutMs);
+            }
+            catch (e) {
+                // runTool refuses a command line holding a registered secret, for one.
+                if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc)
+                    throw e;
+                r = { exitCode: null, stdout: '', stderr: (0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(e), timedOut: false };
+            }
+            return {
+                check: (0,_checks_js__WEBPACK_IMPORTED_MODULE_3__/* .checkLabel */ .v8)(check),
+                where: check.where,
+                ok: r.exitCode === 0 && !r.timedOut,
+                exitCode: r.exitCode,
+                timedOut: r.timedOut,
+                lastLines: (0,_checks_js__WEBPACK_IMPORTED_MODULE_3__/* .tailLines */ .os)(r.stdout, r.stderr),
+                durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+            };
+        },
+        async arm(node, plan, timeoutMs) {
+            return opResult(await ssh.run(node, (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .armScript */ .Me)(plan), { timeoutMs, privileged: true }));
+        },
+        async cancel(node, unit, timeoutMs) {
+            const n = nonce();
+            const r = await ssh.run(node, (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .cancelScript */ .kF)(n, unit), { timeoutMs, privileged: true });
+            return (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .parseCancel */ .c0)(r.stdout, n);
+        },
+        async rollback(node, o, timeoutMs) {
+            const script = (0,_node_scripts_js__WEBPACK_IMPORTED_MODULE_4__/* .rollbackScript */ .SN)(o.unit, o.generation, o.revert);
+            return opResult(await ssh.run(node, script, { timeoutMs, privileged: true }));
+        },
+    };
+}
+/**
+ * A `remote:` check as the node runs it: the operator's line under coreutils `timeout` (TERM, then KILL
+ * 5 s later), so it ends on the node too when the action gives up or is cancelled; killing ssh alone
+ * would leave it running there (without a tty sshd sends no SIGHUP).
+ */
+function remoteCheckLine(line, timeoutMs) {
+    return (0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_5__/* .commandLine */ .ay)(['timeout', '-k', '5', `${Math.max(1, Math.ceil(timeoutMs / 1000))}`, 'sh', '-c', line]);
+}
+/** A `local:` check: the operator's command line, run by sh on the runner, told which node it is for. */
+function runLocal(line, node, timeoutMs) {
+    return (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
+        bin: 'sh',
+        args: ['-c', line],
+        env: { COLMENA_NODE: node.name, COLMENA_HOST: node.host },
+        echo: 'none',
+        timeoutMs,
+        killGraceMs: 2000,
+    });
+}
+
+
+/***/ }),
+
+/***/ 9501:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $A: () => (/* binding */ changedSince),
+/* harmony export */   Ai: () => (/* binding */ probeScript),
+/* harmony export */   Me: () => (/* binding */ armScript),
+/* harmony export */   SN: () => (/* binding */ rollbackScript),
+/* harmony export */   bG: () => (/* binding */ isBackOn),
+/* harmony export */   c0: () => (/* binding */ parseCancel),
+/* harmony export */   kF: () => (/* binding */ cancelScript),
+/* harmony export */   oR: () => (/* binding */ revertCommand),
+/* harmony export */   u5: () => (/* binding */ parseProbe)
+/* harmony export */ });
+/* harmony import */ var _ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1435);
+
+const PROBE = [
+    'n=$1 profile=$2 current=$3 state=$4 limit=$5',
+    `out() { printf '%s %s=%s\\n' "$n" "$1" "$2"; }`,
+    'case $profile in /*) ;; *) profile=$(pwd)/$profile ;; esac',
+    'case $current in /*) ;; *) current=$(pwd)/$current ;; esac',
+    'out profile "$profile"',
+    'out current-system "$current"',
+    'out profile-link "$(readlink "$profile" 2>/dev/null)"',
+    'out profile-system "$(readlink -f "$profile" 2>/dev/null)"',
+    'out running "$(readlink -f "$current" 2>/dev/null)"',
+    'p=$(command -v nix-env 2>/dev/null) && out nix-env "$(readlink -f "$p")"',
+    'if [ "$state" = 1 ]; then',
+    '  s=$(timeout "$limit" systemctl is-system-running --wait 2>/dev/null); rc=$?',
+    '  out system-state "$s"; out system-state-rc "$rc"',
+    '  systemctl list-units --state=failed --plain --no-legend --no-pager 2>/dev/null |',
+    '    while read -r unit _rest; do out failed-unit "$unit"; done',
+    'fi',
+    'out end 1',
+].join('\n');
+/** Reads the generation (and with `withState` the manager state and failed units) in one round trip. */
+function probeScript(nonce, paths, withState, limitSeconds) {
+    const limit = String(Math.max(1, Math.floor(limitSeconds)));
+    return {
+        script: PROBE,
+        args: [nonce, paths.profile, paths.currentSystem, withState ? '1' : '0', limit],
+    };
+}
+function nonceLines(stdout, nonce) {
+    const out = [];
+    for (const line of stdout.split(/\r?\n/)) {
+        if (!line.startsWith(`${nonce} `))
+            continue;
+        const body = line.slice(nonce.length + 1);
+        const eq = body.indexOf('=');
+        if (eq > 0)
+            out.push([body.slice(0, eq), body.slice(eq + 1)]);
+    }
+    return out;
+}
+/** Undefined when the script did not run to its end (the connection failed or the shell broke it). */
+function parseProbe(stdout, nonce, paths) {
+    const fields = nonceLines(stdout, nonce);
+    const get = (k) => fields.find(([key]) => key === k)?.[1];
+    if (get('end') !== '1')
+        return undefined;
+    const result = {};
+    const profile = get('profile') ?? '';
+    const currentSystem = get('current-system') ?? '';
+    if ((0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(profile) && (0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(currentSystem))
+        result.paths = { profile, currentSystem };
+    const link = get('profile-link') ?? '';
+    const m = /^[A-Za-z0-9._+-]+-(\d+)-link$/.exec(link);
+    const profileSystem = get('profile-system') ?? '';
+    const running = get('running') ?? '';
+    if (!result.paths)
+        result.generationError = `${paths.profile} or ${paths.currentSystem} is not a usable path on the node`;
+    else if (!m)
+        result.generationError = `${paths.profile} is not a link to a numbered generation ('${link || 'missing'}')`;
+    else if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(profileSystem))
+        result.generationError = `${paths.profile} resolves to an unusable path`;
+    else if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(running))
+        result.generationError = `${paths.currentSystem} resolves to an unusable path`;
+    else
+        result.generation = { profileLink: link, generation: Number(m[1]), profileSystem, running };
+    const nixEnv = get('nix-env');
+    if (nixEnv && (0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(nixEnv))
+        result.nixEnv = nixEnv;
+    const state = get('system-state');
+    if (state !== undefined) {
+        result.systemState = {
+            state: /^[a-z-]{1,32}$/.test(state) ? state : state === '' ? 'unknown' : 'unreadable',
+            exitCode: Number(get('system-state-rc') ?? '1'),
+            failedUnits: fields.filter(([k, v]) => k === 'failed-unit' && v !== '').map(([, v]) => v),
+        };
+    }
+    return result;
+}
+/**
+ * The command that switches a node back to its recorded generation, for the timer and for an immediate
+ * rollback. `switch`: move the profile back to generation N (so the boot loader entry follows) and
+ * activate that generation; `test`: the profile never moved, activate what ran before. Every path is
+ * checked against isSafePath, so the text holds neither quotes nor `$`/`%` for systemd to expand.
+ */
+function revertCommand(goal, rec, profile, nixEnv) {
+    for (const p of [rec.profileSystem, rec.running, profile]) {
+        if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(p))
+            throw new Error(`unsafe path in the rollback command: ${p}`);
+    }
+    if (goal === 'test')
+        return `${rec.running}/bin/switch-to-configuration test`;
+    if (!nixEnv || !(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isSafePath */ .pL)(nixEnv))
+        throw new Error('nix-env was not found on the node');
+    return (`${nixEnv} -p ${profile} --switch-generation ${rec.generation} && ` +
+        `${rec.profileSystem}/bin/switch-to-configuration switch`);
+}
+const ARM = [
+    'unit=$1 secs=$2 profile=$3 current=$4 link=$5 running=$6 desc=$7 revert=$8',
+    // Fail closed: someone else deployed since the record, so "switch back" would mean something else.
+    'if [ "$(readlink "$profile")" != "$link" ] || [ "$(readlink -f "$current")" != "$running" ]; then',
+    '  echo "the system generation changed since it was recorded; no timer armed" >&2; exit 3',
+    'fi',
+    // AccuracySec defaults to one minute (systemd.timer(5)): the timer must fire when it says.
+    'exec systemd-run --unit="$unit" --description="$desc" --on-active="${secs}s" \\',
+    '  --timer-property=AccuracySec=1s -- /bin/sh -c "$revert"',
+].join('\n');
+function armScript(plan) {
+    if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnitName */ .o9)(plan.unit))
+        throw new Error(`invalid unit name ${plan.unit}`);
+    return {
+        script: ARM,
+        args: [
+            plan.unit,
+            String(Math.ceil(plan.seconds)),
+            plan.paths.profile,
+            plan.paths.currentSystem,
+            plan.recorded.profileLink,
+            plan.recorded.running,
+            `colmena-apply: switch back to generation ${plan.recorded.generation} unless cancelled`,
+            plan.revert,
+        ],
+    };
+}
+const CANCEL = [
+    'n=$1 unit=$2',
+    'systemctl stop "$unit.timer" 2>&1',
+    `printf '%s timer=%s\\n' "$n" "$(systemctl is-active "$unit.timer" 2>/dev/null)"`,
+    `printf '%s service=%s\\n' "$n" "$(systemctl is-active "$unit.service" 2>/dev/null)"`,
+    `printf '%s end=1\\n' "$n"`,
+].join('\n');
+function cancelScript(nonce, unit) {
+    if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnitName */ .o9)(unit))
+        throw new Error(`invalid unit name ${unit}`);
+    return { script: CANCEL, args: [nonce, unit] };
+}
+function parseCancel(stdout, nonce) {
+    const fields = new Map(nonceLines(stdout, nonce));
+    if (fields.get('end') !== '1')
+        return undefined;
+    return { timer: fields.get('timer') || 'inactive', service: fields.get('service') || 'inactive' };
+}
+const ROLLBACK = [
+    'unit=$1 desc=$2 revert=$3',
+    // The dead-man timer would otherwise switch back a second time later; a missing timer (already
+    // fired, or lost in a reboot) is fine.
+    'systemctl stop "$unit.timer" 2>/dev/null',
+    // Run by the service manager, not by this ssh session: an activation that restarts sshd cannot cut it
+    // short. --wait reports the result; --collect unloads the unit even when it fails.
+    'exec systemd-run --unit="$unit-now" --description="$desc" --wait --collect -- /bin/sh -c "$revert"',
+].join('\n');
+function rollbackScript(unit, generation, revert) {
+    if (!(0,_ssh_remote_command_js__WEBPACK_IMPORTED_MODULE_0__/* .isUnitName */ .o9)(unit))
+        throw new Error(`invalid unit name ${unit}`);
+    return {
+        script: ROLLBACK,
+        args: [unit, `colmena-apply: switch back to generation ${generation} (checks failed)`, revert],
+    };
+}
+/** True when the node runs the recorded generation again (and, for switch, boots it next). */
+function isBackOn(goal, now, recorded) {
+    if (goal === 'test')
+        return now.running === recorded.running;
+    return now.profileLink === recorded.profileLink && now.running === recorded.profileSystem;
+}
+/** True when anything changed since the record. */
+function changedSince(now, recorded) {
+    return now.profileLink !== recorded.profileLink || now.running !== recorded.running;
+}
+
+
+/***/ }),
+
+/***/ 8452:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QH: () => (/* binding */ lookupName),
+/* harmony export */   T4: () => (/* binding */ isPinned),
+/* harmony export */   uJ: () => (/* binding */ parseKnownHosts)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+
+function parseKnownHosts(content) {
+    const entries = [];
+    const lines = content.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const fields = line.split(/\s+/);
+        let marker;
+        if (fields[0].startsWith('@')) {
+            if (fields[0] !== '@cert-authority' && fields[0] !== '@revoked')
+                return { error: `line ${i + 1} has an unknown marker` };
+            marker = fields.shift();
+        }
+        if (fields.length < 3)
+            return { error: `line ${i + 1} is not "host key-type key"` };
+        if (!/^[A-Za-z0-9+/]+={0,3}$/.test(fields[2]) || !blobMatchesType(fields[2], fields[1]))
+            return { error: `line ${i + 1} has no ${fields[1]} public key` };
+        entries.push({ marker, patterns: fields[0].split(','), keyType: fields[1] });
+    }
+    if (entries.length === 0)
+        return { error: 'no host key lines' };
+    return { entries };
+}
+/** An SSH public key blob starts with its key type as a length-prefixed string (RFC 4253 §6.6). */
+function blobMatchesType(base64, keyType) {
+    const blob = Buffer.from(base64, 'base64');
+    if (blob.length < 4)
+        return false;
+    const n = blob.readUInt32BE(0);
+    return n > 0 && blob.length >= 4 + n && blob.subarray(4, 4 + n).toString('latin1') === keyType;
+}
+/** The name ssh looks up: `host`, or `[host]:port` for a non-default port. */
+function lookupName(host, port) {
+    return port === undefined || port === 22 ? host : `[${host}]:${port}`;
+}
+function wildcard(pattern, name) {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
+    return new RegExp(`^${re}$`, 'i').test(name);
+}
+function hashedMatch(pattern, name) {
+    const [, magic, salt, hash] = pattern.split('|');
+    if (magic !== '1' || !salt || !hash)
+        return false;
+    const digest = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHmac)('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return digest === hash;
+}
+function entryMatches(entry, name) {
+    let matched = false;
+    for (const p of entry.patterns) {
+        if (p.startsWith('|')) {
+            if (hashedMatch(p, name))
+                matched = true;
+        }
+        else if (p.startsWith('!')) {
+            if (wildcard(p.slice(1), name))
+                return false;
+        }
+        else if (wildcard(p, name)) {
+            matched = true;
+        }
+    }
+    return matched;
+}
+/** True when a non-revoked line covers the host (the name, and for a non-default port `[name]:port`). */
+function isPinned(entries, host, port) {
+    const name = lookupName(host.toLowerCase(), port);
+    return entries.some((e) => e.marker !== '@revoked' && entryMatches(e, name));
+}
+
+
+/***/ }),
+
+/***/ 6350:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Db: () => (/* binding */ createNodeSsh)
+/* harmony export */ });
+/* unused harmony exports sshArgs, escalate */
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6647);
+/* harmony import */ var _remote_command_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1435);
+
+
+/** ssh's own failure: its exit status is 255 (ssh(1) "EXIT STATUS"); our scripts never exit 255. */
+function toResult(r) {
+    return {
+        exitCode: r.exitCode,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        timedOut: r.timedOut,
+        sshFailed: r.exitCode === 255,
+        hostKeyFailed: /Host key verification failed\.|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(r.stderr),
+        durationMs: r.durationMs,
+    };
+}
+function sshArgs(configFile, target, remote) {
+    const dest = (0,_remote_command_js__WEBPACK_IMPORTED_MODULE_1__/* .sshDestination */ .jK)(target.user, target.host);
+    if (!dest)
+        throw new Error(`node ${target.name} has an unusable ssh target`);
+    return [
+        '-F',
+        configFile,
+        // ssh uses the first value it obtains for an option: these beat the config and the hive's options.
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'UpdateHostKeys=no',
+        '-T',
+        ...target.sshOptions,
+        ...(target.port !== null ? ['-p', String(target.port)] : []),
+        dest,
+        '--',
+        remote,
+    ];
+}
+function escalate(target, words) {
+    return target.user !== null && target.user !== 'root'
+        ? [...target.privilegeEscalation, ...words]
+        : [...words];
+}
+function createNodeSsh(configFile, ssh = 'ssh') {
+    const call = async (target, remote, timeoutMs, stdin) => toResult(await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_0__/* .runTool */ .qI)({
+        bin: ssh,
+        args: sshArgs(configFile, target, remote),
+        // Without a script ssh must not read the runner's stdin.
+        stdin: stdin ?? '',
+        // Shown by the caller, per node and neutralised; parallel nodes would interleave here.
+        echo: 'none',
+        timeoutMs,
+        killGraceMs: 2000,
+    }));
+    return {
+        run: (target, s, o) => {
+            const words = ['sh', '-s', '--', ...s.args];
+            return call(target, (0,_remote_command_js__WEBPACK_IMPORTED_MODULE_1__/* .commandLine */ .ay)(o.privileged ? escalate(target, words) : words), o.timeoutMs, s.script);
+        },
+        runLine: (target, line, o) => call(target, line, o.timeoutMs),
+    };
+}
+
+
+/***/ }),
+
+/***/ 1435:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ay: () => (/* binding */ commandLine),
+/* harmony export */   jK: () => (/* binding */ sshDestination),
+/* harmony export */   o9: () => (/* binding */ isUnitName),
+/* harmony export */   pL: () => (/* binding */ isSafePath)
+/* harmony export */ });
+/* unused harmony export shellQuote */
+/**
+ * Remote command lines, built safely. ssh joins its command arguments with spaces and the node's login
+ * shell parses the result (ssh(1), "If a command is specified, it will be executed on the remote host
+ * instead of a login shell"), so every word is quoted for a POSIX shell here and nothing the action sends
+ * is ever interpreted twice. Values that end up inside a systemd unit (paths in the rollback command) must
+ * also survive systemd's own `$`/`%` expansion (systemd-run(1): "the manager performs variable expansion";
+ * systemd.service(5) "Command lines"): they are restricted to a character set without either.
+ */
+/** Characters a word may have and stay unquoted (and a path may have at all). */
+const PLAIN = /^[A-Za-z0-9._+/:=@-]+$/;
+function shellQuote(word) {
+    if (word.length > 0 && PLAIN.test(word))
+        return word;
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** One command line for the node's shell, every word quoted. */
+function commandLine(words) {
+    return words.map(shellQuote).join(' ');
+}
+/**
+ * An absolute path the action may put into a remote command and a systemd unit: letters, digits and
+ * `. _ + / -` only, no `.`/`..` segments, no empty segments. Store paths (`/nix/store/<hash>-<name>`) and
+ * NixOS profile links qualify; anything with `$`, `%`, quotes, spaces or newlines does not.
+ */
+function isSafePath(p) {
+    if (!/^\/[A-Za-z0-9._+/-]*$/.test(p) || p.length > 1024)
+        return false;
+    const segments = p.split('/').slice(1);
+    return segments.every((s, i) => (s !== '' || i === segments.length - 1) && s !== '.' && s !== '..');
+}
+/** A systemd unit name prefix of our own making (systemd.unit(5): ASCII letters, digits, `:-_.\`). */
+function isUnitName(name) {
+    return /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$/.test(name);
+}
+/**
+ * `user@host` as ssh's destination. ssh re-reads options after the destination (ssh.c), so a host or user
+ * starting with `-` could smuggle an option: both are checked, and the command follows `--`.
+ */
+function sshDestination(user, host) {
+    if (!/^[A-Za-z0-9_.:[\]%-]+$/.test(host) || host.startsWith('-'))
+        return undefined;
+    if (user !== null && (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(user) || user.length > 64))
+        return undefined;
+    return user === null ? host : `${user}@${host}`;
+}
+
+
+/***/ }),
+
+/***/ 5802:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -29698,7 +30993,7 @@ function untrackedWarning(dir, files) {
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
 /* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(1563);
 /* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6647);
-/* harmony import */ var _known_hosts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6941);
+/* harmony import */ var _known_hosts_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8452);
 
 
 
@@ -29792,6 +31087,42 @@ function createSshResolver() {
 /* harmony export */ });
 /* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5750);
 
+function generation(g) {
+    return g ? `${g.generation}` : '';
+}
+/** After activation: health, generations, timer and every check with its exit code and last lines. */
+function verificationPart(vs) {
+    const parts = [
+        '**After activation**\n\n' +
+            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['node', 'health', 'generation before', 'generation after', 'timer', 'detail'], vs.map((v) => [
+                v.name,
+                v.health,
+                generation(v.before),
+                generation(v.after),
+                v.timer ? `${v.timer.unit}: ${v.timer.outcome}` : '',
+                v.detail ?? '',
+            ])),
+    ];
+    for (const v of vs) {
+        const rows = v.checks.map((c) => [
+            c.check,
+            c.ok ? 'ok' : 'failed',
+            c.timedOut ? 'timed out' : String(c.exitCode),
+            c.lastLines.join('\n'),
+        ]);
+        if (v.systemState)
+            rows.unshift([
+                'systemctl is-system-running --wait',
+                v.systemState.state,
+                String(v.systemState.exitCode),
+                v.systemState.failedUnits.length > 0 ? `failed: ${v.systemState.failedUnits.join(', ')}` : '',
+            ]);
+        if (rows.length === 0)
+            continue;
+        parts.push(`<details><summary>${v.name}: checks</summary>\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['check', 'result', 'exit', 'last lines'], rows).replace(/```/g, "'''")}\n</details>`);
+    }
+    return parts;
+}
 /** The job summary: one row per node, then the last log lines of each node that did not succeed. */
 function renderSummary(report) {
     const r = report.result;
@@ -29809,6 +31140,8 @@ function renderSummary(report) {
     else if (r.selectedNodes) {
         parts.push(`Selected nodes: ${r.selectedNodes.join(', ') || 'none'}`);
     }
+    if (r.verification && r.verification.length > 0)
+        parts.push(...verificationPart(r.verification));
     if (r.dryActivate) {
         const rows = r.dryActivate.map((d) => [
             d.name,
@@ -31106,11 +32439,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   WN: () => (/* binding */ cancellation),
   YI: () => (/* binding */ forwardSignal),
   fM: () => (/* binding */ lastLine),
+  v7: () => (/* binding */ pause),
   qI: () => (/* binding */ runTool),
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit, pause
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, describeExit
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -31191,7 +32525,7 @@ function forwardSignal(signal) {
  */
 async function pause(ms) {
     if (cancelledBy)
-        throw new CancelledError(cancelledBy);
+        throw new errors/* CancelledError */.cc(cancelledBy);
     await new Promise((resolve) => {
         const wake = () => {
             clearTimeout(timer);
@@ -31202,7 +32536,7 @@ async function pause(ms) {
         pauses.add(wake);
     });
     if (cancelledBy)
-        throw new CancelledError(cancelledBy);
+        throw new errors/* CancelledError */.cc(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { REPO_ROOT, runAction, type ActionRun } from './run-action.js';
 
 /**
@@ -18,6 +19,12 @@ export interface StandinNode {
   fail?: 'build' | 'push' | 'keys' | 'activate';
   hostKeyChanged?: boolean;
   rebootHangs?: boolean;
+  targetUser?: string | null;
+  privilegeEscalationCommand?: string[];
+  sshOptions?: string[];
+  /** Activate this system on the node for real, over ssh (see the stand-in's header). */
+  system?: string;
+  systemProfile?: string;
 }
 
 export interface Scenario {
@@ -26,6 +33,8 @@ export interface Scenario {
   delayMs?: number;
   evalError?: string[];
   panic?: { file: string; message: string };
+  /** Raw lines the stand-in prints on stderr during apply (workflow-command injection tests). */
+  inject?: string[];
   nodes: Record<string, StandinNode>;
 }
 
@@ -48,7 +57,7 @@ export interface Hive {
   workspace: string;
   run(
     inputs: Record<string, string>,
-    extra?: { env?: Record<string, string>; timeoutMs?: number },
+    extra?: { env?: Record<string, string>; timeoutMs?: number; onMainStarted?: (c: ChildProcess) => void },
   ): Promise<HiveRun>;
   cleanup(): void;
 }
@@ -78,6 +87,7 @@ export function createHive(scenario: Scenario, o: { file?: 'hive.nix' | 'flake.n
           ...extra.env,
         },
         timeoutMs: extra.timeoutMs ?? 60_000,
+        onMainStarted: extra.onMainStarted,
       });
       const lines = fs
         .readFileSync(record, 'utf8')

@@ -2,13 +2,14 @@ import * as fs from 'node:fs/promises';
 import type { ActionContext } from '../../../shared/run.js';
 import type { Settings } from '../../../shared/inputs.js';
 import { ActionError, InputError } from '../../../shared/errors.js';
-import { applyArgs, globalArgs, type ApplySettings } from './apply-args.js';
-import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena-cli.js';
-import { runColmena, type RunOutcome } from './deployment.js';
+import { applyArgs, globalArgs, type ApplySettings } from './colmena/apply-args.js';
+import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena/colmena-cli.js';
+import { runColmena, type RunOutcome } from './colmena/deployment.js';
 import type { inputs } from './inputs.js';
-import { isPinned, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
-import type { Inventory } from './node-selector.js';
-import { selectNodes } from './node-selector.js';
+import { isPinned, parseKnownHosts, type KnownHostEntry } from './ssh/known-hosts.js';
+import { refusedNixOption, SAFE_CREDENTIALS_HINT } from './nix-options.js';
+import type { Inventory } from './colmena/node-selector.js';
+import { selectNodes } from './colmena/node-selector.js';
 import {
   findHive,
   hasLinuxBuilder,
@@ -19,8 +20,13 @@ import {
   untrackedWarning,
   type GitCli,
 } from './preflight.js';
-import { publicReport, type NodeDetail } from './run-outcome.js';
-import type { PreparedSsh } from './ssh-config.js';
+import { pause } from '../../../shared/tool.js';
+import { publish } from './outputs.js';
+import type { NodeOps } from './safety/node-ops.js';
+import type { NodePaths } from './safety/node-scripts.js';
+import { guardedApply } from './safety/guarded-apply.js';
+import { createSafetyNet, safetyNetMode, validateSafetyNet } from './safety/setup.js';
+import type { PreparedSsh } from './ssh/ssh-config.js';
 import * as log from '../../../shared/log.js';
 
 /** The action's flow: validate, prepare SSH, preflight, optional dry-activate, apply, report. */
@@ -43,6 +49,9 @@ export interface Deps {
   }): Promise<PreparedSsh>;
   env: NodeJS.ProcessEnv;
   os: NodeJS.Platform;
+  /** The action's own operations on the nodes (rollback, health checks), over the generated ssh config. */
+  nodeOps(configFile: string, paths: NodePaths): NodeOps;
+  clock?: { now(): number; pause(ms: number): Promise<void> };
 }
 
 export const SSH_DIR_STATE = 'sshDir';
@@ -69,6 +78,15 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
       'dry-activate-first',
       "'false' unless goal is switch, boot or test",
       `'true' with goal '${s.goal}'`,
+    );
+  }
+  validateSafetyNet(s);
+  const refused = s.nixOptions && refusedNixOption(s.nixOptions);
+  if (refused) {
+    throw new InputError(
+      'nix-options',
+      `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${SAFE_CREDENTIALS_HINT}`,
+      `${refused}`,
     );
   }
   if (!s.knownHosts) return undefined;
@@ -150,8 +168,28 @@ export async function converge(ctx: ActionContext, s: ColmenaSettings, deps: Dep
       );
     }
     const common = { nodes: selected, rebootTimeoutMs: s.rebootTimeout, deadline };
+    const mode = safetyNetMode(s);
+    if (mode.skipped) ctx.warning(mode.skipped);
+    const net = mode.enabled
+      ? createSafetyNet(s, {
+          nodeOps: (paths) => deps.nodeOps(ssh.configFile, paths),
+          inventory,
+          selected,
+          runId: `${ctx.platform.runId}-${ctx.platform.runAttempt}`,
+          clock: deps.clock ?? { now: () => Date.now(), pause },
+        })
+      : undefined;
     if (s.dryActivateFirst) await ctx.step('dry-activate', () => dryActivate(ctx, cli, apply, common));
     else ctx.skip('dry-activate', 'dry-activate-first is false');
+    if (net) {
+      await guardedApply(ctx, cli, apply, net, {
+        ...common,
+        goal: s.goal,
+        reboot: s.reboot,
+        rollback: s.rollback,
+      });
+      return;
+    }
     const outcome = await ctx.step(`apply ${s.goal}`, async () => {
       const o = await runColmena(cli, {
         ...common,
@@ -221,18 +259,6 @@ async function dryActivate(
     `dry-activate (run first, nothing was activated): ${preview.failure.message}`,
     preview.failure.hint,
   );
-}
-
-function publish(ctx: ActionContext, details: readonly NodeDetail[]): void {
-  const names = (r: string) =>
-    details
-      .filter((d) => d.result === r)
-      .map((d) => d.name)
-      .join(',');
-  ctx.output('nodes', JSON.stringify(details.map(publicReport)));
-  ctx.output('succeeded', names('succeeded'));
-  ctx.output('failed', names('failed'));
-  ctx.result({ nodes: details });
 }
 
 function reportPreview(ctx: ActionContext, preview: RunOutcome): void {

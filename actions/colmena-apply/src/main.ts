@@ -1,10 +1,12 @@
 import * as fs from 'node:fs/promises';
 import { run } from '../../../shared/run.js';
-import { createColmenaCli } from './colmena-cli.js';
+import { createColmenaCli } from './colmena/colmena-cli.js';
 import { SSH_DIR_STATE, converge } from './converge.js';
 import { inputs } from './inputs.js';
 import { createGitCli } from './preflight.js';
-import { createSshResolver, prepareSshConfig } from './ssh-config.js';
+import { createNodeOps } from './safety/node-ops.js';
+import { createNodeSsh } from './ssh/node-ssh.js';
+import { createSshResolver, prepareSshConfig } from './ssh/ssh-config.js';
 import { renderSummary } from './summary.js';
 
 await run({
@@ -19,6 +21,7 @@ await run({
       prepareSsh: prepareSshConfig,
       env: process.env,
       os: process.platform,
+      nodeOps: (configFile, paths) => createNodeOps(createNodeSsh(configFile), paths),
     });
   },
   async post(ctx) {

@@ -96,3 +96,41 @@ describe('canary secret', () => {
     expect(listFiles(r.runnerTemp).filter((f) => f.includes('known_hosts'))).toEqual([]);
   });
 });
+
+describe('credentials in nix-options (issue 15 item 6)', () => {
+  // A GitHub token in `access-tokens` and a password in a substituter URL: nix-options is not a secret
+  // input, so both would reach colmena's argv, the log and the report. The action refuses them and
+  // registers them as secrets before validation, so not even the refusal can show them.
+  const TOKEN = 'ghp_CANARYcolmenaAccessToken7f3e9a1b';
+  const PASSWORD = 'CANARY-substituter-pw-5c2d';
+
+  function leaks(r: HiveRun, canary: string): string[] {
+    const places: [string, string][] = [
+      ['log', withoutMaskCommands(r.log)],
+      ['summary', r.summary],
+      ['report', JSON.stringify(r.report)],
+      ['outputs', JSON.stringify(r.outputs)],
+      ['argv', JSON.stringify(r.invocations.map((i) => i.argv))],
+      ...[...listFiles(r.runnerTemp), ...listFiles(r.workspace)]
+        .filter((f) => fs.statSync(f).isFile())
+        .map((f): [string, string] => [f, fs.readFileSync(f, 'utf8')]),
+    ];
+    return places.filter(([, text]) => text.includes(canary)).map(([where]) => where);
+  }
+
+  test.each<[string, string, string]>([
+    ['access-tokens', `max-jobs=4\naccess-tokens=github.com=${TOKEN} gitlab.com=PAT:glpat-x1y2z3`, TOKEN],
+    ['extra-access-tokens', `extra-access-tokens = github.com=${TOKEN}`, TOKEN],
+    [
+      'a password in a substituter URL',
+      `extra-substituters=https://cache:${PASSWORD}@cache.example.org`,
+      PASSWORD,
+    ],
+  ])('%s is refused, naming the safe alternative, and leaks nowhere', async (_what, value, canary) => {
+    const r = await h.run({ on: 'alpha', 'nix-options': value });
+    expectInputFailure(r, 'nix-options');
+    expect(errorLines(r.log)[0]).toMatch(/nix\.conf|NIX_CONFIG|netrc/);
+    expect(leaks(r, canary)).toEqual([]);
+    expect(r.masks).toContain(canary);
+  });
+});

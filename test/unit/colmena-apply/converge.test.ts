@@ -5,10 +5,12 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import type { ActionContext } from '../../../shared/run.js';
 import { ActionError } from '../../../shared/errors.js';
 import type { ToolResult } from '../../../shared/tool.js';
-import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena-cli.js';
+import type { ColmenaCli, RunOptions } from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
 import { converge, type ColmenaSettings, type Deps } from '../../../actions/colmena-apply/src/converge.js';
-import { runColmena } from '../../../actions/colmena-apply/src/deployment.js';
-import type { Inventory } from '../../../actions/colmena-apply/src/node-selector.js';
+import { safetyNetMode } from '../../../actions/colmena-apply/src/safety/setup.js';
+import { runColmena } from '../../../actions/colmena-apply/src/colmena/deployment.js';
+import type { Inventory } from '../../../actions/colmena-apply/src/colmena/node-selector.js';
+import type { NodeOps } from '../../../actions/colmena-apply/src/safety/node-ops.js';
 
 /** The orchestration with fake clients: what runs in which order, and what stops it. */
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'colmena-converge-'));
@@ -106,6 +108,14 @@ const settings: ColmenaSettings = {
   knownHosts: undefined,
   timeout: 60_000,
   dryActivateFirst: false,
+  rollback: false,
+  confirmTimeout: 300_000,
+  healthCheck: false,
+  checks: undefined,
+  checkTimeout: 60_000,
+  allowDegraded: false,
+  systemProfile: '/nix/var/nix/profiles/system',
+  currentSystem: '/run/current-system',
   colmenaBinary: 'colmena',
 };
 
@@ -120,6 +130,9 @@ function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {
     },
     env: { HOME: tmp },
     os: 'linux',
+    nodeOps: () => {
+      throw new Error('the safety net is off in these tests');
+    },
     ...over,
   };
 }
@@ -251,5 +264,191 @@ describe('runColmena reboot watchdog', () => {
     expect(aborted).toBe(true);
     expect(outcome.failure?.reason).toBe('reboot-timeout');
     expect(outcome.details[0]).toMatchObject({ name: 'alpha', result: 'timed-out', lastPhase: 'rebooting' });
+  });
+});
+
+describe('converge with the safety net', () => {
+  const gen = (n: number) => ({
+    profileLink: `system-${n}-link`,
+    generation: n,
+    profileSystem: `/nix/store/${'a'.repeat(32)}-nixos-system-${n}`,
+    running: `/nix/store/${'a'.repeat(32)}-nixos-system-${n}`,
+  });
+  const paths = { profile: '/nix/var/nix/profiles/system', currentSystem: '/run/current-system' };
+
+  /** A fleet that records every operation and runs generation 41, then 42 once colmena activated it. */
+  function fakeOps(order: string[], activated: () => boolean): NodeOps {
+    return {
+      probe: async (t) => {
+        order.push(`probe ${t.name}`);
+        return {
+          reached: true,
+          result: {
+            paths,
+            generation: gen(activated() ? 42 : 41),
+            nixEnv: `/nix/store/${'n'.repeat(32)}-nix/bin/nix-env`,
+            systemState: { state: 'running', exitCode: 0, failedUnits: [] },
+          },
+          lines: [],
+        };
+      },
+      check: async () => {
+        throw new Error('no checks configured');
+      },
+      arm: async (t) => {
+        order.push(`arm ${t.name}`);
+        return { ok: true, exitCode: 0, sshFailed: false, lastLines: [] };
+      },
+      cancel: async (t) => {
+        order.push(`cancel ${t.name}`);
+        return { timer: 'inactive', service: 'inactive' };
+      },
+      rollback: async () => {
+        throw new Error('no rollback expected');
+      },
+    };
+  }
+
+  function guarded(transcripts: Record<string, { lines: string[]; exit: number }>) {
+    const order: string[] = [];
+    let switched = false;
+    const { cli, calls } = fakeCli(transcripts, inventory);
+    const run = cli.run;
+    cli.run = async (args, opts) => {
+      order.push(`colmena ${args[1]}`);
+      const r = await run(args, opts);
+      if (args[1] === 'switch') switched = true;
+      return r;
+    };
+    const d = deps(cli, {
+      nodeOps: () => fakeOps(order, () => switched),
+      clock: { now: () => Date.now(), pause: async () => undefined },
+    });
+    return { order, calls, d };
+  }
+
+  test('record, build and copy, arm, activate, verify: in that order, timers cancelled on healthy nodes', async () => {
+    const { order, d } = guarded({
+      push: { lines: ['alpha | Pushed system closure', 'beta | Pushed system closure'], exit: 0 },
+      switch: { lines: [...ok('alpha'), ...ok('beta')], exit: 0 },
+    });
+    const { ctx, outputs } = fakeCtx();
+    await converge(ctx, { ...settings, rollback: true }, d);
+    expect([...order.slice(0, 2), ...order.slice(2).filter((o) => !o.startsWith('probe'))]).toEqual([
+      'probe alpha',
+      'probe beta',
+      'colmena push',
+      'arm alpha',
+      'arm beta',
+      'colmena switch',
+      'cancel alpha',
+      'cancel beta',
+    ]);
+    expect(JSON.parse(outputs.nodes).map((n: { health: string }) => n.health)).toEqual([
+      'healthy',
+      'healthy',
+    ]);
+    expect(JSON.parse(outputs.generations)).toMatchObject({
+      alpha: { before: { generation: 41 }, after: { generation: 42 } },
+    });
+  });
+
+  test('a failed build and copy stops before any timer is armed or anything activated', async () => {
+    const { order, d } = guarded({
+      push: { lines: ['alpha | Build failed: Child process exited with error code: 1'], exit: 1 },
+    });
+    const { ctx } = fakeCtx();
+    await expect(converge(ctx, { ...settings, rollback: true }, d)).rejects.toMatchObject({
+      reason: 'deploy-failed',
+      message: expect.stringContaining('nothing was activated'),
+    });
+    expect(order.filter((o) => !o.startsWith('probe'))).toEqual(['colmena push']);
+  });
+
+  test('rollback with goal boot is refused: the next boot would not be protected', async () => {
+    const { cli, calls } = fakeCli({}, inventory);
+    const { ctx } = fakeCtx();
+    await expect(
+      converge(ctx, { ...settings, rollback: true, goal: 'boot' }, deps(cli)),
+    ).rejects.toMatchObject({
+      reason: 'invalid-input',
+      message: expect.stringContaining("Input 'rollback' is invalid"),
+    });
+    expect(calls).toEqual([]);
+  });
+
+  test.each<Partial<ColmenaSettings>>([
+    { rollback: true, goal: 'dry-activate' },
+    { healthCheck: true, goal: 'boot' },
+    { healthCheck: true, goal: 'push' },
+    { checks: [{ where: 'remote', command: 'true' }], goal: 'build' },
+  ])('a goal that activates nothing now skips the safety net with one warning: %j', (over) => {
+    const mode = safetyNetMode({ ...settings, ...over });
+    expect(mode.enabled).toBe(false);
+    expect(mode.skipped).toMatch(
+      /^rollback, health-check and checks are skipped: goal '[a-z-]+'( without reboot)? activates nothing now/,
+    );
+  });
+
+  test('checks alone turn the health checks on', () => {
+    expect(safetyNetMode({ ...settings, checks: [{ where: 'local', command: 'true' }] })).toEqual({
+      enabled: true,
+    });
+    expect(safetyNetMode(settings)).toEqual({ enabled: false });
+  });
+
+  test('health-check with boot and reboot is allowed (the new generation runs after the reboot)', async () => {
+    const { cli } = fakeCli(
+      {
+        boot: {
+          lines: [
+            ...ok('alpha', 'Will be activated next boot'),
+            ...ok('beta', 'Will be activated next boot'),
+          ],
+          exit: 0,
+        },
+      },
+      inventory,
+    );
+    const order: string[] = [];
+    const { ctx, outputs } = fakeCtx();
+    await converge(
+      ctx,
+      { ...settings, healthCheck: true, goal: 'boot', reboot: true },
+      deps(cli, {
+        nodeOps: () => fakeOps(order, () => true),
+        clock: { now: () => Date.now(), pause: async () => undefined },
+      }),
+    );
+    expect(JSON.parse(outputs.nodes).map((n: { health: string }) => n.health)).toEqual([
+      'healthy',
+      'healthy',
+    ]);
+    expect(order).toEqual(['probe alpha', 'probe beta']);
+  });
+
+  test('a target host the action cannot pass to ssh safely is refused before deploying', async () => {
+    const evil: Inventory = new Map([
+      [
+        'alpha',
+        {
+          name: 'alpha',
+          tags: ['edge'],
+          targetHost: '-oProxyCommand=id',
+          targetPort: null,
+          buildOnTarget: false,
+        },
+      ],
+    ]);
+    const { cli, calls } = fakeCli({}, evil);
+    const { ctx } = fakeCtx();
+    await expect(
+      converge(
+        ctx,
+        { ...settings, on: ['alpha'], healthCheck: true },
+        deps(cli, { nodeOps: () => fakeOps([], () => false) }),
+      ),
+    ).rejects.toMatchObject({ reason: 'invalid-input' });
+    expect(calls).toEqual([]);
   });
 });

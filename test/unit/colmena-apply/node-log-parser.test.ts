@@ -4,7 +4,7 @@ import {
   classifyLine,
   parseNodeList,
   type Goal,
-} from '../../../actions/colmena-apply/src/node-log-parser.js';
+} from '../../../actions/colmena-apply/src/colmena/node-log-parser.js';
 
 /**
  * Transcripts written from colmena's sources (src/progress/plain.rs, src/job.rs, src/nix/deployment/*,

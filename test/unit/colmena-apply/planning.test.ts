@@ -1,18 +1,26 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from '@jest/globals';
-import { applyArgs, globalArgs, type ApplySettings } from '../../../actions/colmena-apply/src/apply-args.js';
-import { panicText, parseInventory, parseVersion } from '../../../actions/colmena-apply/src/colmena-cli.js';
+import {
+  applyArgs,
+  globalArgs,
+  type ApplySettings,
+} from '../../../actions/colmena-apply/src/colmena/apply-args.js';
+import {
+  panicText,
+  parseInventory,
+  parseVersion,
+} from '../../../actions/colmena-apply/src/colmena/colmena-cli.js';
 import {
   isPinned,
   parseKnownHosts,
   type KnownHostEntry,
-} from '../../../actions/colmena-apply/src/known-hosts.js';
+} from '../../../actions/colmena-apply/src/ssh/known-hosts.js';
 import {
   compileGlob,
   parseSelector,
   selectNodes,
   type Inventory,
-} from '../../../actions/colmena-apply/src/node-selector.js';
+} from '../../../actions/colmena-apply/src/colmena/node-selector.js';
 import {
   builderSpecs,
   findHive,
@@ -20,7 +28,7 @@ import {
   linuxBuilderWarning,
   untrackedWarning,
 } from '../../../actions/colmena-apply/src/preflight.js';
-import { parseSshG, renderSshConfig } from '../../../actions/colmena-apply/src/ssh-config.js';
+import { parseSshG, renderSshConfig } from '../../../actions/colmena-apply/src/ssh/ssh-config.js';
 
 describe('compileGlob (glob crate syntax, as colmena --on)', () => {
   test.each([
@@ -87,7 +95,15 @@ describe('parseInventory / parseVersion', () => {
       tags: [],
       targetHost: null,
       targetPort: null,
+      // colmena's defaults (src/nix/hive/options.nix), for the action's own ssh
+      targetUser: 'root',
       buildOnTarget: false,
+      privilegeEscalationCommand: ['sudo', '-H', '--'],
+      sshOptions: [],
+    });
+    expect(parseInventory('{"a":{"targetUser":null,"sshOptions":["-J","jump"]}}')?.get('a')).toMatchObject({
+      targetUser: null,
+      sshOptions: ['-J', 'jump'],
     });
     expect(parseInventory('[1]')).toBeUndefined();
     expect(parseInventory('not json')).toBeUndefined();

@@ -1,6 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
-import { NodeLogTracker } from '../../../actions/colmena-apply/src/node-log-parser.js';
-import { nodeDetails, runFailure, type RunEnd } from '../../../actions/colmena-apply/src/run-outcome.js';
+import { NodeLogTracker } from '../../../actions/colmena-apply/src/colmena/node-log-parser.js';
+import {
+  nodeDetails,
+  runFailure,
+  type RunEnd,
+} from '../../../actions/colmena-apply/src/colmena/run-outcome.js';
 
 function run(
   lines: string[],

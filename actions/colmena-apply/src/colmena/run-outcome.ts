@@ -1,5 +1,5 @@
-import { ActionError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
 import type { MetaState, NodeState, Phase } from './node-log-parser.js';
 
 /** Per-node results and the step's failure, from the tracker's states and how colmena ended. Pure. */

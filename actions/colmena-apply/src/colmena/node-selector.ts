@@ -13,6 +13,12 @@ export interface NodeInfo {
   targetHost: string | null;
   targetPort: number | null;
   buildOnTarget: boolean;
+  /** `deployment.targetUser` (default root; null leaves it to the ssh config). */
+  targetUser?: string | null;
+  /** `deployment.privilegeEscalationCommand`, used when targetUser is not root. */
+  privilegeEscalationCommand?: readonly string[];
+  /** `deployment.sshOptions` (colmena 0.5). */
+  sshOptions?: readonly string[];
 }
 
 export type Inventory = ReadonlyMap<string, NodeInfo>;

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError } from '../../../shared/errors.js';
-import { makePrivateDir, writeFileAtomic } from '../../../shared/fsx.js';
-import { lastLine, runTool } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { makePrivateDir, writeFileAtomic } from '../../../../shared/fsx.js';
+import { lastLine, runTool } from '../../../../shared/tool.js';
 import { lookupName } from './known-hosts.js';
 
 /**

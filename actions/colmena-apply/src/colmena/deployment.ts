@@ -1,10 +1,10 @@
-import { ActionError, CancelledError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { cancellation } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { cancellation } from '../../../../shared/tool.js';
 import type { ColmenaCli } from './colmena-cli.js';
 import { NodeLogTracker, type Goal, type TrackerEvent } from './node-log-parser.js';
 import { nodeDetails, runFailure, type NodeDetail } from './run-outcome.js';
-import * as log from '../../../shared/log.js';
+import * as log from '../../../../shared/log.js';
 
 /**
  * One colmena run (the dry-activate preview or the real apply): streams its output into the per-node

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ActionError, CancelledError } from '../../../shared/errors.js';
-import { redact } from '../../../shared/secrets.js';
-import { cancellation, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../../shared/errors.js';
+import { redact } from '../../../../shared/secrets.js';
+import { cancellation, lastLine, runTool, type ToolResult } from '../../../../shared/tool.js';
 import type { Inventory, NodeInfo } from './node-selector.js';
 
 /**
@@ -47,15 +47,20 @@ export function parseVersion(output: string): ColmenaVersion | undefined {
 }
 
 /**
- * Reads what node selection needs, nothing more: `config.deployment` is a small module evaluation, the
- * same colmena does itself for `--on @tag` (hive.deploymentConfig in src/nix/hive/eval.nix).
+ * Reads what node selection and the action's own ssh need, nothing more: `config.deployment` is a small
+ * module evaluation, the same colmena does itself for `--on @tag` (hive.deploymentConfig in
+ * src/nix/hive/eval.nix). Option names and defaults from src/nix/hive/options.nix; `sshOptions` exists
+ * only in 0.5, hence `or [ ]`.
  */
 export const INVENTORY_EXPRESSION =
   '{ nodes, lib, ... }: lib.mapAttrs (name: node: { ' +
   'tags = node.config.deployment.tags; ' +
   'targetHost = node.config.deployment.targetHost; ' +
   'targetPort = node.config.deployment.targetPort; ' +
+  'targetUser = node.config.deployment.targetUser; ' +
   'buildOnTarget = node.config.deployment.buildOnTarget; ' +
+  'privilegeEscalationCommand = node.config.deployment.privilegeEscalationCommand; ' +
+  'sshOptions = node.config.deployment.sshOptions or [ ]; ' +
   '}) nodes';
 
 const inventorySchema = z.record(
@@ -64,7 +69,10 @@ const inventorySchema = z.record(
     tags: z.array(z.string()).default([]),
     targetHost: z.string().nullable().default(null),
     targetPort: z.number().int().nullable().default(null),
+    targetUser: z.string().nullable().default('root'),
     buildOnTarget: z.boolean().default(false),
+    privilegeEscalationCommand: z.array(z.string()).default(['sudo', '-H', '--']),
+    sshOptions: z.array(z.string()).default([]),
   }),
 );
 
