@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStateArchive } from '../../actions/tofu-plan-with-state-backup/src/state-archive.js';
-import { writeTarGz } from '../../actions/tofu-plan-with-state-backup/src/tar-gz.js';
+import { createStateArchive } from '../../actions/tofu-plan-with-state-backup/src/archive/state-archive.js';
+import { writeTarGz } from '../../actions/tofu-plan-with-state-backup/src/archive/tar-gz.js';
 
 async function archive(
   statePath: string,

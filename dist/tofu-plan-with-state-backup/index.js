@@ -28441,36 +28441,33 @@ const inputs = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3303);
-/* harmony import */ var _orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6029);
-/* harmony import */ var _outputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1078);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9292);
+/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3303);
+/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4157);
+/* harmony import */ var _run_outputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8672);
+/* harmony import */ var _run_summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4430);
 
 
 
 
 
-
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
-    action: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .ACTION */ .hr,
+await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
+    action: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .ACTION */ .hr,
     title: 'OpenTofu plan with state backup',
     async main(ctx) {
-        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
-        const result = await (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .orchestrate */ .rK)(ctx, s, (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .realClients */ .nW)(s));
-        for (const [name, value] of Object.entries((0,_outputs_js__WEBPACK_IMPORTED_MODULE_5__/* .computeOutputs */ .G)(result, s.terramate)))
+        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .inputs */ .QL);
+        const result = await (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .orchestrate */ .rK)(ctx, s, (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .realClients */ .nW)(s));
+        for (const [name, value] of Object.entries((0,_run_outputs_js__WEBPACK_IMPORTED_MODULE_4__/* .computeOutputs */ .G)(result, s.terramate)))
             ctx.output(name, value);
-        const drifted = result.outcomes.filter((o) => o.summary?.hasChanges).map((o) => o.label);
-        if (s.mode === 'drift' && drifted.length > 0)
-            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('drift-detected', `Drift detected: the infrastructure differs from the configuration in ${drifted.join(', ')}.`, 'Review the plan above and apply it, or fix the configuration.');
+        if (result.failure)
+            throw result.failure;
     },
     async post(ctx) {
         const saved = ctx.getState('cleanup');
         if (saved && saved !== '[]')
-            await ctx.step('remove leftovers', () => (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .cleanup */ .tP)(saved));
+            await ctx.step('remove leftovers', () => (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .cleanup */ .tP)(saved));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_4__/* .renderSummary */ .B,
+    summary: _run_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .renderSummary */ .B,
 });
 
 __webpack_async_result__();
@@ -28478,7 +28475,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6029:
+/***/ 4157:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28488,8 +28485,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   rK: () => (/* binding */ orchestrate),
   nW: () => (/* binding */ realClients)
 });
-
-// UNUSED EXPORTS: STACK, checkSettings, stackTarget
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
@@ -28501,13 +28496,9 @@ var external_node_path_ = __nccwpck_require__(6760);
 var errors = __nccwpck_require__(2635);
 // EXTERNAL MODULE: ./shared/fsx.ts
 var fsx = __nccwpck_require__(7447);
-// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/inputs.ts
-var inputs = __nccwpck_require__(3303);
-// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/outputs.ts
-var outputs = __nccwpck_require__(1078);
 // EXTERNAL MODULE: ./shared/tool.ts + 2 modules
 var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/rclone-cli.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-cli.ts
 
 
 class RcloneError extends Error {
@@ -28556,7 +28547,217 @@ function createRcloneCli(o) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive-naming.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stacks/stack-target.ts
+
+/**
+ * Which paths one stack run works on. Without terramate there is one stack (the working directory);
+ * with terramate each changed stack gets its own, `{stack}` replaced by the stack's directory. Pure.
+ */
+const STACK = '{stack}';
+/** Resolves one stack's paths; `stack` is the terramate stack directory (relative) or undefined. */
+function stackTarget(s, runId, stack) {
+    const sub = (p) => (stack === undefined ? p : p.split(STACK).join(stack));
+    const statePath = external_node_path_.resolve(sub(s.statePath));
+    const workingDir = stack === undefined ? s.workingDirectory : external_node_path_.resolve(s.workingDirectory, stack);
+    const stateDir = external_node_path_.dirname(statePath);
+    const stateName = external_node_path_.basename(statePath);
+    return {
+        label: stack ?? external_node_path_.basename(workingDir),
+        workingDir,
+        statePath,
+        backupDir: s.backupDir ? external_node_path_.resolve(sub(s.backupDir)) : external_node_path_.join(stateDir, 'backups'),
+        planFile: s.planFile ? external_node_path_.resolve(sub(s.planFile)) : undefined,
+        defaultPlanFile: external_node_path_.join(stateDir, 'plans', `${stateName}.run-${runId}.tfplan`),
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/input-rules.ts
+
+
+
+/** Cross-input rules (single inputs were checked by the schema). Pure. */
+function checkSettings(s) {
+    if (s.mode === 'restore' && !s.restoreFrom)
+        throw new errors/* InputError */.dz('restore-from', "an archive path or 'latest' in restore mode", 'nothing');
+    if (s.terramate) {
+        if (!s.statePath.includes(STACK))
+            throw new errors/* InputError */.dz('state-path', `a path containing ${STACK} when terramate is true (one state per stack)`, `'${s.statePath}'`);
+        if (s.mode === 'restore')
+            throw new errors/* InputError */.dz('terramate', "'false' in restore mode (restore one stack at a time)", "'true'");
+        if (s.planFile && !s.planFile.includes(STACK))
+            throw new errors/* InputError */.dz('plan-file', `a path containing ${STACK} when terramate is true`, `'${s.planFile}'`);
+    }
+    else {
+        for (const [name, v] of [
+            ['state-path', s.statePath],
+            ['backup-dir', s.backupDir],
+            ['plan-file', s.planFile],
+        ]) {
+            if (v?.includes(STACK))
+                throw new errors/* InputError */.dz(name, `a path without ${STACK} unless terramate is true`, `'${v}'`);
+        }
+    }
+    if (s.statePath.endsWith('/') || s.statePath.endsWith(external_node_path_.sep + '.'))
+        throw new errors/* InputError */.dz('state-path', 'the path of a state file, not a directory', `'${s.statePath}'`);
+}
+
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/inputs.ts
+var inputs = __nccwpck_require__(3303);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stacks/terramate-cli.ts
+
+
+/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
+function parseStackList(stdout) {
+    const stacks = [];
+    for (const raw of stdout.split(/\r?\n/)) {
+        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+        if (line === '')
+            continue;
+        if (line.startsWith('/') || line.split('/').includes('..'))
+            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
+        stacks.push(line === '' ? '.' : line);
+    }
+    return stacks;
+}
+function createTerramateCli(o) {
+    return {
+        async listChangedStacks() {
+            const r = await (0,tool/* runTool */.qI)({
+                bin: o.bin,
+                binInput: 'terramate-binary',
+                args: ['list', '--changed', '--run-order'],
+                cwd: o.cwd,
+                echo: 'stderr',
+                timeoutMs: 120_000,
+            });
+            if (r.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
+            try {
+                return parseStackList(r.stdout);
+            }
+            catch (e) {
+                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
+            }
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
+var shared_inputs = __nccwpck_require__(49);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/tofu-cli.ts
+
+
+
+
+/** Why tofu failed, from its own wording (internal/command/clistate/state.go "Error acquiring the state lock"). */
+function tofuFailureReason(stderr, fallback) {
+    return /Error acquiring the state lock|Error locking state/.test(stderr) ? 'state-locked' : fallback;
+}
+/** `tofu 1.9.0` for archive metadata; never fails (a backup must not depend on it). */
+async function toolLabel(tofu) {
+    const name = external_node_path_.basename(tofu.bin);
+    return tofu.version().then((v) => `${name} ${v}`, () => `${name} unknown`);
+}
+function tofuEnv() {
+    return {
+        TF_IN_AUTOMATION: '1',
+        TF_INPUT: '0',
+        CHECKPOINT_DISABLE: '1',
+        // A selected non-default workspace would make the local backend ignore `path`.
+        TF_WORKSPACE: 'default',
+    };
+}
+function createTofuCli(o) {
+    const name = external_node_path_.basename(o.bin);
+    const where = o.label ? ` (${o.label})` : '';
+    const lock = `-lock-timeout=${(0,shared_inputs/* formatDuration */.a3)(o.lockTimeoutMs)}`;
+    const exec = (args, extra = {}) => (0,tool/* runTool */.qI)({
+        bin: o.bin,
+        binInput: 'tofu-binary',
+        args,
+        cwd: o.cwd,
+        env: tofuEnv(),
+        echo: extra.echo ?? 'all',
+        group: extra.group,
+    });
+    const fail = (what, r, reason, hint) => 
+    // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a tofu failure.
+    r.cancelled
+        ? new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM')
+        : new errors/* ActionError */.lZ(tofuFailureReason(r.stderr, reason), `${name} ${what}${where} failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr || r.stdout) || 'no output'}).`, hint);
+    let version;
+    const readVersion = async () => {
+        const r = await exec(['version', '-json'], { echo: 'none' });
+        if (r.exitCode !== 0)
+            throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
+        try {
+            return String(JSON.parse(r.stdout).terraform_version ?? 'unknown');
+        }
+        catch {
+            return 'unknown';
+        }
+    };
+    return {
+        bin: o.bin,
+        version() {
+            // Asked for the plan metadata and each archive's metadata: one call per run is enough.
+            version ??= readVersion();
+            version.catch(() => (version = undefined));
+            return version;
+        },
+        async init() {
+            const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {
+                group: `${name} init${where}`,
+            });
+            if (r.exitCode !== 0)
+                throw fail('init', r, 'plan-failed', 'Fix the configuration or provider access shown above.');
+        },
+        async plan(p) {
+            const args = ['plan', '-input=false', '-no-color', '-detailed-exitcode', lock, `-out=${p.out}`];
+            for (const f of p.varFiles)
+                args.push(`-var-file=${f}`);
+            const r = await exec(args, { group: `${name} plan${where}` });
+            if (r.exitCode === 0 || r.exitCode === 2)
+                return { exitCode: r.exitCode };
+            throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
+        },
+        async showPlan(planFile) {
+            const r = await exec(['show', '-json', '-no-color', planFile], { echo: 'none' });
+            if (r.exitCode !== 0)
+                throw fail('show -json', r, 'plan-failed', 'The saved plan could not be read.');
+            try {
+                return JSON.parse(r.stdout);
+            }
+            catch {
+                throw new errors/* ActionError */.lZ('plan-failed', `${name} show -json${where} did not print JSON.`, 'Check the tofu version.');
+            }
+        },
+        async apply(planFile) {
+            const r = await exec(['apply', '-input=false', '-no-color', lock, planFile], {
+                group: `${name} apply${where}`,
+            });
+            if (r.exitCode !== 0)
+                throw fail('apply', r, 'apply-failed', 'The state archive made before this apply can be restored with mode: restore; check for errored.tfstate in the working directory.');
+        },
+        async outputs() {
+            const r = await exec(['output', '-json', '-no-color'], { echo: 'none' });
+            if (r.exitCode !== 0)
+                throw fail('output -json', r, 'apply-failed', 'The outputs could not be read.');
+            try {
+                return JSON.parse(r.stdout || '{}');
+            }
+            catch {
+                throw new errors/* ActionError */.lZ('apply-failed', `${name} output -json${where} did not print JSON.`, 'Check the tofu version.');
+            }
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/run/outputs.ts
+var outputs = __nccwpck_require__(8672);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(1620);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/archive-naming.ts
 /**
  * Names of state archives and which of them retention keeps. Pure: works on file names only.
  *
@@ -28631,7 +28832,7 @@ function parseChecksumFile(content, fileName) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-file.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-file.ts
 
 
 const NO_STATE = Object.freeze({ exists: false, encrypted: false });
@@ -28679,7 +28880,7 @@ var external_node_stream_ = __nccwpck_require__(7075);
 var external_node_stream_promises_ = __nccwpck_require__(6466);
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tar-gz.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/tar-gz.ts
 
 
 
@@ -28799,7 +29000,7 @@ async function readTarGz(file) {
     return parseTar(Buffer.concat(chunks));
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-archive.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-archive.ts
 
 
 
@@ -28932,7 +29133,7 @@ async function applyRetention(backupDir, stateName, keep, justMade, now = Date.n
     return doomed;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-backup.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-backup.ts
 
 
 
@@ -28994,9 +29195,7 @@ async function backupState(req, deps) {
     return { ...made, remoteArchive, deleted };
 }
 
-// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
-var shared_inputs = __nccwpck_require__(49);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-restore.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/state-restore.ts
 
 
 
@@ -29057,118 +29256,9 @@ function describeRestore(r) {
     return `${describeState(r.before)} → ${describeState(r.after)}`;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-cli.ts
-
-
-
-
-/** Why tofu failed, from its own wording (internal/command/clistate/state.go "Error acquiring the state lock"). */
-function tofuFailureReason(stderr, fallback) {
-    return /Error acquiring the state lock|Error locking state/.test(stderr) ? 'state-locked' : fallback;
-}
-/** `tofu 1.9.0` for archive metadata; never fails (a backup must not depend on it). */
-async function toolLabel(tofu) {
-    const name = external_node_path_.basename(tofu.bin);
-    return tofu.version().then((v) => `${name} ${v}`, () => `${name} unknown`);
-}
-function tofuEnv() {
-    return {
-        TF_IN_AUTOMATION: '1',
-        TF_INPUT: '0',
-        CHECKPOINT_DISABLE: '1',
-        // A selected non-default workspace would make the local backend ignore `path`.
-        TF_WORKSPACE: 'default',
-    };
-}
-function createTofuCli(o) {
-    const name = external_node_path_.basename(o.bin);
-    const where = o.label ? ` (${o.label})` : '';
-    const lock = `-lock-timeout=${(0,shared_inputs/* formatDuration */.a3)(o.lockTimeoutMs)}`;
-    const exec = (args, extra = {}) => (0,tool/* runTool */.qI)({
-        bin: o.bin,
-        binInput: 'tofu-binary',
-        args,
-        cwd: o.cwd,
-        env: tofuEnv(),
-        echo: extra.echo ?? 'all',
-        group: extra.group,
-    });
-    const fail = (what, r, reason, hint) => 
-    // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a tofu failure.
-    r.cancelled
-        ? new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM')
-        : new errors/* ActionError */.lZ(tofuFailureReason(r.stderr, reason), `${name} ${what}${where} failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr || r.stdout) || 'no output'}).`, hint);
-    let version;
-    const readVersion = async () => {
-        const r = await exec(['version', '-json'], { echo: 'none' });
-        if (r.exitCode !== 0)
-            throw fail('version', r, 'plan-failed', `Check that '${o.bin}' is OpenTofu or Terraform.`);
-        try {
-            return String(JSON.parse(r.stdout).terraform_version ?? 'unknown');
-        }
-        catch {
-            return 'unknown';
-        }
-    };
-    return {
-        bin: o.bin,
-        version() {
-            // Asked for the plan metadata and each archive's metadata: one call per run is enough.
-            version ??= readVersion();
-            version.catch(() => (version = undefined));
-            return version;
-        },
-        async init() {
-            const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {
-                group: `${name} init${where}`,
-            });
-            if (r.exitCode !== 0)
-                throw fail('init', r, 'plan-failed', 'Fix the configuration or provider access shown above.');
-        },
-        async plan(p) {
-            const args = ['plan', '-input=false', '-no-color', '-detailed-exitcode', lock, `-out=${p.out}`];
-            for (const f of p.varFiles)
-                args.push(`-var-file=${f}`);
-            const r = await exec(args, { group: `${name} plan${where}` });
-            if (r.exitCode === 0 || r.exitCode === 2)
-                return { exitCode: r.exitCode };
-            throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
-        },
-        async showPlan(planFile) {
-            const r = await exec(['show', '-json', '-no-color', planFile], { echo: 'none' });
-            if (r.exitCode !== 0)
-                throw fail('show -json', r, 'plan-failed', 'The saved plan could not be read.');
-            try {
-                return JSON.parse(r.stdout);
-            }
-            catch {
-                throw new errors/* ActionError */.lZ('plan-failed', `${name} show -json${where} did not print JSON.`, 'Check the tofu version.');
-            }
-        },
-        async apply(planFile) {
-            const r = await exec(['apply', '-input=false', '-no-color', lock, planFile], {
-                group: `${name} apply${where}`,
-            });
-            if (r.exitCode !== 0)
-                throw fail('apply', r, 'apply-failed', 'The state archive made before this apply can be restored with mode: restore; check for errored.tfstate in the working directory.');
-        },
-        async outputs() {
-            const r = await exec(['output', '-json', '-no-color'], { echo: 'none' });
-            if (r.exitCode !== 0)
-                throw fail('output -json', r, 'apply-failed', 'The outputs could not be read.');
-            try {
-                return JSON.parse(r.stdout || '{}');
-            }
-            catch {
-                throw new errors/* ActionError */.lZ('apply-failed', `${name} output -json${where} did not print JSON.`, 'Check the tofu version.');
-            }
-        },
-    };
-}
-
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/backend-config.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/backend-config.ts
 
 /**
  * How the action makes tofu read and write exactly `state-path`: it writes an override file
@@ -29289,7 +29379,7 @@ function backendRecordConflict(recordJson, statePath) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/handoff.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/handoff.ts
 
 /**
  * The handoff values for the runtime repository: the stack's non-sensitive root outputs, optionally
@@ -29343,7 +29433,7 @@ function sensitiveOutputStrings(outputs, minLength = 6) {
     return out.filter((s) => s.trim().length >= minLength);
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-freshness.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/plan-freshness.ts
 /**
  * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of
  * that plan still matches the plan file and the state it was made from. Tofu has its own check
@@ -29399,7 +29489,7 @@ function stalePlanReason(i) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-summary.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/plan-summary.ts
 function kindOf(actions) {
     const a = actions.join(',');
     if (a === 'create')
@@ -29489,9 +29579,7 @@ function emptySummary() {
     };
 }
 
-// EXTERNAL MODULE: ./shared/log.ts
-var log = __nccwpck_require__(1620);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-flow.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/tofu-flow.ts
 
 
 
@@ -29699,7 +29787,7 @@ async function apply(t, o, d) {
     return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff };
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stack-run.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/run/stack-run.ts
 
 
 
@@ -29709,6 +29797,11 @@ async function apply(t, o, d) {
 
 
 
+/*
+ * One stack, one mode, under the runner-local lock `<state-path>.lock` (held from before init until
+ * the handoff is read, so two jobs on the same state serialize completely). backup and restore are pure
+ * file operations; plan, drift and apply are in tofu/tofu-flow.ts.
+ */
 async function runStack(t, o, d) {
     await promises_.mkdir(external_node_path_.dirname(t.statePath), { recursive: true, mode: 0o700 });
     const lock = await (0,fsx/* acquireLock */.IZ)(`${t.statePath}.lock`, {
@@ -29753,46 +29846,9 @@ async function runFileMode(t, o, d) {
     return { label: t.label, state: backup.state, backup, applied: false };
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/terramate-cli.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/run/orchestrate.ts
 
 
-/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
-function parseStackList(stdout) {
-    const stacks = [];
-    for (const raw of stdout.split(/\r?\n/)) {
-        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
-        if (line === '')
-            continue;
-        if (line.startsWith('/') || line.split('/').includes('..'))
-            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
-        stacks.push(line === '' ? '.' : line);
-    }
-    return stacks;
-}
-function createTerramateCli(o) {
-    return {
-        async listChangedStacks() {
-            const r = await (0,tool/* runTool */.qI)({
-                bin: o.bin,
-                binInput: 'terramate-binary',
-                args: ['list', '--changed', '--run-order'],
-                cwd: o.cwd,
-                echo: 'stderr',
-                timeoutMs: 120_000,
-            });
-            if (r.exitCode !== 0)
-                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
-            try {
-                return parseStackList(r.stdout);
-            }
-            catch (e) {
-                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
-            }
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/orchestrate.ts
 
 
 
@@ -29810,48 +29866,6 @@ function realClients(s) {
         rclone: () => createRcloneCli({ config: s.rcloneConfig }),
         terramate: (cwd) => createTerramateCli({ bin: s.terramateBinary, cwd }),
     };
-}
-const STACK = '{stack}';
-/** Resolves one stack's paths; `stack` is the terramate stack directory (relative) or undefined. Pure. */
-function stackTarget(s, runId, stack) {
-    const sub = (p) => (stack === undefined ? p : p.split(STACK).join(stack));
-    const statePath = external_node_path_.resolve(sub(s.statePath));
-    const workingDir = stack === undefined ? s.workingDirectory : external_node_path_.resolve(s.workingDirectory, stack);
-    const stateDir = external_node_path_.dirname(statePath);
-    const stateName = external_node_path_.basename(statePath);
-    return {
-        label: stack ?? external_node_path_.basename(workingDir),
-        workingDir,
-        statePath,
-        backupDir: s.backupDir ? external_node_path_.resolve(sub(s.backupDir)) : external_node_path_.join(stateDir, 'backups'),
-        planFile: s.planFile ? external_node_path_.resolve(sub(s.planFile)) : undefined,
-        defaultPlanFile: external_node_path_.join(stateDir, 'plans', `${stateName}.run-${runId}.tfplan`),
-    };
-}
-/** Cross-input rules (single inputs were checked by the schema). */
-function checkSettings(s) {
-    if (s.mode === 'restore' && !s.restoreFrom)
-        throw new errors/* InputError */.dz('restore-from', "an archive path or 'latest' in restore mode", 'nothing');
-    if (s.terramate) {
-        if (!s.statePath.includes(STACK))
-            throw new errors/* InputError */.dz('state-path', `a path containing ${STACK} when terramate is true (one state per stack)`, `'${s.statePath}'`);
-        if (s.mode === 'restore')
-            throw new errors/* InputError */.dz('terramate', "'false' in restore mode (restore one stack at a time)", "'true'");
-        if (s.planFile && !s.planFile.includes(STACK))
-            throw new errors/* InputError */.dz('plan-file', `a path containing ${STACK} when terramate is true`, `'${s.planFile}'`);
-    }
-    else {
-        for (const [name, v] of [
-            ['state-path', s.statePath],
-            ['backup-dir', s.backupDir],
-            ['plan-file', s.planFile],
-        ]) {
-            if (v?.includes(STACK))
-                throw new errors/* InputError */.dz(name, `a path without ${STACK} unless terramate is true`, `'${v}'`);
-        }
-    }
-    if (s.statePath.endsWith('/') || s.statePath.endsWith(external_node_path_.sep + '.'))
-        throw new errors/* InputError */.dz('state-path', 'the path of a state file, not a directory', `'${s.statePath}'`);
 }
 async function orchestrate(ctx, s, clients) {
     checkSettings(s);
@@ -29906,7 +29920,14 @@ async function orchestrate(ctx, s, clients) {
         // Recorded per stack so a failure in a later stack still reports what earlier ones did.
         ctx.result({ mode: s.mode, stacks: outcomes.map(outputs/* stackReport */.V) });
     }
-    return { outcomes, ...(await writeHandoff(s, outcomes)) };
+    return { outcomes, ...(await writeHandoff(s, outcomes)), failure: driftFailure(s, outcomes) };
+}
+/** drift mode: changes fail the step, after the outputs (counts) were set. */
+function driftFailure(s, outcomes) {
+    const drifted = outcomes.filter((o) => o.summary?.hasChanges).map((o) => o.label);
+    if (s.mode !== 'drift' || drifted.length === 0)
+        return undefined;
+    return new errors/* ActionError */.lZ('drift-detected', `Drift detected: the infrastructure differs from the configuration in ${drifted.join(', ')}.`, 'Review the plan above and apply it, or fix the configuration.');
 }
 async function writeHandoff(s, outcomes) {
     const withHandoff = outcomes.filter((o) => o.handoff);
@@ -29937,7 +29958,7 @@ async function cleanup(saved) {
 
 /***/ }),
 
-/***/ 1078:
+/***/ 8672:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -30034,7 +30055,7 @@ function computeOutputs(r, multi) {
 
 /***/ }),
 
-/***/ 9292:
+/***/ 4430:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {

@@ -10,6 +10,7 @@ import {
   oneOf,
   resolvePath,
   text,
+  type Settings,
 } from '../../../shared/inputs.js';
 
 export const ACTION = 'tofu-plan-with-state-backup';
@@ -67,3 +68,5 @@ export const inputs = {
   }),
   'allow-lineage-change': bool().default('false'),
 };
+
+export type ActionSettings = Settings<typeof inputs>;

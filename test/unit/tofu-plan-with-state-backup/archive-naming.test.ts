@@ -8,7 +8,7 @@ import {
   parseChecksumFile,
   selectForDeletion,
   utcStamp,
-} from '../../../actions/tofu-plan-with-state-backup/src/archive-naming.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/archive/archive-naming.js';
 
 const S = 'terraform.tfstate';
 const n = (stamp: string, serial: number | 'unknown') => `${S}.${stamp}.serial-${serial}.tar.gz`;

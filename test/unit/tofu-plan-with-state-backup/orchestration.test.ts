@@ -6,17 +6,17 @@ import { ActionError } from '../../../shared/errors.js';
 import type { ActionContext } from '../../../shared/run.js';
 import { readInputs } from '../../../shared/inputs.js';
 import { inputs } from '../../../actions/tofu-plan-with-state-backup/src/inputs.js';
+import { checkSettings } from '../../../actions/tofu-plan-with-state-backup/src/input-rules.js';
+import type { ActionSettings } from '../../../actions/tofu-plan-with-state-backup/src/inputs.js';
 import {
-  checkSettings,
   orchestrate,
-  stackTarget,
-  type ActionSettings,
   type Clients,
-} from '../../../actions/tofu-plan-with-state-backup/src/orchestrate.js';
-import { computeOutputs } from '../../../actions/tofu-plan-with-state-backup/src/outputs.js';
-import type { ShowPlanJson } from '../../../actions/tofu-plan-with-state-backup/src/plan-summary.js';
-import type { RcloneCli } from '../../../actions/tofu-plan-with-state-backup/src/rclone-cli.js';
-import type { TofuCli } from '../../../actions/tofu-plan-with-state-backup/src/tofu-cli.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/run/orchestrate.js';
+import { stackTarget } from '../../../actions/tofu-plan-with-state-backup/src/stacks/stack-target.js';
+import { computeOutputs } from '../../../actions/tofu-plan-with-state-backup/src/run/outputs.js';
+import type { ShowPlanJson } from '../../../actions/tofu-plan-with-state-backup/src/tofu/plan-summary.js';
+import type { RcloneCli } from '../../../actions/tofu-plan-with-state-backup/src/archive/rclone-cli.js';
+import type { TofuCli } from '../../../actions/tofu-plan-with-state-backup/src/tofu/tofu-cli.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tofu-orch-unit-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

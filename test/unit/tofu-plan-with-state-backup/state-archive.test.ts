@@ -7,14 +7,14 @@ import {
   applyRetention,
   createStateArchive,
   verifyArchive,
-} from '../../../actions/tofu-plan-with-state-backup/src/state-archive.js';
-import { parseState } from '../../../actions/tofu-plan-with-state-backup/src/state-file.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/archive/state-archive.js';
+import { parseState } from '../../../actions/tofu-plan-with-state-backup/src/archive/state-file.js';
 import {
   parseTar,
   readTarGz,
   tarHeader,
   writeTarGz,
-} from '../../../actions/tofu-plan-with-state-backup/src/tar-gz.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/archive/tar-gz.js';
 
 let dir: string;
 beforeAll(() => {

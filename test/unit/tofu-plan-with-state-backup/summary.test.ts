@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Report } from '../../../shared/report.js';
-import type { StackReport } from '../../../actions/tofu-plan-with-state-backup/src/outputs.js';
-import { renderSummary } from '../../../actions/tofu-plan-with-state-backup/src/summary.js';
+import type { StackReport } from '../../../actions/tofu-plan-with-state-backup/src/run/outputs.js';
+import { renderSummary } from '../../../actions/tofu-plan-with-state-backup/src/run/summary.js';
 
 function report(stacks: StackReport[], failure?: Report['failure']): Report {
   return {

@@ -1,4 +1,4 @@
-import { markdownTable, stepsTable, type Report } from '../../../shared/report.js';
+import { markdownTable, stepsTable, type Report } from '../../../../shared/report.js';
 import type { StackReport } from './outputs.js';
 
 /** The job summary from the finished report: counts, changed resources, backup, handoff keys. */

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { ActionError, CancelledError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../../shared/tool.js';
 import type { ShowPlanJson } from './plan-summary.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   sha256File,
   syncDir,
   writeFileAtomic,
-} from '../../../shared/fsx.js';
+} from '../../../../shared/fsx.js';
 import {
   CHECKSUM_SUFFIX,
   archiveName,

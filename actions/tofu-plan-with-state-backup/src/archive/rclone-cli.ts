@@ -1,5 +1,5 @@
-import { CancelledError } from '../../../shared/errors.js';
-import { cancellation, describeExit, lastLine, runTool } from '../../../shared/tool.js';
+import { CancelledError } from '../../../../shared/errors.js';
+import { cancellation, describeExit, lastLine, runTool } from '../../../../shared/tool.js';
 
 /**
  * rclone, narrowed to "copy one file to a destination" and "what is the sha256 of that remote file".

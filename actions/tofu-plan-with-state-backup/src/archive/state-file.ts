@@ -1,5 +1,5 @@
 import * as fsp from 'node:fs/promises';
-import { sha256 } from '../../../shared/fsx.js';
+import { sha256 } from '../../../../shared/fsx.js';
 
 /**
  * What the action needs to know about a local state file without tofu: serial and lineage (state v4

@@ -1,14 +1,14 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError, InputError } from '../../../shared/errors.js';
+import { ActionError, InputError } from '../../../../shared/errors.js';
 import {
   ensurePrivateDir,
   makePrivateDir,
   pathExists,
   sha256File,
   writeFileAtomic,
-} from '../../../shared/fsx.js';
-import { registerSecret } from '../../../shared/secrets.js';
+} from '../../../../shared/fsx.js';
+import { registerSecret } from '../../../../shared/secrets.js';
 import { OVERRIDE_FILE, backendConflict, backendRecordConflict, overrideContent } from './backend-config.js';
 import {
   rejectSensitiveAllowlisted,
@@ -18,11 +18,12 @@ import {
 } from './handoff.js';
 import { buildPlanMetadata, parsePlanMetadata, planMetaPath, stalePlanReason } from './plan-freshness.js';
 import { summarizePlan, type PlanSummary } from './plan-summary.js';
-import { backupState, type BackupResult } from './state-backup.js';
-import { readStateInfo, type StateInfo } from './state-file.js';
-import type { StackDeps, StackOptions, StackOutcome, StackTarget } from './stack-run.js';
+import { backupState, type BackupResult } from '../archive/state-backup.js';
+import { readStateInfo, type StateInfo } from '../archive/state-file.js';
+import type { StackDeps, StackOptions, StackOutcome } from '../run/stack-types.js';
+import type { StackTarget } from '../stacks/stack-target.js';
 import { toolLabel } from './tofu-cli.js';
-import * as log from '../../../shared/log.js';
+import * as log from '../../../../shared/log.js';
 
 /**
  * The modes that run tofu (plan, drift, apply) for one stack, under the stack's lock: point tofu at the

@@ -1,12 +1,17 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError, errorMessage } from '../../../shared/errors.js';
-import { resolvePath } from '../../../shared/inputs.js';
-import { sha256, writeFileAtomic } from '../../../shared/fsx.js';
-import { latestArchive } from './archive-naming.js';
-import { backupState, type BackupDeps, type BackupRequest, type BackupResult } from './state-backup.js';
-import { verifyArchive } from './state-archive.js';
-import { describeState, readStateInfo, type StateInfo } from './state-file.js';
+import { ActionError, errorMessage } from '../../../../shared/errors.js';
+import { resolvePath } from '../../../../shared/inputs.js';
+import { sha256, writeFileAtomic } from '../../../../shared/fsx.js';
+import { latestArchive } from '../archive/archive-naming.js';
+import {
+  backupState,
+  type BackupDeps,
+  type BackupRequest,
+  type BackupResult,
+} from '../archive/state-backup.js';
+import { verifyArchive } from '../archive/state-archive.js';
+import { describeState, readStateInfo, type StateInfo } from '../archive/state-file.js';
 
 /**
  * The explicit restore path: verify the archive's checksum and content, refuse another lineage unless

@@ -1,6 +1,5 @@
-import type { ChangeKind } from './plan-summary.js';
-import type { RunResult } from './orchestrate.js';
-import type { StackOutcome } from './stack-run.js';
+import type { ChangeKind } from '../tofu/plan-summary.js';
+import type { RunResult, StackOutcome } from './stack-types.js';
 
 /**
  * Step outputs and the report's `result` from the stacks' outcomes. One stack: plain values. Several

@@ -1,72 +1,20 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { acquireLock } from '../../../shared/fsx.js';
-import type { Handoff } from './handoff.js';
-import type { Mode } from './inputs.js';
-import type { PlanSummary } from './plan-summary.js';
-import type { RcloneCli } from './rclone-cli.js';
-import { backupState, type BackupResult } from './state-backup.js';
-import type { ArchiveContext } from './state-archive.js';
-import { describeState, readStateInfo, type StateInfo } from './state-file.js';
-import { restoreState, type RestoreResult } from './state-restore.js';
-import { toolLabel, type TofuCli } from './tofu-cli.js';
-import { runTofuMode } from './tofu-flow.js';
-import * as log from '../../../shared/log.js';
+import { acquireLock } from '../../../../shared/fsx.js';
+import * as log from '../../../../shared/log.js';
+import { backupState } from '../archive/state-backup.js';
+import { describeState, readStateInfo } from '../archive/state-file.js';
+import { restoreState } from '../recovery/state-restore.js';
+import type { StackTarget } from '../stacks/stack-target.js';
+import { toolLabel } from '../tofu/tofu-cli.js';
+import { runTofuMode } from '../tofu/tofu-flow.js';
+import type { StackDeps, StackOptions, StackOutcome } from './stack-types.js';
 
 /*
  * One stack, one mode, under the runner-local lock `<state-path>.lock` (held from before init until
  * the handoff is read, so two jobs on the same state serialize completely). backup and restore are pure
- * file operations; plan, drift and apply are in tofu-flow.ts.
+ * file operations; plan, drift and apply are in tofu/tofu-flow.ts.
  */
-
-/** Everything one stack run needs, resolved (paths absolute, `{stack}` substituted). */
-export interface StackTarget {
-  label: string;
-  workingDir: string;
-  statePath: string;
-  backupDir: string;
-  /** Given by the user (apply: apply it; plan: write it there). */
-  planFile?: string;
-  defaultPlanFile: string;
-}
-
-export interface StackOptions {
-  mode: Mode;
-  varFiles: readonly string[];
-  lockTimeoutMs: number;
-  backupKeep: number;
-  backupRemote?: string;
-  handoffOutputs?: readonly string[];
-  restoreFrom?: string;
-  allowLineageChange: boolean;
-  runId: string;
-  /** TF_DATA_DIR of the job (where init writes its backend record), if set. */
-  tfDataDir?: string;
-  context: Omit<ArchiveContext, 'toolVersion' | 'purpose'>;
-}
-
-export interface StackDeps {
-  tofu: TofuCli;
-  rclone?: RcloneCli;
-  step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
-  warning: (message: string) => void;
-  /** Remembered so the post step can clean up after a crash or cancellation. */
-  remember: (kind: 'override' | 'tempdir', p: string) => void;
-  forget: (kind: 'override' | 'tempdir', p: string) => void;
-  now?: () => Date;
-}
-
-export interface StackOutcome {
-  label: string;
-  summary?: PlanSummary;
-  planFile?: string;
-  planSha256?: string;
-  state: StateInfo;
-  backup?: BackupResult;
-  applied: boolean;
-  handoff?: Handoff;
-  restore?: RestoreResult;
-}
 
 export async function runStack(t: StackTarget, o: StackOptions, d: StackDeps): Promise<StackOutcome> {
   await fsp.mkdir(path.dirname(t.statePath), { recursive: true, mode: 0o700 });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ActionError, CancelledError, errorMessage } from '../../../shared/errors.js';
+import { ActionError, CancelledError, errorMessage } from '../../../../shared/errors.js';
 import { CHECKSUM_SUFFIX } from './archive-naming.js';
 import type { RcloneCli } from './rclone-cli.js';
 import { remoteJoin } from './rclone-cli.js';
