@@ -71,10 +71,10 @@ describe('job summary', () => {
           counts: undefined,
           backup: undefined,
           handoffKeys: undefined,
-          restore: { archive: '/a.tar.gz', before: '9/L', after: '5/L' },
+          restore: { archive: '/a.tar.gz', source: 'local', before: '9/L', after: '5/L' },
         },
       ]),
-      ['| edge | /a.tar.gz | 9/L | 5/L |'],
+      ['| edge | /a.tar.gz | local | 9/L | 5/L |'],
     ],
   ])('%s', (_name, r, wants) => {
     const md = renderSummary(r);

@@ -5,6 +5,7 @@ import { ActionError } from '../../../../shared/errors.js';
 import { runnerTemp, writeFileAtomic } from '../../../../shared/fsx.js';
 import type { ActionContext } from '../../../../shared/run.js';
 import { createRcloneCli, type RcloneCli } from '../archive/rclone-cli.js';
+import { MIB } from '../archive/tar-gz.js';
 import { checkSettings } from '../input-rules.js';
 import { ACTION, type ActionSettings } from '../inputs.js';
 import { stackTarget } from '../stacks/stack-target.js';
@@ -15,14 +16,15 @@ import { runStack } from './stack-run.js';
 import type { RunResult, StackOptions, StackOutcome } from './stack-types.js';
 
 export interface Clients {
-  tofu: (cwd: string, label: string) => TofuCli;
+  tofu: (cwd: string, label: string, dataDir?: string) => TofuCli;
   rclone: () => RcloneCli;
   terramate: (cwd: string) => TerramateCli;
 }
 
 export function realClients(s: ActionSettings): Clients {
   return {
-    tofu: (cwd, label) => createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label }),
+    tofu: (cwd, label, dataDir) =>
+      createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label, dataDir }),
     rclone: () => createRcloneCli({ config: s.rcloneConfig }),
     terramate: (cwd) => createTerramateCli({ bin: s.terramateBinary, cwd }),
   };
@@ -46,10 +48,12 @@ export async function orchestrate(
     varFiles: s.varFiles ?? [],
     lockTimeoutMs: s.lockTimeout,
     backupKeep: s.backupKeep,
+    maxArchiveBytes: s.maxArchiveSizeMb * MIB,
     backupRemote: s.backupRemote,
     handoffOutputs: s.handoffOutputs,
     restoreFrom: s.restoreFrom,
     allowLineageChange: s.allowLineageChange,
+    maxArchiveAgeMs: s.maxArchiveAge,
     runId,
     tfDataDir: process.env.TF_DATA_DIR,
     context: {
@@ -61,7 +65,8 @@ export async function orchestrate(
     },
   };
   const remembered = new Set<string>();
-  const rclone = s.backupRemote ? clients.rclone() : undefined;
+  // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
+  const rclone = clients.rclone();
   const outcomes: StackOutcome[] = [];
   for (const stack of stacks) {
     const t = stackTarget(s, runId, stack);
@@ -73,6 +78,7 @@ export async function orchestrate(
       );
     const outcome = await runStack(t, opts, {
       tofu: clients.tofu(t.workingDir, t.label),
+      tofuWithDataDir: (dataDir) => clients.tofu(t.workingDir, t.label, dataDir),
       rclone,
       step: (name, fn) => ctx.step(name, fn),
       warning: (m) => ctx.warning(m),
@@ -89,8 +95,11 @@ export async function orchestrate(
     outcomes.push(outcome);
     // Recorded per stack so a failure in a later stack still reports what earlier ones did.
     ctx.result({ mode: s.mode, stacks: outcomes.map(stackReport) });
+    // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.
+    if (outcome.failure) break;
   }
-  return { outcomes, ...(await writeHandoff(s, outcomes)), failure: driftFailure(s, outcomes) };
+  const failure = outcomes.find((o) => o.failure)?.failure ?? driftFailure(s, outcomes);
+  return { outcomes, ...(await writeHandoff(s, outcomes)), failure };
 }
 
 /** drift mode: changes fail the step, after the outputs (counts) were set. */
