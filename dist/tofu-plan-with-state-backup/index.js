@@ -28773,10 +28773,15 @@ function problemOf(p) {
         return { kind: 'credential', name: p.name, param: p };
     return undefined;
 }
-/** Parameter names (`,name` followed by `=`, `,`, `:` or the end) anywhere in a value: nested strings. */
-function nestedParams(value) {
+/**
+ * Parameter names (`,name` followed by `=`, `,`, `:` or the end) anywhere in a value: nested strings.
+ * `unterminated` also takes a quote that never closes as running to the end (malformed input).
+ */
+function nestedParams(value, unterminated = false) {
     const out = [];
-    for (const m of value.matchAll(/,\s*([A-Za-z0-9_.]+)\s*(=\s*(?:"[^"]*"|'[^']*'|[^,:]*))?/g)) {
+    const quoted = unterminated ? `"[^"]*"?|'[^']*'?` : `"[^"]*"|'[^']*'`;
+    const re = new RegExp(`,\\s*([A-Za-z0-9_.]+)\\s*(=\\s*(?:${quoted}|[^,:]*))?`, 'g');
+    for (const m of value.matchAll(re)) {
         const raw = m[2]?.replace(/^=\s*/, '');
         out.push({ name: m[1], value: raw?.replace(/^["']|["']$/g, ''), raw });
     }
@@ -28808,9 +28813,13 @@ function refusedParams(p) {
 function rcloneCredentials(text) {
     const out = urlUserInfo(text);
     const parsed = parseRclonePath(text.trim());
-    if (!parsed)
-        return [...new Set(out)];
-    for (const problem of refusedParams(parsed)) {
+    // Malformed (an unterminated quote…): its error quotes the value, so scan it for `,name=value` pairs.
+    const problems = parsed
+        ? refusedParams(parsed)
+        : nestedParams(text, true)
+            .map(problemOf)
+            .filter((p) => p !== undefined);
+    for (const problem of problems) {
         if (problem.kind !== 'credential')
             continue;
         const { value, raw } = problem.param;

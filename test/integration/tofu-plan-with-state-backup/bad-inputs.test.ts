@@ -38,6 +38,7 @@ const cases: [string, Record<string, string>][] = [
   ['terramate-binary', { 'terramate-binary': '--help' }],
   ['restore-from', { mode: 'restore' }],
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
+  ['max-archive-age', { 'max-archive-age': '8 days' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

@@ -498,6 +498,28 @@ describe('terramate', () => {
     });
   });
 
+  test('one backup-dir without {stack} for several stacks: archives never mix', async () => {
+    for (const st of ['stacks/net', 'stacks/edge']) {
+      fs.mkdirSync(path.join(ws, st), { recursive: true });
+      fs.writeFileSync(path.join(ws, st, 'main.tf'), '');
+    }
+    const shared = path.join(stateDir, 'all-backups');
+    const s = settings({
+      mode: 'apply',
+      terramate: 'true',
+      'state-path': path.join(stateDir, '{stack}', 'terraform.tfstate'),
+      'backup-dir': shared,
+      'backup-keep': '1',
+    });
+    for (let i = 0; i < 2; i++)
+      await orchestrate(fakeCtx(), s, clients([], CHANGES, undefined, ['stacks/net', 'stacks/edge']));
+    const names = fs.readdirSync(shared).filter((n) => n.endsWith('.tar.gz'));
+    // keep 1 each: the newest of each stack's state, both serial 2 (the second apply's state).
+    expect(names).toHaveLength(2);
+    expect(new Set(names.map((n) => n.split('.')[2])).size).toBe(2);
+    for (const n of names) expect(n).toMatch(/\.serial-2\.tar\.gz$/);
+  });
+
   test('no changed stacks: nothing runs, has-changes is false', async () => {
     const calls: string[] = [];
     const s = settings({

@@ -102,6 +102,11 @@ describe('refused connection-string parameters', () => {
       '":s3,secret_access_key=zzz:b"',
     ]);
     expect(rcloneCredentials(':webdav,bearer_token_command=/tmp/evil.sh:dir')).toEqual([]);
+    // Malformed (the schema refuses it, quoting the value): the credential is still found and registered.
+    expect(rcloneCredentials(`:s3,secret_access_key='wJalr-unterminated:bucket`)).toContain(
+      'wJalr-unterminated:bucket',
+    );
+    expect(rcloneCredentials(`:s3,region=x,secret_access_key=wJalr,:b`)).toContain('wJalr');
     expect(rcloneCredentials('/local/path/a.tar.gz')).toEqual([]);
     expect(rcloneCredentials(`:webdav,url='https://ops:hunter2@dav.example.org':x`)).toContain('hunter2');
   });
