@@ -111,7 +111,8 @@ describe('serialization', () => {
       expect(sha256sumCheck(path.join(path.dirname(state), 'backups', n))).toContain(': OK');
     expect(readState(state).serial).toBeGreaterThanOrEqual(4);
     expect(fs.existsSync(`${state}.lock`)).toBe(false);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a held lock times out with state-locked and names its holder', async () => {
     const { ws, state, bytes } = await appliedStack('locked');
@@ -200,7 +201,8 @@ describe('other refusals', () => {
     expect(fs.readdirSync(r.runnerTemp).filter((n) => n.startsWith('tofu-drift'))).toEqual([]);
     // The apply that made the state removed its plan; drift wrote none there.
     expect(fs.readdirSync(path.join(path.dirname(state), 'plans'))).toEqual([]);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a stack that configures another backend is refused before tofu runs', async () => {
     const ws = env.workspace({ 'backend.tf': 'terraform {\n  backend "s3" {\n    bucket = "b"\n  }\n}\n' });

@@ -115,7 +115,8 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
     // The backup step ran, and only then the apply.
     const steps = (r.report?.steps as { name: string }[]).map((s) => s.name.split(' ')[0]);
     expect(steps.indexOf('backup')).toBeLessThan(steps.indexOf('apply'));
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a saved plan whose state has moved is refused as stale before any backup', async () => {
     const planned = await env.run({ ...base(), mode: 'plan', 'var-files': varsH1 }, { workspace: ws });
@@ -135,7 +136,8 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
     expect(errorLines(r.log)[0]).toMatch(/cannot be applied: the state serial moved from \d+ to \d+/);
     expect(fs.readFileSync(state).equals(before)).toBe(true);
     expect(archivesIn(backups)).toEqual(archives);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('restore brings the state back to the archived serial, archiving the current state first', async () => {
     const [oldest] = archivesIn(backups);
