@@ -352,6 +352,41 @@ describe('two states sharing one backup directory (issue 14 A)', () => {
   });
 });
 
+describe('encrypted states (issue 14.1: the lineage guard cannot run)', () => {
+  test("another state's archive is refused by its metadata, not by lineage", async () => {
+    const enc = (tag: string) =>
+      JSON.stringify({ meta: { key_provider: 'pbkdf2' }, encrypted_data: tag, encryption_version: 'v0' });
+    const a = path.join(stateDir, 'a', 'terraform.tfstate');
+    const b = path.join(stateDir, 'b', 'terraform.tfstate');
+    for (const [f, tag] of [
+      [a, 'AAAA'],
+      [b, 'BBBB'],
+    ]) {
+      fs.mkdirSync(path.dirname(f), { mode: 0o700 });
+      fs.writeFileSync(f, enc(tag));
+    }
+    const shared = path.join(stateDir, 'shared');
+    const made = await orchestrate(
+      fakeCtx(),
+      settings({ mode: 'backup', 'state-path': b, 'backup-dir': shared }),
+      clients([], {}),
+    );
+    const archive = made.outcomes[0].backup!.archive;
+    expect(archive).toMatch(/\.serial-unknown\.tar\.gz$/);
+    const err = await orchestrate(
+      fakeCtx(),
+      settings({ mode: 'restore', 'state-path': a, 'backup-dir': shared, 'restore-from': archive }),
+      clients([], {}),
+    ).then(
+      () => undefined,
+      (e: ActionError) => e,
+    );
+    expect(err?.reason).toBe('restore-failed');
+    expect(err?.message).toContain(`it is an archive of the state '${b}', not of '${a}'`);
+    expect(fs.readFileSync(a, 'utf8')).toBe(enc('AAAA'));
+  });
+});
+
 describe('rehearse (issue 14 C)', () => {
   let runnerTemp: string;
   let savedTemp: string | undefined;
