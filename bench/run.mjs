@@ -18,9 +18,10 @@ import * as stateArchive from './suites/state-archive.mjs';
 import * as k3sEval from './suites/k3s-eval.mjs';
 import * as redaction from './suites/redaction.mjs';
 import * as lfsMirror from './suites/lfs-mirror.mjs';
+import * as rehearse from './suites/rehearse.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const SUITES = [bundleSize, coldStart, overhead, stateArchive, k3sEval, redaction, lfsMirror];
+const SUITES = [bundleSize, coldStart, overhead, stateArchive, k3sEval, redaction, lfsMirror, rehearse];
 
 function parseArgs(argv) {
   const o = {

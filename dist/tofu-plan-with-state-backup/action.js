@@ -28370,197 +28370,30 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3303:
+/***/ 4616:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   QL: () => (/* binding */ inputs),
-/* harmony export */   hr: () => (/* binding */ ACTION)
+/* harmony export */   Iy: () => (/* binding */ legacyArchivesIn),
+/* harmony export */   Lz: () => (/* binding */ parseArchiveName),
+/* harmony export */   Ut: () => (/* binding */ checksumLine),
+/* harmony export */   bS: () => (/* binding */ archivesOf),
+/* harmony export */   el: () => (/* binding */ selectForDeletion),
+/* harmony export */   j7: () => (/* binding */ parseChecksumFile),
+/* harmony export */   ll: () => (/* binding */ newestFirst),
+/* harmony export */   qP: () => (/* binding */ CHECKSUM_SUFFIX),
+/* harmony export */   u4: () => (/* binding */ latestCandidates),
+/* harmony export */   uv: () => (/* binding */ archiveName),
+/* harmony export */   zH: () => (/* binding */ stampTime)
 /* harmony export */ });
-/* unused harmony export MODES */
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49);
-
-
-
-const ACTION = 'tofu-plan-with-state-backup';
-const MODES = ['plan', 'apply', 'drift', 'backup', 'restore'];
-/** rclone destinations: `name:path` or an on-the-fly backend `:local:/srv/offsite` (never a flag). */
-const RCLONE_DEST = /^(?:[A-Za-z0-9_][A-Za-z0-9_. -]*|:[A-Za-z0-9]+(?:,[^:\s]*)?):[^\r\n]*$/;
-const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-const BINARY = /^[^\s-][^\r\n]*$/;
-function existingVarFile(item) {
-    const resolved = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .resolvePath */ .o1)(item);
-    const st = node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync(resolved, { throwIfNoEntry: false });
-    if (!st?.isFile())
-        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .Invalid */ .WO(`an existing file (${node_path__WEBPACK_IMPORTED_MODULE_1__.basename(resolved)} was not found)`);
-    return resolved;
-}
-const inputs = {
-    'working-directory': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'dir' }).default('.'),
-    mode: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .oneOf */ .yL)(MODES).default('plan'),
-    'state-path': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({
-        expected: 'the path of the local state file on the runner (~ allowed; {stack} with terramate)',
-    }).required(),
-    'var-files': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .list */ .p_)({ item: existingVarFile, itemExpected: 'paths of existing .tfvars files' }),
-    'backup-dir': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a directory path for state archives ({stack} allowed)' }),
-    'backup-keep': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .int */ .Wh)({ min: 1, max: 100000 }).default('30'),
-    'backup-remote': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
-        pattern: RCLONE_DEST,
-        expected: 'an rclone destination remote:path (e.g. pcloud:infra/state or :local:/srv/offsite)',
-    }),
-    'rclone-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'file' }),
-    'plan-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a plan file path ({stack} allowed)' }),
-    'lock-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ max: 86_400_000 }).default('5m'),
-    'tofu-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
-        pattern: BINARY,
-        expected: 'a binary name or path such as tofu or terraform',
-    }).default('tofu'),
-    'handoff-outputs': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .list */ .p_)({
-        separator: 'newline-or-comma',
-        item: (s) => (OUTPUT_NAME.test(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .Invalid */ .WO('an output name')),
-        itemExpected: 'output names',
-    }),
-    'handoff-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a path for the handoff JSON file' }).fallbackTo((env) => env.RUNNER_TEMP ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(env.RUNNER_TEMP, ACTION, 'handoff.json') : undefined),
-    terramate: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
-    'terramate-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({ pattern: BINARY, expected: 'a binary name or path such as terramate' }).default('terramate'),
-    'restore-from': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
-        pattern: /^\S.*$/,
-        expected: "an archive path or 'latest'",
-    }),
-    'allow-lineage-change': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
-};
-
-
-/***/ }),
-
-/***/ 147:
-/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9846);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3303);
-/* harmony import */ var _orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6029);
-/* harmony import */ var _outputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1078);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9292);
-
-
-
-
-
-
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
-    action: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .ACTION */ .hr,
-    title: 'OpenTofu plan with state backup',
-    async main(ctx) {
-        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
-        const result = await (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .orchestrate */ .rK)(ctx, s, (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .realClients */ .nW)(s));
-        for (const [name, value] of Object.entries((0,_outputs_js__WEBPACK_IMPORTED_MODULE_5__/* .computeOutputs */ .G)(result, s.terramate)))
-            ctx.output(name, value);
-        const drifted = result.outcomes.filter((o) => o.summary?.hasChanges).map((o) => o.label);
-        if (s.mode === 'drift' && drifted.length > 0)
-            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ActionError */ .lZ('drift-detected', `Drift detected: the infrastructure differs from the configuration in ${drifted.join(', ')}.`, 'Review the plan above and apply it, or fix the configuration.');
-    },
-    async post(ctx) {
-        const saved = ctx.getState('cleanup');
-        if (saved && saved !== '[]')
-            await ctx.step('remove leftovers', () => (0,_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .cleanup */ .tP)(saved));
-    },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_4__/* .renderSummary */ .B,
-});
-
-__webpack_async_result__();
-} catch(e) { __webpack_async_result__(e); } }, 1);
-
-/***/ }),
-
-/***/ 6029:
-/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  tP: () => (/* binding */ cleanup),
-  rK: () => (/* binding */ orchestrate),
-  nW: () => (/* binding */ realClients)
-});
-
-// UNUSED EXPORTS: STACK, checkSettings, stackTarget
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./shared/errors.ts
-var errors = __nccwpck_require__(2635);
-// EXTERNAL MODULE: ./shared/fsx.ts
-var fsx = __nccwpck_require__(7447);
-// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/inputs.ts
-var inputs = __nccwpck_require__(3303);
-// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/outputs.ts
-var outputs = __nccwpck_require__(1078);
-// EXTERNAL MODULE: ./shared/tool.ts + 2 modules
-var tool = __nccwpck_require__(6647);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/rclone-cli.ts
-
-
-class RcloneError extends Error {
-}
-/** `remote:dir` + name → `remote:dir/name` (`remote:` + name → `remote:name`). */
-function remoteJoin(dest, name) {
-    return dest.endsWith(':') || dest.endsWith('/') ? `${dest}${name}` : `${dest}/${name}`;
-}
-/** Finds `name`'s hash in `rclone hashsum` output (`<hex>  <path>` lines). */
-function parseHashsum(stdout, name) {
-    for (const line of stdout.split(/\r?\n/)) {
-        const m = /^([0-9a-f]{64})\s+(.+)$/.exec(line.trim());
-        if (m && (m[2] === name || m[2].endsWith(`/${name}`)))
-            return m[1];
-    }
-    return undefined;
-}
-function createRcloneCli(o) {
-    const bin = o.bin ?? 'rclone';
-    const base = o.config ? ['--config', o.config] : [];
-    const exec = async (args) => {
-        const r = await (0,tool/* runTool */.qI)({
-            bin,
-            args: [...base, ...args],
-            timeoutMs: o.timeoutMs ?? 15 * 60_000,
-            echo: 'stderr',
-        });
-        // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a copy failure.
-        if (r.cancelled)
-            throw new errors/* CancelledError */.cc((0,tool/* cancellation */.WN)() ?? 'SIGTERM');
-        return r;
-    };
-    return {
-        async copyTo(localFile, remoteFile) {
-            const r = await exec(['copyto', '--retries', '2', localFile, remoteFile]);
-            if (r.exitCode !== 0)
-                throw new RcloneError(`rclone could not copy to '${remoteFile}' (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr)})`);
-        },
-        async sha256Of(remoteFile) {
-            const r = await exec(['hashsum', 'sha256', '--download', remoteFile]);
-            if (r.exitCode !== 0)
-                throw new RcloneError(`rclone could not read back '${remoteFile}' (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr)})`);
-            const name = remoteFile.slice(Math.max(remoteFile.lastIndexOf('/'), remoteFile.lastIndexOf(':')) + 1);
-            return parseHashsum(r.stdout, name);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive-naming.ts
+/* unused harmony exports ARCHIVE_SUFFIX, utcStamp */
 /**
  * Names of state archives and which of them retention keeps. Pure: works on file names only.
  *
- * `<state-file-name>.<YYYYMMDDTHHMMSSZ>.serial-<N>.tar.gz`; N is `unknown` for an encrypted state.
+ * `<state-file-name>.<state id>.<YYYYMMDDTHHMMSSZ>.serial-<N>.tar.gz`; the state id names the state the
+ * archive belongs to (state-identity.ts), N is `unknown` for an encrypted state. Archives written by
+ * the first release have no state id (`<state-file-name>.<stamp>.serial-<N>.tar.gz`, "legacy"): they
+ * are never deleted by retention and count for `latest` only when their metadata names this state.
  * The timestamp sorts lexically, so "newest" never depends on file mtimes (a copy or restore of the
  * backup directory changes those).
  */
@@ -28572,34 +28405,55 @@ function utcStamp(d) {
         .replace(/[-:]/g, '')
         .replace(/\.\d{3}Z$/, 'Z');
 }
-function archiveName(stateName, at, serial) {
-    return `${stateName}.${utcStamp(at)}.serial-${serial ?? 'unknown'}${ARCHIVE_SUFFIX}`;
+/** The time a stamp names (`20261121T100000Z`). */
+function stampTime(stamp) {
+    const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
+    if (!m)
+        return new Date(NaN);
+    return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+}
+function archiveName(stateName, stateId, at, serial) {
+    return `${stateName}.${stateId}.${utcStamp(at)}.serial-${serial ?? 'unknown'}${ARCHIVE_SUFFIX}`;
 }
 function escapeRe(s) {
     return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
-/** Parses an archive name of this state; anything else (other states, temp files) is undefined. */
+/** Parses an archive name of a state file named `stateName`; anything else is undefined. */
 function parseArchiveName(name, stateName) {
-    const re = new RegExp(`^${escapeRe(stateName)}\\.(\\d{8}T\\d{6}Z)\\.serial-(\\d+|unknown)\\.tar\\.gz$`);
+    const re = new RegExp(`^${escapeRe(stateName)}\\.(?:([0-9a-f]{12})\\.)?(\\d{8}T\\d{6}Z)\\.serial-(\\d+|unknown)\\.tar\\.gz$`);
     const m = re.exec(name);
     if (!m)
         return undefined;
-    return { name, stateName, timestamp: m[1], serial: m[2] === 'unknown' ? undefined : Number(m[2]) };
+    return {
+        name,
+        stateName,
+        stateId: m[1],
+        timestamp: m[2],
+        serial: m[3] === 'unknown' ? undefined : Number(m[3]),
+    };
 }
 /** Newest first: by timestamp, then by serial (two archives in one second). */
 function newestFirst(archives) {
     return [...archives].sort((a, b) => b.timestamp.localeCompare(a.timestamp) || (b.serial ?? -1) - (a.serial ?? -1));
 }
-/** The archives of `stateName` among a directory listing, newest first. */
-function archivesIn(names, stateName) {
-    return newestFirst(names.map((n) => parseArchiveName(n, stateName)).filter((a) => a !== undefined));
+function parsed(names, stateName) {
+    return names.map((n) => parseArchiveName(n, stateName)).filter((a) => a !== undefined);
+}
+/** The archives of the state `stateId` among a directory listing, newest first. */
+function archivesOf(names, stateName, stateId) {
+    return newestFirst(parsed(names, stateName).filter((a) => a.stateId === stateId));
+}
+/** Legacy-named archives of a state file called `stateName` (which state: only their metadata says). */
+function legacyArchivesIn(names, stateName) {
+    return newestFirst(parsed(names, stateName).filter((a) => a.stateId === undefined));
 }
 /**
- * The archives retention deletes: everything beyond the newest `keep`, never `justMade` (a clock that
- * went backwards could otherwise sort the fresh archive last and delete it).
+ * The archives retention deletes: this state's beyond the newest `keep`, never `justMade` (a clock
+ * that went backwards could otherwise sort the fresh archive last and delete it), never another
+ * state's, never a legacy one (it may be another state's).
  */
-function selectForDeletion(names, stateName, keep, justMade) {
-    const all = archivesIn(names, stateName);
+function selectForDeletion(names, stateName, stateId, keep, justMade) {
+    const all = archivesOf(names, stateName, stateId);
     const kept = new Set();
     if (justMade && all.some((a) => a.name === justMade))
         kept.add(justMade);
@@ -28610,10 +28464,13 @@ function selectForDeletion(names, stateName, keep, justMade) {
     }
     return all.filter((a) => !kept.has(a.name)).map((a) => a.name);
 }
-/** `latest` for restore: the newest archive that has its checksum file beside it. */
-function latestArchive(names, stateName) {
+/**
+ * Candidates for `latest`, newest first: this state's archives and legacy ones (the caller checks a
+ * legacy archive's metadata before taking it), each with its checksum file beside it.
+ */
+function latestCandidates(names, stateName, stateId) {
     const present = new Set(names);
-    return archivesIn(names, stateName).find((a) => present.has(a.name + CHECKSUM_SUFFIX))?.name;
+    return newestFirst(parsed(names, stateName).filter((a) => (a.stateId === stateId || a.stateId === undefined) && present.has(a.name + CHECKSUM_SUFFIX)));
 }
 /** One line as written by `sha256sum` (text mode, two spaces), readable by `sha256sum -c` and `shasum -c`. */
 function checksumLine(sha256, fileName) {
@@ -28629,14 +28486,575 @@ function parseChecksumFile(content, fileName) {
     return undefined;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-file.ts
+
+/***/ }),
+
+/***/ 5721:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Mz: () => (/* binding */ createRcloneCli),
+/* harmony export */   Zj: () => (/* binding */ remoteJoin),
+/* harmony export */   zZ: () => (/* binding */ remoteSplit)
+/* harmony export */ });
+/* unused harmony exports RcloneError, parseHashsum */
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6647);
 
 
+
+class RcloneError extends Error {
+}
+/** rclone's exit code for "directory not found" (docs/content/docs.md, "Exit code"). */
+const DIRECTORY_NOT_FOUND = 3;
+/** `remote:dir` + name → `remote:dir/name` (`remote:` + name → `remote:name`). */
+function remoteJoin(dest, name) {
+    return dest.endsWith(':') || dest.endsWith('/') ? `${dest}${name}` : `${dest}/${name}`;
+}
+/** `remote:dir/name` → [`remote:dir`, `name`]; `remote:name` → [`remote:`, `name`]. */
+function remoteSplit(file) {
+    const cut = Math.max(file.lastIndexOf('/'), file.lastIndexOf(':'));
+    return [file.slice(0, file[cut] === ':' ? cut + 1 : cut), file.slice(cut + 1)];
+}
+/** Finds `name`'s hash in `rclone hashsum` output (`<hex>  <path>` lines). */
+function parseHashsum(stdout, name) {
+    for (const line of stdout.split(/\r?\n/)) {
+        const m = /^([0-9a-f]{64})\s+(.+)$/.exec(line.trim());
+        if (m && (m[2] === name || m[2].endsWith(`/${name}`)))
+            return m[1];
+    }
+    return undefined;
+}
+function createRcloneCli(o) {
+    const bin = o.bin ?? 'rclone';
+    const base = o.config ? ['--config', o.config] : [];
+    const exec = async (args, stdin) => {
+        const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
+            bin,
+            args: [...base, ...args],
+            stdin,
+            timeoutMs: o.timeoutMs ?? 15 * 60_000,
+            echo: 'stderr',
+        });
+        // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a copy failure.
+        if (r.cancelled)
+            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc((0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .cancellation */ .WN)() ?? 'SIGTERM');
+        return r;
+    };
+    const fail = (what, r) => new RcloneError(`rclone could not ${what} (${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .describeExit */ .KE)(r)}: ${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stderr)})`);
+    const fileList = (names) => names.map((n) => `${n}\n`).join('');
+    return {
+        async upload(localDir, names, remoteDir) {
+            const args = ['copy', '--retries', '2', '--no-traverse', '--files-from-raw', '-', localDir, remoteDir];
+            const r = await exec(args, fileList(names));
+            if (r.exitCode !== 0)
+                throw fail(`copy to '${remoteDir}'`, r);
+        },
+        async sha256Of(remoteFile) {
+            const r = await exec(['hashsum', 'sha256', '--download', remoteFile]);
+            if (r.exitCode !== 0)
+                throw fail(`read back '${remoteFile}'`, r);
+            return parseHashsum(r.stdout, remoteSplit(remoteFile)[1]);
+        },
+        async list(remoteDir) {
+            const r = await exec(['lsf', '--files-only', remoteDir]);
+            if (r.exitCode === DIRECTORY_NOT_FOUND)
+                return [];
+            if (r.exitCode !== 0)
+                throw fail(`list '${remoteDir}'`, r);
+            return r.stdout
+                .split(/\r?\n/)
+                .filter((l) => l !== '')
+                .map((l) => node_path__WEBPACK_IMPORTED_MODULE_0__.posix.basename(l));
+        },
+        async download(remoteDir, names, localDir) {
+            const args = ['copy', '--retries', '2', '--no-traverse', '--files-from-raw', '-', remoteDir, localDir];
+            const r = await exec(args, fileList(names));
+            if (r.exitCode !== 0)
+                throw fail(`copy from '${remoteDir}'`, r);
+        },
+    };
+}
+
+
+/***/ }),
+
+/***/ 4609:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  kP: () => (/* binding */ describeRefused),
+  A9: () => (/* binding */ parseRclonePath),
+  Wk: () => (/* binding */ rcloneCredentials),
+  F6: () => (/* binding */ refusedParams)
+});
+
+;// CONCATENATED MODULE: ./shared/credentials.ts
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-remote.ts
+
+/** Remote names as `rclone config` accepts them (fs/config.go: letters, digits, `_ . - + @` and space). */
+const REMOTE = /^(?::[A-Za-z0-9]+|[A-Za-z0-9_][A-Za-z0-9_. +@-]*)/;
+/**
+ * Parses `remote(,param(=value)?)*:path` the way rclone's fs/fspath/path.go Parse does; undefined when
+ * it is not of that form (then it is refused, never guessed at).
+ */
+function parseRclonePath(text) {
+    const head = REMOTE.exec(text);
+    if (!head || /[\r\n]/.test(text))
+        return undefined;
+    let i = head[0].length;
+    const params = [];
+    while (text[i] === ',') {
+        i++;
+        // fs/fspath/path.go isConfigParam: 0-9 A-Z a-z _ .
+        const key = /^[A-Za-z0-9_.]+/.exec(text.slice(i));
+        if (!key)
+            return undefined;
+        i += key[0].length;
+        const param = { name: key[0] };
+        if (text[i] === '=') {
+            i++;
+            const q = text[i];
+            if (q === '"' || q === "'") {
+                let value = '';
+                let j = i + 1;
+                for (;;) {
+                    if (j >= text.length)
+                        return undefined;
+                    if (text[j] === q) {
+                        if (text[j + 1] === q) {
+                            value += q;
+                            j += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    value += text[j++];
+                }
+                param.value = value;
+                param.raw = text.slice(i, j + 1);
+                i = j + 1;
+            }
+            else {
+                // Unquoted: up to the next `,` or `:`; a quote only opens a quoted value as its first character.
+                const m = /^[^,:]*/.exec(text.slice(i));
+                param.value = m[0];
+                param.raw = m[0];
+                i += m[0].length;
+            }
+        }
+        params.push(param);
+    }
+    if (text[i] !== ':')
+        return undefined;
+    return { remote: head[0], params, path: text.slice(i + 1) };
+}
+/** rclone's own list: options marked IsPassword or Sensitive in backend/*.go (see the file comment). */
+const RCLONE_CREDENTIALS = new Set([
+    'access_grant',
+    'access_key_id',
+    'access_token',
+    'account',
+    'account_id',
+    'api_key',
+    'api_password',
+    'api_secret',
+    'app_id',
+    'application_credential_id',
+    'application_credential_name',
+    'application_credential_secret',
+    'auth_token',
+    'authorization',
+    'bearer_token',
+    'client_certificate_password',
+    'client_id',
+    'client_secret',
+    'config_credentials',
+    'connection_string',
+    'cookies',
+    'device_id',
+    'domain',
+    'email',
+    'host',
+    'impersonate',
+    'impersonate_admin',
+    'key',
+    'key_file_pass',
+    'key_pem',
+    'library_key',
+    'link_password',
+    'mailbox_password',
+    'master_keys',
+    'mnemonic',
+    'msi_client_id',
+    'msi_mi_res_id',
+    'msi_object_id',
+    'otp_secret_key',
+    'pass',
+    'passphrase',
+    'password',
+    'password2',
+    'permanent_token',
+    'plex_password',
+    'plex_token',
+    'plex_username',
+    'private_access_key',
+    'private_key',
+    'public_key',
+    'refresh_token',
+    'sas_url',
+    'secret',
+    'secret_access_key',
+    'service_account_credentials',
+    'service_principal_name',
+    'session_token',
+    'spn',
+    'tenant',
+    'tenant_id',
+    'token',
+    'trust_token',
+    'user',
+    'user_id',
+    'username',
+]);
+/** Credential-looking names rclone may add in later versions (checked only with non-boolean values). */
+const CREDENTIAL_WORD = /pass|secret|token|key|credential|auth|cookie|session|signature|otp|sas/;
+/** Options that run a program (see the file comment). */
+const PROGRAM_OPTIONS = new Set(['ssh', 'bearer_token_command', 'server_command']);
+function normalise(name) {
+    return name.toLowerCase();
+}
+function isBoolean(p) {
+    return p.value === undefined || /^(true|false)$/i.test(p.value);
+}
+function problemOf(p) {
+    const name = normalise(p.name);
+    if (name.startsWith('global.') ||
+        name.startsWith('override.') ||
+        PROGRAM_OPTIONS.has(name) ||
+        name.endsWith('_command'))
+        return { kind: 'program', name: p.name, param: p };
+    if (RCLONE_CREDENTIALS.has(name) || name === 'headers' || (CREDENTIAL_WORD.test(name) && !isBoolean(p)))
+        return { kind: 'credential', name: p.name, param: p };
+    if (p.value !== undefined && urlUserInfo(p.value).length > 0)
+        return { kind: 'credential', name: p.name, param: p };
+    return undefined;
+}
+/**
+ * Parameter names (`,name` followed by `=`, `,`, `:` or the end) anywhere in a value: nested strings.
+ * `unterminated` also takes a quote that never closes as running to the end (malformed input).
+ */
+function nestedParams(value, unterminated = false) {
+    const out = [];
+    const quoted = unterminated ? `"[^"]*"?|'[^']*'?` : `"[^"]*"|'[^']*'`;
+    const re = new RegExp(`,\\s*([A-Za-z0-9_.]+)\\s*(=\\s*(?:${quoted}|[^,:]*))?`, 'g');
+    for (const m of value.matchAll(re)) {
+        const raw = m[2]?.replace(/^=\s*/, '');
+        out.push({ name: m[1], value: raw?.replace(/^["']|["']$/g, ''), raw });
+    }
+    return out;
+}
+/** Every refused parameter of an rclone path, nested ones included (reported against the outer one). */
+function refusedParams(p) {
+    const out = [];
+    for (const param of p.params) {
+        const own = problemOf(param);
+        if (own) {
+            out.push(own);
+            continue;
+        }
+        for (const inner of nestedParams(param.value ?? '')) {
+            const nested = problemOf(inner);
+            // A credential deep inside a value: the whole outer value is what must stay secret.
+            if (nested)
+                out.push({ ...nested, name: `${param.name} (${nested.name})`, param });
+        }
+    }
+    return out;
+}
+/**
+ * The secret parts of an input that may hold an rclone path, for `InputSpec.withCredentials`: the
+ * values of refused credential parameters as written and unquoted, and URL passwords. Registered
+ * before any input is parsed, so the refusal's error, the log and the report never show them.
+ */
+function rcloneCredentials(text) {
+    const out = urlUserInfo(text);
+    const parsed = parseRclonePath(text.trim());
+    // Malformed (an unterminated quote…): its error quotes the value, so scan it for `,name=value` pairs.
+    const problems = parsed
+        ? refusedParams(parsed)
+        : nestedParams(text, true)
+            .map(problemOf)
+            .filter((p) => p !== undefined);
+    for (const problem of problems) {
+        if (problem.kind !== 'credential')
+            continue;
+        const { value, raw } = problem.param;
+        for (const v of [value, raw])
+            if (v && !/^(true|false)$/i.test(v))
+                out.push(v);
+    }
+    return [...new Set(out)];
+}
+/** One sentence for an input error: which parameters, why, and the safe alternative. */
+function describeRefused(problems) {
+    if (problems.length === 0)
+        return undefined;
+    const names = (kind) => problems.filter((p) => p.kind === kind).map((p) => `'${p.name}'`);
+    const parts = [];
+    const creds = names('credential');
+    const programs = names('program');
+    if (creds.length > 0)
+        parts.push(`credential parameter(s) ${creds.join(', ')} (put credentials in a named remote of the rclone config — rclone config, rclone-config — and use name:path)`);
+    if (programs.length > 0)
+        parts.push(`parameter(s) ${programs.join(', ')} that run programs or change rclone's global flags (configure them in the remote's section of the rclone config)`);
+    return `a connection string with ${parts.join(' and ')}`;
+}
+
+
+/***/ }),
+
+/***/ 9448:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ok: () => (/* binding */ createStateArchive),
+/* harmony export */   dX: () => (/* binding */ applyRetention),
+/* harmony export */   w8: () => (/* binding */ verifyArchive)
+/* harmony export */ });
+/* unused harmony exports METADATA_ENTRY, checksumOf, ArchiveCheckError, verifyArchiveBytes */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7447);
+/* harmony import */ var _archive_naming_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4616);
+/* harmony import */ var _state_file_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9619);
+/* harmony import */ var _tar_gz_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3006);
+
+
+
+
+
+
+
+/**
+ * Local state archives: `<state>.<state id>.<stamp>.serial-<N>.tar.gz` holding the state file, its
+ * `.backup` and `metadata.json` (which state — path, key and id —, serial, lineage, tool, run, time),
+ * with a `sha256sum -c` compatible `.sha256` beside it.
+ *
+ * Crash safety: the archive is written and fsynced under a dot-temp name; the checksum file is written
+ * (atomically) next, and only then is the archive renamed into place. An interrupted backup therefore
+ * leaves a `.tmp-*` file or a checksum without archive, never an archive that looks complete.
+ */
+const METADATA_ENTRY = 'metadata.json';
+/** Headers, padding, end blocks and metadata.json: well below this. */
+const TAR_OVERHEAD = 64 * 1024;
+/** A `.sha256` file is one line; anything much larger is not one of ours. */
+const MAX_CHECKSUM_FILE = 64 * 1024;
+async function createStateArchive(o) {
+    const now = o.now ?? (() => new Date());
+    const { stateName, statePath, id } = o.identity;
+    // Read once: the serial in the name and metadata must describe exactly the bytes archived.
+    const stateBytes = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile(statePath);
+    const state = (0,_state_file_js__WEBPACK_IMPORTED_MODULE_4__/* .parseState */ .Bu)(stateBytes);
+    const backupFile = `${statePath}.backup`;
+    const backupBytes = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile(backupFile).catch(() => undefined);
+    const total = stateBytes.length + (backupBytes?.length ?? 0) + TAR_OVERHEAD;
+    if (total > o.maxBytes)
+        throw new Error(`the state and its .backup (${(0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .formatMib */ .o)(total)}) exceed the archive size limit of ${(0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .formatMib */ .o)(o.maxBytes)} (max-archive-size-mb)`);
+    await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .ensurePrivateDir */ .rh)(o.backupDir);
+    let at = now();
+    let name = (0,_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .archiveName */ .uv)(stateName, id, at, state.serial);
+    // Two backups within one second (restore archives the current state, then a re-run…): next second.
+    while ((await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .pathExists */ .s0)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(o.backupDir, name))) ||
+        (await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .pathExists */ .s0)(checksumOf(o.backupDir, name)))) {
+        await new Promise((r) => setTimeout(r, 250));
+        at = now();
+        name = (0,_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .archiveName */ .uv)(stateName, id, at, state.serial);
+    }
+    const metadata = {
+        format: 2,
+        stateFile: stateName,
+        statePath,
+        stateKey: o.identity.key,
+        stateId: id,
+        serial: state.serial ?? null,
+        lineage: state.lineage ?? null,
+        encrypted: state.encrypted,
+        stateSha256: (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256 */ .sc)(stateBytes),
+        includesBackup: backupBytes !== undefined,
+        ...o.context,
+        createdAt: at.toISOString(),
+    };
+    const sources = [
+        { name: METADATA_ENTRY, data: Buffer.from(JSON.stringify(metadata, null, 2) + '\n') },
+        { name: stateName, data: stateBytes },
+        ...(backupBytes ? [{ name: `${stateName}.backup`, data: backupBytes }] : []),
+    ];
+    const tmp = node_path__WEBPACK_IMPORTED_MODULE_2__.join(o.backupDir, `.${name}.tmp-${process.pid}-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}`);
+    const final = node_path__WEBPACK_IMPORTED_MODULE_2__.join(o.backupDir, name);
+    const checksumFile = checksumOf(o.backupDir, name);
+    try {
+        const digest = await (0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .writeTarGz */ .SB)(tmp, sources, at);
+        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .writeFileAtomic */ .Zf)(checksumFile, (0,_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .checksumLine */ .Ut)(digest, name), { mode: 0o600 });
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename(tmp, final);
+        await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .syncDir */ .ty)(o.backupDir);
+        return { archive: final, checksumFile, sha256: digest, state };
+    }
+    catch (e) {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(tmp, { force: true });
+        if (!(await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .pathExists */ .s0)(final)))
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(checksumFile, { force: true });
+        throw e;
+    }
+}
+function checksumOf(dir, name) {
+    return node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, name + _archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .CHECKSUM_SUFFIX */ .qP);
+}
+class ArchiveCheckError extends Error {
+}
+/**
+ * Reads an archive once into memory and verifies exactly those bytes: sha256 against the checksum
+ * file beside it, then the content (gunzip capped at `maxBytes`, strict tar, metadata.json, the state
+ * file's sha256 in it). What is verified is what the caller then uses: there is no second read.
+ */
+async function verifyArchive(archive, o) {
+    const name = node_path__WEBPACK_IMPORTED_MODULE_2__.basename(archive);
+    const sumFile = archive + _archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .CHECKSUM_SUFFIX */ .qP;
+    const sumSize = (await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat(sumFile).catch(() => undefined))?.size;
+    if (sumSize === undefined)
+        throw new ArchiveCheckError(`its checksum file '${name}${_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .CHECKSUM_SUFFIX */ .qP}' is missing`);
+    if (sumSize > MAX_CHECKSUM_FILE)
+        throw new ArchiveCheckError(`its checksum file is not a sha256sum line (${sumSize} bytes)`);
+    const expected = (0,_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .parseChecksumFile */ .j7)(await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile(sumFile, 'utf8'), name);
+    if (!expected)
+        throw new ArchiveCheckError(`its checksum file does not list '${name}'`);
+    const size = (await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat(archive)).size;
+    if (size > o.maxBytes)
+        throw new ArchiveCheckError(`it is ${(0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .formatMib */ .o)(size)}, more than the archive size limit of ${(0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .formatMib */ .o)(o.maxBytes)} (max-archive-size-mb)`);
+    return verifyArchiveBytes(await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readFile(archive), expected, o);
+}
+async function verifyArchiveBytes(bytes, expectedSha256, o) {
+    const actual = (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256 */ .sc)(bytes);
+    if (actual !== expectedSha256)
+        throw new ArchiveCheckError(`sha256 mismatch: the file is ${actual}, its checksum file says ${expectedSha256}`);
+    let entries;
+    try {
+        entries = await (0,_tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .readTarGz */ .Jq)(bytes, o.maxBytes);
+    }
+    catch (e) {
+        if (!(e instanceof _tar_gz_js__WEBPACK_IMPORTED_MODULE_5__/* .ArchiveFormatError */ .Y3))
+            throw e;
+        const limit = /inflates to more than/.test(e.message) ? ' (max-archive-size-mb)' : '';
+        throw new ArchiveCheckError(`it cannot be read as a state archive: ${e.message}${limit}`);
+    }
+    const metaEntry = entries.find((e) => e.name === METADATA_ENTRY);
+    const metadata = metaEntry ? parseMetadata(metaEntry.data) : undefined;
+    if (!metadata)
+        throw new ArchiveCheckError(`it holds no readable ${METADATA_ENTRY}, so it cannot be told which state it belongs to`);
+    const stateEntry = entries.find((e) => e.name === metadata.stateFile);
+    if (!stateEntry)
+        throw new ArchiveCheckError(`it holds no state file named '${metadata.stateFile}'`);
+    if (metadata.stateSha256 !== (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .sha256 */ .sc)(stateEntry.data))
+        throw new ArchiveCheckError('the state inside does not match the sha256 in its metadata.json');
+    return { sha256: actual, metadata, state: stateEntry.data, stateInfo: (0,_state_file_js__WEBPACK_IMPORTED_MODULE_4__/* .parseState */ .Bu)(stateEntry.data) };
+}
+function parseMetadata(data) {
+    try {
+        const m = JSON.parse(data.toString('utf8'));
+        if (!m || typeof m !== 'object' || typeof m.stateFile !== 'string' || typeof m.stateSha256 !== 'string')
+            return undefined;
+        return m;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** A temp file older than this is left over from an interrupted backup (backups run under the lock). */
+const STALE_TEMP_MS = 3_600_000;
+/**
+ * Deletes this state's archives (and their checksum files) beyond the newest `keep`, never `justMade`,
+ * and temp files that interrupted backups of this state left behind. Other states' archives and
+ * legacy-named ones are never touched.
+ */
+async function applyRetention(backupDir, identity, keep, justMade, now = Date.now()) {
+    const names = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir(backupDir);
+    const doomed = (0,_archive_naming_js__WEBPACK_IMPORTED_MODULE_6__/* .selectForDeletion */ .el)(names, identity.stateName, identity.id, keep, justMade);
+    for (const n of doomed) {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(node_path__WEBPACK_IMPORTED_MODULE_2__.join(backupDir, n), { force: true });
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(checksumOf(backupDir, n), { force: true });
+    }
+    const tempPrefix = `.${identity.stateName}.${identity.id}.`;
+    for (const n of names.filter((n) => n.startsWith(tempPrefix) && /\.tar\.gz\.tmp-/.test(n))) {
+        const st = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat(node_path__WEBPACK_IMPORTED_MODULE_2__.join(backupDir, n)).catch(() => undefined);
+        if (st && now - st.mtimeMs > STALE_TEMP_MS)
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(node_path__WEBPACK_IMPORTED_MODULE_2__.join(backupDir, n), { force: true });
+    }
+    return doomed;
+}
+
+
+/***/ }),
+
+/***/ 9619:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bu: () => (/* binding */ parseState),
+/* harmony export */   Jw: () => (/* binding */ describeState),
+/* harmony export */   M6: () => (/* binding */ readStateInfo),
+/* harmony export */   Uf: () => (/* binding */ stateDirProblem),
+/* harmony export */   eE: () => (/* binding */ tightenStateFiles)
+/* harmony export */ });
+/* unused harmony export NO_STATE */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7447);
+
+
+
+const PRIVATE_FILE = 0o600;
 const NO_STATE = Object.freeze({ exists: false, encrypted: false });
 function parseState(bytes) {
-    const info = { exists: true, encrypted: false, sha256: (0,fsx/* sha256 */.sc)(bytes), size: bytes.length };
+    const info = { exists: true, encrypted: false, sha256: (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_2__/* .sha256 */ .sc)(bytes), size: bytes.length };
     let doc;
     try {
         doc = JSON.parse(bytes.toString('utf8'));
@@ -28656,30 +29074,123 @@ function parseState(bytes) {
     };
 }
 async function readStateInfo(file) {
-    const bytes = await promises_.readFile(file).catch((e) => {
+    const bytes = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile(file).catch((e) => {
         if (e.code === 'ENOENT')
             return undefined;
         throw e;
     });
     return bytes ? parseState(bytes) : NO_STATE;
 }
-function state_file_describeState(s) {
+function describeState(s) {
     if (!s.exists)
         return 'no state';
     if (s.encrypted)
         return 'encrypted state (serial/lineage unknown)';
     return `serial ${s.serial ?? 'unknown'}, lineage ${s.lineage ?? 'unknown'}`;
 }
+/**
+ * Why the directory of `statePath` may not hold a state: it exists and others than its owner can
+ * enter or list it (issue 14: an existing 0755 directory let every runner user read the state). The
+ * action refuses instead of tightening it: it cannot know who else relies on that directory's mode
+ * (it may be `~` itself), and a state that sat there readable needs a human look, not a silent fix.
+ * Undefined when the directory is private or does not exist yet (it is then created 0700).
+ */
+async function stateDirProblem(statePath) {
+    const dir = node_path__WEBPACK_IMPORTED_MODULE_1__.dirname(statePath);
+    const st = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.stat(dir).catch(() => undefined);
+    if (!st?.isDirectory() || (st.mode & 0o077) === 0)
+        return undefined;
+    const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+    return `'${dir}' is mode ${mode} (check who could read the state there, then chmod 700 '${dir}')`;
+}
+/** tofu writes the state and its `.backup` with the umask's mode (0644): make both owner-only. */
+async function tightenStateFiles(statePath) {
+    for (const f of [statePath, `${statePath}.backup`]) {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.chmod(f, PRIVATE_FILE).catch((e) => {
+            if (e.code !== 'ENOENT')
+                throw e;
+        });
+    }
+}
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tar-gz.ts
+
+/***/ }),
+
+/***/ 3983:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   qf: () => (/* binding */ identityProblem),
+/* harmony export */   yU: () => (/* binding */ stateIdentity)
+/* harmony export */ });
+/* unused harmony exports STATE_ID_LENGTH, homeDir, stateKey, stateId, metadataKey */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+
+
+
+const STATE_ID_LENGTH = 12;
+function homeDir(env = process.env) {
+    return env.HOME || node_os__WEBPACK_IMPORTED_MODULE_1__.homedir();
+}
+function stateKey(statePath, home = homeDir()) {
+    const h = node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(home);
+    const p = node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(statePath);
+    return h !== node_path__WEBPACK_IMPORTED_MODULE_2__.sep && p.startsWith(h + node_path__WEBPACK_IMPORTED_MODULE_2__.sep) ? `~${p.slice(h.length)}` : p;
+}
+function stateId(key) {
+    return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256').update(key).digest('hex').slice(0, STATE_ID_LENGTH);
+}
+function stateIdentity(statePath, home = homeDir()) {
+    const key = stateKey(statePath, home);
+    return { statePath: node_path__WEBPACK_IMPORTED_MODULE_2__.resolve(statePath), stateName: node_path__WEBPACK_IMPORTED_MODULE_2__.basename(statePath), key, id: stateId(key) };
+}
+/** The key an archive's metadata names: format 2 records it, format 1 only the absolute path. */
+function metadataKey(meta, home = homeDir()) {
+    if (typeof meta.stateKey === 'string')
+        return meta.stateKey;
+    return typeof meta.statePath === 'string' ? stateKey(meta.statePath, home) : undefined;
+}
+/** Undefined when the archive's metadata names this state; otherwise why not, naming both states. */
+function identityProblem(meta, identity, home = homeDir()) {
+    const theirs = metadataKey(meta, home);
+    if (theirs === identity.key)
+        return undefined;
+    return theirs === undefined
+        ? `its metadata names no state path, so it cannot be told to belong to '${identity.key}'`
+        : `it is an archive of the state '${theirs}', not of '${identity.key}'`;
+}
+
+
+/***/ }),
+
+/***/ 3006:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D6: () => (/* binding */ MIB),
+/* harmony export */   Jq: () => (/* binding */ readTarGz),
+/* harmony export */   SB: () => (/* binding */ writeTarGz),
+/* harmony export */   Y3: () => (/* binding */ ArchiveFormatError),
+/* harmony export */   o: () => (/* binding */ formatMib)
+/* harmony export */ });
+/* unused harmony exports tarHeader, parseTar */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6466);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_4__);
+/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8522);
+/* harmony import */ var node_zlib__WEBPACK_IMPORTED_MODULE_5___default = /*#__PURE__*/__nccwpck_require__.n(node_zlib__WEBPACK_IMPORTED_MODULE_5__);
 
 
 
@@ -28736,18 +29247,18 @@ async function* tarStream(sources, mtime) {
  * written.
  */
 async function writeTarGz(dest, sources, mtime = new Date()) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    const hashing = new external_node_stream_.Transform({
+    const hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)('sha256');
+    const hashing = new node_stream__WEBPACK_IMPORTED_MODULE_3__.Transform({
         transform(chunk, _enc, cb) {
             hash.update(chunk);
             cb(null, chunk);
         },
     });
-    await (0,external_node_stream_promises_.pipeline)(external_node_stream_.Readable.from(tarStream(sources, mtime)), 
+    await (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_4__.pipeline)(node_stream__WEBPACK_IMPORTED_MODULE_3__.Readable.from(tarStream(sources, mtime)), 
     // zlib's default level (6), as gzip and `tar czf` use: level 9 took ~1.6x the time for a state
     // file that is only a few percent smaller (bench/results.md, state archive throughput).
-    external_node_zlib_.createGzip(), hashing, external_node_fs_.createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
-    const handle = await promises_.open(dest, 'r+');
+    node_zlib__WEBPACK_IMPORTED_MODULE_5__.createGzip(), hashing, node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream(dest, { flags: 'wx', mode: 0o600 }));
+    const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.open(dest, 'r+');
     try {
         await handle.sync();
     }
@@ -28756,308 +29267,539 @@ async function writeTarGz(dest, sources, mtime = new Date()) {
     }
     return hash.digest('hex');
 }
-function readOctal(buf, offset, width) {
-    const s = buf
-        .toString('ascii', offset, offset + width)
-        .replace(/\0.*$/s, '')
-        .trim();
-    return s === '' ? 0 : parseInt(s, 8);
+/** The archive is not a state archive this action can read (corrupt, hostile or too large). */
+class ArchiveFormatError extends Error {
 }
-/** Parses an uncompressed tar (regular files only); throws on a corrupt header. */
+const MIB = 1024 * 1024;
+/**
+ * A numeric header field: octal digits, optionally space-padded in front and ended by NUL or space
+ * (POSIX ustar). Anything else — a sign, a non-octal digit, GNU's base-256 form (high bit set), an
+ * empty field — is refused: a negative size once made the reader step backwards forever.
+ */
+function readOctal(buf, offset, width, what, at) {
+    const field = buf.subarray(offset, offset + width);
+    if (field[0] & 0x80)
+        throw new ArchiveFormatError(`tar header at offset ${at}: base-256 ${what} is not supported`);
+    const text = field.toString('latin1');
+    const m = /^ *([0-7]+)[ \0]*$/.exec(text);
+    if (!m)
+        throw new ArchiveFormatError(`tar header at offset ${at}: ${what} ${JSON.stringify(text.replace(/\0+$/, ''))} is not an octal number`);
+    return parseInt(m[1], 8);
+}
+function headerSum(h) {
+    let sum = 0;
+    for (let i = 0; i < BLOCK; i++)
+        sum += i >= 148 && i < 156 ? 0x20 : h[i];
+    return sum;
+}
+/**
+ * Parses an uncompressed tar of regular files (what writeTarGz writes). Every header is checked:
+ * checksum, an octal size that fits in what is left of the archive, a regular-file type, a plain and
+ * unique name. Each step advances by at least one block, so parsing ends after at most
+ * `tar.length / 512` headers whatever the input.
+ */
 function parseTar(tar) {
     const entries = [];
+    const names = new Set();
     let off = 0;
     while (off + BLOCK <= tar.length) {
         const h = tar.subarray(off, off + BLOCK);
         if (h.every((b) => b === 0))
             break;
-        const stored = readOctal(h, 148, 8);
-        let sum = 0;
-        for (let i = 0; i < BLOCK; i++)
-            sum += i >= 148 && i < 156 ? 0x20 : h[i];
-        if (sum !== stored)
-            throw new Error(`corrupt tar header at offset ${off}`);
+        if (readOctal(h, 148, 8, 'checksum', off) !== headerSum(h))
+            throw new ArchiveFormatError(`corrupt tar header at offset ${off} (checksum mismatch)`);
         const name = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-        const size = readOctal(h, 124, 12);
-        const type = String.fromCharCode(h[156] || 0x30);
+        const size = readOctal(h, 124, 12, 'size', off);
+        const type = h[156] === 0 ? '0' : String.fromCharCode(h[156]);
         const start = off + BLOCK;
-        if (start + size > tar.length)
-            throw new Error(`tar entry '${name}' is truncated`);
-        if (type === '0')
-            entries.push({ name, size, data: Buffer.from(tar.subarray(start, start + size)) });
+        if (size > tar.length - start)
+            throw new ArchiveFormatError(`tar entry '${name.slice(0, 100)}' claims ${size} bytes, more than the archive holds`);
+        if (type !== '0')
+            throw new ArchiveFormatError(`tar entry '${name.slice(0, 100)}' has type '${type}'; only regular files are expected`);
+        if (name === '' || name.includes('/') || name === '.' || name === '..' || names.has(name))
+            throw new ArchiveFormatError(`tar entry name '${name.slice(0, 100)}' is empty, a path or a duplicate`);
+        names.add(name);
+        entries.push({ name, size, data: Buffer.from(tar.subarray(start, start + size)) });
         off = start + size + padding(size).length;
     }
     return entries;
 }
-/** Reads a .tar.gz back in-process (state archives are small enough to hold in memory). */
-async function readTarGz(file) {
-    const chunks = [];
-    await (0,external_node_stream_promises_.pipeline)(external_node_fs_.createReadStream(file), external_node_zlib_.createGunzip(), async (source) => {
-        for await (const c of source)
-            chunks.push(c);
-    });
-    return parseTar(Buffer.concat(chunks));
+/**
+ * Inflates a .tar.gz held in memory, never beyond `maxBytes` (zlib stops there), in libuv's thread
+ * pool so a signal handler can still run meanwhile; then parses it.
+ */
+async function readTarGz(gz, maxBytes) {
+    const tar = await new Promise((resolve, reject) => node_zlib__WEBPACK_IMPORTED_MODULE_5__.gunzip(gz, { maxOutputLength: maxBytes }, (e, out) => {
+        if (!e)
+            return resolve(out);
+        if (e.code === 'ERR_BUFFER_TOO_LARGE')
+            return reject(new ArchiveFormatError(`it inflates to more than ${formatMib(maxBytes)}`));
+        reject(new ArchiveFormatError(`it is not valid gzip (${e.message})`));
+    }));
+    return parseTar(tar);
+}
+function formatMib(bytes) {
+    return `${Math.round((bytes / MIB) * 10) / 10} MiB`;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-archive.ts
+
+/***/ }),
+
+/***/ 3303:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   QL: () => (/* binding */ inputs),
+/* harmony export */   hr: () => (/* binding */ ACTION)
+/* harmony export */ });
+/* unused harmony export MODES */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49);
+/* harmony import */ var _archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4609);
 
 
 
 
-
-
-
+const ACTION = 'tofu-plan-with-state-backup';
+const MODES = ['plan', 'apply', 'drift', 'backup', 'restore', 'rehearse'];
 /**
- * Local state archives: `<state>.<stamp>.serial-<N>.tar.gz` holding the state file, its `.backup` and
- * `metadata.json`, with a `sha256sum -c` compatible `.sha256` beside it.
- *
- * Crash safety: the archive is written and fsynced under a dot-temp name; the checksum file is written
- * (atomically) next, and only then is the archive renamed into place. An interrupted backup therefore
- * leaves a `.tmp-*` file or a checksum without archive, never an archive that looks complete.
+ * rclone destinations: `name:path` or an on-the-fly backend `:local:/srv/offsite`, optionally with
+ * connection-string parameters (never a flag). The grammar of archive/rclone-remote.ts as one pattern;
+ * which parameters are refused is checked in input-rules.ts, after their values were registered.
  */
-const METADATA_ENTRY = 'metadata.json';
-async function createStateArchive(o) {
-    const now = o.now ?? (() => new Date());
-    const stateName = external_node_path_.basename(o.statePath);
-    // Read once: the serial in the name and metadata must describe exactly the bytes archived.
-    const stateBytes = await promises_.readFile(o.statePath);
-    const state = parseState(stateBytes);
-    const backupFile = `${o.statePath}.backup`;
-    const backupBytes = await promises_.readFile(backupFile).catch(() => undefined);
-    await (0,fsx/* ensurePrivateDir */.rh)(o.backupDir);
-    let at = now();
-    let name = archiveName(stateName, at, state.serial);
-    // Two backups within one second (restore archives the current state, then a re-run…): next second.
-    while ((await (0,fsx/* pathExists */.s0)(external_node_path_.join(o.backupDir, name))) ||
-        (await (0,fsx/* pathExists */.s0)(checksumOf(o.backupDir, name)))) {
-        await new Promise((r) => setTimeout(r, 250));
-        at = now();
-        name = archiveName(stateName, at, state.serial);
-    }
-    const metadata = {
-        format: 1,
-        stateFile: stateName,
-        statePath: o.statePath,
-        serial: state.serial ?? null,
-        lineage: state.lineage ?? null,
-        encrypted: state.encrypted,
-        stateSha256: (0,fsx/* sha256 */.sc)(stateBytes),
-        includesBackup: backupBytes !== undefined,
-        ...o.context,
-        createdAt: at.toISOString(),
+const RCLONE_DEST = /^(?::[A-Za-z0-9]+|[A-Za-z0-9_][A-Za-z0-9_. +@-]*)(?:,[A-Za-z0-9_.]+(?:=(?:"(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*))?)*:[^\r\n]*$/;
+const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const BINARY = /^[^\s-][^\r\n]*$/;
+function existingVarFile(item) {
+    const resolved = (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .resolvePath */ .o1)(item);
+    const st = node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync(resolved, { throwIfNoEntry: false });
+    if (!st?.isFile())
+        return new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .Invalid */ .WO(`an existing file (${node_path__WEBPACK_IMPORTED_MODULE_1__.basename(resolved)} was not found)`);
+    return resolved;
+}
+const inputs = {
+    'working-directory': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'dir' }).default('.'),
+    mode: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .oneOf */ .yL)(MODES).default('plan'),
+    'state-path': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({
+        expected: 'the path of the local state file on the runner (~ allowed; {stack} with terramate)',
+    }).required(),
+    'var-files': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .list */ .p_)({ item: existingVarFile, itemExpected: 'paths of existing .tfvars files' }),
+    'backup-dir': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a directory path for state archives ({stack} allowed)' }),
+    'backup-keep': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .int */ .Wh)({ min: 1, max: 100000 }).default('30'),
+    'max-archive-size-mb': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .int */ .Wh)({ min: 1, max: 65536 }).default('256'),
+    'backup-remote': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
+        pattern: RCLONE_DEST,
+        expected: 'an rclone destination remote:path (e.g. pcloud:infra/state or :local:/srv/offsite)',
+    }).withCredentials(_archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_3__/* .rcloneCredentials */ .Wk),
+    'rclone-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ mustExist: 'file' }),
+    'plan-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a plan file path ({stack} allowed)' }),
+    'lock-timeout': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ max: 86_400_000 }).default('5m'),
+    'tofu-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
+        pattern: BINARY,
+        expected: 'a binary name or path such as tofu or terraform',
+    }).default('tofu'),
+    'handoff-outputs': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .list */ .p_)({
+        separator: 'newline-or-comma',
+        item: (s) => (OUTPUT_NAME.test(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .Invalid */ .WO('an output name')),
+        itemExpected: 'output names',
+    }),
+    'handoff-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .filePath */ .s$)({ expected: 'a path for the handoff JSON file' }).fallbackTo((env) => env.RUNNER_TEMP ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(env.RUNNER_TEMP, ACTION, 'handoff.json') : undefined),
+    terramate: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
+    'terramate-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({ pattern: BINARY, expected: 'a binary name or path such as terramate' }).default('terramate'),
+    'restore-from': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .text */ .Qq)({
+        pattern: /^\S.*$/,
+        expected: "'latest', 'remote', an archive path or an rclone path of an archive",
+    }).withCredentials(_archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_3__/* .rcloneCredentials */ .Wk),
+    'allow-lineage-change': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
+    'max-archive-age': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ min: 60_000, max: 366 * 86_400_000 }),
+};
+
+
+/***/ }),
+
+/***/ 147:
+/***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+__nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9846);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3303);
+/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8077);
+/* harmony import */ var _run_outputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(8672);
+/* harmony import */ var _run_summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4430);
+
+
+
+
+
+await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
+    action: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .ACTION */ .hr,
+    title: 'OpenTofu plan with state backup',
+    async main(ctx) {
+        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .inputs */ .QL);
+        const result = await (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .orchestrate */ .rK)(ctx, s, (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .realClients */ .nW)(s));
+        for (const [name, value] of Object.entries((0,_run_outputs_js__WEBPACK_IMPORTED_MODULE_4__/* .computeOutputs */ .G)(result, s.terramate)))
+            ctx.output(name, value);
+        if (result.failure)
+            throw result.failure;
+    },
+    async post(ctx) {
+        const saved = ctx.getState('cleanup');
+        if (saved && saved !== '[]')
+            await ctx.step('remove leftovers', () => (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .cleanup */ .tP)(saved));
+    },
+    summary: _run_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .renderSummary */ .B,
+});
+
+__webpack_async_result__();
+} catch(e) { __webpack_async_result__(e); } }, 1);
+
+/***/ }),
+
+/***/ 3164:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CT: () => (/* binding */ obtainArchive),
+/* harmony export */   i_: () => (/* binding */ archiveFacts),
+/* harmony export */   nV: () => (/* binding */ formatAge),
+/* harmony export */   ri: () => (/* binding */ classifyRestoreFrom),
+/* harmony export */   ub: () => (/* binding */ ArchiveSourceError)
+/* harmony export */ });
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2635);
+/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7447);
+/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(49);
+/* harmony import */ var _archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(4616);
+/* harmony import */ var _archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5721);
+/* harmony import */ var _archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4609);
+/* harmony import */ var _archive_state_archive_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(9448);
+/* harmony import */ var _archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(3983);
+
+
+
+
+
+
+
+
+
+
+function classifyRestoreFrom(from) {
+    if (from === 'latest')
+        return { kind: 'latest' };
+    if (from === 'remote')
+        return { kind: 'remote' };
+    if (/^[/~.]/.test(from) || !(0,_archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_6__/* .parseRclonePath */ .A9)(from))
+        return { kind: 'local', path: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .resolvePath */ .o1)(from) };
+    return { kind: 'rclone', path: from };
+}
+/** What the report and outputs say about an obtained archive. Pure. */
+function archiveFacts(o, now) {
+    const m = o.verified.metadata;
+    const stamp = (0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .parseArchiveName */ .Lz)(o.name, node_path__WEBPACK_IMPORTED_MODULE_1__.basename(m.stateFile))?.timestamp;
+    const created = Date.parse(m.createdAt) || (stamp ? (0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .stampTime */ .zH)(stamp).getTime() : NaN);
+    return {
+        location: o.location,
+        source: o.source,
+        serial: m.serial ?? null,
+        lineage: m.lineage ?? null,
+        createdAt: Number.isFinite(created) ? new Date(created).toISOString() : 'unknown',
+        ageSeconds: Number.isFinite(created) ? Math.max(0, Math.floor((now.getTime() - created) / 1000)) : -1,
     };
-    const sources = [
-        { name: METADATA_ENTRY, data: Buffer.from(JSON.stringify(metadata, null, 2) + '\n') },
-        { name: stateName, data: stateBytes },
-        ...(backupBytes ? [{ name: `${stateName}.backup`, data: backupBytes }] : []),
+}
+/** An age in the two largest units: `9d 3h`, `5h 2m`, `12m 5s`, `40s`. Pure. */
+function formatAge(seconds) {
+    if (seconds < 0)
+        return 'unknown';
+    const units = [
+        ['d', 86_400],
+        ['h', 3_600],
+        ['m', 60],
+        ['s', 1],
     ];
-    const tmp = external_node_path_.join(o.backupDir, `.${name}.tmp-${process.pid}-${(0,external_node_crypto_.randomBytes)(4).toString('hex')}`);
-    const final = external_node_path_.join(o.backupDir, name);
-    const checksumFile = checksumOf(o.backupDir, name);
+    const parts = [];
+    let rest = Math.floor(seconds);
+    for (const [u, size] of units) {
+        const n = Math.floor(rest / size);
+        rest -= n * size;
+        if (n > 0 || (parts.length > 0 && parts.length < 2))
+            parts.push(`${n}${u}`);
+        if (parts.length === 2)
+            break;
+    }
+    return parts.length > 0 ? parts.join(' ') : '0s';
+}
+/** The archive could not be obtained or verified: the caller turns it into its failure reason. */
+class ArchiveSourceError extends Error {
+}
+function refuse(location, why) {
+    return new ArchiveSourceError(`the archive '${location}' ${why}`);
+}
+async function verifiedFor(file, location, req) {
     try {
-        const digest = await writeTarGz(tmp, sources, at);
-        await (0,fsx/* writeFileAtomic */.Zf)(checksumFile, checksumLine(digest, name), { mode: 0o600 });
-        await promises_.rename(tmp, final);
-        await (0,fsx/* syncDir */.ty)(o.backupDir);
-        return { archive: final, checksumFile, sha256: digest, state };
+        return await (0,_archive_state_archive_js__WEBPACK_IMPORTED_MODULE_7__/* .verifyArchive */ .w8)(file, { maxBytes: req.maxBytes });
     }
     catch (e) {
-        await promises_.rm(tmp, { force: true });
-        if (!(await (0,fsx/* pathExists */.s0)(final)))
-            await promises_.rm(checksumFile, { force: true });
-        throw e;
+        if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+            throw e;
+        throw refuse(location, `did not verify (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
     }
 }
-function checksumOf(dir, name) {
-    return external_node_path_.join(dir, name + CHECKSUM_SUFFIX);
+function checkIdentity(v, location, req) {
+    const other = (0,_archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__/* .identityProblem */ .qf)(v.metadata, req.identity);
+    if (other)
+        throw refuse(location, `belongs to another state: ${other}`);
 }
-class ArchiveCheckError extends Error {
-}
-/**
- * Re-reads an archive from disk: its sha256 against the checksum file beside it, then its content
- * (gunzip + tar in-process) so a truncated or corrupt archive never counts as a backup.
- */
-async function verifyArchive(archive, expectedStateName) {
-    const name = external_node_path_.basename(archive);
-    const sumText = await promises_.readFile(archive + CHECKSUM_SUFFIX, 'utf8').catch(() => undefined);
-    if (sumText === undefined)
-        throw new ArchiveCheckError(`its checksum file '${name}${CHECKSUM_SUFFIX}' is missing`);
-    const expected = parseChecksumFile(sumText, name);
-    if (!expected)
-        throw new ArchiveCheckError(`its checksum file does not list '${name}'`);
-    const actual = await (0,fsx/* sha256File */.Q3)(archive);
-    if (actual !== expected)
-        throw new ArchiveCheckError(`sha256 mismatch: the file is ${actual}, its checksum file says ${expected}`);
-    let entries;
+/** Fetches `name` and its checksum from `remoteDir` into a private temp dir, verifies, removes them. */
+async function fetchVerified(remoteDir, name, req, deps) {
+    if (!deps.rclone)
+        throw new Error('an rclone path was given but no rclone client');
+    const location = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remoteDir, name);
+    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('tofu-fetch');
+    deps.remember('tempdir', dir);
     try {
-        entries = await readTarGz(archive);
-    }
-    catch (e) {
-        throw new ArchiveCheckError(`it cannot be read as .tar.gz (${e.message})`);
-    }
-    const metaEntry = entries.find((e) => e.name === METADATA_ENTRY);
-    let metadata;
-    try {
-        metadata = metaEntry ? JSON.parse(metaEntry.data.toString('utf8')) : undefined;
-    }
-    catch {
-        metadata = undefined;
-    }
-    const stateName = expectedStateName ?? metadata?.stateFile;
-    const stateEntry = entries.find((e) => e.name === stateName);
-    if (!stateEntry)
-        throw new ArchiveCheckError(`it holds no state file named '${stateName ?? '?'}'`);
-    if (metadata && metadata.stateSha256 !== (0,fsx/* sha256 */.sc)(stateEntry.data))
-        throw new ArchiveCheckError('the state inside does not match the sha256 in its metadata.json');
-    return { sha256: actual, metadata, state: stateEntry.data, stateInfo: parseState(stateEntry.data) };
-}
-/** A temp file older than this is left over from an interrupted backup (backups run under the lock). */
-const STALE_TEMP_MS = 3_600_000;
-/**
- * Deletes archives (and their checksum files) beyond the newest `keep`, never `justMade`, and temp files
- * that interrupted backups of this state left behind.
- */
-async function applyRetention(backupDir, stateName, keep, justMade, now = Date.now()) {
-    const names = await promises_.readdir(backupDir);
-    const doomed = selectForDeletion(names, stateName, keep, justMade);
-    for (const n of doomed) {
-        await promises_.rm(external_node_path_.join(backupDir, n), { force: true });
-        await promises_.rm(checksumOf(backupDir, n), { force: true });
-    }
-    for (const n of names.filter((n) => n.startsWith(`.${stateName}.`) && /\.tar\.gz\.tmp-/.test(n))) {
-        const st = await promises_.stat(external_node_path_.join(backupDir, n)).catch(() => undefined);
-        if (st && now - st.mtimeMs > STALE_TEMP_MS)
-            await promises_.rm(external_node_path_.join(backupDir, n), { force: true });
-    }
-    return doomed;
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-backup.ts
-
-
-
-
-
-function failed(why, consequence) {
-    return new errors/* ActionError */.lZ('backup-failed', `State backup failed: ${why}. ${consequence}`, 'Fix the backup directory or remote and re-run; nothing was changed.');
-}
-async function backupState(req, deps) {
-    let made;
-    try {
-        made = await createStateArchive({
-            statePath: req.statePath,
-            backupDir: req.backupDir,
-            context: req.context,
-            now: deps.now,
-        });
-    }
-    catch (e) {
-        throw failed(`could not write an archive in '${req.backupDir}' (${(0,errors/* errorMessage */.gJ)(e)})`, req.consequence);
-    }
-    try {
-        const v = await verifyArchive(made.archive, external_node_path_.basename(req.statePath));
-        if (v.sha256 !== made.sha256)
-            throw new Error('the archive changed after it was written');
-    }
-    catch (e) {
-        throw failed(`the archive '${made.archive}' did not verify (${(0,errors/* errorMessage */.gJ)(e)})`, req.consequence);
-    }
-    let remoteArchive;
-    if (req.remote) {
-        const name = external_node_path_.basename(made.archive);
-        remoteArchive = remoteJoin(req.remote, name);
-        if (!deps.rclone)
-            throw new Error('backup-remote is set but no rclone client was given');
         try {
-            await deps.rclone.copyTo(made.archive, remoteArchive);
-            await deps.rclone.copyTo(made.checksumFile, remoteJoin(req.remote, name + CHECKSUM_SUFFIX));
-            const remoteSum = await deps.rclone.sha256Of(remoteArchive);
-            if (remoteSum !== made.sha256)
-                throw new Error(remoteSum
-                    ? `the remote copy's sha256 ${remoteSum} differs from ${made.sha256}`
-                    : 'the remote copy could not be found after the upload');
+            await deps.rclone.download(remoteDir, [name, name + _archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .CHECKSUM_SUFFIX */ .qP], dir);
         }
         catch (e) {
-            if (e instanceof errors/* CancelledError */.cc)
+            if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
                 throw e;
-            throw failed(`the off-machine copy to '${req.remote}' was not verified: ${(0,errors/* errorMessage */.gJ)(e)}`, req.consequence);
+            throw refuse(location, `could not be fetched (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+        }
+        return await verifiedFor(node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, name), location, req);
+    }
+    finally {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(dir, { recursive: true, force: true });
+        deps.forget('tempdir', dir);
+    }
+}
+/**
+ * The newest candidate whose archive is this state's. A candidate that fails verification stops the
+ * search (the operator must look at it), a legacy one that names another state is passed over.
+ */
+async function newestOfThisState(candidates, where, load, req) {
+    for (const c of candidates) {
+        const got = await load(c.name);
+        if (c.stateId === undefined && (0,_archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__/* .identityProblem */ .qf)(got.verified.metadata, req.identity))
+            continue;
+        checkIdentity(got.verified, got.location, req);
+        return { name: c.name, ...got };
+    }
+    throw new ArchiveSourceError(`no archive of the state '${req.identity.key}' with a checksum file was found in '${where}'`);
+}
+async function obtainArchive(req, deps) {
+    const { stateName, id } = req.identity;
+    switch (req.from.kind) {
+        case 'local': {
+            const location = req.from.path;
+            const verified = await verifiedFor(location, location, req);
+            checkIdentity(verified, location, req);
+            return { location, source: 'local', name: node_path__WEBPACK_IMPORTED_MODULE_1__.basename(location), verified };
+        }
+        case 'rclone': {
+            const [dir, name] = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteSplit */ .zZ)(req.from.path);
+            const verified = await fetchVerified(dir, name, req, deps);
+            checkIdentity(verified, req.from.path, req);
+            return { location: req.from.path, source: 'remote', name, verified };
+        }
+        case 'latest': {
+            const names = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readdir(req.backupDir).catch(() => []);
+            const found = await newestOfThisState((0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .latestCandidates */ .u4)(names, stateName, id), req.backupDir, async (name) => {
+                const location = node_path__WEBPACK_IMPORTED_MODULE_1__.join(req.backupDir, name);
+                return { location, verified: await verifiedFor(location, location, req) };
+            }, req);
+            return { ...found, source: 'local' };
+        }
+        case 'remote': {
+            const remote = req.remote;
+            if (!remote || !deps.rclone)
+                throw new Error("restore-from 'remote' without backup-remote");
+            let names;
+            try {
+                names = await deps.rclone.list(remote);
+            }
+            catch (e) {
+                if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+                    throw e;
+                throw new ArchiveSourceError(`the off-site copies in '${remote}' could not be listed (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+            }
+            const found = await newestOfThisState((0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .latestCandidates */ .u4)(names, stateName, id), remote, async (name) => ({
+                location: (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remote, name),
+                verified: await fetchVerified(remote, name, req, deps),
+            }), req);
+            return { ...found, source: 'remote', remoteNames: names };
         }
     }
-    let deleted = [];
-    try {
-        deleted = await applyRetention(req.backupDir, external_node_path_.basename(req.statePath), req.keep, external_node_path_.basename(made.archive));
+}
+
+
+/***/ }),
+
+/***/ 8077:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  tP: () => (/* binding */ cleanup),
+  rK: () => (/* binding */ orchestrate),
+  nW: () => (/* binding */ realClients)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/fsx.ts
+var fsx = __nccwpck_require__(7447);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-cli.ts
+var rclone_cli = __nccwpck_require__(5721);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/tar-gz.ts
+var tar_gz = __nccwpck_require__(3006);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-remote.ts + 1 modules
+var rclone_remote = __nccwpck_require__(4609);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/archive-source.ts
+var archive_source = __nccwpck_require__(3164);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-identity.ts
+var state_identity = __nccwpck_require__(3983);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stacks/stack-target.ts
+
+
+/**
+ * Which paths one stack run works on. Without terramate there is one stack (the working directory);
+ * with terramate each changed stack gets its own, `{stack}` replaced by the stack's directory. Pure
+ * (the home directory is a parameter).
+ */
+const STACK = '{stack}';
+/** Resolves one stack's paths; `stack` is the terramate stack directory (relative) or undefined. */
+function stackTarget(s, runId, stack, home) {
+    const sub = (p) => (stack === undefined ? p : p.split(STACK).join(stack));
+    const statePath = external_node_path_.resolve(sub(s.statePath));
+    const workingDir = stack === undefined ? s.workingDirectory : external_node_path_.resolve(s.workingDirectory, stack);
+    const stateDir = external_node_path_.dirname(statePath);
+    const stateName = external_node_path_.basename(statePath);
+    return {
+        label: stack ?? external_node_path_.basename(workingDir),
+        workingDir,
+        statePath,
+        identity: (0,state_identity/* stateIdentity */.yU)(statePath, home),
+        backupDir: s.backupDir ? external_node_path_.resolve(sub(s.backupDir)) : external_node_path_.join(stateDir, 'backups'),
+        planFile: s.planFile ? external_node_path_.resolve(sub(s.planFile)) : undefined,
+        defaultPlanFile: external_node_path_.join(stateDir, 'plans', `${stateName}.run-${runId}.tfplan`),
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/input-rules.ts
+
+
+
+
+
+/**
+ * Cross-input rules (single inputs were checked by the schema). Pure. Runs before anything is touched;
+ * credentials inside `backup-remote`/`restore-from` were registered as secrets before any of it.
+ */
+function checkSettings(s) {
+    checkModeInputs(s);
+    checkRclonePaths(s);
+    if (s.terramate) {
+        if (!s.statePath.includes(STACK))
+            throw new errors/* InputError */.dz('state-path', `a path containing ${STACK} when terramate is true (one state per stack)`, `'${s.statePath}'`);
+        if (s.mode === 'restore' || s.mode === 'rehearse')
+            throw new errors/* InputError */.dz('terramate', `'false' in ${s.mode} mode (one stack at a time)`, "'true'");
+        if (s.planFile && !s.planFile.includes(STACK))
+            throw new errors/* InputError */.dz('plan-file', `a path containing ${STACK} when terramate is true`, `'${s.planFile}'`);
     }
-    catch (e) {
-        // The new archive is verified; a retention hiccup must not block the apply it protects.
-        deps.warning(`Backup retention in '${req.backupDir}' did not complete: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    else {
+        for (const [name, v] of [
+            ['state-path', s.statePath],
+            ['backup-dir', s.backupDir],
+            ['plan-file', s.planFile],
+        ]) {
+            if (v?.includes(STACK))
+                throw new errors/* InputError */.dz(name, `a path without ${STACK} unless terramate is true`, `'${v}'`);
+        }
     }
-    return { ...made, remoteArchive, deleted };
+    if (s.statePath.endsWith('/') || s.statePath.endsWith(external_node_path_.sep + '.'))
+        throw new errors/* InputError */.dz('state-path', 'the path of a state file, not a directory', `'${s.statePath}'`);
+}
+function checkModeInputs(s) {
+    if (s.mode === 'restore' && !s.restoreFrom)
+        throw new errors/* InputError */.dz('restore-from', "'latest', 'remote', an archive path or an rclone path of an archive in restore mode", 'nothing');
+    const from = s.restoreFrom ?? (s.mode === 'rehearse' ? 'remote' : undefined);
+    if ((s.mode === 'restore' || s.mode === 'rehearse') && from === 'remote' && !s.backupRemote)
+        throw new errors/* InputError */.dz('backup-remote', `the rclone destination the off-site archives are in (${s.mode} ${s.restoreFrom ? "with restore-from 'remote'" : 'mode takes the newest off-site archive'})`, 'nothing');
+    if (s.maxArchiveAge !== undefined && s.mode !== 'rehearse')
+        throw new errors/* InputError */.dz('max-archive-age', 'nothing unless mode is rehearse', `a value in ${s.mode} mode`);
+}
+function checkRclonePaths(s) {
+    const check = (input, value) => {
+        const parsed = value === undefined ? undefined : (0,rclone_remote/* parseRclonePath */.A9)(value);
+        const refused = parsed && (0,rclone_remote/* describeRefused */.kP)((0,rclone_remote/* refusedParams */.F6)(parsed));
+        if (refused)
+            throw new errors/* InputError */.dz(input, 'an rclone path whose connection string carries no credentials and runs no programs', refused);
+    };
+    check('backup-remote', s.backupRemote);
+    if (s.restoreFrom && (0,archive_source/* classifyRestoreFrom */.ri)(s.restoreFrom).kind === 'rclone')
+        check('restore-from', s.restoreFrom);
+}
+
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/inputs.ts
+var inputs = __nccwpck_require__(3303);
+// EXTERNAL MODULE: ./shared/tool.ts + 2 modules
+var tool = __nccwpck_require__(6647);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stacks/terramate-cli.ts
+
+
+/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
+function parseStackList(stdout) {
+    const stacks = [];
+    for (const raw of stdout.split(/\r?\n/)) {
+        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+        if (line === '')
+            continue;
+        if (line.startsWith('/') || line.split('/').includes('..'))
+            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
+        stacks.push(line === '' ? '.' : line);
+    }
+    return stacks;
+}
+function createTerramateCli(o) {
+    return {
+        async listChangedStacks() {
+            const r = await (0,tool/* runTool */.qI)({
+                bin: o.bin,
+                binInput: 'terramate-binary',
+                args: ['list', '--changed', '--run-order'],
+                cwd: o.cwd,
+                echo: 'stderr',
+                timeoutMs: 120_000,
+            });
+            if (r.exitCode !== 0)
+                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
+            try {
+                return parseStackList(r.stdout);
+            }
+            catch (e) {
+                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
+            }
+        },
+    };
 }
 
 // EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
 var shared_inputs = __nccwpck_require__(49);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/state-restore.ts
-
-
-
-
-
-
-
-
-
-function state_restore_failed(message, hint) {
-    return new errors/* ActionError */.lZ('restore-failed', message, hint);
-}
-async function resolveRestoreSource(from, backupDir, stateName) {
-    if (from !== 'latest')
-        return (0,shared_inputs/* resolvePath */.o1)(from);
-    const names = await promises_.readdir(backupDir).catch(() => []);
-    const latest = latestArchive(names, stateName);
-    if (!latest)
-        throw state_restore_failed(`Restore failed: no archive of '${stateName}' with a checksum file was found in '${backupDir}'.`, "Set 'restore-from' to an archive path.");
-    return external_node_path_.join(backupDir, latest);
-}
-async function restoreState(req, deps) {
-    const stateName = external_node_path_.basename(req.statePath);
-    const archive = await resolveRestoreSource(req.from, req.backupDir, stateName);
-    let verified;
-    try {
-        verified = await verifyArchive(archive);
-    }
-    catch (e) {
-        throw state_restore_failed(`Restore refused: the archive '${archive}' did not verify (${(0,errors/* errorMessage */.gJ)(e)}).`, 'The state was not touched; pick another archive (or fetch the off-machine copy).');
-    }
-    const before = await readStateInfo(req.statePath);
-    const target = verified.stateInfo;
-    if (before.exists &&
-        before.lineage &&
-        target.lineage &&
-        before.lineage !== target.lineage &&
-        !req.allowLineageChange)
-        throw state_restore_failed(`Restore refused: the archive holds lineage ${target.lineage}, the current state is lineage ${before.lineage}.`, "This would replace the state with another state's history; set 'allow-lineage-change: true' if that is intended.");
-    if (before.exists && (before.encrypted || target.encrypted))
-        deps.warning('The current or archived state is encrypted: its lineage could not be compared.');
-    const preRestoreBackup = before.exists
-        ? await backupState({ ...req, consequence: 'The state was not restored.' }, deps)
-        : undefined;
-    try {
-        await promises_.mkdir(external_node_path_.dirname(req.statePath), { recursive: true, mode: 0o700 });
-        await (0,fsx/* writeFileAtomic */.Zf)(req.statePath, verified.state, { mode: 0o600 });
-    }
-    catch (e) {
-        throw state_restore_failed(`Restore failed: could not write '${req.statePath}' (${(0,errors/* errorMessage */.gJ)(e)}).`, 'The previous state is unchanged.');
-    }
-    const after = await readStateInfo(req.statePath);
-    if (after.sha256 !== (0,fsx/* sha256 */.sc)(verified.state))
-        throw state_restore_failed(`Restore failed: '${req.statePath}' does not read back as the archived state.`, 'Check the disk.');
-    return { archive, before, after, preRestoreBackup };
-}
-function describeRestore(r) {
-    return `${describeState(r.before)} → ${describeState(r.after)}`;
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-cli.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/tofu-cli.ts
 
 
 
@@ -29071,13 +29813,14 @@ async function toolLabel(tofu) {
     const name = external_node_path_.basename(tofu.bin);
     return tofu.version().then((v) => `${name} ${v}`, () => `${name} unknown`);
 }
-function tofuEnv() {
+function tofuEnv(dataDir) {
     return {
         TF_IN_AUTOMATION: '1',
         TF_INPUT: '0',
         CHECKPOINT_DISABLE: '1',
         // A selected non-default workspace would make the local backend ignore `path`.
         TF_WORKSPACE: 'default',
+        ...(dataDir ? { TF_DATA_DIR: dataDir } : {}),
     };
 }
 function createTofuCli(o) {
@@ -29089,7 +29832,7 @@ function createTofuCli(o) {
         binInput: 'tofu-binary',
         args,
         cwd: o.cwd,
-        env: tofuEnv(),
+        env: tofuEnv(o.dataDir),
         echo: extra.echo ?? 'all',
         group: extra.group,
     });
@@ -29166,9 +29909,148 @@ function createTofuCli(o) {
     };
 }
 
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/run/outputs.ts
+var outputs = __nccwpck_require__(8672);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(1620);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/archive-naming.ts
+var archive_naming = __nccwpck_require__(4616);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-archive.ts
+var state_archive = __nccwpck_require__(9448);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-backup.ts
+
+
+
+
+
+
+/** Why a backup did not complete, in words that fit "State backup failed: <why>." */
+class BackupError extends Error {
+}
+async function backupState(req, deps) {
+    let made;
+    try {
+        made = await (0,state_archive/* createStateArchive */.Ok)({
+            identity: req.identity,
+            backupDir: req.backupDir,
+            context: req.context,
+            maxBytes: req.maxBytes,
+            now: deps.now,
+        });
+    }
+    catch (e) {
+        throw new BackupError(`could not write an archive in '${req.backupDir}' (${(0,errors/* errorMessage */.gJ)(e)})`);
+    }
+    try {
+        const v = await (0,state_archive/* verifyArchive */.w8)(made.archive, { maxBytes: req.maxBytes });
+        if (v.sha256 !== made.sha256)
+            throw new Error('the archive changed after it was written');
+        const other = (0,state_identity/* identityProblem */.qf)(v.metadata, req.identity);
+        if (other)
+            throw new Error(other);
+    }
+    catch (e) {
+        throw new BackupError(`the archive '${made.archive}' did not verify (${(0,errors/* errorMessage */.gJ)(e)})`);
+    }
+    const remoteArchive = req.remote
+        ? await copyOffsite(made.archive, made.sha256, req.remote, deps.rclone)
+        : undefined;
+    let deleted = [];
+    try {
+        deleted = await (0,state_archive/* applyRetention */.dX)(req.backupDir, req.identity, req.keep, external_node_path_.basename(made.archive));
+    }
+    catch (e) {
+        // The new archive is verified; a retention hiccup must not block the apply it protects.
+        deps.warning(`Backup retention in '${req.backupDir}' did not complete: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+    return { ...made, remoteArchive, deleted };
+}
+/** Copies an archive and its checksum file to `remote` and proves the copy by its downloaded sha256. */
+async function copyOffsite(archive, sha256, remote, rclone) {
+    if (!rclone)
+        throw new Error('backup-remote is set but no rclone client was given');
+    const name = external_node_path_.basename(archive);
+    const remoteArchive = (0,rclone_cli/* remoteJoin */.Zj)(remote, name);
+    try {
+        await rclone.upload(external_node_path_.dirname(archive), [name, name + archive_naming/* CHECKSUM_SUFFIX */.qP], remote);
+        const remoteSum = await rclone.sha256Of(remoteArchive);
+        if (remoteSum !== sha256)
+            throw new Error(remoteSum
+                ? `the remote copy's sha256 ${remoteSum} differs from ${sha256}`
+                : 'the remote copy could not be found after the upload');
+    }
+    catch (e) {
+        if (e instanceof errors/* CancelledError */.cc)
+            throw e;
+        throw new BackupError(`the off-machine copy to '${remote}' was not verified: ${(0,errors/* errorMessage */.gJ)(e)}`);
+    }
+    return remoteArchive;
+}
+/**
+ * A failed backup before a change (apply, restore) or on request: `backup-failed`, and nothing was
+ * changed. Anything that is not a BackupError (a cancellation, a bug) passes through unchanged.
+ */
+function backupFailed(e, consequence) {
+    if (!(e instanceof BackupError))
+        return e;
+    return new errors/* ActionError */.lZ('backup-failed', `State backup failed: ${e.message}. ${consequence}`, 'Fix the backup directory or remote and re-run; nothing was changed.');
+}
+
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-file.ts
+var state_file = __nccwpck_require__(9619);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/inventory.ts
+
+
+
+/** Only archives with their checksum file count: an archive without one cannot be restored. */
+function restorable(names) {
+    const present = new Set(names);
+    return names.filter((n) => present.has(n + archive_naming/* CHECKSUM_SUFFIX */.qP));
+}
+function buildInventory(localNames, remoteNames, identity, now) {
+    const local = new Set(restorable(localNames));
+    const remote = remoteNames ? new Set(restorable(remoteNames)) : undefined;
+    const all = [...new Set([...local, ...(remote ?? [])])];
+    const ours = [
+        ...(0,archive_naming/* archivesOf */.bS)(all, identity.stateName, identity.id),
+        ...(0,archive_naming/* legacyArchivesIn */.Iy)(all, identity.stateName),
+    ];
+    const entries = (0,archive_naming/* newestFirst */.ll)(ours).map((a) => {
+        const created = (0,archive_naming/* stampTime */.zH)(a.timestamp);
+        return {
+            name: a.name,
+            serial: a.serial ?? null,
+            createdAt: created.toISOString(),
+            ageSeconds: Math.max(0, Math.floor((now.getTime() - created.getTime()) / 1000)),
+            legacy: a.stateId === undefined,
+            local: local.has(a.name),
+            remote: remote ? remote.has(a.name) : null,
+        };
+    });
+    const localOnly = remote ? entries.filter((e) => e.local && !e.remote && !e.legacy).map((e) => e.name) : [];
+    return { entries, localOnly };
+}
+async function takeInventory(o, rclone) {
+    const localNames = await promises_.readdir(o.backupDir).catch(() => []);
+    let remoteNames = o.remoteNames;
+    let remoteError;
+    if (o.remote && !remoteNames && rclone) {
+        try {
+            remoteNames = await rclone.list(o.remote);
+        }
+        catch (e) {
+            if (e instanceof errors/* CancelledError */.cc)
+                throw e;
+            remoteError = (0,errors/* errorMessage */.gJ)(e);
+        }
+    }
+    const inv = buildInventory(localNames, remoteNames, o.identity, o.now ?? new Date());
+    return remoteError ? { ...inv, remoteError } : inv;
+}
+
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(5931);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/backend-config.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/backend-config.ts
 
 /**
  * How the action makes tofu read and write exactly `state-path`: it writes an override file
@@ -29289,117 +30171,7 @@ function backendRecordConflict(recordJson, statePath) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/handoff.ts
-
-/**
- * The handoff values for the runtime repository: the stack's non-sensitive root outputs, optionally
- * limited to an allowlist. A sensitive output is never handed off; naming one in the allowlist is an
- * input error (raised from the plan's configuration, before anything is applied). Pure.
- */
-function rejectSensitiveAllowlisted(allowlist, sensitive) {
-    const bad = (allowlist ?? []).filter((n) => sensitive.includes(n));
-    if (bad.length > 0)
-        throw new errors/* InputError */.dz('handoff-outputs', 'names of non-sensitive outputs', `the sensitive output(s) ${bad.join(', ')}`);
-}
-function selectHandoff(outputs, allowlist) {
-    rejectSensitiveAllowlisted(allowlist, Object.entries(outputs)
-        .filter(([, o]) => o.sensitive)
-        .map(([n]) => n));
-    const wanted = allowlist && allowlist.length > 0 ? allowlist : Object.keys(outputs).sort();
-    const values = {};
-    const missing = [];
-    const withheld = [];
-    for (const name of wanted) {
-        const o = outputs[name];
-        if (!o)
-            missing.push(name);
-        else if (o.sensitive)
-            withheld.push(name);
-        else
-            values[name] = o.value;
-    }
-    return { values, missing, withheld };
-}
-/** Sensitive output values as strings, to register as secrets (short ones would garble every log line). */
-function sensitiveOutputStrings(outputs, minLength = 6) {
-    const out = [];
-    const walk = (v) => {
-        if (typeof v === 'string')
-            out.push(v);
-        else if (Array.isArray(v))
-            v.forEach(walk);
-        else if (v && typeof v === 'object')
-            Object.values(v).forEach(walk);
-        else if (v !== null && v !== undefined)
-            out.push(String(v));
-    };
-    for (const o of Object.values(outputs)) {
-        if (!o.sensitive)
-            continue;
-        walk(o.value);
-        if (o.value && typeof o.value === 'object')
-            out.push(JSON.stringify(o.value));
-    }
-    return out.filter((s) => s.trim().length >= minLength);
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-freshness.ts
-/**
- * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of
- * that plan still matches the plan file and the state it was made from. Tofu has its own check
- * ("Saved plan is stale"); this one runs first so a stale plan fails before any backup or lock churn,
- * and also covers a tampered or truncated plan file and a plan made for another state file. Pure.
- */
-const PLAN_META_VERSION = 1;
-function planMetaPath(planFile) {
-    return `${planFile}.meta.json`;
-}
-function buildPlanMetadata(o) {
-    const { state, ...rest } = o;
-    return {
-        version: PLAN_META_VERSION,
-        ...rest,
-        stateExists: state.exists,
-        stateSerial: state.serial ?? null,
-        stateLineage: state.lineage ?? null,
-        stateSha256: state.sha256 ?? null,
-    };
-}
-function parsePlanMetadata(text) {
-    try {
-        const m = JSON.parse(text);
-        if (m.version !== PLAN_META_VERSION || typeof m.planSha256 !== 'string')
-            return undefined;
-        return m;
-    }
-    catch {
-        return undefined;
-    }
-}
-/** Undefined when the plan may be applied; otherwise why it may not (one sentence). */
-function stalePlanReason(i) {
-    const { meta, state } = i;
-    if (meta.planSha256 !== i.planSha256)
-        return `the plan file's sha256 ${i.planSha256.slice(0, 12)}… differs from the recorded ${meta.planSha256.slice(0, 12)}… (changed or truncated since it was planned)`;
-    if (meta.statePath !== i.statePath)
-        return `it was planned against the state '${meta.statePath}', not '${i.statePath}'`;
-    if (meta.stateExists !== state.exists)
-        return meta.stateExists
-            ? 'the state it was planned against no longer exists'
-            : 'it was planned against an empty state, but a state has been written since';
-    if (!state.exists)
-        return undefined;
-    if (meta.stateSerial === null || state.serial === undefined || state.encrypted) {
-        return meta.stateSha256 === state.sha256 ? undefined : 'the (encrypted) state has changed since the plan';
-    }
-    if (meta.stateLineage !== (state.lineage ?? null))
-        return `the state lineage is now ${state.lineage ?? 'unknown'}, the plan was made for ${meta.stateLineage}`;
-    if (meta.stateSerial !== state.serial)
-        return `the state serial moved from ${meta.stateSerial} to ${state.serial} since the plan was made`;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/plan-summary.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/plan-summary.ts
 function kindOf(actions) {
     const a = actions.join(',');
     if (a === 'create')
@@ -29489,9 +30261,117 @@ function emptySummary() {
     };
 }
 
-// EXTERNAL MODULE: ./shared/log.ts
-var log = __nccwpck_require__(1620);
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu-flow.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/handoff.ts
+
+/**
+ * The handoff values for the runtime repository: the stack's non-sensitive root outputs, optionally
+ * limited to an allowlist. A sensitive output is never handed off; naming one in the allowlist is an
+ * input error (raised from the plan's configuration, before anything is applied). Pure.
+ */
+function rejectSensitiveAllowlisted(allowlist, sensitive) {
+    const bad = (allowlist ?? []).filter((n) => sensitive.includes(n));
+    if (bad.length > 0)
+        throw new errors/* InputError */.dz('handoff-outputs', 'names of non-sensitive outputs', `the sensitive output(s) ${bad.join(', ')}`);
+}
+function selectHandoff(outputs, allowlist) {
+    rejectSensitiveAllowlisted(allowlist, Object.entries(outputs)
+        .filter(([, o]) => o.sensitive)
+        .map(([n]) => n));
+    const wanted = allowlist && allowlist.length > 0 ? allowlist : Object.keys(outputs).sort();
+    const values = {};
+    const missing = [];
+    const withheld = [];
+    for (const name of wanted) {
+        const o = outputs[name];
+        if (!o)
+            missing.push(name);
+        else if (o.sensitive)
+            withheld.push(name);
+        else
+            values[name] = o.value;
+    }
+    return { values, missing, withheld };
+}
+/** Sensitive output values as strings, to register as secrets (short ones would garble every log line). */
+function sensitiveOutputStrings(outputs, minLength = 6) {
+    const out = [];
+    const walk = (v) => {
+        if (typeof v === 'string')
+            out.push(v);
+        else if (Array.isArray(v))
+            v.forEach(walk);
+        else if (v && typeof v === 'object')
+            Object.values(v).forEach(walk);
+        else if (v !== null && v !== undefined)
+            out.push(String(v));
+    };
+    for (const o of Object.values(outputs)) {
+        if (!o.sensitive)
+            continue;
+        walk(o.value);
+        if (o.value && typeof o.value === 'object')
+            out.push(JSON.stringify(o.value));
+    }
+    return out.filter((s) => s.trim().length >= minLength);
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/plan-freshness.ts
+/**
+ * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of
+ * that plan still matches the plan file and the state it was made from. Tofu has its own check
+ * ("Saved plan is stale"); this one runs first so a stale plan fails before any backup or lock churn,
+ * and also covers a tampered or truncated plan file and a plan made for another state file. Pure.
+ */
+const PLAN_META_VERSION = 1;
+function planMetaPath(planFile) {
+    return `${planFile}.meta.json`;
+}
+function buildPlanMetadata(o) {
+    const { state, ...rest } = o;
+    return {
+        version: PLAN_META_VERSION,
+        ...rest,
+        stateExists: state.exists,
+        stateSerial: state.serial ?? null,
+        stateLineage: state.lineage ?? null,
+        stateSha256: state.sha256 ?? null,
+    };
+}
+function parsePlanMetadata(text) {
+    try {
+        const m = JSON.parse(text);
+        if (m.version !== PLAN_META_VERSION || typeof m.planSha256 !== 'string')
+            return undefined;
+        return m;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Undefined when the plan may be applied; otherwise why it may not (one sentence). */
+function stalePlanReason(i) {
+    const { meta, state } = i;
+    if (meta.planSha256 !== i.planSha256)
+        return `the plan file's sha256 ${i.planSha256.slice(0, 12)}… differs from the recorded ${meta.planSha256.slice(0, 12)}… (changed or truncated since it was planned)`;
+    if (meta.statePath !== i.statePath)
+        return `it was planned against the state '${meta.statePath}', not '${i.statePath}'`;
+    if (meta.stateExists !== state.exists)
+        return meta.stateExists
+            ? 'the state it was planned against no longer exists'
+            : 'it was planned against an empty state, but a state has been written since';
+    if (!state.exists)
+        return undefined;
+    if (meta.stateSerial === null || state.serial === undefined || state.encrypted) {
+        return meta.stateSha256 === state.sha256 ? undefined : 'the (encrypted) state has changed since the plan';
+    }
+    if (meta.stateLineage !== (state.lineage ?? null))
+        return `the state lineage is now ${state.lineage ?? 'unknown'}, the plan was made for ${meta.stateLineage}`;
+    if (meta.stateSerial !== state.serial)
+        return `the state serial moved from ${meta.stateSerial} to ${state.serial} since the plan was made`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/tofu-flow.ts
 
 
 
@@ -29517,24 +30397,27 @@ function registerSensitive(values) {
         if (v.trim().length >= MIN_SECRET_LENGTH)
             (0,secrets/* registerSecret */.cl)(v);
 }
-/** Points tofu at exactly `statePath` (see backend-config.ts) and initialises the working directory. */
-async function prepareBackend(t, o, override, d) {
+/**
+ * Points tofu at exactly `b.statePath` (see backend-config.ts) and initialises the working directory.
+ * The stack's own configuration is checked against the live state path (`t.statePath`): the rehearsal
+ * points tofu at a scratch copy, but the stack must still be one that keeps its state in that file.
+ */
+async function prepareBackend(t, b, override, d) {
     const names = (await promises_.readdir(t.workingDir)).filter((n) => n.endsWith('.tf') || n.endsWith('.tf.json'));
     const files = await Promise.all(names.map(async (name) => ({ name, content: await promises_.readFile(external_node_path_.join(t.workingDir, name), 'utf8') })));
     const conflict = backendConflict(files, t.statePath, t.workingDir);
     if (conflict)
         throw new errors/* InputError */.dz('state-path', `a stack that keeps its state in a local file (${conflict})`, `'${t.statePath}'`);
     d.remember('override', override);
-    await (0,fsx/* writeFileAtomic */.Zf)(override, overrideContent(t.statePath));
+    await (0,fsx/* writeFileAtomic */.Zf)(override, overrideContent(b.statePath));
     await d.step(`init ${t.label}`, () => d.tofu.init());
-    const dataDir = external_node_path_.resolve(t.workingDir, o.tfDataDir || '.terraform');
-    const record = await promises_.readFile(external_node_path_.join(dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
-    const recordConflict = backendRecordConflict(record, t.statePath);
+    const record = await promises_.readFile(external_node_path_.join(b.dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
+    const recordConflict = backendRecordConflict(record, b.statePath);
     if (recordConflict)
-        throw new errors/* ActionError */.lZ('plan-failed', `tofu did not take the state path '${t.statePath}': ${recordConflict}.`, 'Check TF_DATA_DIR and the stack configuration.');
+        throw new errors/* ActionError */.lZ('plan-failed', `tofu did not take the state path '${b.statePath}': ${recordConflict}.`, 'Check TF_DATA_DIR and the stack configuration.');
 }
 async function planInto(planFile, t, o, d) {
-    const state = await readStateInfo(t.statePath);
+    const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
     await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
     await promises_.chmod(planFile, PRIVATE_FILE);
     const json = await d.tofu.showPlan(planFile);
@@ -29545,7 +30428,8 @@ async function planInto(planFile, t, o, d) {
 async function runTofuMode(t, o, d) {
     const override = external_node_path_.join(t.workingDir, OVERRIDE_FILE);
     try {
-        await prepareBackend(t, o, override, d);
+        const dataDir = external_node_path_.resolve(t.workingDir, o.tfDataDir || '.terraform');
+        await prepareBackend(t, { statePath: t.statePath, dataDir }, override, d);
         if (o.mode === 'drift')
             return await drift(t, o, d);
         if (o.mode === 'plan')
@@ -29638,7 +30522,7 @@ async function checkSavedPlan(planFile, t) {
     const meta = metaText === undefined ? undefined : parsePlanMetadata(metaText);
     const planSha256 = await (0,fsx/* sha256File */.Q3)(planFile);
     const why = meta
-        ? stalePlanReason({ meta, planSha256, statePath: t.statePath, state: await readStateInfo(t.statePath) })
+        ? stalePlanReason({ meta, planSha256, statePath: t.statePath, state: await (0,state_file/* readStateInfo */.M6)(t.statePath) })
         : `its metadata file '${external_node_path_.basename(planMetaPath(planFile))}' is missing or unreadable`;
     if (why)
         throw new errors/* ActionError */.lZ('plan-stale', `The saved plan '${planFile}' cannot be applied: ${why}.`, 'Plan again (mode: plan) and apply the new plan; nothing was backed up or applied.');
@@ -29663,7 +30547,7 @@ async function apply(t, o, d) {
     rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
     if (!summary.hasChanges) {
         log/* info */.pq(`No changes for ${t.label}: nothing to back up or apply.`);
-        const state = await readStateInfo(t.statePath);
+        const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
         return {
             label: t.label,
             summary,
@@ -29674,18 +30558,22 @@ async function apply(t, o, d) {
             handoff: await handoffFromState(o, d),
         };
     }
-    const before = await readStateInfo(t.statePath);
+    const before = await (0,state_file/* readStateInfo */.M6)(t.statePath);
+    const request = async (purpose) => ({
+        identity: t.identity,
+        backupDir: t.backupDir,
+        keep: o.backupKeep,
+        maxBytes: o.maxArchiveBytes,
+        remote: o.backupRemote,
+        context: { ...o.context, toolVersion: await toolLabel(d.tofu), purpose },
+    });
+    const deps = { rclone: d.rclone, warning: d.warning, now: d.now };
     let backup;
     if (before.exists) {
-        const context = { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: 'before apply' };
-        backup = await d.step(`backup ${t.label}`, () => backupState({
-            statePath: t.statePath,
-            backupDir: t.backupDir,
-            keep: o.backupKeep,
-            remote: o.backupRemote,
-            context,
-            consequence: 'Apply was not started.',
-        }, { rclone: d.rclone, warning: d.warning, now: d.now }));
+        const req = await request('before apply');
+        backup = await d.step(`backup ${t.label}`, () => backupState(req, deps).catch((e) => {
+            throw backupFailed(e, 'Apply was not started.');
+        }));
     }
     else {
         log/* info */.pq(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
@@ -29694,12 +30582,98 @@ async function apply(t, o, d) {
     // A saved plan can never be applied twice, and it holds secrets in clear text.
     await promises_.rm(planFile, { force: true });
     await promises_.rm(planMetaPath(planFile), { force: true });
-    const state = await readStateInfo(t.statePath);
+    const after = await archiveAfterApply(t, await request('after apply'), deps, d);
+    const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
     const handoff = await handoffFromState(o, d);
-    return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff };
+    return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff, ...after };
+}
+/**
+ * Issue 14 A2: the newest archive (and its off-site copy) must hold the state the apply just wrote, or
+ * a runner lost right after an apply would restore a state that lacks what the apply created. A
+ * failure here cannot undo the apply: it is reported after the outputs are set, loudly.
+ */
+async function archiveAfterApply(t, req, deps, d) {
+    if (!(await (0,state_file/* readStateInfo */.M6)(t.statePath)).exists)
+        return {};
+    try {
+        return { afterApply: await d.step(`backup after apply ${t.label}`, () => backupState(req, deps)) };
+    }
+    catch (e) {
+        if (!(e instanceof BackupError))
+            throw e;
+        return {
+            failure: new errors/* ActionError */.lZ('after-apply-backup-failed', `The apply of ${t.label} succeeded, but archiving the state it wrote failed: ${e.message}.`, `The newest archive${req.remote ? ' and the off-site copy' : ''} no longer describe the infrastructure: fix the backup directory or remote and run mode: backup now.`),
+        };
+    }
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stack-run.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/state-restore.ts
+
+
+
+
+
+
+
+
+function failed(message, hint) {
+    return new errors/* ActionError */.lZ('restore-failed', message, hint);
+}
+/** Obtains the archive for a restore or a rehearsal; any problem with it is `restore-failed`. */
+async function obtainForRestore(req, deps, what = 'Restore') {
+    try {
+        return await (0,archive_source/* obtainArchive */.CT)(req, deps);
+    }
+    catch (e) {
+        if (!(e instanceof archive_source/* ArchiveSourceError */.ub))
+            throw e;
+        throw failed(`${what} refused: ${e.message}.`, 'The state was not touched; pick an archive of this state (restore-from: latest, remote or a path of one).');
+    }
+}
+async function restoreState(req, deps) {
+    const { statePath } = req.identity;
+    const obtained = await obtainForRestore(req, deps);
+    const verified = obtained.verified;
+    const before = await (0,state_file/* readStateInfo */.M6)(statePath);
+    const target = verified.stateInfo;
+    if (before.exists &&
+        before.lineage &&
+        target.lineage &&
+        before.lineage !== target.lineage &&
+        !req.allowLineageChange)
+        throw failed(`Restore refused: the archive holds lineage ${target.lineage}, the current state is lineage ${before.lineage}.`, "This would replace the state with another state's history; set 'allow-lineage-change: true' if that is intended.");
+    if (before.exists && (before.encrypted || target.encrypted))
+        deps.warning('The current or archived state is encrypted: its lineage could not be compared (the archive is this state’s by its metadata).');
+    let preRestoreBackup;
+    if (before.exists) {
+        try {
+            preRestoreBackup = await backupState(req, deps);
+        }
+        catch (e) {
+            throw backupFailed(e, 'The state was not restored.');
+        }
+    }
+    // Verification can take a while on a large archive: a job cancelled meanwhile must not restore.
+    const signal = (0,tool/* cancellation */.WN)();
+    if (signal)
+        throw new errors/* CancelledError */.cc(signal);
+    try {
+        await promises_.mkdir(external_node_path_.dirname(statePath), { recursive: true, mode: 0o700 });
+        await (0,fsx/* writeFileAtomic */.Zf)(statePath, verified.state, { mode: 0o600 });
+    }
+    catch (e) {
+        throw failed(`Restore failed: could not write '${statePath}' (${e.message}).`, 'The previous state is unchanged.');
+    }
+    const after = await (0,state_file/* readStateInfo */.M6)(statePath);
+    if (after.sha256 !== (0,fsx/* sha256 */.sc)(verified.state))
+        throw failed(`Restore failed: '${statePath}' does not read back as the archived state.`, 'Check the disk.');
+    return { obtained, before, after, preRestoreBackup };
+}
+function describeRestore(r) {
+    return `${describeState(r.before)} → ${describeState(r.after)}`;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/rehearse.ts
 
 
 
@@ -29709,7 +30683,119 @@ async function apply(t, o, d) {
 
 
 
+
+
+
+
+
+/**
+ * `mode: rehearse`, the recovery drill (issue 14 C): take the newest off-site archive of this state
+ * (or `restore-from`), verify it, restore it into a private scratch state — never the live one — and
+ * run `plan -detailed-exitcode` with the stack's var files against it. It passes only when the plan
+ * shows no changes: the off-site copy then provably describes what exists.
+ *
+ * Never touched: the live state, its `.backup`, its lock, its archives, the stack's `.terraform`
+ * (init runs with TF_DATA_DIR in the scratch directory). The scratch directory holds secrets (the
+ * state, the plan): it is removed on every path, and by post after a crash.
+ */
+const rehearse_MIN_SECRET_LENGTH = 6;
+async function rehearse(t, o, d) {
+    const now = () => d.now?.() ?? new Date();
+    const from = (0,archive_source/* classifyRestoreFrom */.ri)(o.restoreFrom ?? 'remote');
+    const obtained = await d.step(`fetch and verify archive ${t.label}`, () => obtainForRestore({
+        identity: t.identity,
+        backupDir: t.backupDir,
+        remote: o.backupRemote,
+        maxBytes: o.maxArchiveBytes,
+        from,
+    }, d, 'Rehearsal'));
+    const archive = (0,archive_source/* archiveFacts */.i_)(obtained, now());
+    const base = {
+        label: t.label,
+        state: await (0,state_file/* readStateInfo */.M6)(t.statePath),
+        archive,
+        applied: false,
+        inventory: await takeInventory({
+            backupDir: t.backupDir,
+            remote: o.backupRemote,
+            identity: t.identity,
+            remoteNames: obtained.remoteNames,
+            now: now(),
+        }, d.rclone),
+    };
+    log/* info */.pq(`Rehearsing with '${archive.location}' (${archive.source}, serial ${archive.serial ?? 'unknown'}, ` +
+        `lineage ${archive.lineage ?? 'unknown'}, taken ${archive.createdAt}).`);
+    if (o.maxArchiveAgeMs !== undefined && archive.ageSeconds * 1000 > o.maxArchiveAgeMs)
+        return { ...base, failure: tooOld(t, archive, o.maxArchiveAgeMs) };
+    const scratch = await (0,fsx/* makePrivateDir */.hI)('tofu-rehearse');
+    d.remember('tempdir', scratch);
+    const override = external_node_path_.join(t.workingDir, OVERRIDE_FILE);
+    try {
+        const scratchState = external_node_path_.join(scratch, t.identity.stateName);
+        await (0,fsx/* writeFileAtomic */.Zf)(scratchState, obtained.verified.state, { mode: 0o600 });
+        const tofu = d.tofuWithDataDir(external_node_path_.join(scratch, 'tf-data'));
+        await prepareBackend(t, { statePath: scratchState, dataDir: external_node_path_.join(scratch, 'tf-data') }, override, {
+            ...d,
+            tofu,
+        });
+        const planFile = external_node_path_.join(scratch, 'rehearsal.tfplan');
+        const run = await d.step(`plan ${t.label} against the archive`, () => tofu.plan({ out: planFile, varFiles: o.varFiles }));
+        // Exit code 0 is tofu's own "no changes" (outputs included): the JSON plan is read only for counts.
+        let summary = emptySummary();
+        if (run.exitCode === 2) {
+            summary = summarizePlan(await tofu.showPlan(planFile));
+            for (const v of summary.sensitiveValues)
+                if (v.trim().length >= rehearse_MIN_SECRET_LENGTH)
+                    (0,secrets/* registerSecret */.cl)(v);
+        }
+        const drifted = run.exitCode === 2 || summary.hasChanges;
+        return { ...base, summary, failure: drifted ? rehearse_drift(t, archive, summary) : undefined };
+    }
+    finally {
+        await promises_.rm(override, { force: true });
+        d.forget('override', override);
+        await promises_.rm(scratch, { recursive: true, force: true });
+        d.forget('tempdir', scratch);
+    }
+}
+function tooOld(t, a, maxMs) {
+    return new errors/* ActionError */.lZ('archive-too-old', `The ${a.source === 'remote' ? 'off-site ' : ''}archive '${a.location}' of '${t.identity.key}' was taken ${a.createdAt}, ` +
+        `${(0,archive_source/* formatAge */.nV)(a.ageSeconds)} ago: older than max-archive-age ${(0,shared_inputs/* formatDuration */.a3)(maxMs)}.`, 'Check that applies and backups still copy off-site (backup-remote), or run mode: backup now.');
+}
+function rehearse_drift(t, a, s) {
+    return new errors/* ActionError */.lZ('rehearsal-drift', `Rehearsal failed for '${t.identity.key}': planning against '${a.location}' (serial ${a.serial ?? 'unknown'}) ` +
+        `finds ${s.toAdd} to add, ${s.toChange} to change, ${s.toDestroy} to destroy` +
+        `${s.outputChanges > 0 ? `, ${s.outputChanges} output change(s)` : ''}: the archive does not describe what exists.`, 'A change was applied after this archive was taken, or the infrastructure drifted: run mode: backup (or apply) so the off-site copy is current, and check drift.');
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/run/stack-run.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * One stack, one mode. Every mode that touches the live state runs under the runner-local lock
+ * `<state-path>.lock` (held from before init until the handoff is read, so two jobs on the same state
+ * serialize completely), refuses a state directory others can read, and leaves the state and its
+ * `.backup` owner-only. backup and restore are file operations; plan, drift and apply are in
+ * tofu/tofu-flow.ts. rehearse never touches the live state, its lock or its archives: it runs in a
+ * private scratch state (recovery/rehearse.ts).
+ */
 async function runStack(t, o, d) {
+    if (o.mode === 'rehearse')
+        return rehearse(t, o, d);
+    const open = await (0,state_file/* stateDirProblem */.Uf)(t.statePath);
+    if (open)
+        throw new errors/* InputError */.dz('state-path', `a state file in a directory only its owner can access; ${open}`, `'${t.statePath}'`);
     await promises_.mkdir(external_node_path_.dirname(t.statePath), { recursive: true, mode: 0o700 });
     const lock = await (0,fsx/* acquireLock */.IZ)(`${t.statePath}.lock`, {
         timeoutMs: o.lockTimeoutMs,
@@ -29721,78 +30807,68 @@ async function runStack(t, o, d) {
             '.'),
     });
     try {
-        if (o.mode === 'backup' || o.mode === 'restore')
-            return await runFileMode(t, o, d);
+        if (o.mode === 'backup')
+            return await backupMode(t, o, d);
+        if (o.mode === 'restore')
+            return await restoreMode(t, o, d);
         return await runTofuMode(t, o, d);
     }
     finally {
-        await lock.release();
+        try {
+            await (0,state_file/* tightenStateFiles */.eE)(t.statePath);
+        }
+        finally {
+            await lock.release();
+        }
     }
 }
-async function runFileMode(t, o, d) {
-    const context = { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: o.mode };
-    const base = {
-        statePath: t.statePath,
+async function backupRequest(t, o, d) {
+    return {
+        identity: t.identity,
         backupDir: t.backupDir,
         keep: o.backupKeep,
+        maxBytes: o.maxArchiveBytes,
         remote: o.backupRemote,
-        context,
+        context: { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: o.mode },
     };
-    const deps = { rclone: d.rclone, warning: d.warning, now: d.now };
-    if (o.mode === 'restore') {
-        const r = await d.step(`restore ${t.label}`, () => restoreState({ ...base, from: o.restoreFrom ?? 'latest', allowLineageChange: o.allowLineageChange }, deps));
-        log/* info */.pq(`Restored '${t.statePath}' from '${r.archive}': ${state_file_describeState(r.before)} → ${state_file_describeState(r.after)}.`);
-        return { label: t.label, state: r.after, restore: r, backup: r.preRestoreBackup, applied: false };
-    }
-    const state = await readStateInfo(t.statePath);
+}
+function inventory(t, o, d, remoteNames) {
+    return takeInventory({ backupDir: t.backupDir, remote: o.backupRemote, identity: t.identity, remoteNames, now: d.now?.() }, d.rclone);
+}
+async function restoreMode(t, o, d) {
+    const r = await d.step(`restore ${t.label}`, async () => restoreState({
+        ...(await backupRequest(t, o, d)),
+        from: (0,archive_source/* classifyRestoreFrom */.ri)(o.restoreFrom ?? 'latest'),
+        allowLineageChange: o.allowLineageChange,
+    }, { rclone: d.rclone, warning: d.warning, now: d.now, remember: d.remember, forget: d.forget }));
+    log/* info */.pq(`Restored '${t.statePath}' from '${r.obtained.location}': ${(0,state_file/* describeState */.Jw)(r.before)} → ${(0,state_file/* describeState */.Jw)(r.after)}.`);
+    return {
+        label: t.label,
+        state: r.after,
+        restore: r,
+        backup: r.preRestoreBackup,
+        archive: (0,archive_source/* archiveFacts */.i_)(r.obtained, d.now?.() ?? new Date()),
+        inventory: await inventory(t, o, d),
+        applied: false,
+    };
+}
+async function backupMode(t, o, d) {
+    const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
     if (!state.exists) {
         d.warning(`There is no state at '${t.statePath}' yet; nothing was archived.`);
-        return { label: t.label, state, applied: false };
+        return { label: t.label, state, applied: false, inventory: await inventory(t, o, d) };
     }
-    const backup = await d.step(`backup ${t.label}`, () => backupState({ ...base, consequence: 'The state is unchanged.' }, deps));
-    return { label: t.label, state: backup.state, backup, applied: false };
+    const req = await backupRequest(t, o, d);
+    const backup = await d.step(`backup ${t.label}`, () => backupState(req, { rclone: d.rclone, warning: d.warning, now: d.now }).catch((e) => {
+        throw backupFailed(e, 'The state is unchanged.');
+    }));
+    return { label: t.label, state: backup.state, backup, applied: false, inventory: await inventory(t, o, d) };
 }
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/terramate-cli.ts
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/run/orchestrate.ts
 
 
-/** Stack paths from `list` output; refuses anything that would leave the project. Pure. */
-function parseStackList(stdout) {
-    const stacks = [];
-    for (const raw of stdout.split(/\r?\n/)) {
-        const line = raw.trim().replace(/^\.\//, '').replace(/\/+$/, '');
-        if (line === '')
-            continue;
-        if (line.startsWith('/') || line.split('/').includes('..'))
-            throw new Error(`terramate listed a stack outside the project: '${line.slice(0, 100)}'`);
-        stacks.push(line === '' ? '.' : line);
-    }
-    return stacks;
-}
-function createTerramateCli(o) {
-    return {
-        async listChangedStacks() {
-            const r = await (0,tool/* runTool */.qI)({
-                bin: o.bin,
-                binInput: 'terramate-binary',
-                args: ['list', '--changed', '--run-order'],
-                cwd: o.cwd,
-                echo: 'stderr',
-                timeoutMs: 120_000,
-            });
-            if (r.exitCode !== 0)
-                throw new errors/* ActionError */.lZ('plan-failed', `terramate list --changed failed (${(0,tool/* describeExit */.KE)(r)}: ${(0,tool/* lastLine */.fM)(r.stderr) || 'no output'}).`, 'Terramate needs a git checkout with the base ref fetched (fetch-depth: 0) and no untracked files.');
-            try {
-                return parseStackList(r.stdout);
-            }
-            catch (e) {
-                throw new errors/* ActionError */.lZ('plan-failed', `${e.message}.`, 'Check the terramate project layout.');
-            }
-        },
-    };
-}
 
-;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/orchestrate.ts
 
 
 
@@ -29806,52 +30882,10 @@ function createTerramateCli(o) {
 
 function realClients(s) {
     return {
-        tofu: (cwd, label) => createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label }),
-        rclone: () => createRcloneCli({ config: s.rcloneConfig }),
+        tofu: (cwd, label, dataDir) => createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label, dataDir }),
+        rclone: () => (0,rclone_cli/* createRcloneCli */.Mz)({ config: s.rcloneConfig }),
         terramate: (cwd) => createTerramateCli({ bin: s.terramateBinary, cwd }),
     };
-}
-const STACK = '{stack}';
-/** Resolves one stack's paths; `stack` is the terramate stack directory (relative) or undefined. Pure. */
-function stackTarget(s, runId, stack) {
-    const sub = (p) => (stack === undefined ? p : p.split(STACK).join(stack));
-    const statePath = external_node_path_.resolve(sub(s.statePath));
-    const workingDir = stack === undefined ? s.workingDirectory : external_node_path_.resolve(s.workingDirectory, stack);
-    const stateDir = external_node_path_.dirname(statePath);
-    const stateName = external_node_path_.basename(statePath);
-    return {
-        label: stack ?? external_node_path_.basename(workingDir),
-        workingDir,
-        statePath,
-        backupDir: s.backupDir ? external_node_path_.resolve(sub(s.backupDir)) : external_node_path_.join(stateDir, 'backups'),
-        planFile: s.planFile ? external_node_path_.resolve(sub(s.planFile)) : undefined,
-        defaultPlanFile: external_node_path_.join(stateDir, 'plans', `${stateName}.run-${runId}.tfplan`),
-    };
-}
-/** Cross-input rules (single inputs were checked by the schema). */
-function checkSettings(s) {
-    if (s.mode === 'restore' && !s.restoreFrom)
-        throw new errors/* InputError */.dz('restore-from', "an archive path or 'latest' in restore mode", 'nothing');
-    if (s.terramate) {
-        if (!s.statePath.includes(STACK))
-            throw new errors/* InputError */.dz('state-path', `a path containing ${STACK} when terramate is true (one state per stack)`, `'${s.statePath}'`);
-        if (s.mode === 'restore')
-            throw new errors/* InputError */.dz('terramate', "'false' in restore mode (restore one stack at a time)", "'true'");
-        if (s.planFile && !s.planFile.includes(STACK))
-            throw new errors/* InputError */.dz('plan-file', `a path containing ${STACK} when terramate is true`, `'${s.planFile}'`);
-    }
-    else {
-        for (const [name, v] of [
-            ['state-path', s.statePath],
-            ['backup-dir', s.backupDir],
-            ['plan-file', s.planFile],
-        ]) {
-            if (v?.includes(STACK))
-                throw new errors/* InputError */.dz(name, `a path without ${STACK} unless terramate is true`, `'${v}'`);
-        }
-    }
-    if (s.statePath.endsWith('/') || s.statePath.endsWith(external_node_path_.sep + '.'))
-        throw new errors/* InputError */.dz('state-path', 'the path of a state file, not a directory', `'${s.statePath}'`);
 }
 async function orchestrate(ctx, s, clients) {
     checkSettings(s);
@@ -29866,10 +30900,12 @@ async function orchestrate(ctx, s, clients) {
         varFiles: s.varFiles ?? [],
         lockTimeoutMs: s.lockTimeout,
         backupKeep: s.backupKeep,
+        maxArchiveBytes: s.maxArchiveSizeMb * tar_gz/* MIB */.D6,
         backupRemote: s.backupRemote,
         handoffOutputs: s.handoffOutputs,
         restoreFrom: s.restoreFrom,
         allowLineageChange: s.allowLineageChange,
+        maxArchiveAgeMs: s.maxArchiveAge,
         runId,
         tfDataDir: process.env.TF_DATA_DIR,
         context: {
@@ -29881,7 +30917,8 @@ async function orchestrate(ctx, s, clients) {
         },
     };
     const remembered = new Set();
-    const rclone = s.backupRemote ? clients.rclone() : undefined;
+    // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
+    const rclone = clients.rclone();
     const outcomes = [];
     for (const stack of stacks) {
         const t = stackTarget(s, runId, stack);
@@ -29889,6 +30926,7 @@ async function orchestrate(ctx, s, clients) {
             throw new errors/* ActionError */.lZ('plan-failed', `terramate listed the stack '${stack}', but '${t.workingDir}' is not a directory.`, 'Check the terramate project.');
         const outcome = await runStack(t, opts, {
             tofu: clients.tofu(t.workingDir, t.label),
+            tofuWithDataDir: (dataDir) => clients.tofu(t.workingDir, t.label, dataDir),
             rclone,
             step: (name, fn) => ctx.step(name, fn),
             warning: (m) => ctx.warning(m),
@@ -29905,8 +30943,19 @@ async function orchestrate(ctx, s, clients) {
         outcomes.push(outcome);
         // Recorded per stack so a failure in a later stack still reports what earlier ones did.
         ctx.result({ mode: s.mode, stacks: outcomes.map(outputs/* stackReport */.V) });
+        // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.
+        if (outcome.failure)
+            break;
     }
-    return { outcomes, ...(await writeHandoff(s, outcomes)) };
+    const failure = outcomes.find((o) => o.failure)?.failure ?? driftFailure(s, outcomes);
+    return { outcomes, ...(await writeHandoff(s, outcomes)), failure };
+}
+/** drift mode: changes fail the step, after the outputs (counts) were set. */
+function driftFailure(s, outcomes) {
+    const drifted = outcomes.filter((o) => o.summary?.hasChanges).map((o) => o.label);
+    if (s.mode !== 'drift' || drifted.length === 0)
+        return undefined;
+    return new errors/* ActionError */.lZ('drift-detected', `Drift detected: the infrastructure differs from the configuration in ${drifted.join(', ')}.`, 'Review the plan above and apply it, or fix the configuration.');
 }
 async function writeHandoff(s, outcomes) {
     const withHandoff = outcomes.filter((o) => o.handoff);
@@ -29937,13 +30986,22 @@ async function cleanup(saved) {
 
 /***/ }),
 
-/***/ 1078:
+/***/ 8672:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   G: () => (/* binding */ computeOutputs),
 /* harmony export */   V: () => (/* binding */ stackReport)
 /* harmony export */ });
+function backupReport(b) {
+    return {
+        archive: b.archive,
+        sha256: b.sha256,
+        checksumFile: b.checksumFile,
+        remote: b.remoteArchive,
+        deleted: b.deleted,
+    };
+}
 function serialText(v, exists) {
     return !exists ? '' : v === undefined ? 'unknown' : String(v);
 }
@@ -29970,26 +31028,20 @@ function stackReport(o) {
         stateSerial: o.state.serial ?? null,
         stateLineage: o.state.lineage ?? null,
         stateEncrypted: o.state.encrypted,
-        ...(o.backup
-            ? {
-                backup: {
-                    archive: o.backup.archive,
-                    sha256: o.backup.sha256,
-                    checksumFile: o.backup.checksumFile,
-                    remote: o.backup.remoteArchive,
-                    deleted: o.backup.deleted,
-                },
-            }
-            : {}),
+        ...(o.backup ? { backup: backupReport(o.backup) } : {}),
+        ...(o.afterApply ? { afterApply: backupReport(o.afterApply) } : {}),
         ...(o.restore
             ? {
                 restore: {
-                    archive: o.restore.archive,
+                    archive: o.restore.obtained.location,
+                    source: o.restore.obtained.source,
                     before: `${serialText(o.restore.before.serial, o.restore.before.exists) || 'none'}/${o.restore.before.lineage ?? '-'}`,
                     after: `${serialText(o.restore.after.serial, o.restore.after.exists)}/${o.restore.after.lineage ?? '-'}`,
                 },
             }
             : {}),
+        ...(o.archive ? { archive: o.archive } : {}),
+        ...(o.inventory ? { inventory: o.inventory } : {}),
         ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
     };
 }
@@ -30024,6 +31076,13 @@ function computeOutputs(r, multi) {
     per('backup-archive', (o) => o.backup?.archive);
     per('backup-sha256', (o) => o.backup?.sha256);
     per('backup-remote', (o) => o.backup?.remoteArchive);
+    per('after-apply-archive', (o) => o.afterApply?.archive);
+    per('after-apply-remote', (o) => o.afterApply?.remoteArchive);
+    per('archive-path', (o) => o.archive?.location);
+    per('archive-source', (o) => o.archive?.source);
+    per('archive-serial', (o) => (o.archive ? String(o.archive.serial ?? 'unknown') : undefined));
+    per('archive-lineage', (o) => (o.archive ? (o.archive.lineage ?? 'unknown') : undefined));
+    per('archive-age-seconds', (o) => (o.archive ? String(o.archive.ageSeconds) : undefined));
     if (r.handoffJson !== undefined)
         out['handoff-json'] = r.handoffJson;
     if (r.handoffFile !== undefined)
@@ -30034,15 +31093,20 @@ function computeOutputs(r, multi) {
 
 /***/ }),
 
-/***/ 9292:
+/***/ 4430:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   B: () => (/* binding */ renderSummary)
 /* harmony export */ });
 /* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5750);
+/* harmony import */ var _recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3164);
 
-/** The job summary from the finished report: counts, changed resources, backup, handoff keys. */
+
+/**
+ * The job summary from the finished report: counts, changed resources, backups, the restored or
+ * rehearsed archive, what each state can go back to, handoff keys.
+ */
 function renderSummary(report) {
     const stacks = report.result.stacks ?? [];
     const parts = [];
@@ -30064,26 +31128,71 @@ function renderSummary(report) {
         if (rows.length > 0)
             parts.push('**Resources by action**\n\n' + (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'action', 'resources'], rows));
     }
-    const backups = stacks.filter((s) => s.backup);
+    const backups = stacks.flatMap((s) => [
+        ...(s.backup ? [[s.stack, 'before', s.backup]] : []),
+        ...(s.afterApply ? [[s.stack, 'after apply', s.afterApply]] : []),
+    ]);
     if (backups.length > 0)
         parts.push('**State backup**\n\n' +
-            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'archive', 'sha256', 'remote copy', 'removed by retention'], backups.map((s) => [
-                s.stack,
-                s.backup.archive,
-                s.backup.sha256,
-                s.backup.remote ?? 'not configured',
-                s.backup.deleted.length,
+            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'when', 'archive', 'sha256', 'remote copy', 'removed by retention'], backups.map(([stack, when, b]) => [
+                stack,
+                when,
+                b.archive,
+                b.sha256,
+                b.remote ?? 'not configured',
+                b.deleted.length,
             ])));
     const restores = stacks.filter((s) => s.restore);
     if (restores.length > 0)
         parts.push('**Restore**\n\n' +
-            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'archive', 'serial/lineage before', 'after'], restores.map((s) => [s.stack, s.restore.archive, s.restore.before, s.restore.after])));
+            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'archive', 'from', 'serial/lineage before', 'after'], restores.map((s) => [
+                s.stack,
+                s.restore.archive,
+                s.restore.source,
+                s.restore.before,
+                s.restore.after,
+            ])));
+    const rehearsed = report.result.mode === 'rehearse' ? stacks.filter((s) => s.archive) : [];
+    if (rehearsed.length > 0)
+        parts.push('**Rehearsal** (restored into a scratch state, planned against the infrastructure)\n\n' +
+            (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'archive', 'from', 'serial', 'lineage', 'age', 'plan'], rehearsed.map((s) => [
+                s.stack,
+                s.archive.location,
+                s.archive.source,
+                s.archive.serial ?? 'unknown',
+                s.archive.lineage ?? 'unknown',
+                (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_1__/* .formatAge */ .nV)(s.archive.ageSeconds),
+                s.counts ? (s.hasChanges ? 'changes: the archive is out of date' : 'no changes') : 'not run',
+            ])));
+    for (const s of stacks.filter((x) => x.inventory))
+        parts.push(inventorySection(s));
     const handoff = stacks.filter((s) => s.handoffKeys);
     if (handoff.length > 0)
         parts.push('**Handoff**\n\n' +
             (0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['stack', 'keys'], handoff.map((s) => [s.stack, s.handoffKeys.join(', ') || '(none)'])));
     parts.push((0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps));
     return parts.join('\n\n');
+}
+/** "What can I go back to": this state's archives, here and off-site. */
+function inventorySection(s) {
+    const inv = s.inventory;
+    const where = (v) => (v === null ? '—' : v ? 'yes' : '**no**');
+    const lines = [`**Archives of ${s.stack}** (what the state can go back to, newest first)`];
+    if (inv.entries.length === 0)
+        lines.push('None yet.');
+    else
+        lines.push((0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['archive', 'serial', 'age', 'here', 'off-site'], inv.entries.map((e) => [
+            e.legacy ? `${e.name} (first-release name)` : e.name,
+            e.serial ?? 'unknown',
+            (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_1__/* .formatAge */ .nV)(e.ageSeconds),
+            where(e.local),
+            where(e.remote),
+        ])));
+    if (inv.localOnly.length > 0)
+        lines.push(`**${inv.localOnly.length} archive(s) exist only on this machine** and would be lost with it: ${inv.localOnly.join(', ')}.`);
+    if (inv.remoteError)
+        lines.push(`The off-site copies could not be listed: ${inv.remoteError}`);
+    return lines.join('\n\n');
 }
 
 

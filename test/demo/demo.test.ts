@@ -39,7 +39,7 @@ test('npm run demo passes its runnable steps and lists the others as not run', a
     expect(results.find((l) => l.startsWith(step))).toMatch(/ passed — /);
   }
   expect(results.find((l) => l.startsWith('tofu apply: change'))).toMatch(
-    /backup terraform\.tfstate\.\d{8}T\d{6}Z\.serial-\d+\.tar\.gz/,
+    /backup terraform\.tfstate\.[0-9a-f]{12}\.\d{8}T\d{6}Z\.serial-\d+\.tar\.gz/,
   );
   for (const step of ['colmena-apply', 'k3s-verify'])
     expect(results.find((l) => l.startsWith(step))).toMatch(/ not run: /);

@@ -184,22 +184,33 @@ describe('infra-tofu.yml', () => {
     vars('edge-2');
   }, 120_000);
 
-  test('backup-verify.yml state-archives job: checksums re-verified, newest archive restore-tested in a scratch dir', async () => {
+  test('backup-verify.yml state-drill job: the newest pCloud archive, restored into scratch, plans without changes', async () => {
+    const stateDir = path.join(home, 'infra', 'state', 'edge');
+    const live = fs.readFileSync(path.join(stateDir, 'terraform.tfstate'));
+    const archives = fs.readdirSync(path.join(stateDir, 'backups')).sort();
+    const checkouts: Record<string, string>[] = [];
     const results = await runJob({
       workflow: 'backup-verify.yml',
-      job: 'state-archives',
+      job: 'state-drill',
       event: { name: 'workflow_dispatch' },
       workspace,
-      ...job('archives'),
+      ...job('drill'),
       env: baseEnv,
+      external: (uses, inputs) => {
+        if (uses.includes('checkout')) checkouts.push(inputs);
+      },
     });
     ok(results);
     expect(results[0].log).toMatch(/: OK/);
-    const restore = results.find((r) => r.id === 'restore')!;
-    expect(Number(restore.outputs['state-serial'])).toBeGreaterThan(0);
-    // The live state was not touched by the rehearsal.
-    expect(fs.existsSync(path.join(home, 'infra', 'state', 'edge', 'terraform.tfstate'))).toBe(true);
-  }, 120_000);
+    expect(checkouts).toEqual([{ repository: 'ops/infra' }]);
+    const drill = results.find((r) => r.id === 'drill')!;
+    expect(drill.outputs).toMatchObject({ 'has-changes': 'false', 'archive-source': 'remote' });
+    expect(drill.outputs['archive-path']).toMatch(/^pcloud:infra\/state\/edge\/terraform\.tfstate\./);
+    expect(results.at(-1)!.log).toMatch(/drill archive=pcloud:.* changes=false failure=$/m);
+    // The drill never touched the live state or its archives.
+    expect(fs.readFileSync(path.join(stateDir, 'terraform.tfstate'))).toEqual(live);
+    expect(fs.readdirSync(path.join(stateDir, 'backups')).sort()).toEqual(archives);
+  }, 180_000);
 });
 
 describe('mirror.yml', () => {

@@ -194,7 +194,7 @@ describe('tofu-plan-with-state-backup', () => {
     async (signal) => {
       const marker = path.join(dir('tofu-backup'), 'marker');
       const { ws, state, bytes } = await appliedStack(`backup-${signal}`);
-      const slow = slowTool('rclone', 'copyto', marker);
+      const slow = slowTool('rclone', 'copy', marker);
       const calls = env.recorder.calls().length;
       const r = await env.run(
         {

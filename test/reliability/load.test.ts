@@ -53,6 +53,8 @@ describe('tofu-plan-with-state-backup', () => {
             'state-path': state,
             'var-files': env.varFile(`${name}.tfvars`, name),
             'lock-timeout': '20m',
+            // Two archives per apply (before and after it): keep them all to count them.
+            'backup-keep': '1000',
           },
           { workspace: env.workspace(), timeoutMs: 30 * 60_000 },
         );
@@ -75,10 +77,11 @@ describe('tofu-plan-with-state-backup', () => {
       const final = readState(state);
       expect(final.lineage).toBe(s0.lineage);
       expect(final.serial).toBe(s1.serial + changed * step);
-      // Every apply that changed something archived the state before it: one archive per serial.
+      // Every apply that changed something archived the state before it and the state it wrote after
+      // it; the initial apply only after it. The serials: the initial state and one per change.
       const archives = archivesIn(backups);
-      expect(archives).toHaveLength(changed + 1);
-      expect(new Set(archives.map((a) => /serial-(\d+)/.exec(a)?.[1])).size).toBe(archives.length);
+      expect(archives).toHaveLength(2 * (changed + 1) + 1);
+      expect(new Set(archives.map((a) => /serial-(\d+)/.exec(a)?.[1])).size).toBe(changed + 2);
       for (const a of archives) expect(sha256sumCheck(path.join(backups, a))).toContain(': OK');
       const errored = [...filesUnder(env.root), ...filesUnder(path.dirname(state))].filter((f) =>
         f.endsWith('errored.tfstate'),

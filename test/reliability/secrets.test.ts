@@ -311,5 +311,6 @@ describe('tofu-plan-with-state-backup', () => {
     expect([first.exitCode, second.exitCode, plan.exitCode]).toEqual([0, 0, 0]);
     expect(second.outputs['backup-archive']).toBeTruthy();
     expectNoLeaks([first, second, plan], env.recorder, leakForms(TOFU_CANARY));
-  });
+    // Three action runs, each starting tofu and rclone several times: minutes on a loaded 2-core machine.
+  }, 180_000);
 });

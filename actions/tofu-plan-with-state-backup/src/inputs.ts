@@ -10,15 +10,22 @@ import {
   oneOf,
   resolvePath,
   text,
+  type Settings,
 } from '../../../shared/inputs.js';
+import { rcloneCredentials } from './archive/rclone-remote.js';
 
 export const ACTION = 'tofu-plan-with-state-backup';
 
-export const MODES = ['plan', 'apply', 'drift', 'backup', 'restore'] as const;
+export const MODES = ['plan', 'apply', 'drift', 'backup', 'restore', 'rehearse'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** rclone destinations: `name:path` or an on-the-fly backend `:local:/srv/offsite` (never a flag). */
-const RCLONE_DEST = /^(?:[A-Za-z0-9_][A-Za-z0-9_. -]*|:[A-Za-z0-9]+(?:,[^:\s]*)?):[^\r\n]*$/;
+/**
+ * rclone destinations: `name:path` or an on-the-fly backend `:local:/srv/offsite`, optionally with
+ * connection-string parameters (never a flag). The grammar of archive/rclone-remote.ts as one pattern;
+ * which parameters are refused is checked in input-rules.ts, after their values were registered.
+ */
+const RCLONE_DEST =
+  /^(?::[A-Za-z0-9]+|[A-Za-z0-9_][A-Za-z0-9_. +@-]*)(?:,[A-Za-z0-9_.]+(?:=(?:"(?:[^"]|"")*"|'(?:[^']|'')*'|[^,:]*))?)*:[^\r\n]*$/;
 const OUTPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const BINARY = /^[^\s-][^\r\n]*$/;
 
@@ -38,10 +45,11 @@ export const inputs = {
   'var-files': list({ item: existingVarFile, itemExpected: 'paths of existing .tfvars files' }),
   'backup-dir': filePath({ expected: 'a directory path for state archives ({stack} allowed)' }),
   'backup-keep': int({ min: 1, max: 100000 }).default('30'),
+  'max-archive-size-mb': int({ min: 1, max: 65536 }).default('256'),
   'backup-remote': text({
     pattern: RCLONE_DEST,
     expected: 'an rclone destination remote:path (e.g. pcloud:infra/state or :local:/srv/offsite)',
-  }),
+  }).withCredentials(rcloneCredentials),
   'rclone-config': filePath({ mustExist: 'file' }),
   'plan-file': filePath({ expected: 'a plan file path ({stack} allowed)' }),
   'lock-timeout': duration({ max: 86_400_000 }).default('5m'),
@@ -63,7 +71,10 @@ export const inputs = {
   ),
   'restore-from': text({
     pattern: /^\S.*$/,
-    expected: "an archive path or 'latest'",
-  }),
+    expected: "'latest', 'remote', an archive path or an rclone path of an archive",
+  }).withCredentials(rcloneCredentials),
   'allow-lineage-change': bool().default('false'),
+  'max-archive-age': duration({ min: 60_000, max: 366 * 86_400_000 }),
 };
+
+export type ActionSettings = Settings<typeof inputs>;

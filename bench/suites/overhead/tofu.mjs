@@ -55,6 +55,8 @@ export async function measure(ctx, target) {
       remote: path.join(dir, `remote-${v}`),
     };
     fs.mkdirSync(paths[v].stack, { recursive: true });
+    // The state directory must be private: the action refuses one that others can read (issue 14).
+    fs.mkdirSync(path.dirname(paths[v].state), { recursive: true, mode: 0o700 });
     fs.mkdirSync(paths[v].backups, { recursive: true });
     fs.mkdirSync(paths[v].remote, { recursive: true });
   }
@@ -152,8 +154,10 @@ export async function measure(ctx, target) {
       'script (working directory initialised once beforehand, as the issue lists no init): plan -out, ' +
         'tar czf of the state, sha256sum, cp of archive and checksum to a local "remote" directory, apply',
       'action: lock, init -reconfigure (its own backend override), plan -detailed-exitcode -out, show -json, ' +
-        'version, archive + checksum (one pass), re-read and verify the archive, rclone copyto ×2 + rclone ' +
-        'hashsum --download to a local-path remote, apply, output -json, report; post step',
+        'version, archive + checksum (one pass), re-read and verify the archive, rclone copy (archive and ' +
+        'checksum in one process) + rclone hashsum --download to a local-path remote, apply, then the same ' +
+        'archive, verification and off-site copy of the state the apply wrote (issue 14 A2), output -json, ' +
+        'report; post step',
       `last run's backup: ${lastA?.outputs['backup-archive'] ? path.basename(lastA.outputs['backup-archive']) : '?'}`,
       stepBreakdown(reports),
     ],
@@ -161,7 +165,9 @@ export async function measure(ctx, target) {
       largestStep(reports) +
       'Where the action costs more: it runs `init` every time (the script reuses an initialised ' +
       'directory), reads the plan back with `show -json` to summarise it, verifies the archive it wrote, ' +
-      'and copies through rclone (three rclone processes, one of which downloads the copy again to hash ' +
-      'it) where the script uses `cp`; each extra tofu/rclone process is a Go binary start-up.',
+      'and copies through rclone (two rclone processes per archive, one of which downloads the copy again ' +
+      'to hash it) where the script uses `cp`, and archives and copies the state again after the apply so ' +
+      'the off-site copy describes what the apply created; each extra tofu/rclone process is a Go binary ' +
+      'start-up.',
   };
 }

@@ -26,6 +26,7 @@ const cases: [string, Record<string, string>][] = [
   ['var-files', { 'var-files': '/nonexistent/edge.tfvars' }],
   ['backup-dir', { 'backup-dir': 'a\nb' }],
   ['backup-keep', { 'backup-keep': '0' }],
+  ['max-archive-size-mb', { 'max-archive-size-mb': '256MB' }],
   ['backup-remote', { 'backup-remote': '--config=/tmp/x' }],
   ['rclone-config', { 'rclone-config': '/nonexistent/rclone.conf' }],
   ['plan-file', { 'plan-file': 'plans/a\nb.tfplan' }],
@@ -37,6 +38,7 @@ const cases: [string, Record<string, string>][] = [
   ['terramate-binary', { 'terramate-binary': '--help' }],
   ['restore-from', { mode: 'restore' }],
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
+  ['max-archive-age', { 'max-archive-age': '8 days' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

@@ -103,14 +103,16 @@ describe('serialization', () => {
     ]);
     expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
     const archives = archivesIn(path.join(path.dirname(state), 'backups'));
-    // Whichever ran second saw the first one's state: both found changes and archived distinct serials.
-    expect(archives).toHaveLength(2);
-    expect(new Set(archives.map((n) => /serial-(\d+)/.exec(n)![1])).size).toBe(2);
+    // Whichever ran second saw the first one's state: both found changes, each archived the state
+    // before and after its apply. With the first apply's archive: 5 archives of 3 distinct serials.
+    expect(archives).toHaveLength(5);
+    expect(new Set(archives.map((n) => /serial-(\d+)/.exec(n)![1])).size).toBe(3);
     for (const n of archives)
       expect(sha256sumCheck(path.join(path.dirname(state), 'backups', n))).toContain(': OK');
     expect(readState(state).serial).toBeGreaterThanOrEqual(4);
     expect(fs.existsSync(`${state}.lock`)).toBe(false);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a held lock times out with state-locked and names its holder', async () => {
     const { ws, state, bytes } = await appliedStack('locked');
@@ -199,7 +201,8 @@ describe('other refusals', () => {
     expect(fs.readdirSync(r.runnerTemp).filter((n) => n.startsWith('tofu-drift'))).toEqual([]);
     // The apply that made the state removed its plan; drift wrote none there.
     expect(fs.readdirSync(path.join(path.dirname(state), 'plans'))).toEqual([]);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a stack that configures another backend is refused before tofu runs', async () => {
     const ws = env.workspace({ 'backend.tf': 'terraform {\n  backend "s3" {\n    bucket = "b"\n  }\n}\n' });

@@ -52,6 +52,11 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
       'state-serial': '2',
     });
     expect(r.outputs['backup-archive']).toBeUndefined();
+    // Nothing to archive before the first apply, but the state it wrote is archived and copied off-site.
+    expect(r.outputs['after-apply-remote']).toBe(
+      `:local:${offsite}/${path.basename(r.outputs['after-apply-archive'])}`,
+    );
+    expect(sha256sumCheck(r.outputs['after-apply-archive'])).toContain(': OK');
     expect(r.outputs['state-lineage']).toBe(readState(state).lineage);
     const handoff = JSON.parse(fs.readFileSync(r.outputs['handoff-file'], 'utf8'));
     expect(Object.keys(handoff).sort()).toEqual(['host_id', 'host_name']);
@@ -92,7 +97,9 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
     const r = await env.run({ ...base(), mode: 'apply', 'plan-file': savedPlan }, { workspace: ws });
     expect(r.exitCode).toBe(0);
     const archive = r.outputs['backup-archive'];
-    expect(path.basename(archive)).toMatch(/^terraform\.tfstate\.\d{8}T\d{6}Z\.serial-2\.tar\.gz$/);
+    expect(path.basename(archive)).toMatch(
+      /^terraform\.tfstate\.[0-9a-f]{12}\.\d{8}T\d{6}Z\.serial-2\.tar\.gz$/,
+    );
     expect(sha256sumCheck(archive)).toContain(': OK');
     expect(fs.readFileSync(`${archive}.sha256`, 'utf8')).toBe(
       `${r.outputs['backup-sha256']}  ${path.basename(archive)}\n`,
@@ -108,7 +115,8 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
     // The backup step ran, and only then the apply.
     const steps = (r.report?.steps as { name: string }[]).map((s) => s.name.split(' ')[0]);
     expect(steps.indexOf('backup')).toBeLessThan(steps.indexOf('apply'));
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('a saved plan whose state has moved is refused as stale before any backup', async () => {
     const planned = await env.run({ ...base(), mode: 'plan', 'var-files': varsH1 }, { workspace: ws });
@@ -128,7 +136,8 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
     expect(errorLines(r.log)[0]).toMatch(/cannot be applied: the state serial moved from \d+ to \d+/);
     expect(fs.readFileSync(state).equals(before)).toBe(true);
     expect(archivesIn(backups)).toEqual(archives);
-  });
+    // Several action runs, each starting tofu and rclone several times: slow on a loaded machine.
+  }, 180_000);
 
   test('restore brings the state back to the archived serial, archiving the current state first', async () => {
     const [oldest] = archivesIn(backups);
@@ -163,21 +172,27 @@ describe('tofu-plan-with-state-backup lifecycle', () => {
   });
 
   test('restore refuses an archive of another lineage unless allowed', async () => {
-    const other = path.join(env.runnerHome, 'other', 'terraform.tfstate');
-    fs.mkdirSync(path.dirname(other), { recursive: true });
+    // The state at this path was re-created (another lineage) after its archives were taken.
+    const [first] = archivesIn(backups);
+    const live = fs.readFileSync(state);
     fs.writeFileSync(
-      other,
+      state,
       JSON.stringify({ version: 4, serial: 1, lineage: 'other-lineage', outputs: {}, resources: [] }),
     );
-    const made = await env.run({ mode: 'backup', 'state-path': other });
-    expect(made.exitCode).toBe(0);
-    const refused = await env.run({
+    const refused = await env.run({ ...base(), mode: 'restore', 'restore-from': path.join(backups, first) });
+    expect(refused.outputs['failure-reason']).toBe('restore-failed');
+    expect(errorLines(refused.log)[0]).toMatch(
+      /the current state is lineage other-lineage.*allow-lineage-change/,
+    );
+    const allowed = await env.run({
       ...base(),
       mode: 'restore',
-      'restore-from': made.outputs['backup-archive'],
+      'restore-from': path.join(backups, first),
+      'allow-lineage-change': 'true',
     });
-    expect(refused.outputs['failure-reason']).toBe('restore-failed');
-    expect(errorLines(refused.log)[0]).toMatch(/lineage other-lineage.*allow-lineage-change/);
+    expect(allowed.exitCode).toBe(0);
+    expect(readState(state).lineage).not.toBe('other-lineage');
+    fs.writeFileSync(state, live);
   });
 
   test('retention keeps the newest backup-keep archives, including the one just made', async () => {

@@ -4,7 +4,7 @@ import {
   backendConflict,
   backendRecordConflict,
   overrideContent,
-} from '../../../actions/tofu-plan-with-state-backup/src/backend-config.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/tofu/backend-config.js';
 
 const STATE = '/srv/state/edge.tfstate';
 const WD = '/ws/stack';

@@ -3,10 +3,13 @@ import { InputError } from '../../../shared/errors.js';
 import {
   selectHandoff,
   sensitiveOutputStrings,
-} from '../../../actions/tofu-plan-with-state-backup/src/handoff.js';
-import { parseHashsum, remoteJoin } from '../../../actions/tofu-plan-with-state-backup/src/rclone-cli.js';
-import { parseStackList } from '../../../actions/tofu-plan-with-state-backup/src/terramate-cli.js';
-import { tofuFailureReason } from '../../../actions/tofu-plan-with-state-backup/src/tofu-cli.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/tofu/handoff.js';
+import {
+  parseHashsum,
+  remoteJoin,
+} from '../../../actions/tofu-plan-with-state-backup/src/archive/rclone-cli.js';
+import { parseStackList } from '../../../actions/tofu-plan-with-state-backup/src/stacks/terramate-cli.js';
+import { tofuFailureReason } from '../../../actions/tofu-plan-with-state-backup/src/tofu/tofu-cli.js';
 
 const outputs = {
   host_id: { sensitive: false, value: 'i-123' },

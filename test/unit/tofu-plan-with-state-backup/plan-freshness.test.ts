@@ -5,8 +5,8 @@ import {
   planMetaPath,
   stalePlanReason,
   type PlanMetadata,
-} from '../../../actions/tofu-plan-with-state-backup/src/plan-freshness.js';
-import type { StateInfo } from '../../../actions/tofu-plan-with-state-backup/src/state-file.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/tofu/plan-freshness.js';
+import type { StateInfo } from '../../../actions/tofu-plan-with-state-backup/src/archive/state-file.js';
 
 const SHA = 'p'.repeat(64);
 const STATE = '/srv/state/edge.tfstate';

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import {
   summarizePlan,
   type ShowPlanJson,
-} from '../../../actions/tofu-plan-with-state-backup/src/plan-summary.js';
+} from '../../../actions/tofu-plan-with-state-backup/src/tofu/plan-summary.js';
 
 const rc = (address: string, ...actions: string[]) => ({ address, change: { actions } });
 const out = (...actions: string[]) => ({ actions });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { Report } from '../../../shared/report.js';
-import type { StackReport } from '../../../actions/tofu-plan-with-state-backup/src/outputs.js';
-import { renderSummary } from '../../../actions/tofu-plan-with-state-backup/src/summary.js';
+import type { StackReport } from '../../../actions/tofu-plan-with-state-backup/src/run/outputs.js';
+import { renderSummary } from '../../../actions/tofu-plan-with-state-backup/src/run/summary.js';
 
 function report(stacks: StackReport[], failure?: Report['failure']): Report {
   return {
@@ -71,10 +71,10 @@ describe('job summary', () => {
           counts: undefined,
           backup: undefined,
           handoffKeys: undefined,
-          restore: { archive: '/a.tar.gz', before: '9/L', after: '5/L' },
+          restore: { archive: '/a.tar.gz', source: 'local', before: '9/L', after: '5/L' },
         },
       ]),
-      ['| edge | /a.tar.gz | 9/L | 5/L |'],
+      ['| edge | /a.tar.gz | local | 9/L | 5/L |'],
     ],
   ])('%s', (_name, r, wants) => {
     const md = renderSummary(r);

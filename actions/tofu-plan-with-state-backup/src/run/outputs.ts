@@ -1,6 +1,8 @@
-import type { ChangeKind } from './plan-summary.js';
-import type { RunResult } from './orchestrate.js';
-import type { StackOutcome } from './stack-run.js';
+import type { BackupResult } from '../archive/state-backup.js';
+import type { ArchiveFacts } from '../recovery/archive-source.js';
+import type { Inventory } from '../recovery/inventory.js';
+import type { ChangeKind } from '../tofu/plan-summary.js';
+import type { RunResult, StackOutcome } from './stack-types.js';
 
 /**
  * Step outputs and the report's `result` from the stacks' outcomes. One stack: plain values. Several
@@ -17,9 +19,32 @@ export interface StackReport {
   stateSerial: number | null;
   stateLineage: string | null;
   stateEncrypted: boolean;
-  backup?: { archive: string; sha256: string; checksumFile: string; remote?: string; deleted: string[] };
-  restore?: { archive: string; before: string; after: string };
+  backup?: BackupReport;
+  /** apply: the archive of the state the apply wrote. */
+  afterApply?: BackupReport;
+  restore?: { archive: string; source: 'local' | 'remote'; before: string; after: string };
+  /** restore and rehearse: the archive restored (live, or into the scratch state). */
+  archive?: ArchiveFacts;
+  inventory?: Inventory;
   handoffKeys?: string[];
+}
+
+export interface BackupReport {
+  archive: string;
+  sha256: string;
+  checksumFile: string;
+  remote?: string;
+  deleted: string[];
+}
+
+function backupReport(b: BackupResult): BackupReport {
+  return {
+    archive: b.archive,
+    sha256: b.sha256,
+    checksumFile: b.checksumFile,
+    remote: b.remoteArchive,
+    deleted: b.deleted,
+  };
 }
 
 function serialText(v: number | undefined, exists: boolean): string {
@@ -49,26 +74,20 @@ export function stackReport(o: StackOutcome): StackReport {
     stateSerial: o.state.serial ?? null,
     stateLineage: o.state.lineage ?? null,
     stateEncrypted: o.state.encrypted,
-    ...(o.backup
-      ? {
-          backup: {
-            archive: o.backup.archive,
-            sha256: o.backup.sha256,
-            checksumFile: o.backup.checksumFile,
-            remote: o.backup.remoteArchive,
-            deleted: o.backup.deleted,
-          },
-        }
-      : {}),
+    ...(o.backup ? { backup: backupReport(o.backup) } : {}),
+    ...(o.afterApply ? { afterApply: backupReport(o.afterApply) } : {}),
     ...(o.restore
       ? {
           restore: {
-            archive: o.restore.archive,
+            archive: o.restore.obtained.location,
+            source: o.restore.obtained.source,
             before: `${serialText(o.restore.before.serial, o.restore.before.exists) || 'none'}/${o.restore.before.lineage ?? '-'}`,
             after: `${serialText(o.restore.after.serial, o.restore.after.exists)}/${o.restore.after.lineage ?? '-'}`,
           },
         }
       : {}),
+    ...(o.archive ? { archive: o.archive } : {}),
+    ...(o.inventory ? { inventory: o.inventory } : {}),
     ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
   };
 }
@@ -102,6 +121,13 @@ export function computeOutputs(r: RunResult, multi: boolean): Record<string, str
   per('backup-archive', (o) => o.backup?.archive);
   per('backup-sha256', (o) => o.backup?.sha256);
   per('backup-remote', (o) => o.backup?.remoteArchive);
+  per('after-apply-archive', (o) => o.afterApply?.archive);
+  per('after-apply-remote', (o) => o.afterApply?.remoteArchive);
+  per('archive-path', (o) => o.archive?.location);
+  per('archive-source', (o) => o.archive?.source);
+  per('archive-serial', (o) => (o.archive ? String(o.archive.serial ?? 'unknown') : undefined));
+  per('archive-lineage', (o) => (o.archive ? (o.archive.lineage ?? 'unknown') : undefined));
+  per('archive-age-seconds', (o) => (o.archive ? String(o.archive.ageSeconds) : undefined));
   if (r.handoffJson !== undefined) out['handoff-json'] = r.handoffJson;
   if (r.handoffFile !== undefined) out['handoff-file'] = r.handoffFile;
   return out;

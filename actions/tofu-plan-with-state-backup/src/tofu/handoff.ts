@@ -1,4 +1,4 @@
-import { InputError } from '../../../shared/errors.js';
+import { InputError } from '../../../../shared/errors.js';
 import type { OutputValue } from './tofu-cli.js';
 
 /**

@@ -1,89 +1,33 @@
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ActionError, InputError } from '../../../shared/errors.js';
-import { runnerTemp, writeFileAtomic } from '../../../shared/fsx.js';
-import type { Settings } from '../../../shared/inputs.js';
-import type { ActionContext } from '../../../shared/run.js';
-import { ACTION, type inputs } from './inputs.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { runnerTemp, writeFileAtomic } from '../../../../shared/fsx.js';
+import type { ActionContext } from '../../../../shared/run.js';
+import { createRcloneCli, type RcloneCli } from '../archive/rclone-cli.js';
+import { MIB } from '../archive/tar-gz.js';
+import { checkSettings } from '../input-rules.js';
+import { ACTION, type ActionSettings } from '../inputs.js';
+import { stackTarget } from '../stacks/stack-target.js';
+import { createTerramateCli, type TerramateCli } from '../stacks/terramate-cli.js';
+import { createTofuCli, type TofuCli } from '../tofu/tofu-cli.js';
 import { stackReport } from './outputs.js';
-import { createRcloneCli, type RcloneCli } from './rclone-cli.js';
-import { runStack, type StackOptions, type StackOutcome, type StackTarget } from './stack-run.js';
-import { createTerramateCli, type TerramateCli } from './terramate-cli.js';
-import { createTofuCli, type TofuCli } from './tofu-cli.js';
-
-export type ActionSettings = Settings<typeof inputs>;
+import { runStack } from './stack-run.js';
+import type { RunResult, StackOptions, StackOutcome } from './stack-types.js';
 
 export interface Clients {
-  tofu: (cwd: string, label: string) => TofuCli;
+  tofu: (cwd: string, label: string, dataDir?: string) => TofuCli;
   rclone: () => RcloneCli;
   terramate: (cwd: string) => TerramateCli;
 }
 
 export function realClients(s: ActionSettings): Clients {
   return {
-    tofu: (cwd, label) => createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label }),
+    tofu: (cwd, label, dataDir) =>
+      createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label, dataDir }),
     rclone: () => createRcloneCli({ config: s.rcloneConfig }),
     terramate: (cwd) => createTerramateCli({ bin: s.terramateBinary, cwd }),
   };
-}
-
-export const STACK = '{stack}';
-
-/** Resolves one stack's paths; `stack` is the terramate stack directory (relative) or undefined. Pure. */
-export function stackTarget(s: ActionSettings, runId: string, stack?: string): StackTarget {
-  const sub = (p: string) => (stack === undefined ? p : p.split(STACK).join(stack));
-  const statePath = path.resolve(sub(s.statePath));
-  const workingDir = stack === undefined ? s.workingDirectory : path.resolve(s.workingDirectory, stack);
-  const stateDir = path.dirname(statePath);
-  const stateName = path.basename(statePath);
-  return {
-    label: stack ?? path.basename(workingDir),
-    workingDir,
-    statePath,
-    backupDir: s.backupDir ? path.resolve(sub(s.backupDir)) : path.join(stateDir, 'backups'),
-    planFile: s.planFile ? path.resolve(sub(s.planFile)) : undefined,
-    defaultPlanFile: path.join(stateDir, 'plans', `${stateName}.run-${runId}.tfplan`),
-  };
-}
-
-/** Cross-input rules (single inputs were checked by the schema). */
-export function checkSettings(s: ActionSettings): void {
-  if (s.mode === 'restore' && !s.restoreFrom)
-    throw new InputError('restore-from', "an archive path or 'latest' in restore mode", 'nothing');
-  if (s.terramate) {
-    if (!s.statePath.includes(STACK))
-      throw new InputError(
-        'state-path',
-        `a path containing ${STACK} when terramate is true (one state per stack)`,
-        `'${s.statePath}'`,
-      );
-    if (s.mode === 'restore')
-      throw new InputError('terramate', "'false' in restore mode (restore one stack at a time)", "'true'");
-    if (s.planFile && !s.planFile.includes(STACK))
-      throw new InputError(
-        'plan-file',
-        `a path containing ${STACK} when terramate is true`,
-        `'${s.planFile}'`,
-      );
-  } else {
-    for (const [name, v] of [
-      ['state-path', s.statePath],
-      ['backup-dir', s.backupDir],
-      ['plan-file', s.planFile],
-    ] as const) {
-      if (v?.includes(STACK))
-        throw new InputError(name, `a path without ${STACK} unless terramate is true`, `'${v}'`);
-    }
-  }
-  if (s.statePath.endsWith('/') || s.statePath.endsWith(path.sep + '.'))
-    throw new InputError('state-path', 'the path of a state file, not a directory', `'${s.statePath}'`);
-}
-
-export interface RunResult {
-  outcomes: StackOutcome[];
-  handoffFile?: string;
-  handoffJson?: string;
 }
 
 export async function orchestrate(
@@ -104,10 +48,12 @@ export async function orchestrate(
     varFiles: s.varFiles ?? [],
     lockTimeoutMs: s.lockTimeout,
     backupKeep: s.backupKeep,
+    maxArchiveBytes: s.maxArchiveSizeMb * MIB,
     backupRemote: s.backupRemote,
     handoffOutputs: s.handoffOutputs,
     restoreFrom: s.restoreFrom,
     allowLineageChange: s.allowLineageChange,
+    maxArchiveAgeMs: s.maxArchiveAge,
     runId,
     tfDataDir: process.env.TF_DATA_DIR,
     context: {
@@ -119,7 +65,8 @@ export async function orchestrate(
     },
   };
   const remembered = new Set<string>();
-  const rclone = s.backupRemote ? clients.rclone() : undefined;
+  // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
+  const rclone = clients.rclone();
   const outcomes: StackOutcome[] = [];
   for (const stack of stacks) {
     const t = stackTarget(s, runId, stack);
@@ -131,6 +78,7 @@ export async function orchestrate(
       );
     const outcome = await runStack(t, opts, {
       tofu: clients.tofu(t.workingDir, t.label),
+      tofuWithDataDir: (dataDir) => clients.tofu(t.workingDir, t.label, dataDir),
       rclone,
       step: (name, fn) => ctx.step(name, fn),
       warning: (m) => ctx.warning(m),
@@ -147,14 +95,28 @@ export async function orchestrate(
     outcomes.push(outcome);
     // Recorded per stack so a failure in a later stack still reports what earlier ones did.
     ctx.result({ mode: s.mode, stacks: outcomes.map(stackReport) });
+    // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.
+    if (outcome.failure) break;
   }
-  return { outcomes, ...(await writeHandoff(s, outcomes)) };
+  const failure = outcomes.find((o) => o.failure)?.failure ?? driftFailure(s, outcomes);
+  return { outcomes, ...(await writeHandoff(s, outcomes)), failure };
+}
+
+/** drift mode: changes fail the step, after the outputs (counts) were set. */
+function driftFailure(s: ActionSettings, outcomes: StackOutcome[]): ActionError | undefined {
+  const drifted = outcomes.filter((o) => o.summary?.hasChanges).map((o) => o.label);
+  if (s.mode !== 'drift' || drifted.length === 0) return undefined;
+  return new ActionError(
+    'drift-detected',
+    `Drift detected: the infrastructure differs from the configuration in ${drifted.join(', ')}.`,
+    'Review the plan above and apply it, or fix the configuration.',
+  );
 }
 
 async function writeHandoff(
   s: ActionSettings,
   outcomes: StackOutcome[],
-): Promise<Omit<RunResult, 'outcomes'>> {
+): Promise<Pick<RunResult, 'handoffFile' | 'handoffJson'>> {
   const withHandoff = outcomes.filter((o) => o.handoff);
   if (withHandoff.length === 0) return {};
   const doc = s.terramate

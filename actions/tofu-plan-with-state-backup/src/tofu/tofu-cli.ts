@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { ActionError, CancelledError } from '../../../shared/errors.js';
-import { formatDuration } from '../../../shared/inputs.js';
-import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../shared/tool.js';
+import { ActionError, CancelledError } from '../../../../shared/errors.js';
+import { formatDuration } from '../../../../shared/inputs.js';
+import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../../shared/tool.js';
 import type { ShowPlanJson } from './plan-summary.js';
 
 /**
@@ -35,6 +35,8 @@ export interface TofuCliOptions {
   lockTimeoutMs: number;
   /** Label of the stack in log groups (terramate runs several). */
   label?: string;
+  /** TF_DATA_DIR for this client (the rehearsal keeps init out of the stack's own `.terraform`). */
+  dataDir?: string;
 }
 
 /** Why tofu failed, from its own wording (internal/command/clistate/state.go "Error acquiring the state lock"). */
@@ -51,13 +53,14 @@ export async function toolLabel(tofu: TofuCli): Promise<string> {
   );
 }
 
-export function tofuEnv(): Record<string, string | undefined> {
+export function tofuEnv(dataDir?: string): Record<string, string | undefined> {
   return {
     TF_IN_AUTOMATION: '1',
     TF_INPUT: '0',
     CHECKPOINT_DISABLE: '1',
     // A selected non-default workspace would make the local backend ignore `path`.
     TF_WORKSPACE: 'default',
+    ...(dataDir ? { TF_DATA_DIR: dataDir } : {}),
   };
 }
 
@@ -71,7 +74,7 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
       binInput: 'tofu-binary',
       args,
       cwd: o.cwd,
-      env: tofuEnv(),
+      env: tofuEnv(o.dataDir),
       echo: extra.echo ?? 'all',
       group: extra.group,
     });

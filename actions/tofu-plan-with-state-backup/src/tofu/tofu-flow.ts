@@ -1,14 +1,14 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { ActionError, InputError } from '../../../shared/errors.js';
+import { ActionError, InputError } from '../../../../shared/errors.js';
 import {
   ensurePrivateDir,
   makePrivateDir,
   pathExists,
   sha256File,
   writeFileAtomic,
-} from '../../../shared/fsx.js';
-import { registerSecret } from '../../../shared/secrets.js';
+} from '../../../../shared/fsx.js';
+import { registerSecret } from '../../../../shared/secrets.js';
 import { OVERRIDE_FILE, backendConflict, backendRecordConflict, overrideContent } from './backend-config.js';
 import {
   rejectSensitiveAllowlisted,
@@ -18,11 +18,19 @@ import {
 } from './handoff.js';
 import { buildPlanMetadata, parsePlanMetadata, planMetaPath, stalePlanReason } from './plan-freshness.js';
 import { summarizePlan, type PlanSummary } from './plan-summary.js';
-import { backupState, type BackupResult } from './state-backup.js';
-import { readStateInfo, type StateInfo } from './state-file.js';
-import type { StackDeps, StackOptions, StackOutcome, StackTarget } from './stack-run.js';
-import { toolLabel } from './tofu-cli.js';
-import * as log from '../../../shared/log.js';
+import {
+  BackupError,
+  backupFailed,
+  backupState,
+  type BackupDeps,
+  type BackupRequest,
+  type BackupResult,
+} from '../archive/state-backup.js';
+import { readStateInfo, type StateInfo } from '../archive/state-file.js';
+import type { StackDeps, StackOptions, StackOutcome } from '../run/stack-types.js';
+import type { StackTarget } from '../stacks/stack-target.js';
+import { toolLabel, type TofuCli } from './tofu-cli.js';
+import * as log from '../../../../shared/log.js';
 
 /**
  * The modes that run tofu (plan, drift, apply) for one stack, under the stack's lock: point tofu at the
@@ -36,12 +44,22 @@ function registerSensitive(values: readonly string[]): void {
   for (const v of values) if (v.trim().length >= MIN_SECRET_LENGTH) registerSecret(v);
 }
 
-/** Points tofu at exactly `statePath` (see backend-config.ts) and initialises the working directory. */
-async function prepareBackend(
+/** Where init points tofu: the state file, and the data directory its backend record goes to. */
+export interface BackendTarget {
+  statePath: string;
+  dataDir: string;
+}
+
+/**
+ * Points tofu at exactly `b.statePath` (see backend-config.ts) and initialises the working directory.
+ * The stack's own configuration is checked against the live state path (`t.statePath`): the rehearsal
+ * points tofu at a scratch copy, but the stack must still be one that keeps its state in that file.
+ */
+export async function prepareBackend(
   t: StackTarget,
-  o: StackOptions,
+  b: BackendTarget,
   override: string,
-  d: StackDeps,
+  d: Pick<StackDeps, 'step' | 'remember'> & { tofu: TofuCli },
 ): Promise<void> {
   const names = (await fsp.readdir(t.workingDir)).filter((n) => n.endsWith('.tf') || n.endsWith('.tf.json'));
   const files = await Promise.all(
@@ -55,15 +73,14 @@ async function prepareBackend(
       `'${t.statePath}'`,
     );
   d.remember('override', override);
-  await writeFileAtomic(override, overrideContent(t.statePath));
+  await writeFileAtomic(override, overrideContent(b.statePath));
   await d.step(`init ${t.label}`, () => d.tofu.init());
-  const dataDir = path.resolve(t.workingDir, o.tfDataDir || '.terraform');
-  const record = await fsp.readFile(path.join(dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
-  const recordConflict = backendRecordConflict(record, t.statePath);
+  const record = await fsp.readFile(path.join(b.dataDir, 'terraform.tfstate'), 'utf8').catch(() => undefined);
+  const recordConflict = backendRecordConflict(record, b.statePath);
   if (recordConflict)
     throw new ActionError(
       'plan-failed',
-      `tofu did not take the state path '${t.statePath}': ${recordConflict}.`,
+      `tofu did not take the state path '${b.statePath}': ${recordConflict}.`,
       'Check TF_DATA_DIR and the stack configuration.',
     );
 }
@@ -81,7 +98,8 @@ async function planInto(planFile: string, t: StackTarget, o: StackOptions, d: St
 export async function runTofuMode(t: StackTarget, o: StackOptions, d: StackDeps): Promise<StackOutcome> {
   const override = path.join(t.workingDir, OVERRIDE_FILE);
   try {
-    await prepareBackend(t, o, override, d);
+    const dataDir = path.resolve(t.workingDir, o.tfDataDir || '.terraform');
+    await prepareBackend(t, { statePath: t.statePath, dataDir }, override, d);
     if (o.mode === 'drift') return await drift(t, o, d);
     if (o.mode === 'plan') return await plan(t, o, d);
     return await apply(t, o, d);
@@ -214,21 +232,22 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
     };
   }
   const before = await readStateInfo(t.statePath);
+  const request = async (purpose: string) => ({
+    identity: t.identity,
+    backupDir: t.backupDir,
+    keep: o.backupKeep,
+    maxBytes: o.maxArchiveBytes,
+    remote: o.backupRemote,
+    context: { ...o.context, toolVersion: await toolLabel(d.tofu), purpose },
+  });
+  const deps = { rclone: d.rclone, warning: d.warning, now: d.now };
   let backup: BackupResult | undefined;
   if (before.exists) {
-    const context = { ...o.context, toolVersion: await toolLabel(d.tofu), purpose: 'before apply' };
+    const req = await request('before apply');
     backup = await d.step(`backup ${t.label}`, () =>
-      backupState(
-        {
-          statePath: t.statePath,
-          backupDir: t.backupDir,
-          keep: o.backupKeep,
-          remote: o.backupRemote,
-          context,
-          consequence: 'Apply was not started.',
-        },
-        { rclone: d.rclone, warning: d.warning, now: d.now },
-      ),
+      backupState(req, deps).catch((e: unknown) => {
+        throw backupFailed(e, 'Apply was not started.');
+      }),
     );
   } else {
     log.info(`There is no state at '${t.statePath}' yet (first apply): there is nothing to archive.`);
@@ -237,7 +256,34 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
   // A saved plan can never be applied twice, and it holds secrets in clear text.
   await fsp.rm(planFile, { force: true });
   await fsp.rm(planMetaPath(planFile), { force: true });
+  const after = await archiveAfterApply(t, await request('after apply'), deps, d);
   const state = await readStateInfo(t.statePath);
   const handoff = await handoffFromState(o, d);
-  return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff };
+  return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff, ...after };
+}
+
+/**
+ * Issue 14 A2: the newest archive (and its off-site copy) must hold the state the apply just wrote, or
+ * a runner lost right after an apply would restore a state that lacks what the apply created. A
+ * failure here cannot undo the apply: it is reported after the outputs are set, loudly.
+ */
+async function archiveAfterApply(
+  t: StackTarget,
+  req: BackupRequest,
+  deps: BackupDeps,
+  d: StackDeps,
+): Promise<Pick<StackOutcome, 'afterApply' | 'failure'>> {
+  if (!(await readStateInfo(t.statePath)).exists) return {};
+  try {
+    return { afterApply: await d.step(`backup after apply ${t.label}`, () => backupState(req, deps)) };
+  } catch (e) {
+    if (!(e instanceof BackupError)) throw e;
+    return {
+      failure: new ActionError(
+        'after-apply-backup-failed',
+        `The apply of ${t.label} succeeded, but archiving the state it wrote failed: ${e.message}.`,
+        `The newest archive${req.remote ? ' and the off-site copy' : ''} no longer describe the infrastructure: fix the backup directory or remote and run mode: backup now.`,
+      ),
+    };
+  }
 }

@@ -1,4 +1,4 @@
-import type { StateInfo } from './state-file.js';
+import type { StateInfo } from '../archive/state-file.js';
 
 /**
  * The metadata file written beside a saved plan (`<plan>.meta.json`), and the check that an apply of

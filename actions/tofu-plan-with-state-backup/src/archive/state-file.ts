@@ -1,5 +1,6 @@
 import * as fsp from 'node:fs/promises';
-import { sha256 } from '../../../shared/fsx.js';
+import * as path from 'node:path';
+import { sha256 } from '../../../../shared/fsx.js';
 
 /**
  * What the action needs to know about a local state file without tofu: serial and lineage (state v4
@@ -14,6 +15,8 @@ export interface StateInfo {
   sha256?: string;
   size?: number;
 }
+
+const PRIVATE_FILE = 0o600;
 
 export const NO_STATE: StateInfo = Object.freeze({ exists: false, encrypted: false });
 
@@ -47,4 +50,28 @@ export function describeState(s: StateInfo): string {
   if (!s.exists) return 'no state';
   if (s.encrypted) return 'encrypted state (serial/lineage unknown)';
   return `serial ${s.serial ?? 'unknown'}, lineage ${s.lineage ?? 'unknown'}`;
+}
+
+/**
+ * Why the directory of `statePath` may not hold a state: it exists and others than its owner can
+ * enter or list it (issue 14: an existing 0755 directory let every runner user read the state). The
+ * action refuses instead of tightening it: it cannot know who else relies on that directory's mode
+ * (it may be `~` itself), and a state that sat there readable needs a human look, not a silent fix.
+ * Undefined when the directory is private or does not exist yet (it is then created 0700).
+ */
+export async function stateDirProblem(statePath: string): Promise<string | undefined> {
+  const dir = path.dirname(statePath);
+  const st = await fsp.stat(dir).catch(() => undefined);
+  if (!st?.isDirectory() || (st.mode & 0o077) === 0) return undefined;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  return `'${dir}' is mode ${mode} (check who could read the state there, then chmod 700 '${dir}')`;
+}
+
+/** tofu writes the state and its `.backup` with the umask's mode (0644): make both owner-only. */
+export async function tightenStateFiles(statePath: string): Promise<void> {
+  for (const f of [statePath, `${statePath}.backup`]) {
+    await fsp.chmod(f, PRIVATE_FILE).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
 }

@@ -98,41 +98,87 @@ export interface TarEntry {
   data: Buffer;
 }
 
-function readOctal(buf: Buffer, offset: number, width: number): number {
-  const s = buf
-    .toString('ascii', offset, offset + width)
-    .replace(/\0.*$/s, '')
-    .trim();
-  return s === '' ? 0 : parseInt(s, 8);
+/** The archive is not a state archive this action can read (corrupt, hostile or too large). */
+export class ArchiveFormatError extends Error {}
+
+export const MIB = 1024 * 1024;
+
+/**
+ * A numeric header field: octal digits, optionally space-padded in front and ended by NUL or space
+ * (POSIX ustar). Anything else — a sign, a non-octal digit, GNU's base-256 form (high bit set), an
+ * empty field — is refused: a negative size once made the reader step backwards forever.
+ */
+function readOctal(buf: Buffer, offset: number, width: number, what: string, at: number): number {
+  const field = buf.subarray(offset, offset + width);
+  if (field[0] & 0x80)
+    throw new ArchiveFormatError(`tar header at offset ${at}: base-256 ${what} is not supported`);
+  const text = field.toString('latin1');
+  const m = /^ *([0-7]+)[ \0]*$/.exec(text);
+  if (!m)
+    throw new ArchiveFormatError(
+      `tar header at offset ${at}: ${what} ${JSON.stringify(text.replace(/\0+$/, ''))} is not an octal number`,
+    );
+  return parseInt(m[1], 8);
 }
 
-/** Parses an uncompressed tar (regular files only); throws on a corrupt header. */
+function headerSum(h: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
+  return sum;
+}
+
+/**
+ * Parses an uncompressed tar of regular files (what writeTarGz writes). Every header is checked:
+ * checksum, an octal size that fits in what is left of the archive, a regular-file type, a plain and
+ * unique name. Each step advances by at least one block, so parsing ends after at most
+ * `tar.length / 512` headers whatever the input.
+ */
 export function parseTar(tar: Buffer): TarEntry[] {
   const entries: TarEntry[] = [];
+  const names = new Set<string>();
   let off = 0;
   while (off + BLOCK <= tar.length) {
     const h = tar.subarray(off, off + BLOCK);
     if (h.every((b) => b === 0)) break;
-    const stored = readOctal(h, 148, 8);
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
-    if (sum !== stored) throw new Error(`corrupt tar header at offset ${off}`);
+    if (readOctal(h, 148, 8, 'checksum', off) !== headerSum(h))
+      throw new ArchiveFormatError(`corrupt tar header at offset ${off} (checksum mismatch)`);
     const name = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-    const size = readOctal(h, 124, 12);
-    const type = String.fromCharCode(h[156] || 0x30);
+    const size = readOctal(h, 124, 12, 'size', off);
+    const type = h[156] === 0 ? '0' : String.fromCharCode(h[156]);
     const start = off + BLOCK;
-    if (start + size > tar.length) throw new Error(`tar entry '${name}' is truncated`);
-    if (type === '0') entries.push({ name, size, data: Buffer.from(tar.subarray(start, start + size)) });
+    if (size > tar.length - start)
+      throw new ArchiveFormatError(
+        `tar entry '${name.slice(0, 100)}' claims ${size} bytes, more than the archive holds`,
+      );
+    if (type !== '0')
+      throw new ArchiveFormatError(
+        `tar entry '${name.slice(0, 100)}' has type '${type}'; only regular files are expected`,
+      );
+    if (name === '' || name.includes('/') || name === '.' || name === '..' || names.has(name))
+      throw new ArchiveFormatError(`tar entry name '${name.slice(0, 100)}' is empty, a path or a duplicate`);
+    names.add(name);
+    entries.push({ name, size, data: Buffer.from(tar.subarray(start, start + size)) });
     off = start + size + padding(size).length;
   }
   return entries;
 }
 
-/** Reads a .tar.gz back in-process (state archives are small enough to hold in memory). */
-export async function readTarGz(file: string): Promise<TarEntry[]> {
-  const chunks: Buffer[] = [];
-  await pipeline(fs.createReadStream(file), zlib.createGunzip(), async (source: AsyncIterable<Buffer>) => {
-    for await (const c of source) chunks.push(c);
-  });
-  return parseTar(Buffer.concat(chunks));
+/**
+ * Inflates a .tar.gz held in memory, never beyond `maxBytes` (zlib stops there), in libuv's thread
+ * pool so a signal handler can still run meanwhile; then parses it.
+ */
+export async function readTarGz(gz: Buffer, maxBytes: number): Promise<TarEntry[]> {
+  const tar = await new Promise<Buffer>((resolve, reject) =>
+    zlib.gunzip(gz, { maxOutputLength: maxBytes }, (e, out) => {
+      if (!e) return resolve(out);
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        return reject(new ArchiveFormatError(`it inflates to more than ${formatMib(maxBytes)}`));
+      reject(new ArchiveFormatError(`it is not valid gzip (${e.message})`));
+    }),
+  );
+  return parseTar(tar);
+}
+
+export function formatMib(bytes: number): string {
+  return `${Math.round((bytes / MIB) * 10) / 10} MiB`;
 }

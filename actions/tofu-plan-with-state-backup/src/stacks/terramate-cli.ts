@@ -1,5 +1,5 @@
-import { ActionError } from '../../../shared/errors.js';
-import { describeExit, lastLine, runTool } from '../../../shared/tool.js';
+import { ActionError } from '../../../../shared/errors.js';
+import { describeExit, lastLine, runTool } from '../../../../shared/tool.js';
 
 /**
  * Terramate, narrowed to "which stacks changed, in run order". `terramate list --changed --run-order`

@@ -1,0 +1,80 @@
+import type { ActionError } from '../../../../shared/errors.js';
+import type { BackupResult } from '../archive/state-backup.js';
+import type { ArchiveContext } from '../archive/state-archive.js';
+import type { StateInfo } from '../archive/state-file.js';
+import type { RcloneCli } from '../archive/rclone-cli.js';
+import type { Mode } from '../inputs.js';
+import type { ArchiveFacts } from '../recovery/archive-source.js';
+import type { Inventory } from '../recovery/inventory.js';
+import type { RestoreResult } from '../recovery/state-restore.js';
+import type { Handoff } from '../tofu/handoff.js';
+import type { PlanSummary } from '../tofu/plan-summary.js';
+import type { TofuCli } from '../tofu/tofu-cli.js';
+
+/**
+ * The shapes that flow between the orchestration and the per-mode flows: what one stack run is told
+ * (options), what it may use (deps: injected clients and the step/warning/cleanup hooks) and what it
+ * reports back (outcome). Kept apart from the flows so each flow depends on these types only.
+ */
+export interface StackOptions {
+  mode: Mode;
+  varFiles: readonly string[];
+  lockTimeoutMs: number;
+  backupKeep: number;
+  /** max-archive-size-mb in bytes: the most an archive may hold uncompressed. */
+  maxArchiveBytes: number;
+  backupRemote?: string;
+  handoffOutputs?: readonly string[];
+  restoreFrom?: string;
+  allowLineageChange: boolean;
+  /** rehearse: the oldest the archive may be (max-archive-age). */
+  maxArchiveAgeMs?: number;
+  runId: string;
+  /** TF_DATA_DIR of the job (where init writes its backend record), if set. */
+  tfDataDir?: string;
+  context: Omit<ArchiveContext, 'toolVersion' | 'purpose'>;
+}
+
+export type CleanupKind = 'override' | 'tempdir';
+
+export interface StackDeps {
+  tofu: TofuCli;
+  /** The same tofu with its own TF_DATA_DIR (the rehearsal must not touch the stack's `.terraform`). */
+  tofuWithDataDir: (dataDir: string) => TofuCli;
+  rclone?: RcloneCli;
+  step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  warning: (message: string) => void;
+  /** Remembered so the post step can clean up after a crash or cancellation. */
+  remember: (kind: CleanupKind, p: string) => void;
+  forget: (kind: CleanupKind, p: string) => void;
+  now?: () => Date;
+}
+
+export interface StackOutcome {
+  label: string;
+  summary?: PlanSummary;
+  planFile?: string;
+  planSha256?: string;
+  state: StateInfo;
+  /** The archive this step made before changing anything (apply, restore, backup mode). */
+  backup?: BackupResult;
+  /** apply: the archive of the state the apply wrote, copied off-site like any other. */
+  afterApply?: BackupResult;
+  applied: boolean;
+  handoff?: Handoff;
+  restore?: RestoreResult;
+  /** restore and rehearse: the archive that was restored (live or into the scratch state). */
+  archive?: ArchiveFacts;
+  /** restore, rehearse and backup: what this state can go back to, locally and off-site. */
+  inventory?: Inventory;
+  /** A failure found after the outputs are known (rehearsal-drift, …): outputs are set, then it is raised. */
+  failure?: ActionError;
+}
+
+export interface RunResult {
+  outcomes: StackOutcome[];
+  handoffFile?: string;
+  handoffJson?: string;
+  /** Raised by main once the outputs are set (drift-detected, rehearsal-drift, …). */
+  failure?: ActionError;
+}
