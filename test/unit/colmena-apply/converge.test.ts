@@ -72,6 +72,7 @@ function fakeCtx() {
     saveState: () => undefined,
     getState: () => '',
     warning: (m) => warnings.push(m),
+    attach: () => undefined,
   };
   return { ctx, outputs, warnings, results };
 }
@@ -107,6 +108,7 @@ const settings: ColmenaSettings = {
   timeout: 60_000,
   dryActivateFirst: false,
   colmenaBinary: 'colmena',
+  reportArtifact: undefined,
 };
 
 function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {
