@@ -20,11 +20,11 @@ afterAll(async () => {
   for (const s of services) await s.stop();
 });
 
-test('there are six actions and each declares report-artifact last', () => {
+test('there are six actions and each declares report-artifact', () => {
   expect(actions).toHaveLength(6);
   for (const a of actions) {
     const names = Object.keys(loadActionYml(path.join(REPO_ROOT, 'actions', a)).inputs ?? {});
-    expect([a, names[names.length - 1]]).toEqual([a, 'report-artifact']);
+    expect([a, names.includes('report-artifact')]).toEqual([a, true]);
   }
 });
 
