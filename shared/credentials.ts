@@ -28,3 +28,12 @@ export function urlUserInfo(text: string): string[] {
 export function withoutUrlPassword(text: string): string {
   return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
 }
+
+/**
+ * A service's error text for a one-line message: its first line, at most 300 characters, every URL's
+ * query dropped — signed URLs (artifact uploads, cache archives) carry their signature there.
+ */
+export function serviceMessage(text: string): string {
+  const one = text.split('\n')[0].replace(/(https?:\/\/[^\s?]+)\?\S*/g, '$1?…');
+  return one.length > 300 ? `${one.slice(0, 300)}…` : one;
+}

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as core from '@actions/core';
 import { redact } from './secrets.js';
 
@@ -71,4 +72,71 @@ export function startGroup(title: string): void {
 
 export function endGroup(): void {
   core.endGroup();
+}
+
+/**
+ * Lines the @actions/cache and @actions/artifact libraries print while they run, governed. The libraries
+ * write straight to stdout through @actions/core: they annotate every failure themselves
+ * (`core.warning`/`core.error` in cache.ts restoreCacheV1/saveCacheV1; cache service 5xx even become
+ * `::error::` lines) and quote server answers in plain lines ("Attempt 1 of 5 failed with error: …").
+ * The suite wants one warning of its own per service problem and never an error line from a best-effort
+ * service, so inside `governed()` their `::warning::`/`::error::`/`::notice::` lines are collected for the
+ * caller instead of issued, `::add-mask::` and `::debug::` lines pass unchanged (the libraries mask signed
+ * URLs with them; core escapes their data to one line), and every other line is printed as untrusted text.
+ * The scope follows the library's asynchronous work (AsyncLocalStorage), so whatever the suite itself
+ * prints meanwhile — and anything after the call — is untouched.
+ */
+interface Governed {
+  annotations: string[];
+}
+const governedScope = new AsyncLocalStorage<Governed>();
+/** The wrapper in place; wrapped again if something replaced stdout.write since (test spies do). */
+let governor: typeof process.stdout.write | undefined;
+const ANNOTATION = /^::(warning|error|notice)(?: [^:]*)?::(.*)$/;
+const PASS_THROUGH = /^::(add-mask|debug)::/;
+
+/** The message of a workflow command, as @actions/core escaped it (command.ts escapeData). */
+function unescapeCommandData(data: string): string {
+  return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}
+
+/**
+ * @actions/core writes each command as one chunk of one line (command.ts issueCommand); a plain message
+ * (`core.info`) can hold several lines, and a server's text inside it must not pass as a command.
+ * The libraries' plain messages start with their own words, never with `::`.
+ */
+function governChunk(chunk: string, scope: Governed): string {
+  const single = /^[^\n]*\n?$/.test(chunk);
+  const line = chunk.replace(/\n$/, '');
+  if (single) {
+    const annotation = ANNOTATION.exec(line);
+    if (annotation) {
+      scope.annotations.push(unescapeCommandData(annotation[2]));
+      return '';
+    }
+    if (PASS_THROUGH.test(line)) return chunk;
+  }
+  return untrusted(line) + (chunk.endsWith('\n') ? '\n' : '');
+}
+
+function installGovernor(): void {
+  if (governor && process.stdout.write === governor) return;
+  const original = process.stdout.write.bind(process.stdout) as (...args: unknown[]) => boolean;
+  governor = ((chunk: unknown, ...rest: unknown[]) => {
+    const scope = governedScope.getStore();
+    if (!scope || typeof chunk !== 'string') return original(chunk, ...rest);
+    return original(governChunk(chunk, scope), ...rest);
+  }) as typeof process.stdout.write;
+  process.stdout.write = governor;
+}
+
+/** Runs `fn` (a call into an @actions/* library) with its log lines governed; annotations go to `annotations`. */
+export function governed<T>(annotations: string[], fn: () => Promise<T>): Promise<T> {
+  installGovernor();
+  return governedScope.run({ annotations }, fn);
+}
+
+/** Resolves once everything written to stdout so far has been handed to the OS (before a deliberate exit). */
+export function flushed(): Promise<void> {
+  return new Promise((resolve) => process.stdout.write('', () => resolve()));
 }

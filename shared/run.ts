@@ -1,5 +1,12 @@
 import * as core from '@actions/core';
 import { ActionError, CancelledError, errorMessage } from './errors.js';
+import {
+  checkAttachmentName,
+  reportArtifactInput,
+  uploadEvidence,
+  type EvidenceFile,
+  type EvidenceOutcome,
+} from './evidence.js';
 import { releaseAllLocksSync } from './fsx.js';
 import * as log from './log.js';
 import { readInputs, type InputSpecs, type InputSource, type Settings } from './inputs.js';
@@ -35,6 +42,12 @@ export interface ActionContext {
   saveState(name: string, value: string): void;
   getState(name: string): string;
   warning(message: string): void;
+  /**
+   * Adds a text file to the step's evidence artifact (uploaded only when the `report-artifact` input is
+   * set; redacted on upload). For human-readable, non-sensitive text only — never a binary plan, a state
+   * file or anything holding a sensitive value. `name` is a plain file name (`plan.txt`).
+   */
+  attach(name: string, text: string): void;
 }
 
 export interface ActionDefinition {
@@ -59,6 +72,7 @@ class Context implements ActionContext {
   readonly steps: StepRecord[] = [];
   readonly resultValues: Record<string, unknown> = {};
   readonly warnings: string[] = [];
+  readonly attachments: EvidenceFile[] = [];
   reportedInputs: Record<string, string> = {};
 
   constructor(
@@ -118,6 +132,13 @@ class Context implements ActionContext {
     this.warnings.push(line);
     core.warning(line);
   }
+
+  attach(name: string, text: string): void {
+    checkAttachmentName(name);
+    const i = this.attachments.findIndex((a) => a.name === name);
+    if (i >= 0) this.attachments.splice(i, 1);
+    this.attachments.push({ name, text });
+  }
 }
 
 function failureOf(err: unknown): { reason: string; message: string; hint?: string } {
@@ -136,7 +157,12 @@ function failureOf(err: unknown): { reason: string; message: string; hint?: stri
   };
 }
 
-async function finishMain(def: ActionDefinition, ctx: Context, started: Date, err: unknown): Promise<void> {
+async function finishMain(
+  def: ActionDefinition,
+  ctx: Context,
+  started: Date,
+  err: unknown,
+): Promise<EvidenceOutcome | undefined> {
   const failure = err === undefined && !cancellation() ? undefined : failureOf(err);
   const finished = new Date();
   const report: Report = {
@@ -151,10 +177,12 @@ async function finishMain(def: ActionDefinition, ctx: Context, started: Date, er
     result: ctx.resultValues,
     ...(failure ? { failure } : {}),
   };
+  let file: string | undefined;
+  let body = '';
   try {
-    const file = await writeReport(report);
+    file = await writeReport(report);
     core.setOutput('report-file', file);
-    const body = def.summary ? def.summary(report) : stepsTable(report.steps);
+    body = def.summary ? def.summary(report) : stepsTable(report.steps);
     await publishSummary(def.title ?? def.action, body);
   } catch (e) {
     core.warning(`Could not write the report: ${redact(errorMessage(e))}`);
@@ -165,7 +193,45 @@ async function finishMain(def: ActionDefinition, ctx: Context, started: Date, er
     if (err instanceof Error && err.stack && process.env.RUNNER_DEBUG === '1') log.info(err.stack);
     core.setFailed(redact(failure.hint ? `${failure.message} ${failure.hint}` : failure.message));
   }
+  return file ? uploadStepEvidence(def, ctx, file, body) : undefined;
 }
+
+// --- Evidence (issue 16) -------------------------------------------------------------------------------
+// After the report is written and the result recorded (outputs, setFailed): the upload can neither hide
+// nor change the step's result. It reads the `report-artifact` input itself, so a step that failed on
+// another input still uploads its report. An invalid name already failed the step as invalid input.
+async function uploadStepEvidence(
+  def: ActionDefinition,
+  ctx: Context,
+  reportFile: string,
+  summary: string,
+): Promise<EvidenceOutcome | undefined> {
+  let artifact: string | undefined;
+  try {
+    artifact = readInputs({ 'report-artifact': reportArtifactInput }, def.inputSource).settings
+      .reportArtifact;
+  } catch {
+    return undefined;
+  }
+  return uploadEvidence({
+    artifact,
+    reportFile,
+    title: def.title ?? def.action,
+    summary,
+    attachments: ctx.attachments,
+    platform: ctx.platform,
+    warn: (message) => ctx.warning(message),
+  });
+}
+
+/** An upload given up on (time limit, cancellation) may still hold sockets open: end the step now. */
+async function endAfterAbandonedUpload(outcome: EvidenceOutcome | undefined): Promise<void> {
+  if (outcome?.status !== 'abandoned') return;
+  await log.flushed();
+  releaseAllLocksSync();
+  process.exit();
+}
+// --- end of evidence ------------------------------------------------------------------------------------
 
 async function runMain(def: ActionDefinition, ctx: Context): Promise<void> {
   const started = new Date();
@@ -195,7 +261,7 @@ async function runMain(def: ActionDefinition, ctx: Context): Promise<void> {
   if (finished) return;
   finished = true;
   await waitForTools(2000);
-  await finishMain(def, ctx, started, error);
+  await endAfterAbandonedUpload(await finishMain(def, ctx, started, error));
 }
 
 async function runPost(def: ActionDefinition, ctx: Context): Promise<void> {

@@ -220,6 +220,11 @@ export function errorLines(log: string): string[] {
   return log.split(/\r?\n/).filter((l) => l.startsWith('::error::'));
 }
 
+/** The `::warning::` lines of a run (best-effort services must cost at most one). */
+export function warningLines(log: string): string[] {
+  return log.split(/\r?\n/).filter((l) => l.startsWith('::warning::'));
+}
+
 /**
  * The log as a person sees it: the runner consumes `::add-mask::<value>` commands and never displays them,
  * so canary checks look at everything else (the mask commands are the one place a secret must appear).

@@ -13,6 +13,7 @@ import {
 import { nixOptionCredentials } from './nix-options.js';
 import { parseSelector } from './colmena/node-selector.js';
 import { CHECK_EXPECTED, parseCheck } from './safety/checks.js';
+import { reportArtifactInput } from '../../../shared/evidence.js';
 
 export const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'] as const;
 
@@ -95,4 +96,5 @@ export const inputs = {
   'colmena-binary': text({ pattern: /^\S+$/, expected: 'a command name or path without spaces' }).default(
     'colmena',
   ),
+  'report-artifact': reportArtifactInput,
 };

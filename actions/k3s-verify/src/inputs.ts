@@ -1,4 +1,5 @@
 import { bool, duration, filePath, int, list, secretText, text, url } from '../../../shared/inputs.js';
+import { reportArtifactInput } from '../../../shared/evidence.js';
 import {
   CONTAINERS_EXPECTED,
   PORT_EXPECTED,
@@ -45,4 +46,5 @@ export const inputs = {
   'kubectl-binary': text({ pattern: /^[^\s]+$/, expected: 'a kubectl executable name or path' }).default(
     'kubectl',
   ),
+  'report-artifact': reportArtifactInput,
 };

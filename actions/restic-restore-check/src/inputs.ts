@@ -19,6 +19,7 @@ import {
   passwordForms,
   repositoryCredentials,
 } from './restic/input-credentials.js';
+import { reportArtifactInput } from '../../../shared/evidence.js';
 
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
@@ -83,4 +84,5 @@ export const inputs = {
   'unreachable-after': duration({ min: 1000, max: 86_400_000 }).default('5m'),
   timeout: duration({ min: 10_000, max: 2 * 86_400_000 }).default('30m'),
   'restic-binary': text({ expected: 'a restic executable name or path' }).default('restic'),
+  'report-artifact': reportArtifactInput,
 };

@@ -13,6 +13,7 @@ import {
   type Settings,
 } from '../../../shared/inputs.js';
 import { rcloneCredentials } from './archive/rclone-remote.js';
+import { reportArtifactInput } from '../../../shared/evidence.js';
 
 export const ACTION = 'tofu-plan-with-state-backup';
 
@@ -75,6 +76,7 @@ export const inputs = {
   }).withCredentials(rcloneCredentials),
   'allow-lineage-change': bool().default('false'),
   'max-archive-age': duration({ min: 60_000, max: 366 * 86_400_000 }),
+  'report-artifact': reportArtifactInput,
 };
 
 export type ActionSettings = Settings<typeof inputs>;

@@ -17,7 +17,7 @@ beforeAll(async () => {
     path.join(actionDir, 'action.yml'),
   );
   await bundleEntry('test/fixtures/lifecycle-action/src/main.ts', path.join(actionDir, 'dist'));
-}, 60_000);
+}, 1_200_000);
 
 describe('lifecycle fixture', () => {
   test('success: outputs, report, summary in the log, post cleans up, secret redacted everywhere', async () => {
@@ -26,7 +26,13 @@ describe('lifecycle fixture', () => {
     expect(r.post?.exitCode).toBe(0);
     expect(r.outputs.echoed).toBe('hello ***');
     expect(r.report?.status).toBe('success');
-    expect(r.report?.inputs).toEqual({ message: 'hello', token: '***', fail: 'false', sleep: '0' });
+    expect(r.report?.inputs).toEqual({
+      message: 'hello',
+      token: '***',
+      fail: 'false',
+      sleep: '0',
+      'report-artifact': '',
+    });
     expect((r.report?.post as { steps: { name: string; status: string }[] }).steps).toEqual([
       expect.objectContaining({ name: 'remove temp dir', status: 'success' }),
     ]);

@@ -74,6 +74,7 @@ function fakeCtx() {
     saveState: () => undefined,
     getState: () => '',
     warning: (m) => warnings.push(m),
+    attach: () => undefined,
   };
   return { ctx, outputs, warnings, results };
 }
@@ -117,6 +118,7 @@ const settings: ColmenaSettings = {
   systemProfile: '/nix/var/nix/profiles/system',
   currentSystem: '/run/current-system',
   colmenaBinary: 'colmena',
+  reportArtifact: undefined,
 };
 
 function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {

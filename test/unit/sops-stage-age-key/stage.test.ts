@@ -38,6 +38,7 @@ class FakeContext {
       saveState: (n, v) => void (this.state[n] = v),
       getState: (n) => this.state[n] ?? '',
       warning: (m) => void this.warnings.push(m),
+      attach: () => undefined,
     };
   }
 }

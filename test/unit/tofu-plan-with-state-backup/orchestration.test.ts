@@ -138,6 +138,7 @@ function fakeCtx(): ActionContext & { results: Record<string, unknown> } {
     saveState: () => undefined,
     getState: () => '',
     warning: () => undefined,
+    attach: () => undefined,
     results,
   };
 }
