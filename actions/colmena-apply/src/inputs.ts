@@ -10,6 +10,7 @@ import {
   secretText,
   text,
 } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 import { parseSelector } from './node-selector.js';
 
 export const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'] as const;
@@ -72,4 +73,5 @@ export const inputs = {
   'colmena-binary': text({ pattern: /^\S+$/, expected: 'a command name or path without spaces' }).default(
     'colmena',
   ),
+  ...forgeInputs,
 };

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { createColmenaCli } from './colmena-cli.js';
 import { SSH_DIR_STATE, converge } from './converge.js';
 import { inputs } from './inputs.js';
@@ -28,4 +29,5 @@ await run({
       await ctx.step('remove generated ssh config', () => fs.rm(dir, { recursive: true, force: true }));
   },
   summary: renderSummary,
+  status: commitStatus,
 });

@@ -1,4 +1,5 @@
 import { bool, duration, filePath, int, list, secretText, text, url } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 import {
   CONTAINERS_EXPECTED,
   PORT_EXPECTED,
@@ -42,4 +43,5 @@ export const inputs = {
   'kubectl-binary': text({ pattern: /^[^\s]+$/, expected: 'a kubectl executable name or path' }).default(
     'kubectl',
   ),
+  ...forgeInputs,
 };

@@ -10,6 +10,7 @@ import {
   url,
   Invalid,
 } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 
 /** A branch or tag pattern: `refs/heads/*`, `refs/tags/v*`, `refs/heads/main`; `*` matches across `/`. */
 export const REF_PATTERN = /^refs\/(heads|tags)\/[A-Za-z0-9._/*+@-]+$/;
@@ -57,4 +58,5 @@ export const inputs = {
   ),
   mirror: text({ expected: 'a single line of text (part of the push mirror remote address)' }),
   'wait-timeout': duration({ min: 1000, max: 6 * 3_600_000 }).default('5m'),
+  ...forgeInputs,
 };

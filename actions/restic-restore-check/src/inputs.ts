@@ -12,6 +12,7 @@ import {
   text,
   Invalid,
 } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
@@ -72,4 +73,5 @@ export const inputs = {
   'unreachable-after': duration({ min: 1000, max: 86_400_000 }).default('5m'),
   timeout: duration({ min: 10_000, max: 2 * 86_400_000 }).default('30m'),
   'restic-binary': text({ expected: 'a restic executable name or path' }).default('restic'),
+  ...forgeInputs,
 };

@@ -11,6 +11,7 @@ import {
   secretText,
   text,
 } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 
 /** A known_hosts line: optional marker, host patterns, key type, base64 key, optional comment. */
 const KNOWN_HOSTS_LINE =
@@ -58,4 +59,5 @@ export const inputs = {
     // Usually passed from a secret: it maps the fleet's host names, so it stays out of reports too.
   }).secret(),
   cleanup: bool().default('true'),
+  ...forgeInputs,
 };

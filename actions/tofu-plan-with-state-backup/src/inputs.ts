@@ -11,6 +11,7 @@ import {
   resolvePath,
   text,
 } from '../../../shared/inputs.js';
+import { forgeInputs } from '../../../shared/forge.js';
 
 export const ACTION = 'tofu-plan-with-state-backup';
 
@@ -66,4 +67,5 @@ export const inputs = {
     expected: "an archive path or 'latest'",
   }),
   'allow-lineage-change': bool().default('false'),
+  ...forgeInputs,
 };

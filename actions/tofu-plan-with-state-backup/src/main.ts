@@ -1,5 +1,6 @@
 import { ActionError } from '../../../shared/errors.js';
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { ACTION, inputs } from './inputs.js';
 import { cleanup, orchestrate, realClients } from './orchestrate.js';
 import { computeOutputs } from './outputs.js';
@@ -25,4 +26,5 @@ await run({
     if (saved && saved !== '[]') await ctx.step('remove leftovers', () => cleanup(saved));
   },
   summary: renderSummary,
+  status: commitStatus,
 });

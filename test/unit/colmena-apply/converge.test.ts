@@ -107,6 +107,8 @@ const settings: ColmenaSettings = {
   timeout: 60_000,
   dryActivateFirst: false,
   colmenaBinary: 'colmena',
+  commitStatus: false,
+  forgeToken: undefined,
 };
 
 function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {
