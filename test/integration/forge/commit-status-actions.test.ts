@@ -118,15 +118,15 @@ describe('k3s-verify (K3s API stand-in, real kubectl)', () => {
         kubeconfig: cluster.kubeconfigFile,
         nodes: '1',
         workloads: 'deployment/rustdesk/hbbs\ndeployment/rustdesk/hbbr',
-        context: 'edge-prod',
+        context: 'default',
         'commit-status': 'true',
       },
       { env: env() },
     );
     expect(r.exitCode).toBe(0);
     expect(statusesSince(from)).toEqual([
-      ['pending', 'edge/k3s-verify/edge-prod', 'running…'],
-      ['success', 'edge/k3s-verify/edge-prod', 'rustdesk ready (2/2), nodes 1/1'],
+      ['pending', 'edge/k3s-verify/default', 'running…'],
+      ['success', 'edge/k3s-verify/default', 'rustdesk ready (2/2), nodes 1/1'],
     ]);
     expectNoToken(r);
   });
@@ -138,8 +138,8 @@ describe('k3s-verify (K3s API stand-in, real kubectl)', () => {
         kubeconfig: cluster.kubeconfigFile,
         nodes: '1',
         workloads: 'deployment/rustdesk/hbbs\ndeployment/rustdesk/absent',
-        context: 'edge-prod',
-        timeout: '3s',
+        context: 'default',
+        timeout: '15s',
         'commit-status': 'true',
       },
       { env: env() },
@@ -240,17 +240,18 @@ describe('push-mirror (real git over HTTP)', () => {
   });
 
   test('mirrored and verified: `mirror verified: N refs`; post runs only the status safety net', async () => {
+    server.createRepo('mirror');
     const from = api.statuses.length;
     const r = await runAction({
       action: 'push-mirror',
-      inputs: { 'remote-url': server.url('mirror.git'), token: MIRROR_TOKEN, 'commit-status': 'true' },
+      inputs: { 'remote-url': server.url('mirror'), token: MIRROR_TOKEN, 'commit-status': 'true' },
       workspace: repos.clone,
       env: env(),
       timeoutMs: 90_000,
     });
     expect(r.exitCode).toBe(0);
     const refs = Number(r.outputs.created) + Number(r.outputs.updated) + Number(r.outputs.unchanged);
-    const context = `edge/push-mirror/${new URL(server.url('mirror.git')).host}/mirror`;
+    const context = `edge/push-mirror/${new URL(server.url('mirror')).host}/mirror`;
     expect(statusesSince(from)).toEqual([
       ['pending', context, 'running…'],
       ['success', context, `mirror verified: ${refs} refs`],
