@@ -62,7 +62,8 @@ export function forgeTargetFromEnv(env: NodeJS.ProcessEnv = process.env): ForgeT
  * The web page of this run. GitHub addresses runs by `run_id`; Forgejo's web routes take the run's
  * index in the repository, which it exports as `run_number` (`run_id` is the instance-wide id there):
  * services/actions/context.go `RunNumber: fmt.Sprint(run.Index)`, routers/web/repo/actions/view.go
- * `GetRunByIndex(ctx, repoID, runIndex)`.
+ * `GetRunByIndex(ctx, repoID, runIndex)`. Both runners export it as GITHUB_RUN_NUMBER (forgejo-runner:
+ * act pkg/runner/run_context.go withGithubEnv).
  */
 export function runUrl(target: ForgeTarget, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const run = target.kind === 'forgejo' ? env.GITHUB_RUN_NUMBER : env.GITHUB_RUN_ID;

@@ -47,8 +47,8 @@ describe('restic commit status', () => {
       'snapshot ab12cd34 checked, 5d old',
     ],
     [
-      report('failed', {}, { reason: 'snapshot-too-old', message: 'The newest snapshot is 3d old.' }),
-      'snapshot-too-old: The newest snapshot is 3d old.',
+      report('failed', {}, { reason: 'stale', message: 'The latest snapshot is 3d old.' }),
+      'stale: The latest snapshot is 3d old.',
     ],
   ])('%#: %s', (r, want) => {
     expect(commitStatus.describe(r)).toBe(want);
