@@ -84,9 +84,11 @@ class Context implements ActionContext {
   // ── Commit status (shared/commit-status.ts): pending once the inputs are known, final in finishMain,
   // post as the safety net when main was killed before it could set the final state. ──
   commitStatus?: CommitStatusReporter;
+  /** Set in the post phase: reading inputs there must not set a new `pending`. */
+  inPost = false;
 
   private startCommitStatus(specs: InputSpecs): void {
-    if (!this.statusHook || this.commitStatus) return;
+    if (!this.statusHook || this.commitStatus || this.inPost) return;
     this.commitStatus = CommitStatusReporter.start({
       action: this.action,
       hook: this.statusHook,
@@ -259,7 +261,10 @@ async function runPost(def: ActionDefinition, ctx: Context): Promise<void> {
 export async function run(def: ActionDefinition): Promise<void> {
   const isPost = core.getState(PHASE_STATE) === 'true';
   const ctx = new Context(def.action, def.inputSource, def.status);
-  if (isPost) return runPost(def, ctx);
+  if (isPost) {
+    ctx.inPost = true;
+    return runPost(def, ctx);
+  }
   // Saved first: if main dies early, post must still run as post and not as a second main.
   core.saveState(PHASE_STATE, 'true');
   if (nodeTooOld()) {

@@ -30786,7 +30786,8 @@ function forgeTargetFromEnv(env = process.env) {
  * The web page of this run. GitHub addresses runs by `run_id`; Forgejo's web routes take the run's
  * index in the repository, which it exports as `run_number` (`run_id` is the instance-wide id there):
  * services/actions/context.go `RunNumber: fmt.Sprint(run.Index)`, routers/web/repo/actions/view.go
- * `GetRunByIndex(ctx, repoID, runIndex)`.
+ * `GetRunByIndex(ctx, repoID, runIndex)`. Both runners export it as GITHUB_RUN_NUMBER (forgejo-runner:
+ * act pkg/runner/run_context.go withGithubEnv).
  */
 function runUrl(target, env = process.env) {
     const run = target.kind === 'forgejo' ? env.GITHUB_RUN_NUMBER : env.GITHUB_RUN_ID;
@@ -32104,8 +32105,10 @@ class Context {
     // ── Commit status (shared/commit-status.ts): pending once the inputs are known, final in finishMain,
     // post as the safety net when main was killed before it could set the final state. ──
     commitStatus;
+    /** Set in the post phase: reading inputs there must not set a new `pending`. */
+    inPost = false;
     startCommitStatus(specs) {
-        if (!this.statusHook || this.commitStatus)
+        if (!this.statusHook || this.commitStatus || this.inPost)
             return;
         this.commitStatus = commit_status/* CommitStatusReporter */.h7.start({
             action: this.action,
@@ -32278,8 +32281,10 @@ async function runPost(def, ctx) {
 async function run(def) {
     const isPost = core/* getState */.Gu(PHASE_STATE) === 'true';
     const ctx = new Context(def.action, def.inputSource, def.status);
-    if (isPost)
+    if (isPost) {
+        ctx.inPost = true;
         return runPost(def, ctx);
+    }
     // Saved first: if main dies early, post must still run as post and not as a second main.
     core/* saveState */.LZ(PHASE_STATE, 'true');
     if (nodeTooOld()) {
