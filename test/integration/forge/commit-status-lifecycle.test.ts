@@ -30,7 +30,8 @@ beforeAll(async () => {
     path.join(actionDir, 'action.yml'),
   );
   await bundleEntry('test/fixtures/forge-status-action/src/main.ts', path.join(actionDir, 'dist'));
-}, 120_000);
+  // ncc type-checks the whole project while bundling: minutes on a loaded 2-core machine.
+}, 300_000);
 
 afterAll(async () => {
   for (const s of standins) await s.stop();
