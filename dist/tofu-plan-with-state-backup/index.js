@@ -28450,7 +28450,7 @@ const commitStatus = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(49);
-/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4149);
+/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2521);
 
 
 
@@ -30177,8 +30177,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(2635);
-// EXTERNAL MODULE: ./shared/forge.ts
-var forge = __nccwpck_require__(4149);
+// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
+var forge = __nccwpck_require__(2521);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./shared/forge-event.ts
@@ -30518,60 +30518,33 @@ function errorMessage(err) {
 
 /***/ }),
 
-/***/ 4149:
+/***/ 2521:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   IG: () => (/* binding */ ForgeApiError),
-/* harmony export */   LV: () => (/* binding */ forgeInputs),
-/* harmony export */   Vp: () => (/* binding */ runUrl),
-/* harmony export */   Ww: () => (/* binding */ connectForge)
-/* harmony export */ });
-/* unused harmony exports forgeTargetFromEnv, DEFAULT_BUDGET_MS, rateLimitWait, createForgeClient, bestEffort */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2635);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(49);
-/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5931);
-/* harmony import */ var _tool_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6647);
-/* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4402);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  IG: () => (/* reexport */ forge_http_ForgeApiError),
+  Ww: () => (/* binding */ connectForge),
+  LV: () => (/* binding */ forgeInputs),
+  Vp: () => (/* binding */ runUrl)
+});
+
+// UNUSED EXPORTS: DEFAULT_BUDGET_MS, bestEffort, createForgeClient, forgeTargetFromEnv, rateLimitWait
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(2635);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(5931);
+// EXTERNAL MODULE: ./shared/tool.ts + 2 modules
+var tool = __nccwpck_require__(6647);
+// EXTERNAL MODULE: ./shared/version.ts
+var version = __nccwpck_require__(4402);
+;// CONCATENATED MODULE: ./shared/forge-http.ts
 
 
 
 
-
-/** The inputs every action declares (last in its list) to reach the forge: see README "Commit statuses". */
-const forgeInputs = {
-    'commit-status': (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .bool */ .lc)().default('false'),
-    // GitHub does not put the job token into the environment: workflows pass `${{ github.token }}`.
-    'forge-token': (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'a token for the forge REST API' }).fallbackTo((env) => env.FORGEJO_TOKEN || env.GITHUB_TOKEN),
-};
-const REPOSITORY = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
-/** Where the forge is, read from the runner's environment; `missing` names what is not set. */
-function forgeTargetFromEnv(env = process.env) {
-    const apiUrl = (env.GITHUB_API_URL || env.FORGEJO_API_URL || '').replace(/\/+$/, '');
-    const forgejo = env.FORGEJO_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true' || /\/api\/v1$/.test(apiUrl);
-    if (!apiUrl)
-        return { missing: forgejo ? 'FORGEJO_API_URL' : 'GITHUB_API_URL' };
-    if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
-        return { missing: 'an http(s) GITHUB_API_URL' };
-    const repository = env.GITHUB_REPOSITORY || env.FORGEJO_REPOSITORY || '';
-    if (!REPOSITORY.test(repository))
-        return { missing: 'GITHUB_REPOSITORY' };
-    const serverUrl = (env.GITHUB_SERVER_URL || env.FORGEJO_SERVER_URL || '').replace(/\/+$/, '');
-    return { kind: forgejo ? 'forgejo' : 'github', apiUrl, serverUrl, repository };
-}
-/**
- * The web page of this run. GitHub addresses runs by `run_id`; Forgejo's web routes take the run's
- * index in the repository, which it exports as `run_number` (`run_id` is the instance-wide id there):
- * services/actions/context.go `RunNumber: fmt.Sprint(run.Index)`, routers/web/repo/actions/view.go
- * `GetRunByIndex(ctx, repoID, runIndex)`. Both runners export it as GITHUB_RUN_NUMBER (forgejo-runner:
- * act pkg/runner/run_context.go withGithubEnv).
- */
-function runUrl(target, env = process.env) {
-    const run = target.kind === 'forgejo' ? env.GITHUB_RUN_NUMBER : env.GITHUB_RUN_ID;
-    if (!target.serverUrl || !run || !/^\d+$/.test(run))
-        return undefined;
-    return `${target.serverUrl}/${target.repository}/actions/runs/${run}`;
-}
 const HINTS = {
     auth: "the token was refused; check 'forge-token'",
     permission: 'the token may not do this (GitHub: grant the job `permissions:` statuses/issues/pull-requests: write; pull requests from forks get a read-only token on both forges)',
@@ -30583,7 +30556,7 @@ const HINTS = {
     unexpected: 'the forge gave an answer the action does not understand',
 };
 /** A failed forge call. `detail` is redacted remote text (one line, at most 200 characters). */
-class ForgeApiError extends Error {
+class forge_http_ForgeApiError extends Error {
     what;
     kind;
     status;
@@ -30611,7 +30584,7 @@ class ForgeApiError extends Error {
         return `${this.message}${tries}; ${HINTS[this.kind]}.`;
     }
     withAttempts(attempts) {
-        return new ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
+        return new forge_http_ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
     }
 }
 const DEFAULT_BUDGET_MS = 60_000;
@@ -30622,7 +30595,7 @@ const SECONDARY_LIMIT_WAIT_MS = 60_000;
 /** Pages read at most per listing (GitHub 100 per page, Forgejo 50 by default). */
 const MAX_PAGES = 20;
 function oneLine(text) {
-    const flat = (0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .redact */ .E$)(text).replace(/\s+/g, ' ').trim();
+    const flat = (0,secrets/* redact */.E$)(text).replace(/\s+/g, ' ').trim();
     return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }
 /** The message of an error answer: GitHub `{message, errors: [{message}]}`, Forgejo `{message, errors}`. */
@@ -30694,7 +30667,7 @@ class ForgeHttp {
         this.o = o;
         this.fetchImpl = o.fetchImpl ?? fetch;
         this.now = o.now ?? Date.now;
-        this.sleep = o.sleep ?? _tool_js__WEBPACK_IMPORTED_MODULE_3__/* .pause */ .v7;
+        this.sleep = o.sleep ?? tool/* pause */.v7;
         this.random = o.random ?? Math.random;
     }
     url(path, query = {}) {
@@ -30715,7 +30688,7 @@ class ForgeHttp {
                 failure = this.answerFailure(what, answer);
             }
             catch (e) {
-                if (e instanceof ForgeApiError)
+                if (e instanceof forge_http_ForgeApiError)
                     failure = e;
                 else
                     throw e;
@@ -30738,19 +30711,19 @@ class ForgeHttp {
         const message = remoteMessage(answer.body, `HTTP ${answer.status}`);
         const wait = rateLimitWait(answer.status, answer.headers, message, this.now());
         if (wait !== undefined)
-            return new ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
+            return new forge_http_ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
         if (answer.status >= 300 && answer.status < 400) {
             const location = oneLine(answer.headers.get('location') ?? '');
-            return new ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
+            return new forge_http_ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
         }
-        return new ForgeApiError(what, failureOf(answer.status), answer.status, message);
+        return new forge_http_ForgeApiError(what, failureOf(answer.status), answer.status, message);
     }
     async once(what, method, url, body, leftMs) {
         const timeoutMs = Math.max(1000, Math.min(this.o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, leftMs));
         const headers = {
             Authorization: `token ${this.o.token}`,
             Accept: this.o.target.kind === 'github' ? 'application/vnd.github+json' : 'application/json',
-            'User-Agent': `edge-actions/${_version_js__WEBPACK_IMPORTED_MODULE_4__/* .SUITE_VERSION */ .s}`,
+            'User-Agent': `edge-actions/${version/* SUITE_VERSION */.s}`,
         };
         if (this.o.target.kind === 'github')
             headers['X-GitHub-Api-Version'] = '2022-11-28';
@@ -30758,7 +30731,7 @@ class ForgeHttp {
         if (body !== undefined) {
             headers['Content-Type'] = 'application/json';
             // Defence in depth: whatever a caller put in a body, a registered secret never leaves.
-            payload = JSON.stringify((0,_secrets_js__WEBPACK_IMPORTED_MODULE_2__/* .redactDeep */ .KL)(body));
+            payload = JSON.stringify((0,secrets/* redactDeep */.KL)(body));
         }
         let res;
         try {
@@ -30772,13 +30745,13 @@ class ForgeHttp {
             });
         }
         catch (e) {
-            if (e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc)
+            if (e instanceof errors/* CancelledError */.cc)
                 throw e;
             const err = e;
             const why = err.name === 'TimeoutError'
                 ? `no answer within ${Math.round(timeoutMs / 1000)}s`
-                : (err.cause?.code ?? err.cause?.message ?? (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e));
-            throw new ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
+                : (err.cause?.code ?? err.cause?.message ?? (0,errors/* errorMessage */.gJ)(e));
+            throw new forge_http_ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
         }
         const text = await res.text().catch(() => '');
         let parsed = text;
@@ -30800,7 +30773,7 @@ class ForgeHttp {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const answer = await this.request(what, 'GET', path, { query: { ...query, ...pageSize, page } });
             if (!Array.isArray(answer.body))
-                throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
+                throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
             out.push(...answer.body);
             if (!hasNextPage(answer.headers))
                 break;
@@ -30808,9 +30781,52 @@ class ForgeHttp {
         return out;
     }
 }
+
+// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
+var inputs = __nccwpck_require__(49);
+;// CONCATENATED MODULE: ./shared/forge.ts
+
+
+
+
+
+/** The inputs every action declares (last in its list) to reach the forge: see README "Commit statuses". */
+const forgeInputs = {
+    'commit-status': (0,inputs/* bool */.lc)().default('false'),
+    // GitHub does not put the job token into the environment: workflows pass `${{ github.token }}`.
+    'forge-token': (0,inputs/* secretText */.yD)({ expected: 'a token for the forge REST API' }).fallbackTo((env) => env.FORGEJO_TOKEN || env.GITHUB_TOKEN),
+};
+const REPOSITORY = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+/** Where the forge is, read from the runner's environment; `missing` names what is not set. */
+function forgeTargetFromEnv(env = process.env) {
+    const apiUrl = (env.GITHUB_API_URL || env.FORGEJO_API_URL || '').replace(/\/+$/, '');
+    const forgejo = env.FORGEJO_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true' || /\/api\/v1$/.test(apiUrl);
+    if (!apiUrl)
+        return { missing: forgejo ? 'FORGEJO_API_URL' : 'GITHUB_API_URL' };
+    if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
+        return { missing: 'an http(s) GITHUB_API_URL' };
+    const repository = env.GITHUB_REPOSITORY || env.FORGEJO_REPOSITORY || '';
+    if (!REPOSITORY.test(repository))
+        return { missing: 'GITHUB_REPOSITORY' };
+    const serverUrl = (env.GITHUB_SERVER_URL || env.FORGEJO_SERVER_URL || '').replace(/\/+$/, '');
+    return { kind: forgejo ? 'forgejo' : 'github', apiUrl, serverUrl, repository };
+}
+/**
+ * The web page of this run. GitHub addresses runs by `run_id`; Forgejo's web routes take the run's
+ * index in the repository, which it exports as `run_number` (`run_id` is the instance-wide id there):
+ * services/actions/context.go `RunNumber: fmt.Sprint(run.Index)`, routers/web/repo/actions/view.go
+ * `GetRunByIndex(ctx, repoID, runIndex)`. Both runners export it as GITHUB_RUN_NUMBER (forgejo-runner:
+ * act pkg/runner/run_context.go withGithubEnv).
+ */
+function runUrl(target, env = process.env) {
+    const run = target.kind === 'forgejo' ? env.GITHUB_RUN_NUMBER : env.GITHUB_RUN_ID;
+    if (!target.serverUrl || !run || !/^\d+$/.test(run))
+        return undefined;
+    return `${target.serverUrl}/${target.repository}/actions/runs/${run}`;
+}
 function asObject(what, answer) {
     if (!answer.body || typeof answer.body !== 'object' || Array.isArray(answer.body))
-        throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
+        throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
     return answer.body;
 }
 function str(v) {
@@ -30878,7 +30894,7 @@ function createForgeClient(o) {
                 .then((a) => str(asObject('Reading the token user', a).login) || JOB_TOKEN_USER[target.kind])
                 .catch((e) => {
                 // The job token is not a user token: GitHub refuses /user for it; the author is then the bot.
-                if (e instanceof ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
+                if (e instanceof forge_http_ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
                     return JOB_TOKEN_USER[target.kind];
                 me = undefined;
                 throw e;
@@ -30902,7 +30918,7 @@ function createForgeClient(o) {
                 ? await http.list(what, `${repo}/issues/${issue}/comments`, {}, pageSize)
                 : await http.request(what, 'GET', `${repo}/issues/${issue}/comments`).then((a) => {
                     if (!Array.isArray(a.body))
-                        throw new ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
+                        throw new forge_http_ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
                     return a.body;
                 });
             return items.map(toComment);
