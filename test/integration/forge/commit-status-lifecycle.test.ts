@@ -31,7 +31,7 @@ beforeAll(async () => {
   );
   await bundleEntry('test/fixtures/forge-status-action/src/main.ts', path.join(actionDir, 'dist'));
   // ncc type-checks the whole project while bundling: minutes on a loaded 2-core machine.
-}, 300_000);
+}, 1_200_000);
 
 afterAll(async () => {
   for (const s of standins) await s.stop();
