@@ -234,9 +234,17 @@ abstract class Store implements Cache {
 
   constructor(protected readonly o: CacheOptions) {}
 
-  async restore(entry: CacheEntry): Promise<CacheOutcome<RestoreStatus>> {
+  /**
+   * Builds an operation's outcome, timed from now, and logs its one line — except for the statuses that
+   * already said their piece as the step's one warning (or need no line at all).
+   */
+  private finisher<S extends RestoreStatus | SaveStatus>(
+    entry: CacheEntry,
+    op: 'restore' | 'save',
+    quiet: readonly S[],
+  ): (status: S, extra?: Extra) => CacheOutcome<S> {
     const started = Date.now();
-    const done = (status: RestoreStatus, extra: Extra = {}): CacheOutcome<RestoreStatus> => {
+    return (status, extra = {}) => {
       const outcome = {
         backend: this.backend,
         files: 0,
@@ -245,10 +253,13 @@ abstract class Store implements Cache {
         status,
         durationMs: Date.now() - started,
       };
-      if (status !== 'unavailable' && status !== 'error' && status !== 'corrupt')
-        log.info(describe(entry.label, outcome, 'restore'));
+      if (!quiet.includes(status)) log.info(describe(entry.label, outcome, op));
       return outcome;
     };
+  }
+
+  async restore(entry: CacheEntry): Promise<CacheOutcome<RestoreStatus>> {
+    const done = this.finisher<RestoreStatus>(entry, 'restore', ['unavailable', 'error', 'corrupt']);
     // Only what this call put into the directory is ever removed: it must be empty (or absent) first.
     let ours = false;
     try {
@@ -285,19 +296,7 @@ abstract class Store implements Cache {
   }
 
   async save(entry: CacheEntry): Promise<CacheOutcome<SaveStatus>> {
-    const started = Date.now();
-    const done = (status: SaveStatus, extra: Extra = {}): CacheOutcome<SaveStatus> => {
-      const outcome = {
-        backend: this.backend,
-        files: 0,
-        bytes: 0,
-        ...extra,
-        status,
-        durationMs: Date.now() - started,
-      };
-      if (status !== 'unavailable' && status !== 'error') log.info(describe(entry.label, outcome, 'save'));
-      return outcome;
-    };
+    const done = this.finisher<SaveStatus>(entry, 'save', ['unavailable', 'error']);
     try {
       const manifest = await buildManifest(entry.dir, entry.key).catch((e) => {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

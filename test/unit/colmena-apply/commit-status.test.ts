@@ -1,32 +1,27 @@
 import { describe, expect, test } from '@jest/globals';
 import { commitStatus } from '../../../actions/colmena-apply/src/commit-status.js';
 import type { Report } from '../../../shared/report.js';
+import { reportOf } from '../../support/reports.js';
 
 const report = (
   status: Report['status'],
   nodes: Array<[string, string]>,
   goal = 'switch',
   failure?: Report['failure'],
-): Report => ({
-  action: 'colmena-apply',
-  version: '1',
-  status,
-  startedAt: '',
-  finishedAt: '',
-  durationMs: 0,
-  inputs: { goal },
-  steps: [],
-  result: {
-    nodes: nodes.map(([name, result]) => ({
-      name,
-      result,
-      lastPhase: 'activating',
-      durationSeconds: 1,
-      error: null,
-    })),
-  },
-  ...(failure ? { failure } : {}),
-});
+): Report =>
+  reportOf('colmena-apply', status, {
+    inputs: { goal },
+    failure,
+    result: {
+      nodes: nodes.map(([name, result]) => ({
+        name,
+        result,
+        lastPhase: 'activating',
+        durationSeconds: 1,
+        error: null,
+      })),
+    },
+  });
 
 describe('colmena commit status', () => {
   test.each([

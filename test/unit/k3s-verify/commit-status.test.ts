@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { commitStatus } from '../../../actions/k3s-verify/src/commit-status.js';
 import type { Report } from '../../../shared/report.js';
+import { reportOf } from '../../support/reports.js';
 
 const w = (object: string, status: string, available = 1, desired = 1) => ({
   object,
@@ -15,18 +16,7 @@ const report = (
   status: Report['status'],
   result: Record<string, unknown>,
   failure?: Report['failure'],
-): Report => ({
-  action: 'k3s-verify',
-  version: '1',
-  status,
-  startedAt: '',
-  finishedAt: '',
-  durationMs: 0,
-  inputs: {},
-  steps: [],
-  result,
-  ...(failure ? { failure } : {}),
-});
+): Report => reportOf('k3s-verify', status, { result, failure });
 
 describe('k3s commit status', () => {
   test.each([

@@ -1,23 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { commitStatus } from '../../../actions/push-mirror/src/commit-status.js';
 import type { Report } from '../../../shared/report.js';
+import { reportOf } from '../../support/reports.js';
 
 const report = (
   status: Report['status'],
   result: Record<string, unknown>,
   failure?: Report['failure'],
-): Report => ({
-  action: 'push-mirror',
-  version: '1',
-  status,
-  startedAt: '',
-  finishedAt: '',
-  durationMs: 0,
-  inputs: {},
-  steps: [],
-  result,
-  ...(failure ? { failure } : {}),
-});
+): Report => reportOf('push-mirror', status, { result, failure });
 const counts = { created: 2, updated: 1, deleted: 0, unchanged: 9 };
 
 describe('push-mirror commit status', () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, describe, expect, jest, test } from '@jest/globals';
 import {
   cacheKey,
   cacheKeyPrefix,
@@ -13,24 +13,14 @@ import {
 import { MANIFEST_FILE } from '../../../shared/cache-manifest.js';
 import { InputError } from '../../../shared/errors.js';
 import { thrown } from '../../support/thrown.js';
+import { captureStdout } from '../../support/stdout-capture.js';
 
 /**
  * shared/cache.ts with an injected toolkit (the real `@actions/cache` runs against the stand-in in
  * test/integration/lifecycle/cache.test.ts): statuses, warnings, what is touched on disk.
  */
 const roots: string[] = [];
-let written: string[];
-beforeEach(() => {
-  resetCacheStateForTest();
-  written = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
+const out = captureStdout(resetCacheStateForTest);
 afterAll(() => {
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
@@ -139,7 +129,7 @@ describe('Actions cache', () => {
     expect(fs.readdirSync(entry.dir)).toEqual(['provider']);
     expect((await again.save(entry)).status).toBe('unchanged');
     expect(warn).not.toHaveBeenCalled();
-    expect(written.join('')).toMatch(
+    expect(out.written.join('')).toMatch(
       /Cache hit: OpenTofu providers restored from the Actions cache and verified \(1 files, 10 B/,
     );
   });
@@ -176,7 +166,7 @@ describe('Actions cache', () => {
       expect((await cache.save(entry)).status).toBe('unavailable');
       fs.rmSync(entry.dir, { recursive: true });
     }
-    expect(written.join('').split('No Actions cache service').length).toBe(2);
+    expect(out.written.join('').split('No Actions cache service').length).toBe(2);
     expect(warn).not.toHaveBeenCalled();
     expect(fake.calls).toEqual([]);
   });
@@ -195,7 +185,7 @@ describe('Actions cache', () => {
     expect(warn.mock.calls).toEqual([
       [expect.stringMatching(/^The Actions cache service failed while looking up OpenTofu providers: .*500/)],
     ]);
-    expect(written.join('')).not.toContain('::warning::');
+    expect(out.written.join('')).not.toContain('::warning::');
     expect(fake.calls.filter((c) => c.startsWith('save'))).toEqual([]);
   });
 
@@ -218,7 +208,7 @@ describe('Actions cache', () => {
     });
     expect(fs.readdirSync(entry.dir)).toEqual([]);
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(written.join('')).not.toMatch(/::error::/);
+    expect(out.written.join('')).not.toMatch(/::error::/);
   });
 
   test('a directory with content is left exactly as it is', async () => {

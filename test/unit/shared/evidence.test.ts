@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
   artifactName,
   artifactServiceProblem,
@@ -17,26 +17,17 @@ import * as log from '../../../shared/log.js';
 import { detectPlatform } from '../../../shared/platform.js';
 import { registerSecret, resetSecretsForTest } from '../../../shared/secrets.js';
 import { runtimeToken } from '../../support/standins/actions-services/server.js';
+import { captureStdout } from '../../support/stdout-capture.js';
 
 const roots: string[] = [];
-let written: string[];
 const savedEnv = { ...process.env };
 beforeAll(() => {
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'evidence-unit-'));
   roots.push(temp);
   process.env.RUNNER_TEMP = temp;
 });
-beforeEach(() => {
-  resetSecretsForTest();
-  written = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
+// Keeps the log of the code under test out of the test output.
+captureStdout(resetSecretsForTest);
 afterAll(() => {
   process.env = savedEnv;
   for (const r of roots) fs.rmSync(r, { recursive: true, force: true });

@@ -1,29 +1,19 @@
-import { afterEach, beforeEach, expect, jest, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import * as core from '@actions/core';
 import * as log from '../../../shared/log.js';
 import { resetSecretsForTest } from '../../../shared/secrets.js';
 import { LogCommandParser } from '../../support/log-commands.js';
+import { captureStdout } from '../../support/stdout-capture.js';
 
 /**
  * log.governed(): what @actions/cache and @actions/artifact print while they run. The spy is installed
  * before the governor wraps stdout, so `written` sees what reaches the runner.
  */
-let written: string[];
-beforeEach(() => {
-  resetSecretsForTest();
-  written = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
+const out = captureStdout(resetSecretsForTest);
 
 function commands() {
   const p = new LogCommandParser();
-  p.text(written.join(''));
+  p.text(out.written.join(''));
   return p.commands.map((c) => c.command);
 }
 
@@ -42,7 +32,7 @@ test("the library's annotations are collected, its masks and debug lines pass, i
     'Failed to save: 100%\nsecond line',
   ]);
   expect(commands().sort()).toEqual(['add-mask', 'debug']);
-  expect(written.join('')).toContain('Attempt 1 of 5 failed with error: busy');
+  expect(out.written.join('')).toContain('Attempt 1 of 5 failed with error: busy');
 });
 
 test('outside the scope, and for the suite running meanwhile, nothing changes', async () => {

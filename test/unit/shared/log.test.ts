@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, expect, jest, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import * as log from '../../../shared/log.js';
 import { registerSecret, resetSecretsForTest } from '../../../shared/secrets.js';
 import { runTool } from '../../../shared/tool.js';
 import { LogCommandParser } from '../../support/log-commands.js';
+import { captureStdout } from '../../support/stdout-capture.js';
 
 /** Every way a line can carry a workflow command to the GitHub runner or forgejo-runner. */
 const HOSTILE = [
@@ -19,18 +20,7 @@ const HOSTILE = [
   '##[add-mask]legacy at the start',
 ];
 
-let written: string[];
-beforeEach(() => {
-  resetSecretsForTest();
-  written = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-});
+const out = captureStdout(resetSecretsForTest);
 
 function commandsIn(text: string) {
   const p = new LogCommandParser();
@@ -51,17 +41,17 @@ test.each(HOSTILE)('untrusted() makes %j inert and keeps its visible text', (lin
 test('log.info and log.lines neutralise every line of multi-line text', () => {
   log.info(`ok\n${HOSTILE.join('\n')}`);
   log.lines(HOSTILE);
-  expect(commandsIn(written.join(''))).toEqual([]);
-  expect(log.looksLikeCommand(written.join(''))).toBe(false);
+  expect(commandsIn(out.written.join(''))).toEqual([]);
+  expect(log.looksLikeCommand(out.written.join(''))).toBe(false);
   expect(log.looksLikeCommand(HOSTILE.join('\n'))).toBe(true);
 });
 
 test('text is redacted before it is neutralised', () => {
   registerSecret('s3cret-value');
-  written = []; // the runner's own ::add-mask:: command, issued by registerSecret
+  out.written = []; // the runner's own ::add-mask:: command, issued by registerSecret
   log.info('::add-mask::s3cret-value');
-  expect(written.join('')).not.toContain('s3cret-value');
-  expect(commandsIn(written.join(''))).toEqual([]);
+  expect(out.written.join('')).not.toContain('s3cret-value');
+  expect(commandsIn(out.written.join(''))).toEqual([]);
 });
 
 test('ordinary text is unchanged', () => {
@@ -77,7 +67,7 @@ test('log.group ends the group after an async body, also when it throws', async 
     }),
   ).rejects.toThrow('boom');
   expect(await log.group('g', async () => 7)).toBe(7);
-  const cmds = commandsIn(written.join('')).map((c) => c.command);
+  const cmds = commandsIn(out.written.join('')).map((c) => c.command);
   expect(cmds).toEqual(['group', 'endgroup', 'group', 'endgroup']);
 });
 
@@ -85,7 +75,7 @@ test('a tool printing workflow commands cannot issue them through runTool', asyn
   const script = HOSTILE.map((l) => `printf '%s\\n' ${JSON.stringify(l)}`).join('; ');
   const r = await runTool({ bin: 'bash', args: ['-c', `${script}; ${script} >&2`] });
   expect(r.exitCode).toBe(0);
-  const echoed = written.join('');
+  const echoed = out.written.join('');
   expect(echoed).toContain('save-state name=key-dir');
   // Only the `$ bash -c …` line is ours; it too is quoted tool input, so nothing may be a command.
   expect(commandsIn(echoed)).toEqual([]);

@@ -1,23 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { commitStatus } from '../../../actions/sops-stage-age-key/src/commit-status.js';
 import type { Report } from '../../../shared/report.js';
+import { reportOf } from '../../support/reports.js';
 
 const report = (
   status: Report['status'],
   result: Record<string, unknown>,
   failure?: Report['failure'],
-): Report => ({
-  action: 'sops-stage-age-key',
-  version: '1',
-  status,
-  startedAt: '',
-  finishedAt: '',
-  durationMs: 0,
-  inputs: {},
-  steps: [],
-  result,
-  ...(failure ? { failure } : {}),
-});
+): Report => reportOf('sops-stage-age-key', status, { result, failure });
 
 describe('sops commit status', () => {
   test.each([

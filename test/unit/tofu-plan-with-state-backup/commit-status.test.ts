@@ -1,18 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { commitStatus } from '../../../actions/tofu-plan-with-state-backup/src/commit-status.js';
 import type { Report } from '../../../shared/report.js';
+import { reportOf } from '../../support/reports.js';
 
-const base: Report = {
-  action: 'tofu-plan-with-state-backup',
-  version: '1',
-  status: 'success',
-  startedAt: '',
-  finishedAt: '',
-  durationMs: 0,
-  inputs: { mode: 'plan' },
-  steps: [],
-  result: {},
-};
+const base: Report = reportOf('tofu-plan-with-state-backup', 'success', { inputs: { mode: 'plan' } });
 const stack = (name: string, add: number, change: number, destroy: number, serial = 44) => ({
   stack: name,
   hasChanges: add + change + destroy > 0,
