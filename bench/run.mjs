@@ -20,6 +20,7 @@ import * as redaction from './suites/redaction.mjs';
 import * as lfsMirror from './suites/lfs-mirror.mjs';
 import * as rehearse from './suites/rehearse.mjs';
 import * as realistic from './suites/realistic.mjs';
+import * as latency from './suites/latency.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const SUITES = [
@@ -32,6 +33,7 @@ const SUITES = [
   lfsMirror,
   rehearse,
   realistic,
+  latency,
 ];
 
 function parseArgs(argv) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { runActionTimed } from '../../lib/actions.mjs';
 import { cachedFixture, linkTree } from '../../lib/fixture-cache.mjs';
 import { startGitServer } from '../../lib/git-server.mjs';
+import { startLatencyRelay } from '../../lib/latency-relay.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
 import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
 import { describeStarts, toolCounter } from '../../lib/tool-counter.mjs';
@@ -101,7 +102,11 @@ function mkdir(dir) {
   return dir;
 }
 
-export async function measure(ctx, target, size = 'small') {
+/**
+ * `rttMs`: the mirror is reached through bench/lib/latency-relay.mjs, which adds that round-trip time
+ * (section 10); otherwise directly on loopback.
+ */
+export async function measure(ctx, target, size = 'small', { rttMs } = {}) {
   const spec = ctx.smoke ? SIZES.smoke : SIZES[size];
   const dir = path.join(ctx.tmp, `overhead-push-mirror-${size}`);
   const token = 'ghp_bench' + randomBytes(16).toString('hex');
@@ -120,13 +125,17 @@ export async function measure(ctx, target, size = 'small') {
   linkTree(path.join(fixture.dir, 'source'), source);
   const pristine = path.join(fixture.dir, 'mirror-pristine.git');
   const server = await startGitServer({ root: path.join(dir, 'server'), token });
+  const relay = rttMs
+    ? await startLatencyRelay({ targetPort: new URL(server.url('x')).port, rttMs })
+    : undefined;
   try {
     const git = (cwd, args, input) =>
       mustRun('git', args, { cwd, input, env: { ...process.env, LC_ALL: 'C' } });
     const { commits: base, newCommits } = spec;
 
     const mirror = server.repoDir('mirror');
-    const url = server.url('mirror');
+    const direct = server.url('mirror');
+    const url = relay ? direct.replace(`:${new URL(direct).port}/`, `:${relay.port}/`) : direct;
     // Every run starts from the same mirror: the old history, as if the last mirror run was yesterday.
     const resetMirror = () => {
       fs.rmSync(mirror, { recursive: true, force: true });
@@ -154,11 +163,16 @@ export async function measure(ctx, target, size = 'small') {
     const probe = async (run) => {
       resetMirror();
       const before = server.requests();
+      const connectionsBefore = relay?.connections() ?? 0;
       const { result, starts } = await counter.count(run);
       if (result.code !== 0)
         throw new Error(`probe run failed: ${result.error ?? result.stderr ?? result.code}`);
       if ((await mirrorHead()) !== expectHead) throw new Error('a probe run left the mirror behind');
-      return { starts, requests: server.requests() - before };
+      return {
+        starts,
+        requests: server.requests() - before,
+        connections: (relay?.connections() ?? 0) - connectionsBefore,
+      };
     };
     const probeA = await probe(() =>
       runActionTimed(ctx, ACTION, { inputs, dir: path.join(dir, 'runner'), env: counter.env }),
@@ -206,7 +220,8 @@ export async function measure(ctx, target, size = 'small') {
       subject:
         size === 'small'
           ? ACTION
-          : `${ACTION} (${fixture.info.refs.toLocaleString('en')} refs, ${(base + newCommits).toLocaleString('en')} commits)`,
+          : `${ACTION} (${fixture.info.refs.toLocaleString('en')} refs, ${(base + newCommits).toLocaleString('en')} commits` +
+            `${rttMs ? `, ${rttMs} ms round trip` : ''})`,
       variants: [a, b].map((v) => ({ ...v, details: undefined })),
       ratio: a.median / b.median,
       ratioOf: 'action / shell script',
@@ -217,7 +232,12 @@ export async function measure(ctx, target, size = 'small') {
           'commits on main (3 files changed each) pushed each run; the mirror is restored to the old state ' +
           'before every run (untimed)',
         'remote: a real smart-HTTP server on loopback (`git http-backend` as CGI behind a Node front ' +
-          'with HTTP Basic auth), not a file:// remote',
+          'with HTTP Basic auth), not a file:// remote' +
+          (relay
+            ? `; reached through a relay adding ${rttMs} ms per round trip and one more per new TCP ` +
+              `connection (bench/lib/latency-relay.mjs: netem is not available on this kernel); TCP ` +
+              `connections per run: action ${probeA.connections}, script ${probeB.connections}`
+            : ''),
         `script: git push --atomic --prune with +refs/heads/* and +refs/tags/*, then git ls-remote; ` +
           `${requestsB} HTTP requests; git processes: ${describeStarts(probeB.starts)}`,
         `action: its plan (local refs vs the mirror's), git push --porcelain --atomic --prune with one ` +
@@ -234,6 +254,7 @@ export async function measure(ctx, target, size = 'small') {
         'side makes to the mirror, which is what grows with network latency.',
     };
   } finally {
+    await relay?.stop();
     await server.stop();
   }
 }
