@@ -44,6 +44,12 @@ function subcommand(args) {
   return '';
 }
 
+/** One recorded start as `{ tool, args, sub }`. */
+export function parseStart(line) {
+  const [tool, ...args] = line.split('\x1f');
+  return { tool, args, sub: subcommand(args) };
+}
+
 /** "terraform ×5 (init, plan, …); rclone ×2 (…); tar ×1": the starts grouped by tool. */
 export function describeStarts(starts) {
   const by = new Map();

@@ -6,6 +6,7 @@ import { runActionTimed } from '../../lib/actions.mjs';
 import { cachedFixture, linkTree } from '../../lib/fixture-cache.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
 import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
+import { parseStart, toolCounter } from '../../lib/tool-counter.mjs';
 
 const ACTION = 'restic-restore-check';
 const SEED = '20261121';
@@ -67,37 +68,6 @@ async function buildRepository(dir, { files, minBytes, maxBytes }) {
   return { files, bytes };
 }
 
-/**
- * A `restic` first on PATH that records each start, then runs the real one. Used for the untimed probe
- * runs only, to show how many restic processes each side starts.
- */
-function resticCounter(dir) {
-  const bin = path.join(dir, 'count-bin');
-  const log = path.join(dir, 'restic-starts.log');
-  const real = (process.env.PATH ?? '')
-    .split(':')
-    .map((d) => path.join(d, 'restic'))
-    .find((f) => fs.existsSync(f));
-  if (!real) throw new Error('restic is not on PATH');
-  fs.mkdirSync(bin, { recursive: true });
-  fs.writeFileSync(
-    path.join(bin, 'restic'),
-    `#!/bin/sh\nprintf '%s\\n' "$1" >> ${sh(log)}\nexec ${sh(real)} "$@"\n`,
-    {
-      mode: 0o755,
-    },
-  );
-  return {
-    env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
-    /** Runs `fn`; returns its result and the restic subcommands started meanwhile. */
-    async count(fn) {
-      fs.writeFileSync(log, '');
-      const result = await fn();
-      return { result, starts: fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-    },
-  };
-}
-
 function mkdir(dir) {
   fs.mkdirSync(dir, { recursive: true });
   return dir;
@@ -130,15 +100,26 @@ export async function measure(ctx, target, size = 'small') {
       dir: path.join(dir, 'runner'),
       env: extraEnv,
     });
-  const counter = resticCounter(dir);
+  // Counts restic starts (the PATH recorder) and records their arguments: the sample is read from the
+  // action's own `restic restore --include …` (its report lists at most 50 files by name).
+  const counter = toolCounter(dir, ['restic']);
+  const subs = (starts) => starts.map((l) => parseStart(l).sub);
   // One run up front (it is the action's warm-up): it must pass, and its report names the files its
   // seeded sample restores, so the shell script restores and verifies exactly the same files.
   const { result: probe, starts: actionStarts } = await counter.count(() => action({}, counter.env));
   if (probe.code !== 0)
     throw new Error(`${ACTION} failed on the benchmark data: ${probe.error ?? probe.code}`);
-  const sampled = (probe.report?.result?.restore?.files ?? []).map((f) => f.path);
-  if (sampled.length !== Math.min(SAMPLE, files))
-    throw new Error(`${ACTION}'s report lists ${sampled.length} restored files, expected ${SAMPLE}`);
+  const restores = actionStarts.map(parseStart).filter((s) => s.sub === 'restore');
+  if (restores.length !== 1)
+    throw new Error(`${ACTION} started restic restore ${restores.length} times, not once`);
+  const sampled = restores[0].args.flatMap((arg, i, all) => (all[i - 1] === '--include' ? [arg] : []));
+  if (sampled.length !== SAMPLE)
+    throw new Error(
+      `${ACTION} restored ${sampled.length} files (restic restore --include), expected ${SAMPLE}`,
+    );
+  const listed = (probe.report?.result?.restore?.files ?? []).map((f) => f.path);
+  if (listed.length === 0 || listed.some((p) => !sampled.includes(p)))
+    throw new Error(`${ACTION}'s report names files it did not pass to restic restore`);
   // Issue 21: the same number of restic processes at another sample size (20 and 200).
   const { result: other, starts: otherStarts } = await counter.count(() =>
     action({ 'sample-files': String(OTHER) }, counter.env),
@@ -210,9 +191,9 @@ export async function measure(ctx, target, size = 'small') {
           ? `; repository ${fixture.cached ? 'from the bench cache' : 'built for this run and cached'} ` +
             `(${fixture.dir}, built in ${fixture.buildSeconds} s)`
           : ''),
-      `script: restic ${scriptStarts.join(', ')} (${scriptStarts.length} restic processes): restore latest ` +
+      `script: restic ${subs(scriptStarts).join(', ')} (${scriptStarts.length} restic processes): restore latest ` +
         `--verify --include ×${SAMPLE}, then sha256sum -c of the restored files against the source files`,
-      `action: restic ${actionStarts.join(', ')} (${actionStarts.length} restic processes): restore --verify, ` +
+      `action: restic ${subs(actionStarts).join(', ')} (${actionStarts.length} restic processes): restore --verify, ` +
         "then every restored file's size and modification time checked against the listing and its sha256 taken",
       `restic processes per check: ${counts.map(([n, c]) => `${c} at sample-files ${n}`).join(', ')} ` +
         `(${constant ? 'constant' : 'NOT constant'})`,
