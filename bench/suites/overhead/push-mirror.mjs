@@ -81,13 +81,14 @@ function refsStream({ commits, branches, tags }) {
  * `dir/source`: a checkout whose main has `commits` + `newCommits` commits, plus the other refs;
  * `dir/mirror-pristine.git`: the mirror as the last run left it (everything but the new commits).
  */
-async function buildRepositories(dir, spec) {
+async function buildRepositories(dir, spec, log = () => {}) {
   const git = (cwd, args, input) =>
     mustRun('git', args, { cwd, input, env: { ...process.env, LC_ALL: 'C' }, timeoutMs: 3_600_000 });
   const source = path.join(dir, 'source');
   const pristine = path.join(dir, 'mirror-pristine.git');
   await git(dir, ['init', '--quiet', '-b', 'main', source]);
   await git(source, ['fast-import', '--quiet'], history(spec.commits, spec.files) + refsStream(spec));
+  log(`  fixture: ${spec.commits} commits imported; mirror clone and ${spec.newCommits} new commits next`);
   await git(dir, ['clone', '--quiet', '--mirror', source, pristine]);
   // Then the new commits on main: the incremental push each run makes.
   const head = (await git(source, ['rev-parse', 'main'])).stdout.trim();
@@ -114,7 +115,7 @@ export async function measure(ctx, target, size = 'small', { rttMs } = {}) {
   const params = { ...spec, cache: undefined };
   const fixture = spec.cache
     ? await cachedFixture(ctx, 'mirror-repositories', FIXTURE_VERSION, params, (d) =>
-        buildRepositories(d, spec),
+        buildRepositories(d, spec, ctx.log),
       )
     : {
         dir: path.join(dir, 'fixture'),

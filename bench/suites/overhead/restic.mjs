@@ -37,7 +37,7 @@ const FIXTURE_VERSION = 1;
  * into a new restic repository in `dir/repo` (password in `dir/password`); `dir/hashes.json` maps each
  * file's path as stored in the snapshot to its sha256, so the data itself need not be kept.
  */
-async function buildRepository(dir, { files, minBytes, maxBytes }) {
+async function buildRepository(dir, { files, minBytes, maxBytes }, log = () => {}) {
   const data = path.join(dir, 'data');
   const repo = path.join(dir, 'repo');
   const passwordFile = path.join(dir, 'password');
@@ -54,6 +54,7 @@ async function buildRepository(dir, { files, minBytes, maxBytes }) {
     bytes += body.length;
   }
   fs.writeFileSync(path.join(dir, 'hashes.json'), JSON.stringify(hashes));
+  log(`  fixture: ${files} files, ${(bytes / 2 ** 20).toFixed(0)} MiB written; restic backup next`);
   const env = {
     ...process.env,
     RESTIC_REPOSITORY: repo,
@@ -80,7 +81,7 @@ export async function measure(ctx, target, size = 'small') {
   const { files, minBytes, maxBytes } = spec;
   const fixture = spec.cache
     ? await cachedFixture(ctx, 'restic-repository', FIXTURE_VERSION, { files, minBytes, maxBytes }, (d) =>
-        buildRepository(d, { files, minBytes, maxBytes }),
+        buildRepository(d, { files, minBytes, maxBytes }, ctx.log),
       )
     : { dir: path.join(dir, 'fixture'), info: await buildRepository(mkdir(path.join(dir, 'fixture')), spec) };
   const { bytes } = fixture.info;
