@@ -109,7 +109,7 @@ function mkdir(dir) {
  */
 export async function measure(ctx, target, size = 'small', { rttMs } = {}) {
   const spec = ctx.smoke ? SIZES.smoke : SIZES[size];
-  const dir = path.join(ctx.tmp, `overhead-push-mirror-${size}`);
+  const dir = fs.mkdtempSync(path.join(ctx.tmp, `overhead-push-mirror-${size}-`));
   const token = 'ghp_bench' + randomBytes(16).toString('hex');
   fs.mkdirSync(dir, { recursive: true });
   const params = { ...spec, cache: undefined };

@@ -76,7 +76,7 @@ function mkdir(dir) {
 
 export async function measure(ctx, target, size = 'small') {
   const spec = ctx.smoke ? SIZES.smoke : SIZES[size];
-  const dir = path.join(ctx.tmp, `overhead-restic-${size}`);
+  const dir = fs.mkdtempSync(path.join(ctx.tmp, `overhead-restic-${size}-`));
   fs.mkdirSync(dir, { recursive: true });
   const { files, minBytes, maxBytes } = spec;
   const fixture = spec.cache

@@ -45,7 +45,7 @@ function tofuBinary() {
 }
 
 export async function measure(ctx, target, size = 'small') {
-  const dir = path.join(ctx.tmp, `overhead-tofu-${size}`);
+  const dir = fs.mkdtempSync(path.join(ctx.tmp, `overhead-tofu-${size}-`));
   const tofu = tofuBinary();
   const count = ctx.smoke ? SIZES.smoke : SIZES[size];
   const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
