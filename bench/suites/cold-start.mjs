@@ -143,6 +143,9 @@ export async function run(ctx) {
         subject: `${s.action} (node ${g.node.major}, ${cache === 'none' ? 'no cache' : `${cache} cache`})`,
         value: added,
         unit: 'ms',
+        summary: `+${fmt(added)} ms added (bundle ${fmt(r.median)} ms)`,
+        ratio: r.median / bare.median,
+        ratioOf: 'bundle / node -e 0, information: the target is on the ms added',
         variants: [
           { ...r, label: 'bundle', details: undefined },
           { ...bare, label: 'node -e 0', details: undefined },
