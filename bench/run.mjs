@@ -19,9 +19,22 @@ import * as k3sEval from './suites/k3s-eval.mjs';
 import * as redaction from './suites/redaction.mjs';
 import * as lfsMirror from './suites/lfs-mirror.mjs';
 import * as rehearse from './suites/rehearse.mjs';
+import * as realistic from './suites/realistic.mjs';
+import * as latency from './suites/latency.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const SUITES = [bundleSize, coldStart, overhead, stateArchive, k3sEval, redaction, lfsMirror, rehearse];
+const SUITES = [
+  bundleSize,
+  coldStart,
+  overhead,
+  stateArchive,
+  k3sEval,
+  redaction,
+  lfsMirror,
+  rehearse,
+  realistic,
+  latency,
+];
 
 function parseArgs(argv) {
   const o = {

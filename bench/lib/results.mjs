@@ -88,7 +88,9 @@ export function renderMarkdown(doc) {
         r.section,
         r.title,
         r.subject,
-        r.value !== undefined && !r.variants ? fmt(r.value, r.unit) : variantText(r.variants?.[0]),
+        // `summary`: a row whose value is derived from its variants says so itself (cold start: ms added).
+        r.summary ??
+          (r.value !== undefined && !r.variants ? fmt(r.value, r.unit) : variantText(r.variants?.[0])),
         variantText(r.variants?.[1]),
         r.ratio !== undefined ? fmt(r.ratio) : '—',
         r.target?.text ?? 'information',

@@ -12,9 +12,10 @@ export const method =
   'Each action run as a runner runs it (node on dist/<name>/index.js with INPUT_*, RUNNER_TEMP and the ' +
   'file commands; post step included where action.yml declares one) vs a `sh` script doing the job ' +
   'with the tools directly on the same data; wall time from spawn to exit, interleaved. The action ' +
-  'log and the script output are both captured by the benchmark through pipes. Target: ratio ≤ 1.15.';
+  'log and the script output are both captured by the benchmark through pipes. Small sizes (section 9 has ' +
+  'the realistic ones). Target (issue 21, small sizes): ratio ≤ 1.5.';
 
-const LIMIT = 1.15;
+const LIMIT = 1.5;
 const TARGET = { on: 'ratio', op: '<=', limit: LIMIT, text: `ratio ≤ ${LIMIT}` };
 
 const BENCHES = [

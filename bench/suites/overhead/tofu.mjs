@@ -1,11 +1,14 @@
-// 3c. tofu-plan-with-state-backup in apply mode vs plan -out + tar czf + sha256sum + cp + apply.
+// 3c. tofu-plan-with-state-backup in apply mode vs init + plan -out + tar czf + sha256sum + cp + apply.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runActionTimed } from '../../lib/actions.mjs';
 import { interleave, mustRun, timeCommand } from '../../lib/measure.mjs';
 import { largestStep, sh, stepBreakdown, writeScript } from '../../lib/script.mjs';
+import { describeStarts, toolCounter } from '../../lib/tool-counter.mjs';
 
 const ACTION = 'tofu-plan-with-state-backup';
+/** terraform_data resources in the stack: the small row, and the realistic one (issue 21: ≥ 100). */
+export const SIZES = { small: 40, realistic: 150, smoke: 3 };
 
 /** A stack of `count` terraform_data resources (built in: no provider download) that changes with run_id. */
 function stack(count, backendPath) {
@@ -41,10 +44,10 @@ function tofuBinary() {
   return 'terraform';
 }
 
-export async function measure(ctx, target) {
-  const dir = path.join(ctx.tmp, 'overhead-tofu');
+export async function measure(ctx, target, size = 'small') {
+  const dir = fs.mkdtempSync(path.join(ctx.tmp, `overhead-tofu-${size}-`));
   const tofu = tofuBinary();
-  const count = ctx.smoke ? 3 : 40;
+  const count = ctx.smoke ? SIZES.smoke : SIZES[size];
   const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
   const paths = {};
   for (const v of ['action', 'raw']) {
@@ -78,10 +81,10 @@ export async function measure(ctx, target) {
     cwd: B.stack,
     env,
   });
-  const action = () =>
+  const action = (extraEnv = {}) =>
     runActionTimed(ctx, ACTION, {
       dir: path.join(dir, 'runner'),
-      env: { TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+      env: { TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', ...extraEnv },
       inputs: {
         mode: 'apply',
         'working-directory': A.stack,
@@ -92,11 +95,17 @@ export async function measure(ctx, target) {
         'tofu-binary': tofu,
       },
     });
-  const first = await action();
+  // The first apply (untimed) also counts the processes the action starts.
+  const counter = toolCounter(dir, [tofu, 'rclone', 'tar', 'sha256sum', 'cp']);
+  const { result: first, starts: actionStarts } = await counter.count(() => action(counter.env));
   if (first.code !== 0) throw new Error(`${ACTION} (first apply) failed: ${first.error ?? first.code}`);
 
+  // A careful operator's script for the same guarantees (issue 21): init (a job starts from a checkout,
+  // and init is idempotent on an initialised directory), a saved plan, a checksummed archive of the state
+  // copied off the machine, then the apply of exactly that plan.
   const script = writeScript(path.join(dir, 'raw.sh'), [
     `cd ${sh(B.stack)}`,
+    `${tofu} init -input=false -no-color >/dev/null`,
     `${tofu} plan -input=false -no-color -var-file=run.tfvars -out=plan.tfplan >/dev/null`,
     'name=terraform.tfstate.$1.tar.gz',
     `cd ${sh(path.dirname(B.state))}`,
@@ -107,6 +116,13 @@ export async function measure(ctx, target) {
     `${tofu} apply -input=false -no-color plan.tfplan`,
     'rm -f plan.tfplan',
   ]);
+
+  const { result: probe, starts: scriptStarts } = await counter.count(() => {
+    vars(B);
+    return timeCommand('sh', [script, String(serial)], { env: { ...env, ...counter.env } });
+  });
+  if (probe.code !== 0)
+    throw new Error(`raw tofu script failed: ${(probe.stderr || probe.stdout).slice(-300)}`);
 
   const reports = [];
   let lastA;
@@ -143,7 +159,7 @@ export async function measure(ctx, target) {
   );
   const version = (await timeCommand(tofu, ['version'])).stdout.split('\n')[0];
   return {
-    subject: `${ACTION} (apply mode)`,
+    subject: size === 'small' ? `${ACTION} (apply mode)` : `${ACTION} (apply mode, ${count} resources)`,
     variants: [a, b],
     ratio: a.median / b.median,
     ratioOf: 'action / shell script',
@@ -151,23 +167,22 @@ export async function measure(ctx, target) {
     details: [
       `stack: ${count} terraform_data resources changed on every run (a new run_id var file), local state; ` +
         `${version} as tofu (${tofu === 'tofu' ? 'OpenTofu' : 'tofu is not installable here'})`,
-      'script (working directory initialised once beforehand, as the issue lists no init): plan -out, ' +
-        'tar czf of the state, sha256sum, cp of archive and checksum to a local "remote" directory, apply',
-      'action: lock, init -reconfigure (its own backend override), plan -detailed-exitcode -out, show -json, ' +
-        'version, archive + checksum (one pass), re-read and verify the archive, rclone copy (archive and ' +
-        'checksum in one process) + rclone hashsum --download to a local-path remote, apply, then the same ' +
-        'archive, verification and off-site copy of the state the apply wrote (issue 14 A2), output -json, ' +
-        'report; post step',
+      'script: init (on the directory initialised by the first run, as a job re-running in the same ' +
+        'checkout), plan -out, tar czf of the state, sha256sum, cp of archive and checksum to a local ' +
+        `"remote" directory, apply of the saved plan; processes: ${describeStarts(scriptStarts)}`,
+      'action: lock, its backend override and init, plan, plan summary, archive + checksum of the state ' +
+        '(one pass), verification of the archive, off-site copy through rclone to a local-path remote and its ' +
+        'verification, apply, then the same archive, verification and off-site copy of the state the apply ' +
+        'wrote (issue 14 A2), outputs, report; ' +
+        `post step; processes (counted on PATH in an untimed run): ${describeStarts(actionStarts)}`,
       `last run's backup: ${lastA?.outputs['backup-archive'] ? path.basename(lastA.outputs['backup-archive']) : '?'}`,
       stepBreakdown(reports),
     ],
     note:
       largestStep(reports) +
-      'Where the action costs more: it runs `init` every time (the script reuses an initialised ' +
-      'directory), reads the plan back with `show -json` to summarise it, verifies the archive it wrote, ' +
-      'and copies through rclone (two rclone processes per archive, one of which downloads the copy again ' +
-      'to hash it) where the script uses `cp`, and archives and copies the state again after the apply so ' +
-      'the off-site copy describes what the apply created; each extra tofu/rclone process is a Go binary ' +
-      'start-up.',
+      'Where the action costs more: it summarises the plan, verifies the archive it wrote, copies ' +
+      'through rclone (which hashes the copy on the remote side) where the script uses `cp`, and archives ' +
+      'and copies the state again after the apply so the off-site copy describes what the apply created; ' +
+      'the process counts above show the tool starts of each side (each a Go binary start-up).',
   };
 }
