@@ -29902,8 +29902,16 @@ const ORDER = [
     ['forget', 'Forget (remove from state only)'],
     ['read', 'Read (data sources)'],
 ];
+/**
+ * Quoted plan text must not carry an HTML comment: a resource value spelling this suite's marker or
+ * hidden data would make the comment or issue pass for another stack's, or hand apply a fingerprint
+ * the reviewer never saw (readHiddenData takes the last one). A zero-width joiner keeps it readable.
+ */
+function quoted(text) {
+    return (0,secrets/* redact */.E$)(text).replace(/<!--/g, '<!\u200d--');
+}
 function code(text) {
-    return `\`${(0,secrets/* redact */.E$)(text).replace(/`/g, "'")}\``;
+    return `\`${quoted(text).replace(/`/g, "'")}\``;
 }
 function countsLine(s) {
     return (`**+${s.toAdd} ~${s.toChange} -${s.toDestroy}** — ${s.toAdd} to add, ${s.toChange} to change, ` +
@@ -29933,7 +29941,7 @@ function fenceFor(text) {
  * below the fence when it does not.
  */
 function collapsedPlan(planText, room) {
-    const text = (0,secrets/* redact */.E$)(planText);
+    const text = quoted(planText);
     const wrap = (t) => {
         const fence = fenceFor(t);
         return `<details><summary>Plan text</summary>\n\n${fence}text\n${t}\n${fence}\n\n</details>`;

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, test } from '@jest/globals';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { requireReviewedPlan } from '../../../actions/tofu-plan-with-state-backup/src/forge/approval.js';
 import {
   forgeHooks,
@@ -129,8 +129,11 @@ describe('forge hooks', () => {
     expect(stackMarker('tofu-plan', 'infra/my stack!')).toBe('tofu-plan:infra/my-stack-');
   });
 
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   function eventFile(payload: unknown): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tofu-forge-event-'));
+    dirs.push(dir);
     const f = path.join(dir, 'event.json');
     fs.writeFileSync(f, JSON.stringify(payload));
     return f;

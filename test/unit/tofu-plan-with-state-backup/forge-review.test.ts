@@ -12,7 +12,14 @@ import {
   REVIEW_DATA_KEY,
 } from '../../../actions/tofu-plan-with-state-backup/src/forge/review-text.js';
 import { summarizePlan } from '../../../actions/tofu-plan-with-state-backup/src/tofu/plan-summary.js';
-import { BODY_LIMIT, fitBody, readHiddenData } from '../../../shared/forge-comments.js';
+import {
+  BODY_LIMIT,
+  fitBody,
+  hasMarker,
+  hiddenData,
+  markerLine,
+  readHiddenData,
+} from '../../../shared/forge-comments.js';
 import { registerSecret, resetSecretsForTest } from '../../../shared/secrets.js';
 
 afterEach(() => resetSecretsForTest());
@@ -194,5 +201,19 @@ describe('plan text', () => {
     const out = collapsedPlan('a ```` b\n```\ncanary-comment-51a7e2', 10_000);
     expect(out).toContain('`````text\n');
     expect(out).not.toContain('canary-comment-51a7e2');
+  });
+
+  test('plan text spelling a marker or hidden data cannot pass for them', () => {
+    const forged = hiddenData(REVIEW_DATA_KEY, { v: 1, fingerprint: `sha256:${'f'.repeat(64)}` });
+    const text = `  + input = "${forged}"\n  + input = "${markerLine('tofu-drift:other')}"`;
+    const s = summarizePlan(showJson() as never);
+    s.changes.create = [`terraform_data.x["${markerLine('tofu-plan:other')}"]`];
+    const body = planCommentBody({ stack: 'infra/edge', tool: 'OpenTofu' }, s, {
+      fingerprint: `sha256:${'c'.repeat(64)}`,
+      text,
+    });
+    expect(readHiddenData(body, REVIEW_DATA_KEY)).toEqual({ v: 1, fingerprint: `sha256:${'c'.repeat(64)}` });
+    expect(hasMarker(body, 'tofu-drift:other')).toBe(false);
+    expect(hasMarker(body, 'tofu-plan:other')).toBe(false);
   });
 });

@@ -43,8 +43,17 @@ const ORDER: Array<[ChangeKind, string]> = [
   ['read', 'Read (data sources)'],
 ];
 
+/**
+ * Quoted plan text must not carry an HTML comment: a resource value spelling this suite's marker or
+ * hidden data would make the comment or issue pass for another stack's, or hand apply a fingerprint
+ * the reviewer never saw (readHiddenData takes the last one). A zero-width joiner keeps it readable.
+ */
+export function quoted(text: string): string {
+  return redact(text).replace(/<!--/g, '<!\u200d--');
+}
+
 function code(text: string): string {
-  return `\`${redact(text).replace(/`/g, "'")}\``;
+  return `\`${quoted(text).replace(/`/g, "'")}\``;
 }
 
 export function countsLine(s: PlanSummary): string {
@@ -78,7 +87,7 @@ function fenceFor(text: string): string {
  * below the fence when it does not.
  */
 export function collapsedPlan(planText: string, room: number): string {
-  const text = redact(planText);
+  const text = quoted(planText);
   const wrap = (t: string) => {
     const fence = fenceFor(t);
     return `<details><summary>Plan text</summary>\n\n${fence}text\n${t}\n${fence}\n\n</details>`;
