@@ -30,6 +30,8 @@ const H2 = '2222222222222222222222222222222222222222';
 const M5 = '5555555555555555555555555555555555555555';
 const H6 = '6666666666666666666666666666666666666666';
 const M6 = '6060606060606060606060606060606060606060';
+const H12 = 'c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0';
+const M12 = 'c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1';
 
 let env: Env;
 let ws: string;
@@ -143,7 +145,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
     api = await startForgejoApi({
       token: TOKEN,
       repository: 'ops/infra',
-      issues: [pull(5, H1), pull(6, H6)],
+      issues: [pull(5, H1), pull(6, H6), pull(12, H12)],
     });
     apis.push(api);
   });
@@ -325,6 +327,30 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       expect(warnings(drift)).toHaveLength(1);
       expect(warnings(drift)[0]).toMatch(/The drift issue skipped: .*HTTP 403/);
       api.faults.length = 0;
+    },
+    LIMIT,
+  );
+
+  test(
+    'require-approved-plan with a saved plan: the plan saved on the pull request is the reviewed one',
+    async () => {
+      const planFile = path.join(env.runnerHome, 'infra', 'plans', 'edge-pr12.tfplan');
+      const reviewed = await run(
+        api,
+        { mode: 'plan', 'var-files': vars.h1, 'plan-file': planFile },
+        { event: 'pull_request', sha: H12, pr: 12 },
+      );
+      expect(reviewed.exitCode).toBe(0);
+      expect(marked(api, 12)).toHaveLength(1);
+      merge(api, 12, M12);
+      const r = await run(
+        api,
+        { mode: 'apply', 'require-approved-plan': 'true', 'var-files': vars.h1, 'plan-file': planFile },
+        { event: 'push', sha: M12 },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(r.log).toMatch(/is the one reviewed on pull request #12/);
+      expect(JSON.parse(stateBytes().toString()).resources[0].instances[0].attributes.input.value).toBe('h1');
     },
     LIMIT,
   );

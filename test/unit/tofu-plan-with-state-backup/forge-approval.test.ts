@@ -193,4 +193,30 @@ describe('forge hooks', () => {
     await forgeHooks(settings, { ...deps, env: pr }).afterStack({ label: 'a', workingDir: '/w/a' }, outcome);
     expect(fake.calls).toEqual(['list 5', 'create 5']);
   });
+
+  test('terramate: one comment per stack, each found again by its own marker', async () => {
+    const comments: ForgeComment[] = [];
+    const fake = fakeForge(comments);
+    const env = {
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: eventFile({ number: 5, pull_request: { number: 5 } }),
+      GITHUB_WORKSPACE: '/w',
+    };
+    const deps = { warning: () => {}, sha: SHA, env, connect: () => fake.client };
+    for (const round of [1, 2]) {
+      const hooks = forgeHooks(settings, deps);
+      for (const dir of ['stacks/web', 'stacks/db'])
+        await hooks.afterStack(
+          { label: dir, workingDir: `/w/${dir}` },
+          { ...outcome, review: { fingerprint: FP_A, text: `round ${round}` } },
+        );
+    }
+    expect(comments.map((c) => /edge-actions:(\S+) -->/.exec(c.body)?.[1])).toEqual([
+      'tofu-plan:stacks/web',
+      'tofu-plan:stacks/db',
+    ]);
+    expect(comments.every((c) => c.body.includes('round 2'))).toBe(true);
+    expect(fake.calls.filter((c) => c.startsWith('create'))).toHaveLength(2);
+    expect(fake.calls.filter((c) => c.startsWith('update'))).toHaveLength(2);
+  });
 });
