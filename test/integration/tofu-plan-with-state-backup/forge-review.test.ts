@@ -370,7 +370,7 @@ describe('GitHub: plan comment cut below the 65,536-character limit, fork pull r
       repository: 'ops/infra',
       flavour: 'github',
       userEndpoint: 'refuse',
-      issues: [pull(9, H1)],
+      issues: [pull(9, H1), pull(13, H2)],
     });
     apis.push(api);
     // 600 resources with long inputs: a plan text far beyond one comment.
@@ -403,6 +403,32 @@ describe('GitHub: plan comment cut below the 65,536-character limit, fork pull r
       );
       expect(comments[0].body).toContain('- … and 570 more');
       expect(comments[0].body.endsWith('<!-- edge-actions:tofu-plan:infra/big -->')).toBe(true);
+    },
+    LIMIT,
+  );
+
+  test(
+    'require-approved-plan on GitHub: the merged pull request found through commits/{sha}/pulls',
+    async () => {
+      const ghState = path.join(env.runnerHome, 'infra', 'state', 'edge-gh', 'terraform.tfstate');
+      const reviewed = await run(
+        api,
+        { mode: 'plan', 'var-files': vars.h2, 'state-path': ghState },
+        { event: 'pull_request', sha: H2, pr: 13 },
+      );
+      expect(reviewed.exitCode).toBe(0);
+      expect(marked(api, 13)).toHaveLength(1);
+      merge(api, 13, M12);
+      const r = await run(
+        api,
+        { mode: 'apply', 'require-approved-plan': 'true', 'var-files': vars.h2, 'state-path': ghState },
+        { event: 'push', sha: M12 },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(r.log).toMatch(/is the one reviewed on pull request #13/);
+      expect(api.requests.some((q) => q.path.startsWith(`/repos/ops/infra/commits/${M12}/pulls`))).toBe(true);
+      expect(fs.existsSync(ghState)).toBe(true);
+      expectNoLeaks(api);
     },
     LIMIT,
   );
