@@ -29341,7 +29341,7 @@ function formatMib(bytes) {
 /* harmony export */   y: () => (/* binding */ commitStatus)
 /* harmony export */ });
 /* unused harmony export describeTofu */
-/* harmony import */ var _shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(95669);
+/* harmony import */ var _shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76624);
 
 /**
  * The step's commit status: `edge/tofu-plan-with-state-backup/<stack> (<mode>)` — the mode is part of
@@ -29476,6 +29476,9 @@ const inputs = {
     'allow-lineage-change': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
     'max-archive-age': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ min: 60_000, max: 366 * 86_400_000 }),
     'report-artifact': _shared_evidence_js__WEBPACK_IMPORTED_MODULE_4__/* .reportArtifactInput */ .ri,
+    'pr-comment': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('true'),
+    'require-approved-plan': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
+    'drift-issue': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
     ..._shared_forge_js__WEBPACK_IMPORTED_MODULE_5__/* .forgeInputs */ .LV,
 };
 
@@ -29489,7 +29492,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18896);
 /* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37390);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73303);
-/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(18077);
+/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(33189);
 /* harmony import */ var _run_outputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(48672);
 /* harmony import */ var _run_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(14430);
 
@@ -29729,7 +29732,7 @@ async function obtainArchive(req, deps) {
 
 /***/ }),
 
-/***/ 18077:
+/***/ 33189:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29754,6 +29757,476 @@ var fsx = __nccwpck_require__(97447);
 var rclone_cli = __nccwpck_require__(25721);
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/tar-gz.ts
 var tar_gz = __nccwpck_require__(13006);
+// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
+var shared_forge = __nccwpck_require__(22521);
+;// CONCATENATED MODULE: ./shared/forge-comments.ts
+/**
+ * Comments the suite owns on pull requests and issues: found again by a hidden HTML marker written by
+ * the token's own user, created once, updated in place on every later run, never duplicated.
+ */
+/**
+ * GitHub refuses a longer body with 422 "Body is too long (maximum is 65536 characters)" (counted in
+ * characters; a JavaScript length counts UTF-16 units, never fewer, so cutting by it stays below).
+ * Forgejo stores the body as LONGTEXT with no API limit found; the same cap keeps both forges alike.
+ */
+const BODY_LIMIT = 65_536;
+const MARKER = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,199}$/;
+/** The hidden line that identifies a comment or issue: invisible in the rendered Markdown. */
+function checked(marker) {
+    if (!MARKER.test(marker))
+        throw new Error(`invalid marker '${marker.slice(0, 40)}': letters, digits and . _ : / @ + = - only`);
+    return marker;
+}
+function markerLine(marker) {
+    return `<!-- edge-actions:${checked(marker)} -->`;
+}
+function hasMarker(body, marker) {
+    return body.includes(markerLine(marker));
+}
+/**
+ * Machine-readable data in a body (a plan's sha256, a fingerprint), hidden in an HTML comment. Encoded
+ * as base64url JSON so nothing in the value can end the comment early.
+ */
+function hiddenData(key, value) {
+    const encoded = Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    return `<!-- edge-data:${checked(key)}:${encoded} -->`;
+}
+function readHiddenData(body, key) {
+    const prefix = `<!-- edge-data:${checked(key)}:`;
+    const at = body.lastIndexOf(prefix);
+    if (at < 0)
+        return undefined;
+    const end = body.indexOf(' -->', at);
+    if (end < 0)
+        return undefined;
+    try {
+        return JSON.parse(Buffer.from(body.slice(at + prefix.length, end), 'base64url').toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+function truncationNote(omitted) {
+    return `\n\n> **Truncated**: ${omitted.toLocaleString('en-US')} characters did not fit in one comment (the forge's limit is ${BODY_LIMIT.toLocaleString('en-US')}). The full text is in the job log and the step's report.`;
+}
+/**
+ * The body with its marker, cut below the limit when it is too long: cut at a line end where one is
+ * near, never inside a surrogate pair, an open code fence and open `<details>` closed so the rest of
+ * the comment still renders, a note saying what was left out, and the marker kept at the very end.
+ */
+function fitBody(body, marker, limit = BODY_LIMIT) {
+    const tail = `\n\n${markerLine(marker)}`;
+    const whole = body + tail;
+    if (whole.length <= limit)
+        return { text: whole, truncated: false, omitted: 0 };
+    // Room for the closers and the note (whose number has at most 7 digits with separators).
+    const reserve = tail.length + truncationNote(9_999_999).length + '\n```\n</details>'.length * 4;
+    let cut = Math.max(0, limit - reserve);
+    const lineEnd = body.lastIndexOf('\n', cut);
+    if (lineEnd > cut - 2000)
+        cut = lineEnd;
+    if (cut > 0 && /[\uD800-\uDBFF]/.test(body[cut - 1]))
+        cut -= 1;
+    let kept = body.slice(0, cut);
+    if ((kept.match(/^\s*(```|~~~)/gm) ?? []).length % 2 === 1)
+        kept += '\n```';
+    const openDetails = (kept.match(/<details[\s>]/gi) ?? []).length - (kept.match(/<\/details>/gi) ?? []).length;
+    for (let i = 0; i < Math.min(openDetails, 3); i++)
+        kept += '\n</details>';
+    const omitted = body.length - cut;
+    return { text: kept + truncationNote(omitted) + tail, truncated: true, omitted };
+}
+function sameUser(a, b) {
+    return a !== '' && a.toLowerCase() === b.toLowerCase();
+}
+/**
+ * This suite's comment with the marker on an issue or pull request: written by the token's user
+ * (anyone can type the marker into a comment; only our own comment counts). The oldest wins, so a
+ * comment another tool duplicated does not make the suite switch between two.
+ */
+async function findOwnComment(client, issue, marker) {
+    const line = markerLine(marker);
+    const me = await client.identity();
+    const mine = (await client.listComments(issue)).filter((c) => c.body.includes(line) && sameUser(c.author, me));
+    return mine.sort((a, b) => a.id - b.id)[0];
+}
+/** Creates the marked comment once, then updates it in place; skips the write when nothing changed. */
+async function upsertComment(client, issue, marker, body) {
+    const fitted = fitBody(body, marker);
+    const existing = await findOwnComment(client, issue, marker);
+    if (!existing)
+        return {
+            action: 'created',
+            comment: await client.createComment(issue, fitted.text),
+            truncated: fitted.truncated,
+        };
+    if (existing.body === fitted.text)
+        return { action: 'unchanged', comment: existing, truncated: fitted.truncated };
+    return {
+        action: 'updated',
+        comment: await client.updateComment(existing.id, fitted.text),
+        truncated: fitted.truncated,
+    };
+}
+/**
+ * The pull request a commit on the default branch came from. Forgejo answers only for the commit a
+ * pull request was merged as; GitHub lists the merged pull request that introduced the commit (and,
+ * off the default branch, open ones). A pull request merged as exactly this commit is preferred.
+ */
+async function mergedPullRequestOf(client, sha) {
+    const merged = (await client.pullRequestsOfCommit(sha)).filter((p) => p.merged);
+    return merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
+}
+/**
+ * The reviewed comment for a merged commit: the marked comment this suite wrote on the pull request
+ * the commit was merged from (for "apply exactly what was reviewed").
+ */
+async function findReviewedComment(client, sha, marker) {
+    const pullRequest = await mergedPullRequestOf(client, sha);
+    if (!pullRequest)
+        return undefined;
+    return { pullRequest, comment: await findOwnComment(client, pullRequest.number, marker) };
+}
+
+// EXTERNAL MODULE: ./shared/forge-event.ts
+var forge_event = __nccwpck_require__(40272);
+;// CONCATENATED MODULE: ./shared/forge-issues.ts
+
+async function findOwnIssue(client, marker) {
+    const me = (await client.identity()).toLowerCase();
+    const mine = (await client.listOpenIssues()).filter((i) => i.author.toLowerCase() === me && hasMarker(i.body, marker));
+    return mine.sort((a, b) => a.number - b.number)[0];
+}
+async function syncIssue(client, marker, want) {
+    const existing = await findOwnIssue(client, marker);
+    if (!want.open) {
+        if (!existing)
+            return { action: 'none', truncated: false, skippedLabels: [] };
+        await client.createComment(existing.number, want.closingComment ??
+            'A later run found this fixed; closing. It reopens as a new issue if it comes back.');
+        const issue = await client.updateIssue(existing.number, { state: 'closed' });
+        return { action: 'closed', issue, truncated: false, skippedLabels: [] };
+    }
+    const fitted = fitBody(want.body, marker);
+    if (!existing) {
+        const { issue, skippedLabels } = await client.createIssue({
+            title: want.title,
+            body: fitted.text,
+            labels: want.labels,
+        });
+        return { action: 'opened', issue, truncated: fitted.truncated, skippedLabels };
+    }
+    if (existing.title === want.title && existing.body === fitted.text)
+        return { action: 'unchanged', issue: existing, truncated: fitted.truncated, skippedLabels: [] };
+    const issue = await client.updateIssue(existing.number, { title: want.title, body: fitted.text });
+    return { action: 'updated', issue, truncated: fitted.truncated, skippedLabels: [] };
+}
+
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(61620);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(35931);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/forge/review-text.ts
+
+
+/**
+ * The Markdown of the pull request plan comment and of the drift issue. Pure. Everything quoted from
+ * the plan (addresses, plan text) is redacted here, after the plan's sensitive values were registered;
+ * the plan text sits in a code fence longer than any backtick run in it, so it cannot end the fence.
+ *
+ * The plan text is cut here (not by upsertComment) so the cut lands inside the fence with a note, and
+ * the hidden review data at the top of the body always survives.
+ */
+const REVIEW_DATA_KEY = 'tofu-plan';
+const LIST_MAX = 30;
+/** Room kept for the marker line upsertComment appends and a margin. */
+const RESERVE = 400;
+const ORDER = [
+    ['create', 'Create'],
+    ['update', 'Update in place'],
+    ['replace', 'Replace'],
+    ['delete', 'Destroy'],
+    ['forget', 'Forget (remove from state only)'],
+    ['read', 'Read (data sources)'],
+];
+/**
+ * Quoted plan text must not carry an HTML comment: a resource value spelling this suite's marker or
+ * hidden data would make the comment or issue pass for another stack's, or hand apply a fingerprint
+ * the reviewer never saw (readHiddenData takes the last one). A zero-width joiner keeps it readable.
+ */
+function quoted(text) {
+    return (0,secrets/* redact */.E$)(text).replace(/<!--/g, '<!\u200d--');
+}
+function code(text) {
+    return `\`${quoted(text).replace(/`/g, "'")}\``;
+}
+function countsLine(s) {
+    return (`**+${s.toAdd} ~${s.toChange} -${s.toDestroy}** — ${s.toAdd} to add, ${s.toChange} to change, ` +
+        `${s.toDestroy} to destroy` +
+        (s.toReplace ? ` (${s.toReplace} replaced)` : '') +
+        (s.outputChanges ? `; ${s.outputChanges} output change${s.outputChanges === 1 ? '' : 's'}` : ''));
+}
+function changeLists(s) {
+    const parts = [];
+    for (const [k, title] of ORDER) {
+        const list = s.changes[k] ?? [];
+        if (list.length === 0)
+            continue;
+        const shown = list.slice(0, LIST_MAX).map((a) => `- ${code(a)}`);
+        if (list.length > LIST_MAX)
+            shown.push(`- … and ${list.length - LIST_MAX} more`);
+        parts.push(`**${title}** (${list.length})\n${shown.join('\n')}`);
+    }
+    return parts.join('\n\n');
+}
+function fenceFor(text) {
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+    return '`'.repeat(Math.max(3, longest + 1));
+}
+/**
+ * The plan text collapsed in `<details>`, cut at a line end to fit `room` characters with a note
+ * below the fence when it does not.
+ */
+function collapsedPlan(planText, room) {
+    const text = quoted(planText);
+    const wrap = (t) => {
+        const fence = fenceFor(t);
+        return `<details><summary>Plan text</summary>\n\n${fence}text\n${t}\n${fence}\n\n</details>`;
+    };
+    const whole = wrap(text);
+    if (whole.length <= room)
+        return whole;
+    const note = (omitted) => `\n\n> **Truncated**: ${omitted.toLocaleString('en-US')} of ${text.length.toLocaleString('en-US')} characters of the plan text did not fit (the forge's comment limit is ${BODY_LIMIT.toLocaleString('en-US')}). The whole plan is in the job log.`;
+    // Fence and wrapper around the cut text, plus the note with its longest number.
+    const overhead = wrap('').length + note(text.length).length + 8;
+    let cut = Math.max(0, room - overhead);
+    const lineEnd = text.lastIndexOf('\n', cut);
+    if (lineEnd > 0)
+        cut = lineEnd;
+    if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1]))
+        cut -= 1;
+    return wrap(text.slice(0, cut)) + note(text.length - cut);
+}
+function footer(c, fingerprint) {
+    const bits = [`Plan fingerprint \`${fingerprint.replace(/^sha256:/, '').slice(0, 16)}…\``];
+    if (c.commit)
+        bits.push(`commit \`${c.commit.slice(0, 12)}\``);
+    if (c.runUrl)
+        bits.push(`[run](${c.runUrl})`);
+    return `<sub>${bits.join(' · ')}</sub>`;
+}
+/** Assembles head + collapsed plan + footer within the limit. */
+function assemble(head, planText, foot) {
+    const room = BODY_LIMIT - head.length - foot.length - RESERVE;
+    return `${head}\n\n${collapsedPlan(planText, room)}\n\n${foot}`;
+}
+function planCommentBody(c, summary, review) {
+    const data = {
+        v: 1,
+        fingerprint: review.fingerprint,
+        ...(c.planSha256 ? { planSha256: c.planSha256 } : {}),
+        ...(c.commit ? { commit: c.commit } : {}),
+    };
+    const title = `### ${c.tool} plan for ${code(c.stack)}`;
+    const what = summary.hasChanges
+        ? `${countsLine(summary)}\n\n${changeLists(summary)}`.trimEnd()
+        : 'No changes: the infrastructure matches the configuration.';
+    const head = `${hiddenData(REVIEW_DATA_KEY, data)}\n${title}\n\n${what}`;
+    return assemble(head, review.text, footer(c, review.fingerprint));
+}
+function driftIssueTitle(stack) {
+    return `Drift detected in OpenTofu stack ${stack}`;
+}
+function driftIssueBody(c, summary, review) {
+    const head = `The infrastructure of ${code(c.stack)} differs from its configuration` +
+        (c.commit ? ` at commit \`${c.commit.slice(0, 12)}\`` : '') +
+        '. A later drift run updates this issue, and closes it when it finds no drift.\n\n' +
+        `${countsLine(summary)}\n\n${changeLists(summary)}`.trimEnd();
+    return assemble(head, review.text, footer(c, review.fingerprint));
+}
+function driftClosingComment(c) {
+    return (`A drift run found no drift in ${code(c.stack)}` +
+        (c.commit ? ` at commit \`${c.commit.slice(0, 12)}\`` : '') +
+        (c.runUrl ? ` ([run](${c.runUrl}))` : '') +
+        '; closing. New drift opens a new issue.');
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/forge/approval.ts
+
+
+
+
+
+/**
+ * `require-approved-plan`: apply only the plan that was reviewed on the pull request the commit was
+ * merged from. This is the one place where the forge decides the step's result: the operator made the
+ * reviewed comment the safety precondition of the apply, so anything that keeps the action from
+ * reading it (no token, no merged pull request, no comment, an API failure) refuses the apply
+ * (`plan-unverified`), and a different plan refuses it as `plan-changed`. Nothing is backed up or
+ * applied in either case.
+ */
+const HINT_CHANGED = 'The configuration, the variables or the infrastructure changed after the review: open a pull request so the new plan is reviewed, or apply without require-approved-plan. Nothing was backed up or applied.';
+const HINT_UNVERIFIED = 'The apply was refused because the reviewed plan could not be read; nothing was backed up or applied. Plan on the pull request (pr-comment) before merging, or apply without require-approved-plan.';
+function parseReviewData(value) {
+    if (!value || typeof value !== 'object')
+        return undefined;
+    const v = value;
+    if (v.v !== 1 || typeof v.fingerprint !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(v.fingerprint))
+        return undefined;
+    return {
+        v: 1,
+        fingerprint: v.fingerprint,
+        planSha256: typeof v.planSha256 === 'string' ? v.planSha256 : undefined,
+        commit: typeof v.commit === 'string' ? v.commit : undefined,
+    };
+}
+/** Pure: the reviewed data against the plan about to be applied. */
+function compareWithReviewed(stack, pullRequest, reviewed, current) {
+    if (reviewed.fingerprint === current.fingerprint)
+        return {
+            ok: true,
+            message: `The plan of ${stack} is the one reviewed on pull request #${pullRequest} (fingerprint ${current.fingerprint.slice(7, 23)}…).`,
+        };
+    return {
+        ok: false,
+        error: new errors/* ActionError */.lZ('plan-changed', `The plan of ${stack} differs from the one reviewed on pull request #${pullRequest} (reviewed ${reviewed.fingerprint.slice(7, 23)}…${reviewed.commit ? ` at commit ${reviewed.commit.slice(0, 12)}` : ''}, now ${current.fingerprint.slice(7, 23)}…).`, HINT_CHANGED),
+    };
+}
+function unverified(message) {
+    return new errors/* ActionError */.lZ('plan-unverified', message, HINT_UNVERIFIED);
+}
+/** Finds the reviewed comment of `sha` and checks the plan against it; throws ActionError to refuse. */
+async function requireReviewedPlan(forge, sha, marker, stack, current) {
+    if ('unavailable' in forge)
+        throw unverified(`The reviewed plan of ${stack} cannot be looked up: ${forge.unavailable}.`);
+    if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha))
+        throw unverified(`The reviewed plan of ${stack} cannot be looked up: GITHUB_SHA is not a commit id.`);
+    let found;
+    try {
+        found = await findReviewedComment(forge, sha, marker);
+    }
+    catch (e) {
+        if (e instanceof errors/* CancelledError */.cc)
+            throw e;
+        const why = e instanceof shared_forge/* ForgeApiError */.IG ? e.describe() : (0,errors/* errorMessage */.gJ)(e);
+        throw unverified(`Reading the reviewed plan of ${stack} failed: ${(0,secrets/* redact */.E$)(why)}`);
+    }
+    if (!found)
+        throw unverified(`Commit ${sha.slice(0, 12)} was not merged from a pull request, so there is no reviewed plan of ${stack} to compare with.`);
+    const data = found.comment && parseReviewData(readHiddenData(found.comment.body, REVIEW_DATA_KEY));
+    if (!data)
+        throw unverified(`Pull request #${found.pullRequest.number} has no plan comment of ${stack} written by this token's user${found.comment ? ' that the action can read' : ''}.`);
+    const verdict = compareWithReviewed(stack, found.pullRequest.number, data, current);
+    if (!verdict.ok)
+        throw verdict.error;
+    return verdict.message;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/forge/forge-hooks.ts
+
+
+
+
+
+
+
+
+/**
+ * The stack as the repository knows it: its directory relative to the checkout (the same on the pull
+ * request and after the merge), else its label.
+ */
+function stackKey(t, workspace) {
+    if (workspace) {
+        const rel = external_node_path_.relative(external_node_path_.resolve(workspace), t.workingDir).split(external_node_path_.sep).join('/');
+        if (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel))
+            return rel === '' ? '.' : rel;
+    }
+    return t.label;
+}
+/** A marker the shared comment helpers accept (letters, digits, `._:/@+=-`), one per stack. */
+function stackMarker(kind, key) {
+    const safe = key.replace(/[^A-Za-z0-9._:/@+=-]/g, '-').slice(0, 160);
+    return `${kind}:${safe === '' ? 'root' : safe}`;
+}
+const FORK_NOTE = ' This pull request comes from a fork: both forges give its job a read-only token (GitHub private repositories can opt in to write tokens).';
+function forgeHooks(s, d) {
+    const env = d.env ?? process.env;
+    const connect = d.connect ?? shared_forge/* connectForge */.Ww;
+    let client;
+    const forge = () => (client ??= connect(s.forgeToken, env));
+    const tool = external_node_path_.basename(s.tofuBinary) === 'terraform' ? 'Terraform' : 'OpenTofu';
+    const pr = s.mode === 'plan' && s.prComment ? (0,forge_event/* pullRequestOfEvent */.M)(env) : undefined;
+    // One warning per kind of write, then that kind is skipped for the rest of the run.
+    const off = new Set();
+    const context = (t, f, commit, outcome) => ({
+        stack: stackKey(t, env.GITHUB_WORKSPACE),
+        tool,
+        commit,
+        runUrl: (0,shared_forge/* runUrl */.Vp)(f.target, env),
+        planSha256: outcome.planSha256,
+    });
+    const writer = (kind, what, note = '') => {
+        if (off.has(kind))
+            return undefined;
+        const f = forge();
+        if ('unavailable' in f) {
+            off.add(kind);
+            d.warning(`No ${what}: ${f.unavailable}. The step's own result is unchanged.`);
+            return undefined;
+        }
+        const warn = (m) => {
+            off.add(kind);
+            d.warning(m + note);
+        };
+        return { f, warn };
+    };
+    async function comment(t, outcome) {
+        if (!pr || !outcome.summary || !outcome.review)
+            return;
+        const w = writer('comment', 'plan comment', pr.fromFork ? FORK_NOTE : '');
+        if (!w)
+            return;
+        const commit = pr.headSha ?? d.sha;
+        const c = context(t, w.f, commit, outcome);
+        const marker = stackMarker('tofu-plan', c.stack);
+        const body = planCommentBody(c, outcome.summary, outcome.review);
+        const r = await (0,shared_forge/* bestEffort */.z$)('The plan comment', () => upsertComment(w.f, pr.number, marker, body), w.warn);
+        if (r)
+            log/* info */.pq(`Plan comment of ${c.stack} on pull request #${pr.number}: ${r.action}.`);
+    }
+    async function driftIssue(t, outcome) {
+        if (!outcome.summary || !outcome.review)
+            return;
+        const w = writer('issue', 'drift issue');
+        if (!w)
+            return;
+        const c = context(t, w.f, d.sha || undefined, outcome);
+        const drifted = outcome.summary.hasChanges;
+        const r = await (0,shared_forge/* bestEffort */.z$)('The drift issue', () => syncIssue(w.f, stackMarker('tofu-drift', c.stack), {
+            title: driftIssueTitle(c.stack),
+            body: drifted ? driftIssueBody(c, outcome.summary, outcome.review) : '',
+            open: drifted,
+            closingComment: driftClosingComment(c),
+        }), w.warn);
+        if (r && r.action !== 'none')
+            log/* info */.pq(`Drift issue of ${c.stack}: ${r.action}${r.issue ? ` (#${r.issue.number})` : ''}.`);
+    }
+    return {
+        approve: s.mode === 'apply' && s.requireApprovedPlan
+            ? async (t, review) => {
+                const key = stackKey(t, env.GITHUB_WORKSPACE);
+                log/* info */.pq(await requireReviewedPlan(forge(), d.sha, stackMarker('tofu-plan', key), key, review));
+            }
+            : undefined,
+        async afterStack(t, outcome) {
+            if (s.mode === 'plan' && s.prComment)
+                await comment(t, outcome);
+            if (s.mode === 'drift' && s.driftIssue)
+                await driftIssue(t, outcome);
+        },
+    };
+}
+
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-remote.ts
 var rclone_remote = __nccwpck_require__(55261);
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/archive-source.ts
@@ -29829,6 +30302,10 @@ function checkModeInputs(s) {
         throw new errors/* InputError */.dz('backup-remote', `the rclone destination the off-site archives are in (${s.mode} ${s.restoreFrom ? "with restore-from 'remote'" : 'mode takes the newest off-site archive'})`, 'nothing');
     if (s.maxArchiveAge !== undefined && s.mode !== 'rehearse')
         throw new errors/* InputError */.dz('max-archive-age', 'nothing unless mode is rehearse', `a value in ${s.mode} mode`);
+    if (s.requireApprovedPlan && s.mode !== 'apply')
+        throw new errors/* InputError */.dz('require-approved-plan', "'false' unless mode is apply", `'true' in ${s.mode} mode`);
+    if (s.driftIssue && s.mode !== 'drift')
+        throw new errors/* InputError */.dz('drift-issue', "'false' unless mode is drift", `'true' in ${s.mode} mode`);
 }
 function checkRclonePaths(s) {
     const check = (input, value) => {
@@ -29962,7 +30439,7 @@ function createTofuCli(o) {
                 args.push(`-var-file=${f}`);
             const r = await exec(args, { group: `${name} plan${where}` });
             if (r.exitCode === 0 || r.exitCode === 2)
-                return { exitCode: r.exitCode };
+                return { exitCode: r.exitCode, output: r.stdout };
             throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
         },
         async showPlan(planFile) {
@@ -29999,8 +30476,6 @@ function createTofuCli(o) {
 
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/run/outputs.ts
 var outputs = __nccwpck_require__(48672);
-// EXTERNAL MODULE: ./shared/log.ts
-var log = __nccwpck_require__(61620);
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/archive-naming.ts
 var archive_naming = __nccwpck_require__(84616);
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-archive.ts
@@ -30136,8 +30611,6 @@ async function takeInventory(o, rclone) {
     return remoteError ? { ...inv, remoteError } : inv;
 }
 
-// EXTERNAL MODULE: ./shared/secrets.ts
-var secrets = __nccwpck_require__(35931);
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/backend-config.ts
 
 /**
@@ -30459,7 +30932,165 @@ function stalePlanReason(i) {
     return undefined;
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/forge/plan-fingerprint.ts
+
+/**
+ * "The same plan" for `require-approved-plan`: two plans are the same when they would make the same
+ * changes, not when their files are byte-equal (a saved plan is a zip with timestamps; a fresh plan
+ * of unchanged code and state never has the same sha256). Pure.
+ *
+ * The fingerprint is the sha256 of a canonical JSON (object keys sorted) of:
+ * - every resource change that does something (no-op left out), sorted by address (+ deposed key):
+ *   its address, actions and replace paths, and what it changes to —
+ *   create/replace: the whole `after`; update: only the top-level attributes whose value changes
+ *   (before ≠ after) or becomes unknown; delete: nothing more; read (data sources): actions only;
+ * - every output change that does something: its actions and `after`;
+ * - the state lineage the plan was made against (a plan for another state is another plan).
+ *
+ * Left out as noise: `timestamp`, `terraform_version`, `format_version`, `prior_state` (serials and
+ * refreshed values), `planned_values`, `configuration`, `variables`, `resource_drift`,
+ * `relevant_attributes`, `checks`, the order of resources and of object keys, and `before` values
+ * of attributes the plan does not change (a refresh that moved an untouched computed attribute is not
+ * a different change).
+ *
+ * Sensitive values (marked by tofu in before_sensitive/after_sensitive) are replaced by a constant
+ * before hashing: the fingerprint is published in the pull request comment, and a hash over a short
+ * secret could be brute-forced offline. A change to a sensitive value alone is therefore "the same
+ * plan" — exactly as the reviewer saw it, since the plan text shows it as "(sensitive value)".
+ * Var-file contents are not hashed for the same reason; what they change is in the plan values.
+ *
+ * Shape: internal/command/jsonplan (opentofu/opentofu; hashicorp/terraform "JSON Output Format").
+ */
+const FINGERPRINT_VERSION = 1;
+const SENSITIVE = '(sensitive)';
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** The value with every leaf tofu marks sensitive (`true` in the parallel marks structure) replaced. */
+function maskSensitive(value, marks) {
+    if (marks === true)
+        return SENSITIVE;
+    if (Array.isArray(value) && Array.isArray(marks))
+        return value.map((v, i) => maskSensitive(v, marks[i]));
+    if (isObj(value) && isObj(marks)) {
+        const out = {};
+        for (const [k, v] of Object.entries(value))
+            out[k] = maskSensitive(v, marks[k]);
+        return out;
+    }
+    return value;
+}
+/** JSON with object keys sorted at every level: the same value always gives the same text. */
+function canonicalJson(value) {
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    if (isObj(value))
+        return `{${Object.keys(value)
+            .sort()
+            .filter((k) => value[k] !== undefined)
+            .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+            .join(',')}}`;
+    return JSON.stringify(value ?? null);
+}
+function sameValue(a, b) {
+    return canonicalJson(a) === canonicalJson(b);
+}
+function kind(actions) {
+    return actions.join(',');
+}
+function changedAttributes(before, after, unknown) {
+    if (!isObj(after))
+        return { value: after };
+    const prior = isObj(before) ? before : {};
+    const unknowns = isObj(unknown) ? unknown : {};
+    const out = {};
+    for (const k of new Set([...Object.keys(after), ...Object.keys(prior)])) {
+        if (!sameValue(prior[k], after[k]) || unknowns[k] !== undefined)
+            out[k] = after[k] ?? null;
+    }
+    return out;
+}
+/** The plan reduced to what it would change, ready to be hashed (see the module comment). */
+function normalisePlan(plan, lineage) {
+    const resources = (plan.resource_changes ?? [])
+        .filter((rc) => {
+        const a = rc.change?.actions ?? [];
+        return a.length > 0 && !(a.length === 1 && a[0] === 'no-op');
+    })
+        .map((rc) => {
+        const c = rc.change ?? {};
+        const actions = c.actions ?? [];
+        const k = kind(actions);
+        const before = maskSensitive(c.before, c.before_sensitive);
+        const after = maskSensitive(c.after, c.after_sensitive);
+        const entry = { address: rc.address ?? '', actions };
+        if (rc.deposed)
+            entry.deposed = rc.deposed;
+        if (c.replace_paths !== undefined)
+            entry.replace_paths = c.replace_paths;
+        if (k === 'create' || k === 'delete,create' || k === 'create,delete') {
+            entry.after = after;
+            entry.after_unknown = c.after_unknown ?? null;
+        }
+        else if (k === 'update') {
+            entry.changes = changedAttributes(before, after, c.after_unknown);
+            entry.after_unknown = c.after_unknown ?? null;
+        }
+        return entry;
+    })
+        .sort((a, b) => {
+        const ka = `${String(a.address)}\u0000${String(a.deposed ?? '')}`;
+        const kb = `${String(b.address)}\u0000${String(b.deposed ?? '')}`;
+        return ka < kb ? -1 : ka > kb ? 1 : 0;
+    });
+    const outputs = {};
+    for (const [name, o] of Object.entries(plan.output_changes ?? {})) {
+        const actions = o.actions ?? [];
+        if (actions.length === 0 || (actions.length === 1 && actions[0] === 'no-op'))
+            continue;
+        outputs[name] = {
+            actions,
+            after: maskSensitive(o.after, o.after_sensitive),
+            after_unknown: o.after_unknown ?? null,
+        };
+    }
+    return { version: FINGERPRINT_VERSION, lineage: lineage ?? null, resources, outputs };
+}
+/** `sha256:<hex>` of the normalised plan. */
+function planFingerprint(plan, lineage) {
+    const text = canonicalJson(normalisePlan(plan, lineage));
+    return `sha256:${(0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/forge/plan-review.ts
+
+/** Where the part worth reading starts: drift notes, the action list, or "No changes." */
+const START = /^(Note: Objects have changed outside of|(OpenTofu|Terraform) used the selected providers|(OpenTofu|Terraform) will perform the following actions|No changes\.)/;
+/** Where it ends: tofu's hint about the saved plan (the path is the runner's, of no use to a reader). */
+const END = /^(─{10,}|-{10,})?\s*$|^Saved the plan to:/;
+/** The changes part of the plan output: no refresh lines, no "Saved the plan to …" footer. */
+function planTextOf(output) {
+    const lines = output.replace(/\r\n/g, '\n').split('\n');
+    let start = lines.findIndex((l) => START.test(l));
+    if (start < 0)
+        start = 0;
+    const kept = lines
+        .slice(start)
+        .filter((l) => !/: Refreshing state\.\.\.|: Reading\.\.\.|: Read complete after/.test(l));
+    let end = kept.findIndex((l) => l.startsWith('Saved the plan to:'));
+    if (end < 0)
+        end = kept.length;
+    // Drop the separator and the blank lines before the footer.
+    while (end > 0 && END.test(kept[end - 1]))
+        end--;
+    return kept.slice(0, end).join('\n').trimEnd();
+}
+function planReview(json, output, lineage) {
+    return { fingerprint: planFingerprint(json, lineage), text: planTextOf(output) };
+}
+
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/tofu/tofu-flow.ts
+
 
 
 
@@ -30506,12 +31137,13 @@ async function prepareBackend(t, b, override, d) {
 }
 async function planInto(planFile, t, o, d) {
     const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
-    await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
+    const run = await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
     await promises_.chmod(planFile, PRIVATE_FILE);
     const json = await d.tofu.showPlan(planFile);
     const summary = summarizePlan(json);
     registerSensitive(summary.sensitiveValues);
-    return { state, summary, planSha256: await (0,fsx/* sha256File */.Q3)(planFile) };
+    const review = planReview(json, run.output ?? '', state.lineage);
+    return { state, summary, review, planSha256: await (0,fsx/* sha256File */.Q3)(planFile) };
 }
 async function runTofuMode(t, o, d) {
     const override = external_node_path_.join(t.workingDir, OVERRIDE_FILE);
@@ -30535,7 +31167,7 @@ async function drift(t, o, d) {
     d.remember('tempdir', dir);
     try {
         const p = await planInto(external_node_path_.join(dir, 'drift.tfplan'), t, o, d);
-        return { label: t.label, summary: p.summary, state: p.state, applied: false };
+        return { label: t.label, summary: p.summary, review: p.review, state: p.state, applied: false };
     }
     finally {
         await promises_.rm(dir, { recursive: true, force: true });
@@ -30596,6 +31228,7 @@ async function plan(t, o, d) {
     return {
         label: t.label,
         summary: p.summary,
+        review: p.review,
         planFile,
         planSha256: p.planSha256,
         state: p.state,
@@ -30620,17 +31253,22 @@ async function apply(t, o, d) {
     let planFile;
     let planSha256;
     let summary;
+    let review;
     if (t.planFile) {
         planFile = t.planFile;
         planSha256 = await d.step(`check saved plan ${t.label}`, () => checkSavedPlan(planFile, t));
-        summary = summarizePlan(await d.tofu.showPlan(planFile));
+        const json = await d.tofu.showPlan(planFile);
+        summary = summarizePlan(json);
         registerSensitive(summary.sensitiveValues);
+        // A saved plan passed the freshness check: it was made against this state.
+        review = planReview(json, '', (await (0,state_file/* readStateInfo */.M6)(t.statePath)).lineage);
     }
     else {
         planFile = t.defaultPlanFile;
         const p = await writePlan(planFile, t, o, d);
         planSha256 = p.planSha256;
         summary = p.summary;
+        review = p.review;
     }
     rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
     if (!summary.hasChanges) {
@@ -30646,6 +31284,9 @@ async function apply(t, o, d) {
             handoff: await handoffFromState(o, d),
         };
     }
+    // require-approved-plan: refuses (plan-changed, plan-unverified) before anything is backed up or applied.
+    if (d.approve)
+        await d.step(`check reviewed plan ${t.label}`, () => d.approve(t, review));
     const before = await (0,state_file/* readStateInfo */.M6)(t.statePath);
     const request = async (purpose) => ({
         identity: t.identity,
@@ -30673,7 +31314,18 @@ async function apply(t, o, d) {
     const after = await archiveAfterApply(t, await request('after apply'), deps, d);
     const state = await (0,state_file/* readStateInfo */.M6)(t.statePath);
     const handoff = await handoffFromState(o, d);
-    return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff, ...after };
+    return {
+        label: t.label,
+        summary,
+        review,
+        planFile,
+        planSha256,
+        state,
+        backup,
+        applied: true,
+        handoff,
+        ...after,
+    };
 }
 /**
  * Issue 14 A2: the newest archive (and its off-site copy) must hold the state the apply just wrote, or
@@ -30968,6 +31620,7 @@ async function backupMode(t, o, d) {
 
 
 
+
 function realClients(s) {
     return {
         tofu: (cwd, label, dataDir) => createTofuCli({ bin: s.tofuBinary, cwd, lockTimeoutMs: s.lockTimeout, label, dataDir }),
@@ -31008,6 +31661,8 @@ async function orchestrate(ctx, s, clients) {
     // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
     const rclone = clients.rclone();
     const outcomes = [];
+    // The forge side (pull request comment, drift issue, require-approved-plan): src/forge/.
+    const forge = forgeHooks(s, { warning: (m) => ctx.warning(m), sha: ctx.platform.sha });
     for (const stack of stacks) {
         const t = stackTarget(s, runId, stack);
         if (stack !== undefined && !(await promises_.stat(t.workingDir).catch(() => undefined))?.isDirectory())
@@ -31027,8 +31682,10 @@ async function orchestrate(ctx, s, clients) {
                 remembered.delete(`${kind}:${p}`);
                 ctx.saveState('cleanup', JSON.stringify([...remembered]));
             },
+            approve: forge.approve,
         });
         outcomes.push(outcome);
+        await forge.afterStack(t, outcome);
         // Recorded per stack so a failure in a later stack still reports what earlier ones did.
         ctx.result({ mode: s.mode, stacks: outcomes.map(outputs/* stackReport */.V) });
         // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.
@@ -31286,81 +31943,22 @@ function inventorySection(s) {
 
 /***/ }),
 
-/***/ 95669:
+/***/ 76624:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  h7: () => (/* binding */ CommitStatusReporter),
-  Pu: () => (/* binding */ failureLine),
-  M1: () => (/* binding */ finishCommitStatusInPost)
-});
-
-// UNUSED EXPORTS: DESCRIPTION_LIMIT, fitDescription, statusContext, statusState
-
-// EXTERNAL MODULE: ./shared/errors.ts
-var errors = __nccwpck_require__(32635);
-// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
-var forge = __nccwpck_require__(22521);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-;// CONCATENATED MODULE: ./shared/forge-event.ts
-
-const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target']);
-function readPayload(env) {
-    const file = env.GITHUB_EVENT_PATH || env.FORGEJO_EVENT_PATH;
-    if (!file)
-        return undefined;
-    try {
-        const parsed = JSON.parse(external_node_fs_.readFileSync(file, 'utf8'));
-        return parsed && typeof parsed === 'object' ? parsed : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-const obj = (v) => (v && typeof v === 'object' ? v : undefined);
-const forge_event_text = (v) => (typeof v === 'string' && v !== '' ? v : undefined);
-/** The pull request this run is about, when the event is a pull request event. */
-function pullRequestOfEvent(env = process.env) {
-    if (!PULL_REQUEST_EVENTS.has(env.GITHUB_EVENT_NAME ?? ''))
-        return undefined;
-    const payload = readPayload(env);
-    const pr = obj(payload?.pull_request);
-    const number = Number(pr?.number ?? payload?.number);
-    if (!Number.isInteger(number) || number <= 0)
-        return undefined;
-    const head = obj(pr?.head);
-    const base = obj(pr?.base);
-    const headRepo = forge_event_text(obj(head?.repo)?.full_name);
-    const baseRepo = forge_event_text(obj(base?.repo)?.full_name);
-    const action = forge_event_text(payload?.action) ?? '';
-    return {
-        number,
-        headSha: forge_event_text(head?.sha),
-        action: action === 'synchronized' ? 'synchronize' : action,
-        fromFork: headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
-    };
-}
-/**
- * The commit a status belongs on: the pull request's head for pull request events (GitHub's
- * GITHUB_SHA is then the test merge commit, which no one looks at), else GITHUB_SHA.
- */
-function statusSha(env = process.env) {
-    const sha = pullRequestOfEvent(env)?.headSha ?? env.GITHUB_SHA;
-    return sha && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha) ? sha : undefined;
-}
-
-// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
-var inputs = __nccwpck_require__(50049);
-// EXTERNAL MODULE: ./shared/log.ts
-var log = __nccwpck_require__(61620);
-// EXTERNAL MODULE: ./shared/secrets.ts
-var secrets = __nccwpck_require__(35931);
-// EXTERNAL MODULE: ./shared/tool.ts + 1 modules
-var tool = __nccwpck_require__(28930);
-;// CONCATENATED MODULE: ./shared/commit-status.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M1: () => (/* binding */ finishCommitStatusInPost),
+/* harmony export */   Pu: () => (/* binding */ failureLine),
+/* harmony export */   h7: () => (/* binding */ CommitStatusReporter)
+/* harmony export */ });
+/* unused harmony exports DESCRIPTION_LIMIT, fitDescription, statusContext, statusState */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(32635);
+/* harmony import */ var _forge_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(22521);
+/* harmony import */ var _forge_event_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(40272);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(50049);
+/* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(61620);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35931);
+/* harmony import */ var _tool_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(28930);
 
 
 
@@ -31378,7 +31976,7 @@ const FINAL_BUDGET_MS = 30_000;
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u001f\u007f]+/g;
 function singleLine(text) {
-    return (0,secrets/* redact */.E$)(text).replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
+    return (0,_secrets_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(text).replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
 }
 function fitDescription(text) {
     const line = singleLine(text);
@@ -31417,7 +32015,7 @@ function describeSafely(hook, report) {
 }
 function forgeSettings(source, env) {
     try {
-        return (0,inputs/* readInputs */.Ko)(forge/* forgeInputs */.LV, source, env).settings;
+        return (0,_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .readInputs */ .Ko)(_forge_js__WEBPACK_IMPORTED_MODULE_1__/* .forgeInputs */ .LV, source, env).settings;
     }
     catch {
         // An invalid 'commit-status' is reported by the action's own input parsing.
@@ -31425,7 +32023,7 @@ function forgeSettings(source, env) {
     }
 }
 function onRetry(info) {
-    log/* info */.pq(`${info.what}: ${info.error.message}; retrying in ${Math.ceil(info.delayMs / 1000)}s.`);
+    _log_js__WEBPACK_IMPORTED_MODULE_4__/* .info */ .pq(`${info.what}: ${info.error.message}; retrying in ${Math.ceil(info.delayMs / 1000)}s.`);
 }
 class CommitStatusReporter {
     o;
@@ -31449,12 +32047,12 @@ class CommitStatusReporter {
         const settings = forgeSettings(o.source, o.env);
         if (!settings?.commitStatus)
             return undefined;
-        const connected = (o.connect ?? forge/* connectForge */.Ww)(settings.forgeToken, o.env, {});
+        const connected = (o.connect ?? _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .connectForge */ .Ww)(settings.forgeToken, o.env, {});
         if ('unavailable' in connected) {
             o.warn(`No commit status is set: ${connected.unavailable}.`);
             return undefined;
         }
-        const sha = statusSha(o.env);
+        const sha = (0,_forge_event_js__WEBPACK_IMPORTED_MODULE_2__/* .statusSha */ .b)(o.env);
         if (!sha) {
             o.warn('No commit status is set: GITHUB_SHA is not a commit sha.');
             return undefined;
@@ -31462,7 +32060,7 @@ class CommitStatusReporter {
         const saved = {
             context: statusContext(o.action, targetOf(o.hook, o.specs, o.source, o.env)),
             sha,
-            targetUrl: (0,forge/* runUrl */.Vp)(connected.target, o.env),
+            targetUrl: (0,_forge_js__WEBPACK_IMPORTED_MODULE_1__/* .runUrl */ .Vp)(connected.target, o.env),
             at: new Date().toISOString(),
         };
         // No secret in the state: the token is read again from the inputs in post.
@@ -31470,7 +32068,7 @@ class CommitStatusReporter {
         return new CommitStatusReporter(o, settings.forgeToken ?? '', saved);
     }
     client(options) {
-        const c = (this.o.connect ?? forge/* connectForge */.Ww)(this.token, this.o.env, { onRetry, ...options });
+        const c = (this.o.connect ?? _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .connectForge */ .Ww)(this.token, this.o.env, { onRetry, ...options });
         return 'unavailable' in c ? undefined : c;
     }
     async send(state, description, options) {
@@ -31484,10 +32082,10 @@ class CommitStatusReporter {
             return undefined;
         }
         catch (e) {
-            const why = e instanceof errors/* CancelledError */.cc ? 'not retried: the step was cancelled' : (0,errors/* errorMessage */.gJ)(e);
-            const err = e instanceof forge/* ForgeApiError */.IG
+            const why = e instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc ? 'not retried: the step was cancelled' : (0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e);
+            const err = e instanceof _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .ForgeApiError */ .IG
                 ? e
-                : new forge/* ForgeApiError */.IG('Setting the commit status', 'network', undefined, why);
+                : new _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .ForgeApiError */ .IG('Setting the commit status', 'network', undefined, why);
             this.report(err);
             return err;
         }
@@ -31496,7 +32094,7 @@ class CommitStatusReporter {
     report(err) {
         const line = `Commit status '${this.saved.context}' was not set: ${err.describe()} The step's own result is unchanged.`;
         if (this.warned)
-            log/* info */.pq(line);
+            _log_js__WEBPACK_IMPORTED_MODULE_4__/* .info */ .pq(line);
         else
             this.o.warn(line);
         this.warned = true;
@@ -31508,7 +32106,7 @@ class CommitStatusReporter {
         const hopeless = pendingError && !pendingError.retryable;
         if (!hopeless) {
             // After SIGINT/SIGTERM the runner kills the step soon: one quick attempt, post is the safety net.
-            const options = (0,tool/* cancellation */.WN)()
+            const options = (0,_tool_js__WEBPACK_IMPORTED_MODULE_6__/* .cancellation */ .WN)()
                 ? { maxAttempts: 1, requestTimeoutMs: 5000, budgetMs: 5000 }
                 : { budgetMs: FINAL_BUDGET_MS };
             await this.send(statusState(report), describeSafely(this.o.hook, report), options);
@@ -31546,7 +32144,7 @@ async function finishCommitStatusInPost(o) {
         return;
     }
     const settings = forgeSettings(o.source, o.env);
-    const client = (o.connect ?? forge/* connectForge */.Ww)(settings?.forgeToken, o.env, {
+    const client = (o.connect ?? _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .connectForge */ .Ww)(settings?.forgeToken, o.env, {
         budgetMs: FINAL_BUDGET_MS,
         onRetry,
     });
@@ -31573,7 +32171,7 @@ async function finishCommitStatusInPost(o) {
         await client.setStatus(saved.sha, status);
     }
     catch (e) {
-        const why = e instanceof forge/* ForgeApiError */.IG ? e.describe() : `unexpected error: ${(0,errors/* errorMessage */.gJ)(e)}.`;
+        const why = e instanceof _forge_js__WEBPACK_IMPORTED_MODULE_1__/* .ForgeApiError */ .IG ? e.describe() : `unexpected error: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(e)}.`;
         o.warn(`Commit status '${saved.context}' was left pending: ${why}`);
     }
 }
@@ -31917,19 +32515,78 @@ async function uploadEvidence(req) {
 
 /***/ }),
 
+/***/ 40272:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ pullRequestOfEvent),
+/* harmony export */   b: () => (/* binding */ statusSha)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(73024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target']);
+function readPayload(env) {
+    const file = env.GITHUB_EVENT_PATH || env.FORGEJO_EVENT_PATH;
+    if (!file)
+        return undefined;
+    try {
+        const parsed = JSON.parse(node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync(file, 'utf8'));
+        return parsed && typeof parsed === 'object' ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const obj = (v) => (v && typeof v === 'object' ? v : undefined);
+const text = (v) => (typeof v === 'string' && v !== '' ? v : undefined);
+/** The pull request this run is about, when the event is a pull request event. */
+function pullRequestOfEvent(env = process.env) {
+    if (!PULL_REQUEST_EVENTS.has(env.GITHUB_EVENT_NAME ?? ''))
+        return undefined;
+    const payload = readPayload(env);
+    const pr = obj(payload?.pull_request);
+    const number = Number(pr?.number ?? payload?.number);
+    if (!Number.isInteger(number) || number <= 0)
+        return undefined;
+    const head = obj(pr?.head);
+    const base = obj(pr?.base);
+    const headRepo = text(obj(head?.repo)?.full_name);
+    const baseRepo = text(obj(base?.repo)?.full_name);
+    const action = text(payload?.action) ?? '';
+    return {
+        number,
+        headSha: text(head?.sha),
+        action: action === 'synchronized' ? 'synchronize' : action,
+        fromFork: headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
+    };
+}
+/**
+ * The commit a status belongs on: the pull request's head for pull request events (GitHub's
+ * GITHUB_SHA is then the test merge commit, which no one looks at), else GITHUB_SHA.
+ */
+function statusSha(env = process.env) {
+    const sha = pullRequestOfEvent(env)?.headSha ?? env.GITHUB_SHA;
+    return sha && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha) ? sha : undefined;
+}
+
+
+/***/ }),
+
 /***/ 22521:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  IG: () => (/* reexport */ forge_http_ForgeApiError),
+  IG: () => (/* reexport */ ForgeApiError),
+  z$: () => (/* binding */ bestEffort),
   Ww: () => (/* binding */ connectForge),
   LV: () => (/* binding */ forgeInputs),
   Vp: () => (/* binding */ runUrl)
 });
 
-// UNUSED EXPORTS: DEFAULT_BUDGET_MS, bestEffort, createForgeClient, forgeTargetFromEnv, rateLimitWait
+// UNUSED EXPORTS: DEFAULT_BUDGET_MS, createForgeClient, forgeTargetFromEnv, rateLimitWait
 
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
@@ -31955,7 +32612,7 @@ const HINTS = {
     unexpected: 'the forge gave an answer the action does not understand',
 };
 /** A failed forge call. `detail` is redacted remote text (one line, at most 200 characters). */
-class forge_http_ForgeApiError extends Error {
+class ForgeApiError extends Error {
     what;
     kind;
     status;
@@ -31983,7 +32640,7 @@ class forge_http_ForgeApiError extends Error {
         return `${this.message}${tries}; ${HINTS[this.kind]}.`;
     }
     withAttempts(attempts) {
-        return new forge_http_ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
+        return new ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
     }
 }
 const DEFAULT_BUDGET_MS = 60_000;
@@ -32087,7 +32744,7 @@ class ForgeHttp {
                 failure = this.answerFailure(what, answer);
             }
             catch (e) {
-                if (e instanceof forge_http_ForgeApiError)
+                if (e instanceof ForgeApiError)
                     failure = e;
                 else
                     throw e;
@@ -32110,12 +32767,12 @@ class ForgeHttp {
         const message = remoteMessage(answer.body, `HTTP ${answer.status}`);
         const wait = rateLimitWait(answer.status, answer.headers, message, this.now());
         if (wait !== undefined)
-            return new forge_http_ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
+            return new ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
         if (answer.status >= 300 && answer.status < 400) {
             const location = oneLine(answer.headers.get('location') ?? '');
-            return new forge_http_ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
+            return new ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
         }
-        return new forge_http_ForgeApiError(what, failureOf(answer.status), answer.status, message);
+        return new ForgeApiError(what, failureOf(answer.status), answer.status, message);
     }
     async once(what, method, url, body, leftMs) {
         const timeoutMs = Math.max(1000, Math.min(this.o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, leftMs));
@@ -32150,7 +32807,7 @@ class ForgeHttp {
             const why = err.name === 'TimeoutError'
                 ? `no answer within ${Math.round(timeoutMs / 1000)}s`
                 : (err.cause?.code ?? err.cause?.message ?? (0,errors/* errorMessage */.gJ)(e));
-            throw new forge_http_ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
+            throw new ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
         }
         const text = await res.text().catch(() => '');
         let parsed = text;
@@ -32172,7 +32829,7 @@ class ForgeHttp {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const answer = await this.request(what, 'GET', path, { query: { ...query, ...pageSize, page } });
             if (!Array.isArray(answer.body))
-                throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
+                throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
             out.push(...answer.body);
             if (!hasNextPage(answer.headers))
                 break;
@@ -32225,7 +32882,7 @@ function runUrl(target, env = process.env) {
 }
 function asObject(what, answer) {
     if (!answer.body || typeof answer.body !== 'object' || Array.isArray(answer.body))
-        throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
+        throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
     return answer.body;
 }
 function str(v) {
@@ -32293,7 +32950,7 @@ function createForgeClient(o) {
                 .then((a) => str(asObject('Reading the token user', a).login) || JOB_TOKEN_USER[target.kind])
                 .catch((e) => {
                 // The job token is not a user token: GitHub refuses /user for it; the author is then the bot.
-                if (e instanceof forge_http_ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
+                if (e instanceof ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
                     return JOB_TOKEN_USER[target.kind];
                 me = undefined;
                 throw e;
@@ -32317,7 +32974,7 @@ function createForgeClient(o) {
                 ? await http.list(what, `${repo}/issues/${issue}/comments`, {}, pageSize)
                 : await http.request(what, 'GET', `${repo}/issues/${issue}/comments`).then((a) => {
                     if (!Array.isArray(a.body))
-                        throw new forge_http_ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
+                        throw new ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
                     return a.body;
                 });
             return items.map(toComment);
@@ -32386,10 +33043,10 @@ async function bestEffort(what, fn, warn) {
         return await fn();
     }
     catch (e) {
-        if (e instanceof CancelledError)
+        if (e instanceof errors/* CancelledError */.cc)
             throw e;
-        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${errorMessage(e)}.`;
-        warn(`${what} skipped: ${redact(why)} The step's own result is unchanged.`);
+        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${(0,errors/* errorMessage */.gJ)(e)}.`;
+        warn(`${what} skipped: ${(0,secrets/* redact */.E$)(why)} The step's own result is unchanged.`);
         return undefined;
     }
 }
@@ -42862,8 +43519,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
 var core = __nccwpck_require__(77094);
-// EXTERNAL MODULE: ./shared/commit-status.ts + 1 modules
-var commit_status = __nccwpck_require__(95669);
+// EXTERNAL MODULE: ./shared/commit-status.ts
+var commit_status = __nccwpck_require__(76624);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
 // EXTERNAL MODULE: ./shared/evidence.ts

@@ -57,6 +57,10 @@ function checkModeInputs(s: ActionSettings): void {
     );
   if (s.maxArchiveAge !== undefined && s.mode !== 'rehearse')
     throw new InputError('max-archive-age', 'nothing unless mode is rehearse', `a value in ${s.mode} mode`);
+  if (s.requireApprovedPlan && s.mode !== 'apply')
+    throw new InputError('require-approved-plan', "'false' unless mode is apply", `'true' in ${s.mode} mode`);
+  if (s.driftIssue && s.mode !== 'drift')
+    throw new InputError('drift-issue', "'false' unless mode is drift", `'true' in ${s.mode} mode`);
 }
 
 function checkRclonePaths(s: ActionSettings): void {

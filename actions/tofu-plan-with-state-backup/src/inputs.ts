@@ -79,6 +79,9 @@ export const inputs = {
   'allow-lineage-change': bool().default('false'),
   'max-archive-age': duration({ min: 60_000, max: 366 * 86_400_000 }),
   'report-artifact': reportArtifactInput,
+  'pr-comment': bool().default('true'),
+  'require-approved-plan': bool().default('false'),
+  'drift-issue': bool().default('false'),
 
   ...forgeInputs,
 };

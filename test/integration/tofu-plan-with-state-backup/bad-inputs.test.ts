@@ -40,8 +40,11 @@ const cases: [string, Record<string, string>][] = [
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
   ['max-archive-age', { 'max-archive-age': '8 days' }],
   ['report-artifact', { 'report-artifact': 'evidence/plan' }],
-  ['commit-status', { 'commit-status': 'yes' }],
-  ['forge-token', { 'forge-token': 'ghs_first-line\nsecond-line' }],
+  ['pr-comment', { 'pr-comment': 'yes' }],
+  ['require-approved-plan', { mode: 'plan', 'require-approved-plan': 'true' }],
+  ['drift-issue', { 'drift-issue': 'true' }],
+  ['commit-status', { 'commit-status': 'maybe' }],
+  ['forge-token', { 'forge-token': 'fj_line1\nfj_line2' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

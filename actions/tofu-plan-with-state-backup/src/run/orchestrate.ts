@@ -6,6 +6,7 @@ import { runnerTemp, writeFileAtomic } from '../../../../shared/fsx.js';
 import type { ActionContext } from '../../../../shared/run.js';
 import { createRcloneCli, type RcloneCli } from '../archive/rclone-cli.js';
 import { MIB } from '../archive/tar-gz.js';
+import { forgeHooks } from '../forge/forge-hooks.js';
 import { checkSettings } from '../input-rules.js';
 import { ACTION, type ActionSettings } from '../inputs.js';
 import { stackTarget } from '../stacks/stack-target.js';
@@ -68,6 +69,8 @@ export async function orchestrate(
   // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
   const rclone = clients.rclone();
   const outcomes: StackOutcome[] = [];
+  // The forge side (pull request comment, drift issue, require-approved-plan): src/forge/.
+  const forge = forgeHooks(s, { warning: (m) => ctx.warning(m), sha: ctx.platform.sha });
   for (const stack of stacks) {
     const t = stackTarget(s, runId, stack);
     if (stack !== undefined && !(await fsp.stat(t.workingDir).catch(() => undefined))?.isDirectory())
@@ -91,8 +94,10 @@ export async function orchestrate(
         remembered.delete(`${kind}:${p}`);
         ctx.saveState('cleanup', JSON.stringify([...remembered]));
       },
+      approve: forge.approve,
     });
     outcomes.push(outcome);
+    await forge.afterStack(t, outcome);
     // Recorded per stack so a failure in a later stack still reports what earlier ones did.
     ctx.result({ mode: s.mode, stacks: outcomes.map(stackReport) });
     // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.

@@ -1,4 +1,5 @@
 import type { ActionError } from '../../../../shared/errors.js';
+import type { PlanReview } from '../forge/plan-review.js';
 import type { BackupResult } from '../archive/state-backup.js';
 import type { ArchiveContext } from '../archive/state-archive.js';
 import type { StateInfo } from '../archive/state-file.js';
@@ -48,11 +49,15 @@ export interface StackDeps {
   remember: (kind: CleanupKind, p: string) => void;
   forget: (kind: CleanupKind, p: string) => void;
   now?: () => Date;
+  /** apply (require-approved-plan): throws to refuse a plan other than the reviewed one. */
+  approve?: (t: { label: string; workingDir: string }, review: PlanReview) => Promise<void>;
 }
 
 export interface StackOutcome {
   label: string;
   summary?: PlanSummary;
+  /** plan, drift, apply: the plan's fingerprint and text (the forge comment, the drift issue). */
+  review?: PlanReview;
   planFile?: string;
   planSha256?: string;
   state: StateInfo;

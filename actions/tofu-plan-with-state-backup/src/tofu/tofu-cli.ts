@@ -17,6 +17,8 @@ export interface OutputValue {
 export interface PlanRun {
   /** `-detailed-exitcode`: 0 no changes, 2 changes. */
   exitCode: 0 | 2;
+  /** What plan printed (stdout): the plan text for the pull request comment and the drift issue. */
+  output?: string;
 }
 
 export interface TofuCli {
@@ -119,7 +121,7 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
       const args = ['plan', '-input=false', '-no-color', '-detailed-exitcode', lock, `-out=${p.out}`];
       for (const f of p.varFiles) args.push(`-var-file=${f}`);
       const r = await exec(args, { group: `${name} plan${where}` });
-      if (r.exitCode === 0 || r.exitCode === 2) return { exitCode: r.exitCode };
+      if (r.exitCode === 0 || r.exitCode === 2) return { exitCode: r.exitCode, output: r.stdout };
       throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
     },
     async showPlan(planFile) {

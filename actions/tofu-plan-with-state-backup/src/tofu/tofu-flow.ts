@@ -18,6 +18,7 @@ import {
 } from './handoff.js';
 import { buildPlanMetadata, parsePlanMetadata, planMetaPath, stalePlanReason } from './plan-freshness.js';
 import { summarizePlan, type PlanSummary } from './plan-summary.js';
+import { planReview, type PlanReview } from '../forge/plan-review.js';
 import {
   BackupError,
   backupFailed,
@@ -87,12 +88,13 @@ export async function prepareBackend(
 
 async function planInto(planFile: string, t: StackTarget, o: StackOptions, d: StackDeps) {
   const state = await readStateInfo(t.statePath);
-  await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
+  const run = await d.step(`plan ${t.label}`, () => d.tofu.plan({ out: planFile, varFiles: o.varFiles }));
   await fsp.chmod(planFile, PRIVATE_FILE);
   const json = await d.tofu.showPlan(planFile);
   const summary = summarizePlan(json);
   registerSensitive(summary.sensitiveValues);
-  return { state, summary, planSha256: await sha256File(planFile) };
+  const review = planReview(json, run.output ?? '', state.lineage);
+  return { state, summary, review, planSha256: await sha256File(planFile) };
 }
 
 export async function runTofuMode(t: StackTarget, o: StackOptions, d: StackDeps): Promise<StackOutcome> {
@@ -115,7 +117,7 @@ async function drift(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
   d.remember('tempdir', dir);
   try {
     const p = await planInto(path.join(dir, 'drift.tfplan'), t, o, d);
-    return { label: t.label, summary: p.summary, state: p.state, applied: false };
+    return { label: t.label, summary: p.summary, review: p.review, state: p.state, applied: false };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
     d.forget('tempdir', dir);
@@ -176,6 +178,7 @@ async function plan(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Stac
   return {
     label: t.label,
     summary: p.summary,
+    review: p.review,
     planFile,
     planSha256: p.planSha256,
     state: p.state,
@@ -206,16 +209,21 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
   let planFile: string;
   let planSha256: string;
   let summary: PlanSummary;
+  let review: PlanReview;
   if (t.planFile) {
     planFile = t.planFile;
     planSha256 = await d.step(`check saved plan ${t.label}`, () => checkSavedPlan(planFile, t));
-    summary = summarizePlan(await d.tofu.showPlan(planFile));
+    const json = await d.tofu.showPlan(planFile);
+    summary = summarizePlan(json);
     registerSensitive(summary.sensitiveValues);
+    // A saved plan passed the freshness check: it was made against this state.
+    review = planReview(json, '', (await readStateInfo(t.statePath)).lineage);
   } else {
     planFile = t.defaultPlanFile;
     const p = await writePlan(planFile, t, o, d);
     planSha256 = p.planSha256;
     summary = p.summary;
+    review = p.review;
   }
   rejectSensitiveAllowlisted(o.handoffOutputs, summary.sensitiveOutputs);
   if (!summary.hasChanges) {
@@ -231,6 +239,8 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
       handoff: await handoffFromState(o, d),
     };
   }
+  // require-approved-plan: refuses (plan-changed, plan-unverified) before anything is backed up or applied.
+  if (d.approve) await d.step(`check reviewed plan ${t.label}`, () => d.approve!(t, review));
   const before = await readStateInfo(t.statePath);
   const request = async (purpose: string) => ({
     identity: t.identity,
@@ -259,7 +269,18 @@ async function apply(t: StackTarget, o: StackOptions, d: StackDeps): Promise<Sta
   const after = await archiveAfterApply(t, await request('after apply'), deps, d);
   const state = await readStateInfo(t.statePath);
   const handoff = await handoffFromState(o, d);
-  return { label: t.label, summary, planFile, planSha256, state, backup, applied: true, handoff, ...after };
+  return {
+    label: t.label,
+    summary,
+    review,
+    planFile,
+    planSha256,
+    state,
+    backup,
+    applied: true,
+    handoff,
+    ...after,
+  };
 }
 
 /**
