@@ -25,8 +25,12 @@ export function markerLine(marker: string): string {
   return `<!-- edge-actions:${checked(marker)} -->`;
 }
 
+/**
+ * The marker is the body's last line (fitBody puts it there): a marker that quoted text (a plan value,
+ * a log line) happens to spell anywhere else does not make another stack's comment or issue ours.
+ */
 export function hasMarker(body: string, marker: string): boolean {
-  return body.includes(markerLine(marker));
+  return body.trimEnd().endsWith(markerLine(marker));
 }
 
 /**
@@ -38,9 +42,10 @@ export function hiddenData(key: string, value: unknown): string {
   return `<!-- edge-data:${checked(key)}:${encoded} -->`;
 }
 
+/** Reads data that `hiddenData` wrote at the start of a body; anything later is quoted text, not data. */
 export function readHiddenData(body: string, key: string): unknown {
   const prefix = `<!-- edge-data:${checked(key)}:`;
-  const at = body.lastIndexOf(prefix);
+  const at = body.indexOf(prefix);
   if (at < 0) return undefined;
   const end = body.indexOf(' -->', at);
   if (end < 0) return undefined;
@@ -97,10 +102,9 @@ export async function findOwnComment(
   issue: number,
   marker: string,
 ): Promise<ForgeComment | undefined> {
-  const line = markerLine(marker);
   const me = await client.identity();
   const mine = (await client.listComments(issue)).filter(
-    (c) => c.body.includes(line) && sameUser(c.author, me),
+    (c) => hasMarker(c.body, marker) && sameUser(c.author, me),
   );
   return mine.sort((a, b) => a.id - b.id)[0];
 }

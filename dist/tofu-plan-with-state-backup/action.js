@@ -29780,8 +29780,12 @@ function checked(marker) {
 function markerLine(marker) {
     return `<!-- edge-actions:${checked(marker)} -->`;
 }
+/**
+ * The marker is the body's last line (fitBody puts it there): a marker that quoted text (a plan value,
+ * a log line) happens to spell anywhere else does not make another stack's comment or issue ours.
+ */
 function hasMarker(body, marker) {
-    return body.includes(markerLine(marker));
+    return body.trimEnd().endsWith(markerLine(marker));
 }
 /**
  * Machine-readable data in a body (a plan's sha256, a fingerprint), hidden in an HTML comment. Encoded
@@ -29791,9 +29795,10 @@ function hiddenData(key, value) {
     const encoded = Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
     return `<!-- edge-data:${checked(key)}:${encoded} -->`;
 }
+/** Reads data that `hiddenData` wrote at the start of a body; anything later is quoted text, not data. */
 function readHiddenData(body, key) {
     const prefix = `<!-- edge-data:${checked(key)}:`;
-    const at = body.lastIndexOf(prefix);
+    const at = body.indexOf(prefix);
     if (at < 0)
         return undefined;
     const end = body.indexOf(' -->', at);
@@ -29845,9 +29850,8 @@ function sameUser(a, b) {
  * comment another tool duplicated does not make the suite switch between two.
  */
 async function findOwnComment(client, issue, marker) {
-    const line = markerLine(marker);
     const me = await client.identity();
-    const mine = (await client.listComments(issue)).filter((c) => c.body.includes(line) && sameUser(c.author, me));
+    const mine = (await client.listComments(issue)).filter((c) => hasMarker(c.body, marker) && sameUser(c.author, me));
     return mine.sort((a, b) => a.id - b.id)[0];
 }
 /** Creates the marked comment once, then updates it in place; skips the write when nothing changed. */
@@ -29952,7 +29956,7 @@ const ORDER = [
 /**
  * Quoted plan text must not carry an HTML comment: a resource value spelling this suite's marker or
  * hidden data would make the comment or issue pass for another stack's, or hand apply a fingerprint
- * the reviewer never saw (readHiddenData takes the last one). A zero-width joiner keeps it readable.
+ * the reviewer never saw (and a second line of defence: readHiddenData takes only the first, hasMarker only the last line). A zero-width joiner keeps it readable.
  */
 function quoted(text) {
     return (0,secrets/* redact */.E$)(text).replace(/<!--/g, '<!\u200d--');

@@ -1,5 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
-import { fitBody, hiddenData, markerLine, readHiddenData } from '../../../shared/forge-comments.js';
+import {
+  fitBody,
+  hasMarker,
+  hiddenData,
+  markerLine,
+  readHiddenData,
+} from '../../../shared/forge-comments.js';
 
 describe('fitBody', () => {
   test('a body under the limit gets only the marker', () => {
@@ -50,5 +56,15 @@ describe('hidden data', () => {
     expect(readHiddenData(body, 'plan')).toEqual(value);
     expect(readHiddenData(body, 'other')).toBeUndefined();
     expect(readHiddenData('<!-- edge-data:plan:!!! -->', 'plan')).toBeUndefined();
+  });
+
+  test('quoted text cannot override the data written first, nor pass for another marker', () => {
+    const ours = hiddenData('plan', { sha256: 'a'.repeat(64) });
+    const forged = hiddenData('plan', { sha256: 'f'.repeat(64) });
+    const body = `${ours}\n\`\`\`\n${forged}\n${markerLine('tofu-plan:other')}\n\`\`\`\n\n${markerLine('tofu-plan:web')}`;
+    expect(readHiddenData(body, 'plan')).toEqual({ sha256: 'a'.repeat(64) });
+    expect(hasMarker(body, 'tofu-plan:web')).toBe(true);
+    expect(hasMarker(body, 'tofu-plan:other')).toBe(false);
+    expect(hasMarker(fitBody('quoted text', 'tofu-plan:web').text, 'tofu-plan:web')).toBe(true);
   });
 });

@@ -46,7 +46,7 @@ const ORDER: Array<[ChangeKind, string]> = [
 /**
  * Quoted plan text must not carry an HTML comment: a resource value spelling this suite's marker or
  * hidden data would make the comment or issue pass for another stack's, or hand apply a fingerprint
- * the reviewer never saw (readHiddenData takes the last one). A zero-width joiner keeps it readable.
+ * the reviewer never saw (and a second line of defence: readHiddenData takes only the first, hasMarker only the last line). A zero-width joiner keeps it readable.
  */
 export function quoted(text: string): string {
   return redact(text).replace(/<!--/g, '<!\u200d--');
