@@ -21,6 +21,8 @@ import {
 } from './restic/input-credentials.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
  * 0 < x ≤ 100, or a size with an optional K/M/G/T suffix. Ranges are checked in the pattern itself so a bad
@@ -85,4 +87,6 @@ export const inputs = {
   timeout: duration({ min: 10_000, max: 2 * 86_400_000 }).default('30m'),
   'restic-binary': text({ expected: 'a restic executable name or path' }).default('restic'),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };

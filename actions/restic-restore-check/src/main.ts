@@ -1,4 +1,5 @@
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { buildPlan, prepare } from './check-settings.js';
 import { inputs } from './inputs.js';
 import { createResticCli } from './restic/restic-cli.js';
@@ -54,4 +55,5 @@ await run({
     await removeScratch(ctx.getState(SCRATCH_STATE));
   },
   summary: restoreCheckSummary,
+  status: commitStatus,
 });

@@ -16,6 +16,8 @@ import { rcloneCredentials } from './archive/rclone-remote.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 import { PLUGIN_CACHE_MODES, defaultPluginCacheDir } from './providers/plugin-cache.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 export const ACTION = 'tofu-plan-with-state-backup';
 
 export const MODES = ['plan', 'apply', 'drift', 'backup', 'restore', 'rehearse'] as const;
@@ -82,6 +84,8 @@ export const inputs = {
     expected: 'a directory for the provider plugin cache, outside the workspace and RUNNER_TEMP',
   }).fallbackTo((env) => defaultPluginCacheDir(env)),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };
 
 export type ActionSettings = Settings<typeof inputs>;
