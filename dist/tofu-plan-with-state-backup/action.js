@@ -28495,7 +28495,7 @@ function parseChecksumFile(content, fileName) {
 /* harmony export */   Zj: () => (/* binding */ remoteJoin),
 /* harmony export */   zZ: () => (/* binding */ remoteSplit)
 /* harmony export */ });
-/* unused harmony exports RcloneError, parseHashsum */
+/* unused harmony exports RcloneError, parseHashsum, parseLsjsonSize */
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(32635);
@@ -28523,6 +28523,22 @@ function parseHashsum(stdout, name) {
         if (m && (m[2] === name || m[2].endsWith(`/${name}`)))
             return m[1];
     }
+    return undefined;
+}
+/** The `Size` of `name` in `rclone lsjson` output (a JSON array of { Name, Size, … }); undefined if absent. */
+function parseLsjsonSize(stdout, name) {
+    let entries;
+    try {
+        entries = JSON.parse(stdout);
+    }
+    catch {
+        throw new RcloneError('rclone lsjson printed something that is not JSON');
+    }
+    if (!Array.isArray(entries))
+        return undefined;
+    for (const e of entries)
+        if (e && e.Name === name && typeof e.Size === 'number' && e.Size >= 0)
+            return e.Size;
     return undefined;
 }
 function createRcloneCli(o) {
@@ -28555,6 +28571,14 @@ function createRcloneCli(o) {
             if (r.exitCode !== 0)
                 throw fail(`read back '${remoteFile}'`, r);
             return parseHashsum(r.stdout, remoteSplit(remoteFile)[1]);
+        },
+        async sizeOf(remoteFile) {
+            const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remoteFile]);
+            if (r.exitCode === DIRECTORY_NOT_FOUND)
+                return undefined;
+            if (r.exitCode !== 0)
+                throw fail(`list '${remoteFile}'`, r);
+            return parseLsjsonSize(r.stdout, remoteSplit(remoteFile)[1]);
         },
         async list(remoteDir) {
             const r = await exec(['lsf', '--files-only', remoteDir]);
@@ -29830,6 +29854,7 @@ function defaultPluginCacheDir(env, platform = process.platform) {
 /* harmony export */   ri: () => (/* binding */ classifyRestoreFrom),
 /* harmony export */   ub: () => (/* binding */ ArchiveSourceError)
 /* harmony export */ });
+/* unused harmony export compressedLimit */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
@@ -29918,11 +29943,33 @@ function checkIdentity(v, location, req) {
     if (other)
         throw refuse(location, `belongs to another state: ${other}`);
 }
+/**
+ * The largest compressed archive whose content can be within `maxBytes`: gzip's worst case adds about
+ * 0.03 % to incompressible data, tar a 512-byte header and padding per member plus the end blocks.
+ */
+function compressedLimit(maxBytes) {
+    return maxBytes + Math.ceil(maxBytes / 1000) + 64 * 1024;
+}
 /** Fetches `name` and its checksum from `remoteDir` into a private temp dir, verifies, removes them. */
 async function fetchVerified(remoteDir, name, req, deps) {
     if (!deps.rclone)
         throw new Error('an rclone path was given but no rclone client');
     const location = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remoteDir, name);
+    // The size limit applies before the download: a huge (or hostile) remote file is never fetched.
+    let size;
+    try {
+        size = await deps.rclone.sizeOf(location);
+    }
+    catch (e) {
+        if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+            throw e;
+        throw refuse(location, `could not be looked up (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+    }
+    if (size === undefined)
+        throw refuse(location, 'does not exist');
+    const limit = compressedLimit(req.maxBytes);
+    if (size > limit)
+        throw refuse(location, `is ${size} bytes, more than an archive within the size limit can be (${limit} bytes; max-archive-size-mb); it was not fetched`);
     const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('tofu-fetch');
     deps.remember('tempdir', dir);
     try {

@@ -40,6 +40,8 @@ const cases: [string, Record<string, string>][] = [
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
   ['max-archive-age', { 'max-archive-age': '8 days' }],
   ['report-artifact', { 'report-artifact': 'evidence/plan' }],
+  ['commit-status', { 'commit-status': 'yes' }],
+  ['forge-token', { 'forge-token': 'ghs_first-line\nsecond-line' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

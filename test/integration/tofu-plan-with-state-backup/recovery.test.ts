@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -427,6 +427,39 @@ describe('off-site copy and remote restore', () => {
       // Within the limit, the drill runs: this hand-made archive describes nothing, so tofu finds changes.
       expect(young.outputs['failure-reason']).toBe('rehearsal-drift');
       expect(fs.existsSync(path.dirname(stateE))).toBe(false);
+    },
+    SLOW,
+  );
+
+  test(
+    'max-archive-size-mb applies before the download: an off-site file too large to be a state archive is never fetched',
+    async () => {
+      const relF = 'infra/state/f/terraform.tfstate';
+      const remoteF = path.join(env.root, 'pcloud', 'f');
+      fs.mkdirSync(remoteF, { recursive: true });
+      const name = `terraform.tfstate.${stateIdOf(relF)}.${stamp(new Date())}.serial-1.tar.gz`;
+      // 3 MiB that gzip cannot shrink: no archive of at most 1 MiB content compresses to that.
+      fs.writeFileSync(path.join(remoteF, name), randomBytes(3 * 1024 * 1024));
+      fs.writeFileSync(path.join(remoteF, `${name}.sha256`), `${'0'.repeat(64)}  ${name}\n`);
+      const calls = env.recorder.calls().length;
+      const r = await env.run({
+        mode: 'restore',
+        'state-path': home(relF),
+        'restore-from': `:local:${remoteF}/${name}`,
+        'max-archive-size-mb': '1',
+      });
+      expect(r.exitCode).toBe(1);
+      expect(r.outputs['failure-reason']).toBe('restore-failed');
+      expect(errorLines(r.log)[0]).toMatch(
+        /is 3145728 bytes, more than .*max-archive-size-mb.*it was not fetched/,
+      );
+      const rclone = env.recorder
+        .calls()
+        .slice(calls)
+        .filter((c) => path.basename(c[0]) === 'rclone');
+      expect(rclone.map((c) => c.find((a) => a === 'copy' || a === 'lsjson'))).toEqual(['lsjson']);
+      expect(scratchLeftovers(r.runnerTemp)).toEqual([]);
+      expect(fs.existsSync(home(relF))).toBe(false);
     },
     SLOW,
   );

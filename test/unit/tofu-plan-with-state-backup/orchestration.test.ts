@@ -33,6 +33,7 @@ function fakeRclone() {
       const b = files.get(remoteFile);
       return b && createHash('sha256').update(b).digest('hex');
     },
+    sizeOf: async (remoteFile) => files.get(remoteFile)?.length,
     list: async (remoteDir) =>
       [...files.keys()].filter((k) => k.startsWith(join(remoteDir, ''))).map((k) => path.basename(k)),
     download: async (remoteDir, names, localDir) => {

@@ -13,6 +13,8 @@ import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '
 export interface RcloneCli {
   upload(localDir: string, names: readonly string[], remoteDir: string): Promise<void>;
   sha256Of(remoteFile: string): Promise<string | undefined>;
+  /** The size of one remote file in bytes; undefined when it does not exist. */
+  sizeOf(remoteFile: string): Promise<number | undefined>;
   /** File names in `remoteDir`; empty when the directory does not exist. */
   list(remoteDir: string): Promise<string[]>;
   /** Copies `names` that exist in `remoteDir` into `localDir`; the caller checks what arrived. */
@@ -44,6 +46,20 @@ export function parseHashsum(stdout: string, name: string): string | undefined {
   return undefined;
 }
 
+/** The `Size` of `name` in `rclone lsjson` output (a JSON array of { Name, Size, … }); undefined if absent. */
+export function parseLsjsonSize(stdout: string, name: string): number | undefined {
+  let entries: unknown;
+  try {
+    entries = JSON.parse(stdout);
+  } catch {
+    throw new RcloneError('rclone lsjson printed something that is not JSON');
+  }
+  if (!Array.isArray(entries)) return undefined;
+  for (const e of entries as { Name?: unknown; Size?: unknown }[])
+    if (e && e.Name === name && typeof e.Size === 'number' && e.Size >= 0) return e.Size;
+  return undefined;
+}
+
 export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: number }): RcloneCli {
   const bin = o.bin ?? 'rclone';
   const base = o.config ? ['--config', o.config] : [];
@@ -72,6 +88,12 @@ export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: 
       const r = await exec(['hashsum', 'sha256', '--download', remoteFile]);
       if (r.exitCode !== 0) throw fail(`read back '${remoteFile}'`, r);
       return parseHashsum(r.stdout, remoteSplit(remoteFile)[1]);
+    },
+    async sizeOf(remoteFile) {
+      const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remoteFile]);
+      if (r.exitCode === DIRECTORY_NOT_FOUND) return undefined;
+      if (r.exitCode !== 0) throw fail(`list '${remoteFile}'`, r);
+      return parseLsjsonSize(r.stdout, remoteSplit(remoteFile)[1]);
     },
     async list(remoteDir) {
       const r = await exec(['lsf', '--files-only', remoteDir]);

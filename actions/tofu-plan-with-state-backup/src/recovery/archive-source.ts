@@ -129,6 +129,14 @@ function checkIdentity(v: VerifiedArchive, location: string, req: SourceRequest)
   if (other) throw refuse(location, `belongs to another state: ${other}`);
 }
 
+/**
+ * The largest compressed archive whose content can be within `maxBytes`: gzip's worst case adds about
+ * 0.03 % to incompressible data, tar a 512-byte header and padding per member plus the end blocks.
+ */
+export function compressedLimit(maxBytes: number): number {
+  return maxBytes + Math.ceil(maxBytes / 1000) + 64 * 1024;
+}
+
 /** Fetches `name` and its checksum from `remoteDir` into a private temp dir, verifies, removes them. */
 async function fetchVerified(
   remoteDir: string,
@@ -138,6 +146,21 @@ async function fetchVerified(
 ): Promise<VerifiedArchive> {
   if (!deps.rclone) throw new Error('an rclone path was given but no rclone client');
   const location = remoteJoin(remoteDir, name);
+  // The size limit applies before the download: a huge (or hostile) remote file is never fetched.
+  let size: number | undefined;
+  try {
+    size = await deps.rclone.sizeOf(location);
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    throw refuse(location, `could not be looked up (${errorMessage(e)})`);
+  }
+  if (size === undefined) throw refuse(location, 'does not exist');
+  const limit = compressedLimit(req.maxBytes);
+  if (size > limit)
+    throw refuse(
+      location,
+      `is ${size} bytes, more than an archive within the size limit can be (${limit} bytes; max-archive-size-mb); it was not fetched`,
+    );
   const dir = await makePrivateDir('tofu-fetch');
   deps.remember('tempdir', dir);
   try {
