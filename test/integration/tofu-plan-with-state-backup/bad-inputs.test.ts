@@ -40,6 +40,9 @@ const cases: [string, Record<string, string>][] = [
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
   ['max-archive-age', { 'max-archive-age': '8 days' }],
   ['report-artifact', { 'report-artifact': 'evidence/plan' }],
+  ['plugin-cache', { 'plugin-cache': 'yes' }],
+  // Inside the checkout (relative paths resolve against it): tofu would execute what the job put there.
+  ['plugin-cache-dir', { 'plugin-cache-dir': '.providers' }],
   ['commit-status', { 'commit-status': 'yes' }],
   ['forge-token', { 'forge-token': 'ghs_first-line\nsecond-line' }],
 ];

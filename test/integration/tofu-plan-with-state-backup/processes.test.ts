@@ -27,7 +27,7 @@ const state = () => path.join(env.runnerHome, 'infra', 'state', 'procs', 'terraf
 /** The tofu subcommands one run started, in order (`show -json` and `version -json` as such). */
 async function tofuCalls(
   inputs: Record<string, string>,
-): Promise<{ exitCode: number; calls: string[]; outputs: Record<string, string> }> {
+): Promise<{ exitCode: number | null; calls: string[]; outputs: Record<string, string> }> {
   const before = env.recorder.calls().length;
   const r = await env.run({ 'state-path': state(), ...inputs }, { workspace: ws });
   const calls = env.recorder
