@@ -128,6 +128,23 @@ describe('persistent runner: the runner-local plugin cache directory', () => {
   }, 300_000);
 });
 
+test('a cache directory tofu cannot use: init runs again without it, one warning, the plan succeeds', async () => {
+  const cacheDir = path.join(env.runnerHome, 'plugin-cache-broken');
+  fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  // A file where tofu must create the provider's directory.
+  fs.writeFileSync(path.join(cacheDir, 'example.test'), 'not a directory');
+  const r = await planRun({ version: '0.1.0', cacheDir });
+  expectClean(r);
+  expect(r.run.outputs['has-changes']).toBe('true');
+  expect(r.providers.status).toBe('bypassed');
+  // The first init fetched the package and failed to put it into the cache; the second fetched it again.
+  expect(r.downloads).toHaveLength(2);
+  expect(warningLines(r.run.log)).toHaveLength(1);
+  expect(warningLines(r.run.log)[0]).toMatch(
+    /could not use the provider plugin cache .*ran again without the cache/,
+  );
+}, 120_000);
+
 async function standin(forge: 'github' | 'forgejo'): Promise<ActionsServices> {
   const s = await startActionsServices(forge);
   services.push(s);
