@@ -153,11 +153,12 @@ export async function measure(ctx, target) {
         `${version} as tofu (${tofu === 'tofu' ? 'OpenTofu' : 'tofu is not installable here'})`,
       'script (working directory initialised once beforehand, as the issue lists no init): plan -out, ' +
         'tar czf of the state, sha256sum, cp of archive and checksum to a local "remote" directory, apply',
-      'action: lock, init -reconfigure (its own backend override), plan -detailed-exitcode -out, show -json, ' +
-        'version, archive + checksum (one pass), re-read and verify the archive, rclone copy (archive and ' +
-        'checksum in one process) + rclone hashsum --download to a local-path remote, apply, then the same ' +
-        'archive, verification and off-site copy of the state the apply wrote (issue 14 A2), output -json, ' +
-        'report; post step',
+      'action: lock, init -reconfigure (its own backend override; the tool version is read from the ' +
+        'backend record it writes), plan -detailed-exitcode -out, show -json alongside archive + checksum ' +
+        '(one pass), re-read and verify the archive, rclone copy (archive and checksum in one process) + ' +
+        'rclone hashsum --download to a local-path remote, apply, then the same archive, verification and ' +
+        'off-site copy of the state the apply wrote (issue 14 A2) while the outputs are read from the state ' +
+        'file, report; post step (4 tofu processes, issue 21.2)',
       `last run's backup: ${lastA?.outputs['backup-archive'] ? path.basename(lastA.outputs['backup-archive']) : '?'}`,
       stepBreakdown(reports),
     ],

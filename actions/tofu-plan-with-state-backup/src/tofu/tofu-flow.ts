@@ -120,6 +120,8 @@ async function planInto(planFile: string, t: StackTarget, o: StackOptions, d: St
  * Counts, change lists and the configuration's sensitive outputs from `show -json` of the saved plan,
  * and the values of sensitive variables registered as secrets (so they are masked should a provider
  * print them during apply). Whether there are changes is tofu's own answer (the plan's exit code).
+ * The one place the JSON plan is read (`tofu.showPlan`): whatever else needs it (a plan comment, an
+ * approval check) should take it from here, so a plan is shown at most once per run.
  */
 async function readPlan(planFile: string, d: StackDeps): Promise<PlanSummary> {
   const json = await d.tofu.showPlan(planFile);
