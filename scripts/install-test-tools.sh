@@ -4,7 +4,7 @@
 # commands are printed and the script fails, so no test is ever skipped for a missing tool.
 set -euo pipefail
 
-declare -A PKG=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [sshd]=openssh-server [ssh]=openssh-client [git]=git [git-lfs]=git-lfs [jq]=jq [ssh-keygen]=openssh-client)
+declare -A PKG=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [sshd]=openssh-server [ssh]=openssh-client [git]=git [git-lfs]=git-lfs [jq]=jq [ssh-keygen]=openssh-client [zip]=zip [openssl]=openssl)
 declare -A BREW=([restic]=restic [rclone]=rclone [age]=age [age-keygen]=age [jq]=jq [git]=git [git-lfs]=git-lfs)
 
 have() {
@@ -12,7 +12,8 @@ have() {
 }
 
 missing=()
-for tool in restic rclone age age-keygen sshd ssh ssh-keygen git git-lfs jq; do
+# zip and openssl: the tofu plugin-cache tests package a stand-in provider and serve it over TLS.
+for tool in restic rclone age age-keygen sshd ssh ssh-keygen git git-lfs jq zip openssl; do
   have "$tool" || missing+=("$tool")
 done
 

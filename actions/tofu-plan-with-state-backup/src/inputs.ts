@@ -14,6 +14,7 @@ import {
 } from '../../../shared/inputs.js';
 import { rcloneCredentials } from './archive/rclone-remote.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
+import { PLUGIN_CACHE_MODES, defaultPluginCacheDir } from './providers/plugin-cache.js';
 
 import { forgeInputs } from '../../../shared/forge.js';
 
@@ -78,6 +79,10 @@ export const inputs = {
   }).withCredentials(rcloneCredentials),
   'allow-lineage-change': bool().default('false'),
   'max-archive-age': duration({ min: 60_000, max: 366 * 86_400_000 }),
+  'plugin-cache': oneOf(PLUGIN_CACHE_MODES).default('auto'),
+  'plugin-cache-dir': filePath({
+    expected: 'a directory for the provider plugin cache, outside the workspace and RUNNER_TEMP',
+  }).fallbackTo((env) => defaultPluginCacheDir(env)),
   'report-artifact': reportArtifactInput,
   'pr-comment': bool().default('true'),
   'require-approved-plan': bool().default('false'),

@@ -45,6 +45,9 @@ const cases: [string, Record<string, string>][] = [
   ['drift-issue', { 'drift-issue': 'true' }],
   ['commit-status', { 'commit-status': 'maybe' }],
   ['forge-token', { 'forge-token': 'fj_line1\nfj_line2' }],
+  ['plugin-cache', { 'plugin-cache': 'yes' }],
+  // Inside the checkout (relative paths resolve against it): tofu would execute what the job put there.
+  ['plugin-cache-dir', { 'plugin-cache-dir': '.providers' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

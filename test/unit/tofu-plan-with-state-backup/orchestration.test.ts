@@ -65,9 +65,18 @@ function settings(raw: Record<string, string>): ActionSettings {
   }).settings;
 }
 
+/** The state's outputs, as state v4 stores them (`sensitive` omitted when false). */
+const OUTPUTS = {
+  ip: { value: '10.0.0.1', type: 'string' },
+  tok: { value: 'secret-token-x', type: 'string', sensitive: true },
+};
+
 function writeState(file: string, serial: number) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ version: 4, serial, lineage: 'L1', outputs: {}, resources: [] }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ version: 4, serial, lineage: 'L1', outputs: OUTPUTS, resources: [] }),
+  );
 }
 
 /**
@@ -81,6 +90,7 @@ function fakeTofu(cwd: string, calls: string[], plan: ShowPlanJson, dataDir?: st
   return {
     bin: 'tofu',
     version: async () => '1.9.0',
+    knowVersion: () => undefined,
     init: async () => {
       const override = fs.readFileSync(path.join(cwd, 'zz_tofu_state_backup_override.tf'), 'utf8');
       statePath = JSON.parse(/path = (".*")/.exec(override)![1]);
@@ -94,7 +104,7 @@ function fakeTofu(cwd: string, calls: string[], plan: ShowPlanJson, dataDir?: st
     plan: async ({ out }) => {
       fs.writeFileSync(out, `plan for ${statePath}`);
       calls.push(dataDir ? `plan ${statePath}` : 'plan');
-      return { exitCode: (plan.resource_changes ?? []).length > 0 ? 2 : 0 };
+      return { exitCode: (plan.resource_changes ?? []).length > 0 ? 2 : 0, text: 'Plan: …' };
     },
     showPlan: async () => plan,
     apply: async () => {

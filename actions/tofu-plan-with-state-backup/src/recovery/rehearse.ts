@@ -74,10 +74,12 @@ export async function rehearse(t: StackTarget, o: StackOptions, d: StackDeps): P
     const scratchState = path.join(scratch, t.identity.stateName);
     await writeFileAtomic(scratchState, obtained.verified.state, { mode: 0o600 });
     const tofu = d.tofuWithDataDir(path.join(scratch, 'tf-data'));
-    await prepareBackend(t, { statePath: scratchState, dataDir: path.join(scratch, 'tf-data') }, override, {
-      ...d,
-      tofu,
-    });
+    const providers = await prepareBackend(
+      t,
+      { statePath: scratchState, dataDir: path.join(scratch, 'tf-data') },
+      override,
+      { ...d, tofu },
+    );
     const planFile = path.join(scratch, 'rehearsal.tfplan');
     const run = await d.step(`plan ${t.label} against the archive`, () =>
       tofu.plan({ out: planFile, varFiles: o.varFiles }),
@@ -85,11 +87,18 @@ export async function rehearse(t: StackTarget, o: StackOptions, d: StackDeps): P
     // Exit code 0 is tofu's own "no changes" (outputs included): the JSON plan is read only for counts.
     let summary: PlanSummary = emptySummary();
     if (run.exitCode === 2) {
-      summary = summarizePlan(await tofu.showPlan(planFile));
+      // tofu's exit code is the verdict; show -json adds the counts for the message.
+      summary = { ...summarizePlan(await tofu.showPlan(planFile)), hasChanges: true };
       for (const v of summary.sensitiveValues) if (v.trim().length >= MIN_SECRET_LENGTH) registerSecret(v);
     }
     const drifted = run.exitCode === 2 || summary.hasChanges;
-    return { ...base, summary, failure: drifted ? drift(t, archive, summary) : undefined };
+    return {
+      ...base,
+      summary,
+      providers,
+      planText: run.text,
+      failure: drifted ? drift(t, archive, summary) : undefined,
+    };
   } finally {
     await fsp.rm(override, { force: true });
     d.forget('override', override);

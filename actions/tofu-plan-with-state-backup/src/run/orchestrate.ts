@@ -12,6 +12,8 @@ import { ACTION, type ActionSettings } from '../inputs.js';
 import { stackTarget } from '../stacks/stack-target.js';
 import { createTerramateCli, type TerramateCli } from '../stacks/terramate-cli.js';
 import { createTofuCli, type TofuCli } from '../tofu/tofu-cli.js';
+import { openPluginCache, type PluginCache } from '../providers/plugin-cache.js';
+import { planEvidence } from './evidence.js';
 import { stackReport } from './outputs.js';
 import { runStack } from './stack-run.js';
 import type { RunResult, StackOptions, StackOutcome } from './stack-types.js';
@@ -68,9 +70,11 @@ export async function orchestrate(
   const remembered = new Set<string>();
   // Built once, spawns nothing until used (backup-remote, or an rclone path in restore-from).
   const rclone = clients.rclone();
+  const pluginCache = await providerCache(ctx, s, runId, stacks, clients);
   const outcomes: StackOutcome[] = [];
   // The forge side (pull request comment, drift issue, require-approved-plan): src/forge/.
   const forge = forgeHooks(s, { warning: (m) => ctx.warning(m), sha: ctx.platform.sha });
+  const evidence = new Set<string>();
   for (const stack of stacks) {
     const t = stackTarget(s, runId, stack);
     if (stack !== undefined && !(await fsp.stat(t.workingDir).catch(() => undefined))?.isDirectory())
@@ -83,6 +87,7 @@ export async function orchestrate(
       tofu: clients.tofu(t.workingDir, t.label),
       tofuWithDataDir: (dataDir) => clients.tofu(t.workingDir, t.label, dataDir),
       rclone,
+      pluginCache,
       step: (name, fn) => ctx.step(name, fn),
       warning: (m) => ctx.warning(m),
       remember: (kind, p) => {
@@ -100,11 +105,36 @@ export async function orchestrate(
     await forge.afterStack(t, outcome);
     // Recorded per stack so a failure in a later stack still reports what earlier ones did.
     ctx.result({ mode: s.mode, stacks: outcomes.map(stackReport) });
+    for (const f of planEvidence(outcome, s.mode, evidence)) ctx.attach(f.name, f.text);
     // A stack whose run found a failure (after-apply backup, rehearsal) stops the others: fail closed.
     if (outcome.failure) break;
   }
+  // After the stacks (a plan or apply that failed does not save): what init installed, for the next run.
+  await pluginCache?.save();
+  if (pluginCache) ctx.result({ pluginCache: pluginCache.report() });
   const failure = outcomes.find((o) => o.failure)?.failure ?? driftFailure(s, outcomes);
   return { outcomes, ...(await writeHandoff(s, outcomes)), failure };
+}
+
+/** The provider plugin cache for the modes that run init (issue 16.1); restores it on ephemeral runners. */
+async function providerCache(
+  ctx: ActionContext,
+  s: ActionSettings,
+  runId: string,
+  stacks: (string | undefined)[],
+  clients: Clients,
+): Promise<PluginCache | undefined> {
+  if (s.mode === 'backup' || s.mode === 'restore' || stacks.length === 0) return undefined;
+  const workingDirs = stacks.map((stack) => stackTarget(s, runId, stack).workingDir);
+  return openPluginCache({
+    mode: s.pluginCache,
+    dir: s.pluginCacheDir,
+    workingDirs,
+    tool: path.basename(s.tofuBinary),
+    version: () => clients.tofu(workingDirs[0], 'version').version(),
+    lock: { timeoutMs: s.lockTimeout, runId, reason: 'state-locked' },
+    warn: (m) => ctx.warning(m),
+  });
 }
 
 /** drift mode: changes fail the step, after the outputs (counts) were set. */

@@ -2,6 +2,7 @@ import type { BackupResult } from '../archive/state-backup.js';
 import type { ArchiveFacts } from '../recovery/archive-source.js';
 import type { Inventory } from '../recovery/inventory.js';
 import type { ChangeKind } from '../tofu/plan-summary.js';
+import type { ProviderInit } from '../providers/plugin-cache.js';
 import type { RunResult, StackOutcome } from './stack-types.js';
 
 /**
@@ -27,6 +28,8 @@ export interface StackReport {
   archive?: ArchiveFacts;
   inventory?: Inventory;
   handoffKeys?: string[];
+  /** What init did with the provider plugin cache. */
+  providers?: ProviderInit;
 }
 
 export interface BackupReport {
@@ -89,6 +92,7 @@ export function stackReport(o: StackOutcome): StackReport {
     ...(o.archive ? { archive: o.archive } : {}),
     ...(o.inventory ? { inventory: o.inventory } : {}),
     ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
+    ...(o.providers ? { providers: o.providers } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import type { RestoreResult } from '../recovery/state-restore.js';
 import type { Handoff } from '../tofu/handoff.js';
 import type { PlanSummary } from '../tofu/plan-summary.js';
 import type { TofuCli } from '../tofu/tofu-cli.js';
+import type { PluginCache, ProviderInit } from '../providers/plugin-cache.js';
 
 /**
  * The shapes that flow between the orchestration and the per-mode flows: what one stack run is told
@@ -43,6 +44,8 @@ export interface StackDeps {
   /** The same tofu with its own TF_DATA_DIR (the rehearsal must not touch the stack's `.terraform`). */
   tofuWithDataDir: (dataDir: string) => TofuCli;
   rclone?: RcloneCli;
+  /** The provider plugin cache init runs with (none: init as tofu does it by default). */
+  pluginCache?: PluginCache;
   step: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   warning: (message: string) => void;
   /** Remembered so the post step can clean up after a crash or cancellation. */
@@ -67,6 +70,10 @@ export interface StackOutcome {
   afterApply?: BackupResult;
   applied: boolean;
   handoff?: Handoff;
+  /** What init did with the provider plugin cache. */
+  providers?: ProviderInit;
+  /** The plan as tofu printed it, when this run planned (raw: only for the redacting evidence writer). */
+  planText?: string;
   restore?: RestoreResult;
   /** restore and rehearse: the archive that was restored (live or into the scratch state). */
   archive?: ArchiveFacts;

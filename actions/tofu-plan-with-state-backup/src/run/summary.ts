@@ -1,4 +1,5 @@
 import { markdownTable, stepsTable, type Report } from '../../../../shared/report.js';
+import { formatBytes } from '../../../../shared/cache.js';
 import { formatAge } from '../recovery/archive-source.js';
 import type { StackReport } from './outputs.js';
 
@@ -92,6 +93,20 @@ export function renderSummary(report: Report): string {
         markdownTable(
           ['stack', 'keys'],
           handoff.map((s) => [s.stack, s.handoffKeys!.join(', ') || '(none)']),
+        ),
+    );
+  const providers = stacks.filter((s) => s.providers && s.providers.status !== 'off');
+  if (providers.length > 0)
+    parts.push(
+      '**Provider plugin cache**\n\n' +
+        markdownTable(
+          ['stack', 'cache', 'from the cache', 'downloaded'],
+          providers.map((s) => [
+            s.stack,
+            s.providers!.status,
+            `${s.providers!.reused.length} (${formatBytes(s.providers!.reusedBytes)})`,
+            `${s.providers!.fetched.length} (${formatBytes(s.providers!.fetchedBytes)})`,
+          ]),
         ),
     );
   parts.push(stepsTable(report.steps));

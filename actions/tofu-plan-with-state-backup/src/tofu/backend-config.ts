@@ -130,3 +130,18 @@ export function backendRecordConflict(recordJson: string | undefined, statePath:
     return `tofu init configured the local path '${rec.backend?.config?.path ?? ''}'`;
   return undefined;
 }
+
+/**
+ * The version of the binary that wrote the backend record (`terraform_version`, a field name OpenTofu
+ * kept). `init -reconfigure` rewrites the record on every run, so right after it this is the running
+ * tool's version: read here instead of starting `tofu version` (issue 21). Undefined when absent.
+ */
+export function recordedToolVersion(recordJson: string | undefined): string | undefined {
+  if (recordJson === undefined) return undefined;
+  try {
+    const v = (JSON.parse(recordJson) as { terraform_version?: unknown }).terraform_version;
+    return typeof v === 'string' && /^\d+\.\d+\.\d+\S*$/.test(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,6 +4,8 @@
  * `output_changes`, `variables`, `configuration.root_module.{outputs,variables}`.
  */
 export interface ShowPlanJson {
+  /** The version of the binary that showed the plan (both tools keep this field name). */
+  terraform_version?: string;
   resource_changes?: { address: string; change: { actions: string[] } }[];
   output_changes?: Record<string, { actions: string[] }>;
   variables?: Record<string, { value?: unknown }>;

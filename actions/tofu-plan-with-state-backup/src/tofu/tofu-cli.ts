@@ -15,16 +15,37 @@ export interface OutputValue {
 }
 
 export interface PlanRun {
-  /** `-detailed-exitcode`: 0 no changes, 2 changes. */
+  /** `-detailed-exitcode`: 0 no changes (outputs included), 2 changes. */
   exitCode: 0 | 2;
-  /** What plan printed (stdout): the plan text for the pull request comment and the drift issue. */
-  output?: string;
+  /**
+   * The human-readable plan as tofu printed it (raw: may hold what a provider printed; it goes only
+   * through the redacting log and evidence writers).
+   */
+  text: string;
 }
+
+export interface InitOptions {
+  /**
+   * TF_PLUGIN_CACHE_DIR for this init (the provider plugin cache); `null` removes one the environment
+   * sets (a download without any cache); undefined leaves the environment as it is.
+   */
+  pluginCacheDir?: string | null;
+}
+
+/**
+ * init failed and its output names the plugin cache directory: the cache itself is broken (a file where
+ * a directory belongs, no permission). tofu re-downloads a cached package that does not match the lock
+ * file by itself; this is the case it cannot recover from.
+ */
+export class PluginCacheInitError extends ActionError {}
 
 export interface TofuCli {
   readonly bin: string;
+  /** The tool's version: read once per binary and run (`version -json`) unless already known. */
   version(): Promise<string>;
-  init(): Promise<void>;
+  /** Records the version read from something tofu wrote anyway (the backend record of init). */
+  knowVersion(version: string): void;
+  init(o?: InitOptions): Promise<void>;
   plan(o: { out: string; varFiles: readonly string[] }): Promise<PlanRun>;
   showPlan(planFile: string): Promise<ShowPlanJson>;
   apply(planFile: string): Promise<void>;
@@ -55,6 +76,17 @@ export async function toolLabel(tofu: TofuCli): Promise<string> {
   );
 }
 
+/**
+ * Versions per binary, shared by every client of this process (terramate runs one client per stack):
+ * the version is a property of the binary, so it is read at most once per run.
+ */
+const versions = new Map<string, Promise<string>>();
+
+/** For tests only. */
+export function forgetVersionsForTest(): void {
+  versions.clear();
+}
+
 export function tofuEnv(dataDir?: string): Record<string, string | undefined> {
   return {
     TF_IN_AUTOMATION: '1',
@@ -70,13 +102,16 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
   const name = path.basename(o.bin);
   const where = o.label ? ` (${o.label})` : '';
   const lock = `-lock-timeout=${formatDuration(o.lockTimeoutMs)}`;
-  const exec = (args: string[], extra: { echo?: 'all' | 'none'; group?: string } = {}) =>
+  const exec = (
+    args: string[],
+    extra: { echo?: 'all' | 'none'; group?: string; env?: Record<string, string | undefined> } = {},
+  ) =>
     runTool({
       bin: o.bin,
       binInput: 'tofu-binary',
       args,
       cwd: o.cwd,
-      env: tofuEnv(o.dataDir),
+      env: { ...tofuEnv(o.dataDir), ...extra.env },
       echo: extra.echo ?? 'all',
       group: extra.group,
     });
@@ -90,7 +125,6 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
           hint,
         );
 
-  let version: Promise<string> | undefined;
   const readVersion = async () => {
     const r = await exec(['version', '-json'], { echo: 'none' });
     if (r.exitCode !== 0)
@@ -105,23 +139,35 @@ export function createTofuCli(o: TofuCliOptions): TofuCli {
   return {
     bin: o.bin,
     version() {
-      // Asked for the plan metadata and each archive's metadata: one call per run is enough.
-      version ??= readVersion();
-      version.catch(() => (version = undefined));
-      return version;
+      // Asked for the plan metadata and each archive's metadata: one call per binary and run is enough.
+      let v = versions.get(o.bin);
+      if (!v) {
+        v = readVersion();
+        versions.set(o.bin, v);
+        v.catch(() => versions.delete(o.bin));
+      }
+      return v;
     },
-    async init() {
+    knowVersion(v) {
+      if (/^\d+\.\d+\.\d+\S*$/.test(v)) versions.set(o.bin, Promise.resolve(v));
+    },
+    async init(i = {}) {
+      const cache = i.pluginCacheDir;
       const r = await exec(['init', '-input=false', '-no-color', '-reconfigure', lock], {
         group: `${name} init${where}`,
+        env: cache === undefined ? undefined : { TF_PLUGIN_CACHE_DIR: cache ?? undefined },
       });
-      if (r.exitCode !== 0)
-        throw fail('init', r, 'plan-failed', 'Fix the configuration or provider access shown above.');
+      if (r.exitCode === 0) return;
+      const e = fail('init', r, 'plan-failed', 'Fix the configuration or provider access shown above.');
+      if (cache && !r.cancelled && `${r.stdout}\n${r.stderr}`.includes(cache))
+        throw new PluginCacheInitError(e.reason, e.message, e.hint);
+      throw e;
     },
     async plan(p) {
       const args = ['plan', '-input=false', '-no-color', '-detailed-exitcode', lock, `-out=${p.out}`];
       for (const f of p.varFiles) args.push(`-var-file=${f}`);
       const r = await exec(args, { group: `${name} plan${where}` });
-      if (r.exitCode === 0 || r.exitCode === 2) return { exitCode: r.exitCode, output: r.stdout };
+      if (r.exitCode === 0 || r.exitCode === 2) return { exitCode: r.exitCode, text: r.stdout };
       throw fail('plan', r, 'plan-failed', 'See the plan output above; the state was not changed.');
     },
     async showPlan(planFile) {
