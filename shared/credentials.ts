@@ -24,6 +24,16 @@ export function urlUserInfo(text: string): string[] {
   return out;
 }
 
+/**
+ * Every credential in the user-info of the text's URLs: the password forms of `urlUserInfo`, and a user
+ * name given without a password (`https://<token>@host`, how git and many services take a token).
+ */
+export function urlCredentials(text: string): string[] {
+  const out = urlUserInfo(text);
+  for (const m of text.matchAll(/\/\/([^/@:\s]+)@/g)) out.push(m[1], decoded(m[1]));
+  return out;
+}
+
 /** A URL with its user-info password replaced, for messages and reports. */
 export function withoutUrlPassword(text: string): string {
   return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { z } from 'zod';
+import { urlCredentials, withoutUrlPassword } from './credentials.js';
 import { InputError } from './errors.js';
 import { redact, registerSecret } from './secrets.js';
 
@@ -392,6 +393,8 @@ export function url(opts: { protocols?: string[]; expected?: string } = {}) {
       }
     }),
     expected,
+    // Refused above, but registered first (readInputs) so that the refusal cannot quote them.
+    { credentials: urlCredentials, display: withoutUrlPassword },
   );
 }
 

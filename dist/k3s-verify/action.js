@@ -29394,7 +29394,7 @@ function lineOr(parse, lineExpected, object, normalize) {
 /* harmony export */ });
 /* unused harmony export defaultKubeconfig */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18573);
-/* harmony import */ var _shared_evidence_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(49260);
+/* harmony import */ var _shared_evidence_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(33745);
 /* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(22521);
 /* harmony import */ var _expect_expectations_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(99663);
 /* harmony import */ var _expect_volumes_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(19852);
@@ -31909,6 +31909,65 @@ async function finishCommitStatusInPost(o) {
 
 /***/ }),
 
+/***/ 42252:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   O4: () => (/* binding */ urlCredentials),
+/* harmony export */   XK: () => (/* binding */ serviceMessage),
+/* harmony export */   Zc: () => (/* binding */ withoutUrlPassword)
+/* harmony export */ });
+/* unused harmony export urlUserInfo */
+/**
+ * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
+ * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
+ * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
+ * Basic auth, which git, restic and rclone send and may echo in debug output).
+ */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    }
+    catch {
+        return s;
+    }
+}
+/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
+function urlUserInfo(text) {
+    const out = [];
+    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
+        const [, user, password] = m;
+        const pair = `${decoded(user)}:${decoded(password)}`;
+        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
+    }
+    return out;
+}
+/**
+ * Every credential in the user-info of the text's URLs: the password forms of `urlUserInfo`, and a user
+ * name given without a password (`https://<token>@host`, how git and many services take a token).
+ */
+function urlCredentials(text) {
+    const out = urlUserInfo(text);
+    for (const m of text.matchAll(/\/\/([^/@:\s]+)@/g))
+        out.push(m[1], decoded(m[1]));
+    return out;
+}
+/** A URL with its user-info password replaced, for messages and reports. */
+function withoutUrlPassword(text) {
+    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
+}
+/**
+ * A service's error text for a one-line message: its first line, at most 300 characters, every URL's
+ * query dropped — signed URLs (artifact uploads, cache archives) carry their signature there.
+ */
+function serviceMessage(text) {
+    const one = text.split('\n')[0].replace(/(https?:\/\/[^\s?]+)\?\S*/g, '$1?…');
+    return one.length > 300 ? `${one.slice(0, 300)}…` : one;
+}
+
+
+/***/ }),
+
 /***/ 32635:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -31970,74 +32029,26 @@ function errorMessage(err) {
 
 /***/ }),
 
-/***/ 49260:
+/***/ 33745:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  l: () => (/* binding */ checkAttachmentName),
-  ri: () => (/* binding */ reportArtifactInput),
-  di: () => (/* binding */ uploadEvidence)
-});
-
-// UNUSED EXPORTS: MAX_ATTACHMENT_BYTES, UPLOAD_LIMIT_MS, artifactName, artifactServiceProblem, passHostCheck
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
-;// CONCATENATED MODULE: ./shared/credentials.ts
-/**
- * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
- * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
- * own code may print: as written, percent-decoded, and the `user:password` pair with its base64 (HTTP
- * Basic auth, which git, restic and rclone send and may echo in debug output).
- */
-function decoded(s) {
-    try {
-        return decodeURIComponent(s);
-    }
-    catch {
-        return s;
-    }
-}
-/** The password (and user:password forms) of every `scheme://user:password@host` in the text. */
-function urlUserInfo(text) {
-    const out = [];
-    for (const m of text.matchAll(/\/\/([^/@:\s]*):([^/@\s]+)@/g)) {
-        const [, user, password] = m;
-        const pair = `${decoded(user)}:${decoded(password)}`;
-        out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
-    }
-    return out;
-}
-/** A URL with its user-info password replaced, for messages and reports. */
-function withoutUrlPassword(text) {
-    return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
-}
-/**
- * A service's error text for a one-line message: its first line, at most 300 characters, every URL's
- * query dropped — signed URLs (artifact uploads, cache archives) carry their signature there.
- */
-function serviceMessage(text) {
-    const one = text.split('\n')[0].replace(/(https?:\/\/[^\s?]+)\?\S*/g, '$1?…');
-    return one.length > 300 ? `${one.slice(0, 300)}…` : one;
-}
-
-// EXTERNAL MODULE: ./shared/errors.ts
-var errors = __nccwpck_require__(32635);
-// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
-var fsx = __nccwpck_require__(61563);
-// EXTERNAL MODULE: ./shared/inputs.ts
-var inputs = __nccwpck_require__(18573);
-// EXTERNAL MODULE: ./shared/log.ts
-var log = __nccwpck_require__(61620);
-// EXTERNAL MODULE: ./shared/secrets.ts
-var secrets = __nccwpck_require__(35931);
-// EXTERNAL MODULE: ./shared/tool.ts + 1 modules
-var tool = __nccwpck_require__(28930);
-;// CONCATENATED MODULE: ./shared/evidence.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   di: () => (/* binding */ uploadEvidence),
+/* harmony export */   l: () => (/* binding */ checkAttachmentName),
+/* harmony export */   ri: () => (/* binding */ reportArtifactInput)
+/* harmony export */ });
+/* unused harmony exports MAX_ATTACHMENT_BYTES, UPLOAD_LIMIT_MS, artifactServiceProblem, passHostCheck, artifactName */
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _credentials_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(42252);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32635);
+/* harmony import */ var _fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(61563);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(18573);
+/* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(61620);
+/* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(35931);
+/* harmony import */ var _tool_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(28930);
 
 
 
@@ -32059,7 +32070,7 @@ var tool = __nccwpck_require__(28930);
  * does not wait for it.
  */
 /** The input every action declares last: the artifact's name, or empty for no upload. */
-const reportArtifactInput = (0,inputs/* text */.Qq)({
+const reportArtifactInput = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .text */ .Qq)({
     pattern: /^[A-Za-z0-9._-](?:[A-Za-z0-9._ -]{0,98}[A-Za-z0-9._-])?$/,
     expected: 'an artifact name of at most 100 letters, digits, spaces, dots, underscores and hyphens (or empty for no upload)',
 });
@@ -32139,13 +32150,13 @@ function truncated(text) {
 }
 /** Writes the files to upload into a fresh private directory; every text is redacted again here. */
 async function stage(req) {
-    const dir = await (0,fsx/* makePrivateDir */.hI)('evidence');
+    const dir = await (0,_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('evidence');
     const write = async (name, text) => {
-        await promises_.writeFile(external_node_path_.join(dir, name), (0,secrets/* redact */.E$)(text), { mode: 0o600 });
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.writeFile(node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, name), (0,_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .redact */ .E$)(text), { mode: 0o600 });
         return name;
     };
     const files = [
-        await write('report.json', await promises_.readFile(req.reportFile, 'utf8')),
+        await write('report.json', await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readFile(req.reportFile, 'utf8')),
         await write('summary.md', `## ${req.title}\n\n${req.summary}\n`),
     ];
     for (const a of req.attachments) {
@@ -32192,10 +32203,10 @@ async function uploadEvidence(req) {
         if (warn)
             req.warn(`${line} The step's result is unaffected.`);
         else
-            log/* info */.pq(line);
+            _log_js__WEBPACK_IMPORTED_MODULE_5__/* .info */ .pq(line);
         return { status: 'skipped', artifact: name, files: [], why };
     };
-    if ((0,tool/* cancellation */.WN)())
+    if ((0,_tool_js__WEBPACK_IMPORTED_MODULE_7__/* .cancellation */ .WN)())
         return skipped('the step was cancelled', false);
     if (req.platform.forge === 'local')
         return skipped('not running on a GitHub or Forgejo runner', false);
@@ -32210,21 +32221,21 @@ async function uploadEvidence(req) {
         const { dir, files } = staged;
         const uploader = await (req.loadUploader ?? defaultUploader)();
         const annotations = [];
-        const call = () => uploader.uploadArtifact(name, files.map((f) => external_node_path_.join(dir, f)), dir);
-        const work = log/* governed */.pH(annotations, () => req.platform.forge === 'forgejo' ? passHostCheck(call) : call());
+        const call = () => uploader.uploadArtifact(name, files.map((f) => node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, f)), dir);
+        const work = _log_js__WEBPACK_IMPORTED_MODULE_5__/* .governed */ .pH(annotations, () => req.platform.forge === 'forgejo' ? passHostCheck(call) : call());
         const race = await bounded(work, req.limitMs ?? UPLOAD_LIMIT_MS);
         if ('done' in race) {
             const { id, size } = race.done;
-            log/* info */.pq(`report-artifact: uploaded '${name}' (${files.join(', ')}; ${size ?? 0} bytes${id ? `, artifact id ${id}` : ''}).`);
+            _log_js__WEBPACK_IMPORTED_MODULE_5__/* .info */ .pq(`report-artifact: uploaded '${name}' (${files.join(', ')}; ${size ?? 0} bytes${id ? `, artifact id ${id}` : ''}).`);
             return { status: 'uploaded', artifact: name, files, id, size };
         }
         if ('failed' in race) {
-            const why = serviceMessage((0,errors/* errorMessage */.gJ)(race.failed));
+            const why = (0,_credentials_js__WEBPACK_IMPORTED_MODULE_8__/* .serviceMessage */ .XK)((0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(race.failed));
             req.warn(`report-artifact: '${name}' was not uploaded: ${why}. The step's result is unaffected.`);
             return { status: 'failed', artifact: name, files, why };
         }
         if (race.stopped === 'cancelled') {
-            log/* info */.pq(`report-artifact: upload of '${name}' stopped: the step was cancelled.`);
+            _log_js__WEBPACK_IMPORTED_MODULE_5__/* .info */ .pq(`report-artifact: upload of '${name}' stopped: the step was cancelled.`);
             return { status: 'abandoned', artifact: name, files, why: 'cancelled' };
         }
         const why = `no answer within ${Math.round((req.limitMs ?? UPLOAD_LIMIT_MS) / 1000)}s`;
@@ -32232,13 +32243,13 @@ async function uploadEvidence(req) {
         return { status: 'abandoned', artifact: name, files, why };
     }
     catch (e) {
-        const why = serviceMessage((0,errors/* errorMessage */.gJ)(e));
+        const why = (0,_credentials_js__WEBPACK_IMPORTED_MODULE_8__/* .serviceMessage */ .XK)((0,_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e));
         req.warn(`report-artifact: '${name}' was not uploaded: ${why}. The step's result is unaffected.`);
         return { status: 'failed', artifact: name, files: staged?.files ?? [], why };
     }
     finally {
         if (staged)
-            await promises_.rm(staged.dir, { recursive: true, force: true }).catch(() => undefined);
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(staged.dir, { recursive: true, force: true }).catch(() => undefined);
     }
 }
 
@@ -33070,8 +33081,10 @@ function describeFsError(err) {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77094);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9691);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(88532);
+/* harmony import */ var _credentials_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(42252);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(32635);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35931);
+
 
 
 
@@ -33335,7 +33348,9 @@ function url(opts = {}) {
         catch {
             return new Invalid();
         }
-    }), expected);
+    }), expected, 
+    // Refused above, but registered first (readInputs) so that the refusal cannot quote them.
+    { credentials: _credentials_js__WEBPACK_IMPORTED_MODULE_8__/* .urlCredentials */ .O4, display: _credentials_js__WEBPACK_IMPORTED_MODULE_8__/* .withoutUrlPassword */ .Zc });
 }
 /** The environment paths resolve against while `readInputs` runs (zod transforms take no context). */
 let parseEnv = process.env;
@@ -33655,8 +33670,8 @@ var core = __nccwpck_require__(77094);
 var commit_status = __nccwpck_require__(95669);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
-// EXTERNAL MODULE: ./shared/evidence.ts + 1 modules
-var evidence = __nccwpck_require__(49260);
+// EXTERNAL MODULE: ./shared/evidence.ts
+var evidence = __nccwpck_require__(33745);
 // EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
 var fsx = __nccwpck_require__(61563);
 // EXTERNAL MODULE: ./shared/log.ts

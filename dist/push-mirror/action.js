@@ -30556,9 +30556,10 @@ async function finishCommitStatusInPost(o) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Dn: () => (/* binding */ urlUserInfo),
-/* harmony export */   XK: () => (/* binding */ serviceMessage)
+/* harmony export */   O4: () => (/* binding */ urlCredentials),
+/* harmony export */   XK: () => (/* binding */ serviceMessage),
+/* harmony export */   Zc: () => (/* binding */ withoutUrlPassword)
 /* harmony export */ });
-/* unused harmony export withoutUrlPassword */
 /**
  * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
  * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
@@ -30581,6 +30582,16 @@ function urlUserInfo(text) {
         const pair = `${decoded(user)}:${decoded(password)}`;
         out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
     }
+    return out;
+}
+/**
+ * Every credential in the user-info of the text's URLs: the password forms of `urlUserInfo`, and a user
+ * name given without a password (`https://<token>@host`, how git and many services take a token).
+ */
+function urlCredentials(text) {
+    const out = urlUserInfo(text);
+    for (const m of text.matchAll(/\/\/([^/@:\s]+)@/g))
+        out.push(m[1], decoded(m[1]));
     return out;
 }
 /** A URL with its user-info password replaced, for messages and reports. */
@@ -41251,11 +41262,14 @@ function preprocess(fn, schema) {
     });
 }
 
+// EXTERNAL MODULE: ./shared/credentials.ts
+var credentials = __nccwpck_require__(42252);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
 // EXTERNAL MODULE: ./shared/secrets.ts
 var secrets = __nccwpck_require__(35931);
 ;// CONCATENATED MODULE: ./shared/inputs.ts
+
 
 
 
@@ -41519,7 +41533,9 @@ function inputs_url(opts = {}) {
         catch {
             return new Invalid();
         }
-    }), expected);
+    }), expected, 
+    // Refused above, but registered first (readInputs) so that the refusal cannot quote them.
+    { credentials: credentials/* urlCredentials */.O4, display: credentials/* withoutUrlPassword */.Zc });
 }
 /** The environment paths resolve against while `readInputs` runs (zod transforms take no context). */
 let parseEnv = process.env;

@@ -30345,6 +30345,7 @@ async function finishCommitStatusInPost(o) {
 /* harmony export */   XK: () => (/* binding */ serviceMessage),
 /* harmony export */   Zc: () => (/* binding */ withoutUrlPassword)
 /* harmony export */ });
+/* unused harmony export urlCredentials */
 /**
  * Finds the credentials embedded in inputs that are not secret as a whole, so `readInputs` can register
  * them before any validation runs (see `InputSpec.credentials`). Each returns every form a tool or our
@@ -30367,6 +30368,16 @@ function urlUserInfo(text) {
         const pair = `${decoded(user)}:${decoded(password)}`;
         out.push(password, decoded(password), `${user}:${password}`, pair, Buffer.from(pair).toString('base64'));
     }
+    return out;
+}
+/**
+ * Every credential in the user-info of the text's URLs: the password forms of `urlUserInfo`, and a user
+ * name given without a password (`https://<token>@host`, how git and many services take a token).
+ */
+function urlCredentials(text) {
+    const out = urlUserInfo(text);
+    for (const m of text.matchAll(/\/\/([^/@:\s]+)@/g))
+        out.push(m[1], decoded(m[1]));
     return out;
 }
 /** A URL with its user-info password replaced, for messages and reports. */
@@ -31513,6 +31524,7 @@ function describeFsError(err) {
 
 
 
+
 function spec(kind, schema, expected, extra = {}) {
     const base = {
         kind,
@@ -31769,7 +31781,9 @@ function url(opts = {}) {
         catch {
             return new Invalid();
         }
-    }), expected);
+    }), expected, 
+    // Refused above, but registered first (readInputs) so that the refusal cannot quote them.
+    { credentials: urlCredentials, display: withoutUrlPassword });
 }
 /** The environment paths resolve against while `readInputs` runs (zod transforms take no context). */
 let parseEnv = process.env;

@@ -48085,6 +48085,16 @@ function urlUserInfo(text) {
     }
     return out;
 }
+/**
+ * Every credential in the user-info of the text's URLs: the password forms of `urlUserInfo`, and a user
+ * name given without a password (`https://<token>@host`, how git and many services take a token).
+ */
+function urlCredentials(text) {
+    const out = urlUserInfo(text);
+    for (const m of text.matchAll(/\/\/([^/@:\s]+)@/g))
+        out.push(m[1], decoded(m[1]));
+    return out;
+}
 /** A URL with its user-info password replaced, for messages and reports. */
 function withoutUrlPassword(text) {
     return text.replace(/(\/\/[^/@:\s]*):[^/@\s]+@/g, '$1:***@');
@@ -58698,6 +58708,7 @@ var secrets = __nccwpck_require__(35931);
 
 
 
+
 function spec(kind, schema, expected, extra = {}) {
     const base = {
         kind,
@@ -58954,7 +58965,9 @@ function inputs_url(opts = {}) {
         catch {
             return new Invalid();
         }
-    }), expected);
+    }), expected, 
+    // Refused above, but registered first (readInputs) so that the refusal cannot quote them.
+    { credentials: urlCredentials, display: withoutUrlPassword });
 }
 /** The environment paths resolve against while `readInputs` runs (zod transforms take no context). */
 let parseEnv = process.env;

@@ -2,6 +2,12 @@ import * as fs from 'node:fs';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createHive, listFiles, type HiveRun } from '../../support/colmena-apply-hive.js';
 import { errorLines, withoutMaskCommands } from '../../support/run-action.js';
+import {
+  COLMENA_BAD_VALUES,
+  COLMENA_CROSS_INPUT,
+  COLMENA_KEY,
+  type BadInputCase,
+} from '../../support/bad-input-cases.js';
 
 /** Bad inputs fail by validation alone; the canary (a pinned host line from a secret) leaks nowhere. */
 const h = createHive({
@@ -12,7 +18,7 @@ const h = createHive({
 });
 afterAll(() => h.cleanup());
 
-const KEY = 'AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+const KEY = COLMENA_KEY;
 
 function expectInputFailure(r: HiveRun, input: string): void {
   expect(r.exitCode).toBe(1);
@@ -26,37 +32,12 @@ function expectInputFailure(r: HiveRun, input: string): void {
 }
 
 describe('a bad value for each input', () => {
-  test.each<[string, string]>([
-    ['working-directory', 'no-such-dir'],
-    ['config', 'hive.nix\nother.nix'],
-    ['on', 'edge-['],
-    ['allow-apply-all', 'yes'],
-    ['goal', 'deploy'],
-    ['build-on-target', 'TRUE'],
-    ['parallel', '-1'],
-    ['reboot', 'on'],
-    ['reboot-timeout', '10 minutes'],
-    ['keep-result', '1'],
-    ['impure', 'no'],
-    ['show-trace', 'y'],
-    ['nix-options', 'max-jobs 4'],
-    ['extra-args', '--on=alpha'],
-    ['ssh-config', 'missing/ssh_config'],
-    ['known-hosts', 'alpha.example ssh-ed25519 bm90LWEta2V5'],
-    ['timeout', '0s'],
-    ['dry-activate-first', 'maybe'],
-    ['colmena-binary', '/nonexistent/colmena'],
-  ])('%s = %j', async (input, value) => {
+  test.each<[string, string]>(COLMENA_BAD_VALUES)('%s = %j', async (input, value) => {
     const r = await h.run({ on: 'alpha', [input]: value });
     expectInputFailure(r, input);
   });
 
-  test.each<[string, Record<string, string>]>([
-    ['on', { on: '' }],
-    ['reboot', { on: 'alpha', goal: 'build', reboot: 'true' }],
-    ['dry-activate-first', { on: 'alpha', goal: 'push', 'dry-activate-first': 'true' }],
-    ['known-hosts', { on: 'alpha', config: '.#', 'known-hosts': `#\nalpha.example ssh-ed25519 ${KEY}` }],
-  ])('cross-input rule names %s', async (input, inputs) => {
+  test.each<BadInputCase>(COLMENA_CROSS_INPUT)('cross-input rule names %s', async (input, inputs) => {
     const r = await h.run(inputs);
     expectInputFailure(r, input);
   });

@@ -7,6 +7,7 @@ import { errorLines, type ActionRun } from '../../support/run-action.js';
 import { rustdeskScenario } from '../../support/standins/kube-apiserver/scenarios.js';
 import { k3sKubeconfig } from '../../support/standins/kube-apiserver/tls.js';
 import { requireTool } from '../../support/tools.js';
+import { K3S_BAD_INPUTS, K3S_EXPECT_YML } from '../../support/bad-input-cases.js';
 import { startCluster, verify, type TestCluster } from './cluster.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'k3s-verify-inputs-'));
@@ -105,41 +106,10 @@ describe('bad inputs', () => {
       kubeconfig,
       k3sKubeconfig({ server: 'https://127.0.0.1:1', caData: 'Y2E=', token: 'tok' }),
     );
-    fs.writeFileSync(path.join(tmp, 'expect.yml'), 'workloads:\n  - deployment/rustdesk/hbbs\n');
+    fs.writeFileSync(path.join(tmp, 'expect.yml'), K3S_EXPECT_YML);
   });
 
-  test.each([
-    ['kubeconfig', { kubeconfig: '/nonexistent/k3s.yaml' }],
-    ['kubeconfig-content', { 'kubeconfig-content': 'clusters: [\n  - oops' }],
-    ['context', { context: 'two words' }],
-    ['context', { context: 'no-such-context' }],
-    ['server', { server: 'ftp://10.0.0.5:6443' }],
-    ['tls-server-name', { 'tls-server-name': 'not a name' }],
-    ['expect', { expect: 'workloads:\n  - kind: job\n    namespace: x\n    name: y\n' }],
-    ['expect', { expect: 'workloads: [\n' }],
-    ['expect', { expect: 'nodes: 1', 'expect-file': 'expect.yml' }],
-    ['expect-file', { 'expect-file': 'does-not-exist.yml' }],
-    ['nodes', { nodes: '1\nedge-1' }],
-    ['workloads', { workloads: 'job/kube-system/helm-install-traefik' }],
-    ['containers', { containers: 'rustdesk/hbbs' }],
-    ['ports', { ports: '10.0.0.5:21116/sctp' }],
-    ['volumes', { volumes: 'rustdesk/hbbs-data size=lots' }],
-    [
-      'volumes',
-      {
-        volumes: 'rustdesk/hbbs-data size=1Gi',
-        expect: 'volumes: [rustdesk/hbbs-data storage-class=x size=2Gi]',
-      },
-    ],
-    ['mounted-volumes', { 'mounted-volumes': 'no' }],
-    ['expect', { expect: 'conditions:\n  - {apiVersion: v1, kind: Pod, name: x, after: [nothing]}\n' }],
-    ['system-components', { 'system-components': 'yes' }],
-    ['max-restarts', { 'max-restarts': '-1' }],
-    ['max-restarts', { 'max-restarts': '5', expect: 'max-restarts: 7' }],
-    ['timeout', { timeout: '5 minutes' }],
-    ['interval', { interval: '500ms' }],
-    ['kubectl-binary', { 'kubectl-binary': 'kubectl-that-does-not-exist' }],
-  ])("'%s' %j", async (input, inputs) => {
+  test.each(K3S_BAD_INPUTS)("'%s' %j", async (input, inputs) => {
     const run = await verify({ kubeconfig, ...inputs }, { workspace: tmp, env: { PATH: recorder.path } });
     expect(run.exitCode).toBe(1);
     expect(run.outputs['failure-reason']).toBe('invalid-input');

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { afterAll, expect, test } from '@jest/globals';
 import { inputs } from '../../../actions/push-mirror/src/inputs.js';
-import { badValues, type BadValue } from '../../reliability/bad-input-values.js';
+import { badValues } from '../../reliability/bad-input-values.js';
+import { PUSH_MIRROR_BAD_INPUTS } from '../../support/bad-input-cases.js';
 import { createArgvRecorder } from '../../support/argv-recorder.js';
 import { errorLines, runAction } from '../../support/run-action.js';
 import { requireTool } from '../../support/tools.js';
@@ -18,27 +19,7 @@ const VALID = { 'remote-url': 'https://github.com/ex/infra.git', token: 'ghp_val
 
 /** The generated kinds, without NUL (no runner can put NUL into an environment variable). */
 const generated = badValues(inputs).filter((b) => !b.value.includes('\u0000'));
-const specific: Array<BadValue & { extra?: Record<string, string> }> = [
-  { input: 'token', value: 'line1\nline2', why: 'a multi-line token' },
-  { input: 'token', value: '', why: 'push without a token' },
-  { input: 'remote-url', value: '', why: 'push without a mirror URL' },
-  { input: 'remote-url', value: 'http://github.com/ex/infra.git', why: 'a token over plain http' },
-  { input: 'username', value: 'x-access-token:evil', why: 'a colon in the user name' },
-  { input: 'source-dir', value: '/nonexistent/push-mirror-src', why: 'a missing directory' },
-  { input: 'refs', value: 'refs/heads/* refs/pull/*', why: 'pull request refs' },
-  { input: 'refs', value: 'refs/heads/../main', why: 'a .. in a pattern' },
-  { input: 'repository', value: 'just-a-name', why: 'no owner' },
-  { input: 'forgejo-token', value: 'a\nb', why: 'a multi-line token' },
-  {
-    input: 'forgejo-token',
-    value: '',
-    why: 'forgejo-sync without any token',
-    extra: { mode: 'forgejo-sync' },
-  },
-  { input: 'wait-timeout', value: '7h', why: 'above 6h' },
-  { input: 'lfs', value: 'yes', why: 'neither true, false nor auto' },
-  { input: 'source-token', value: 'a\nb', why: 'a multi-line token' },
-];
+const specific = PUSH_MIRROR_BAD_INPUTS;
 const cases = [...generated, ...specific];
 
 test('every input has a bad-value case', () => {

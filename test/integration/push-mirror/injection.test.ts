@@ -96,6 +96,9 @@ function expectUnaffected(r: ActionRun, opts: { failed: boolean; secrets: string
   // The lifecycle records its phase through the state file; nothing reached the state through stdout.
   expect(r.state).toEqual({ isPost: 'true' });
   expect(r.main.effects.state).toEqual({});
+  // Post had nothing recorded to act on (main saves no state here): it ended cleanly and issued nothing.
+  expect(r.post?.exitCode).toBe(0);
+  expect(r.post?.commands ?? []).toEqual([]);
   for (const [name, value] of Object.entries(r.outputs)) {
     expect(OUTPUTS.has(name)).toBe(true);
     expect(value).not.toContain('forged');

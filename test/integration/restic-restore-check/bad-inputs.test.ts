@@ -5,6 +5,7 @@ import { createArgvRecorder, type ArgvRecorder } from '../../support/argv-record
 import { errorLines, runAction, withoutMaskCommands } from '../../support/run-action.js';
 import { requireTool } from '../../support/tools.js';
 import { PASSWORD, tempDir } from '../../support/restic-restore-check-fixtures.js';
+import { RESTIC_BAD_INPUTS, type BadInputCase } from '../../support/bad-input-cases.js';
 
 /**
  * One bad value per input (and the rules across inputs): exit 1, `failure-reason` invalid-input, exactly
@@ -24,38 +25,7 @@ afterAll(() => {
   fs.rmSync(recorder.binDir, { recursive: true, force: true });
 });
 
-const SECRET_BAD = 'line-one-9c1f\nline-two-9c1f';
-
-test.each<[string, Record<string, string>]>([
-  ['repository', { repository: '' }],
-  ['password', { password: SECRET_BAD }],
-  ['password-file', { password: '', 'password-file': '/nonexistent/restic-password' }],
-  ['password-command', { password: '', 'password-command': 'echo a\necho b' }],
-  ['env', { env: 'NOT A KEY VALUE LINE' }],
-  ['host', { host: 'two words' }],
-  ['tags', { tags: 'daily,two words' }],
-  ['paths', { paths: 'relative/path' }],
-  ['max-age', { 'max-age': 'yesterday' }],
-  ['check', { check: 'full' }],
-  ['read-data-subset', { 'read-data-subset': '0%' }],
-  ['sample-files', { 'sample-files': 'many' }],
-  ['sample-seed', { 'sample-seed': '-5' }],
-  ['restore-include', { 'restore-include': '/ok\nrelative' }],
-  ['compare-with', { 'compare-with': '/nonexistent/source' }],
-  ['compare-path', { 'compare-with': '/tmp', 'compare-path': 'relative' }],
-  ['compare-tolerance', { 'compare-tolerance': '150' }],
-  ['verify-command', { 'verify-command': 'true\u0007' }],
-  ['no-lock', { 'no-lock': 'yes' }],
-  ['unreachable-after', { 'unreachable-after': '0s' }],
-  ['timeout', { timeout: '5' }],
-  ['restic-binary', { 'restic-binary': '/nonexistent/restic' }],
-  // Rules across inputs.
-  ['password', { password: '' }],
-  ['password-file', { 'password-file': '/etc/hostname' }],
-  ['env', { env: 'RESTIC_PASSWORD=from-env' }],
-  ['read-data-subset', { 'read-data-subset': '3/2' }],
-  ['compare-path', { 'compare-path': '/srv' }],
-])('%s: %j', async (input, bad) => {
+test.each<BadInputCase>(RESTIC_BAD_INPUTS)('%s: %j', async (input, bad) => {
   const before = recorder.calls().length;
   const r = await runAction({
     action: 'restic-restore-check',

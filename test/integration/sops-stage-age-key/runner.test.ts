@@ -6,6 +6,7 @@ import { createArgvRecorder, type ArgvRecorder } from '../../support/argv-record
 import { runAction } from '../../support/run-action.js';
 import { ageKeygen, sopsFile, type AgeKeyPair } from '../../support/sops-stage-age-key-fixtures.js';
 import { requireTool } from '../../support/tools.js';
+import { SOPS_BAD_INPUTS } from '../../support/bad-input-cases.js';
 import { ACTION, expectNowhere, expectOneError, keyFileContent, shownLog, workspace } from './helpers.js';
 
 /**
@@ -259,32 +260,7 @@ describe('a bad value for each input: one error naming it, no tool spawned', () 
   beforeAll(() => {
     dir = ws({ '.sops.yaml': sopsYaml(ours.recipient), 'secrets/a.yaml': 'a: 1\n' });
   });
-  const target = {
-    'target-host': 'root@127.0.0.1',
-    'known-hosts': '[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI',
-  };
-  const cases: [string, Record<string, string>][] = [
-    ['age-key', { 'age-key': 'AGE-SECRET-KEY-1-not-really' }],
-    ['age-key', { 'age-key': '' }],
-    ['key-file', { 'key-file': '/tmp/keys.txt' }],
-    ['export-env', { 'export-env': 'yes' }],
-    ['sops-config', { 'sops-config': 'missing/.sops.yaml' }],
-    ['require-recipient', { 'require-recipient': 'maybe' }],
-    ['verify-files', { 'verify-files': '../outside/*.yaml' }],
-    ['verify-files', { 'verify-files': 'nothing/*.yaml' }],
-    ['target-host', { 'target-host': '-oProxyCommand=touch /tmp/pwned' }],
-    ['target-port', { ...target, 'target-port': '70000' }],
-    ['target-path', { ...target, 'target-path': 'relative/key.txt' }],
-    ['target-mode', { ...target, 'target-mode': '0644' }],
-    ['target-owner', { ...target, 'target-owner': 'root root' }],
-    ['target-sudo', { ...target, 'target-sudo': 'sometimes' }],
-    ['target-timeout', { ...target, 'target-timeout': 'forever' }],
-    ['ssh-key', { ...target, 'ssh-key': 'not a private key' }],
-    ['ssh-config', { ...target, 'ssh-config': 'no/such/ssh_config' }],
-    ['known-hosts', { ...target, 'known-hosts': 'just garbage' }],
-    ['cleanup', { cleanup: 'no' }],
-  ];
-  test.each(cases)('%s %j', async (input, bad) => {
+  test.each(SOPS_BAD_INPUTS)('%s %j', async (input, bad) => {
     const before = recorder.calls().length;
     const r = await run({ 'age-key': ours.identity, ...bad }, dir);
     expectOneError(r, new RegExp(`Input '${input}' is invalid`));

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { errorLines, loadActionYml, REPO_ROOT } from '../../support/run-action.js';
 import { ACTION, setupEnv, type Env } from '../../support/tofu-plan-with-state-backup-fixtures.js';
+import { TOFU_BAD_INPUTS } from '../../support/bad-input-cases.js';
 
 /**
  * One bad value per input: exit 1, exactly one error line that names the input, failure-reason
@@ -19,36 +20,7 @@ beforeAll(() => {
 });
 afterAll(() => env.cleanup());
 
-const cases: [string, Record<string, string>][] = [
-  ['working-directory', { 'working-directory': '/nonexistent/stack' }],
-  ['mode', { mode: 'destroy' }],
-  ['state-path', { 'state-path': '' }],
-  ['var-files', { 'var-files': '/nonexistent/edge.tfvars' }],
-  ['backup-dir', { 'backup-dir': 'a\nb' }],
-  ['backup-keep', { 'backup-keep': '0' }],
-  ['max-archive-size-mb', { 'max-archive-size-mb': '256MB' }],
-  ['backup-remote', { 'backup-remote': '--config=/tmp/x' }],
-  ['rclone-config', { 'rclone-config': '/nonexistent/rclone.conf' }],
-  ['plan-file', { 'plan-file': 'plans/a\nb.tfplan' }],
-  ['lock-timeout', { 'lock-timeout': '5 minutes' }],
-  ['tofu-binary', { 'tofu-binary': '-rf' }],
-  ['handoff-outputs', { 'handoff-outputs': 'host_id\nnot a name!' }],
-  ['handoff-file', { 'handoff-file': 'a\nb.json' }],
-  ['terramate', { terramate: 'yes' }],
-  ['terramate-binary', { 'terramate-binary': '--help' }],
-  ['restore-from', { mode: 'restore' }],
-  ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
-  ['max-archive-age', { 'max-archive-age': '8 days' }],
-  ['report-artifact', { 'report-artifact': 'evidence/plan' }],
-  ['pr-comment', { 'pr-comment': 'yes' }],
-  ['require-approved-plan', { mode: 'plan', 'require-approved-plan': 'true' }],
-  ['drift-issue', { 'drift-issue': 'true' }],
-  ['commit-status', { 'commit-status': 'maybe' }],
-  ['forge-token', { 'forge-token': 'fj_line1\nfj_line2' }],
-  ['plugin-cache', { 'plugin-cache': 'yes' }],
-  // Inside the checkout (relative paths resolve against it): tofu would execute what the job put there.
-  ['plugin-cache-dir', { 'plugin-cache-dir': '.providers' }],
-];
+const cases = TOFU_BAD_INPUTS;
 
 test('every input of action.yml has a bad-input case', () => {
   const declared = Object.keys(loadActionYml(path.join(REPO_ROOT, 'actions', ACTION)).inputs ?? {});

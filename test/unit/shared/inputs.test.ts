@@ -207,6 +207,21 @@ describe('readInputs', () => {
     expect(withoutUrlPassword('rest:https://backup:x@h/e')).toBe('rest:https://backup:***@h/e');
   });
 
+  test('url() registers the user-info it refuses, so its own error and the report cannot show it', () => {
+    resetSecretsForTest();
+    const server = url({ expected: 'an https URL' });
+    for (const [raw, secret, shownAs] of [
+      ['https://admin:S3cret-pw-42@k3s.example:6443', 'S3cret-pw-42', 'https://admin:***@k3s.example:6443'],
+      ['https://ghp_TokenAsUser42@github.com/o/r', 'ghp_TokenAsUser42', 'https://***@github.com/o/r'],
+    ]) {
+      const e = errorOf(() => read({ server }, { server: raw }));
+      expect(e.message).toContain('without credentials');
+      expect(e.message).toContain(`got '${shownAs}'`);
+      expect(e.message).not.toContain(secret);
+      expect(redact(`x ${secret} y`)).toBe('x *** y');
+    }
+  });
+
   test('a credential input shows as its display says, in the report and in its own error', () => {
     resetSecretsForTest();
     const repository = text({ pattern: /^\S+$/ }).withCredentials(urlUserInfo, withoutUrlPassword);
