@@ -29337,16 +29337,15 @@ __webpack_async_result__();
 /* harmony export */   Ai: () => (/* binding */ planCounts),
 /* harmony export */   EZ: () => (/* binding */ describeMismatches),
 /* harmony export */   Iu: () => (/* binding */ compareRefs),
-/* harmony export */   Jt: () => (/* binding */ PRUNE_NAMESPACE),
 /* harmony export */   SB: () => (/* binding */ inScope),
 /* harmony export */   SC: () => (/* binding */ planFromPushReport),
-/* harmony export */   W: () => (/* binding */ prunable),
 /* harmony export */   bb: () => (/* binding */ mirrorRefspecs),
 /* harmony export */   cr: () => (/* binding */ planRefs),
 /* harmony export */   h0: () => (/* binding */ short),
 /* harmony export */   ik: () => (/* binding */ hasChanges),
 /* harmony export */   jF: () => (/* binding */ parseLocalRefs),
-/* harmony export */   l7: () => (/* binding */ parseLsRemote)
+/* harmony export */   l7: () => (/* binding */ parseLsRemote),
+/* harmony export */   xP: () => (/* binding */ globbable)
 /* harmony export */ });
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 function isBranchOrTag(ref) {
@@ -29407,6 +29406,8 @@ function parseLocalRefs(text, remote = 'origin') {
     const trackingPrefix = `refs/remotes/${remote}/`;
     for (const [name, t] of all) {
         const target = peeled.has(name) ? { ...t, peeled: peeled.get(name) } : t;
+        if (name === 'refs/heads/HEAD')
+            continue; // never a branch of the mirror (see mirrorRefspecs)
         if (isBranchOrTag(name))
             local.set(name, target);
         else if (name.startsWith(trackingPrefix) && name !== `${trackingPrefix}HEAD`) {
@@ -29494,32 +29495,45 @@ function describeMismatches(mismatches, limit = 5) {
     const more = mismatches.length > limit ? ` and ${mismatches.length - limit} more` : '';
     return shown.join(', ') + more;
 }
-/**
- * Where the prune refspecs take their (never existing) source refs from. `git push --prune` deletes a
- * mirror ref matching the destination pattern when no local ref matches the source side and no other
- * refspec pushes to it (remote.c match_push_refs); an empty local namespace therefore prunes exactly the
- * mirror refs in scope that the explicit refspecs do not write.
- */
-const PRUNE_NAMESPACE = 'refs/push-mirror-prune/';
-/** A `refs` pattern git can use as a prune refspec: exactly one `*` (git's refspec globs allow one). */
-function prunable(pattern) {
+/** A `refs` pattern git can use as a glob refspec: exactly one `*` (git's refspec globs allow one). */
+function globbable(pattern) {
     return pattern.split('*').length === 2;
 }
 /**
- * The refspecs of one mirror push: `+<source ref>:<ref>` for every source ref in scope (refs the mirror
- * already has come back as "up to date"), and with prune one `+refs/push-mirror-prune/…*:<pattern>` per
- * pattern, so deletions happen in the same (atomic) push without listing the mirror first. `deletions`
- * are explicit `:<ref>` deletions for patterns that cannot be prune refspecs.
+ * The refspecs of one mirror push, a constant number per `refs` pattern rather than one per ref (issue
+ * 21: git matches every ref against every refspec, so 2,001 explicit refspecs cost seconds of CPU):
+ *
+ * - a pattern with one `*` becomes the glob `+<pattern>:<pattern>`, and for branches also
+ *   `+refs/remotes/origin/<rest>:<pattern>`, so a checkout's remote-tracking branches are pushed as the
+ *   branches they track. Where a local branch and its remote-tracking branch both exist, git pushes the
+ *   local one: it walks the local refs in name order (refs/heads/ before refs/remotes/) and skips a
+ *   destination it already sends something to (remote.c, match_push_refs). With `--prune`, git deletes
+ *   mirror refs matching a glob's destination that no local ref writes — the prune needs no listing.
+ * - `origin/HEAD` is not a branch: `^refs/remotes/origin/HEAD` and `^refs/heads/HEAD` keep it off the
+ *   mirror (git 2.29+ negative refspecs; git 2.39 applies them to the destination names, so both sides
+ *   are named). A mirror branch literally called `HEAD` is therefore never pushed nor pruned.
+ * - refs in scope only through a pattern git cannot glob (no `*`, or several) get an explicit
+ *   `+<source ref>:<ref>` each; `deletions` are explicit `:<ref>` deletions for such patterns.
  */
 function mirrorRefspecs(source, patterns, opts) {
     const plus = opts.force ? '+' : '';
-    const specs = [...source].map(([ref, t]) => `${plus}${t.from ?? ref}:${ref}`);
-    if (opts.prune) {
-        for (const p of patterns.filter(prunable))
-            specs.push(`+${PRUNE_NAMESPACE}${p.slice('refs/'.length)}:${p}`);
+    const tracking = `refs/remotes/${opts.remote ?? 'origin'}/`;
+    const globs = [...new Set(patterns.filter(globbable))];
+    const specs = [];
+    for (const p of globs) {
+        specs.push(`${plus}${p}:${p}`);
+        if (p.startsWith('refs/heads/'))
+            specs.push(`${plus}${tracking}${p.slice('refs/heads/'.length)}:${p}`);
+    }
+    const globbed = (ref) => inScope(new Map([[ref, { sha: '' }]]), globs).size > 0;
+    if (globbed('refs/heads/HEAD'))
+        specs.push(`^${tracking}HEAD`, '^refs/heads/HEAD');
+    for (const [ref, t] of source)
+        if (!globbed(ref))
+            specs.push(`${plus}${t.from ?? ref}:${ref}`);
+    if (opts.prune)
         for (const ref of opts.deletions ?? [])
             specs.push(`:${ref}`);
-    }
     return specs;
 }
 /**
@@ -29866,11 +29880,7 @@ async function readSource(s, d) {
         }
         if (s.lfs === 'true')
             await requireGitLfs(d, "Input 'lfs' is true");
-        const all = await d.git.showRefs(s.sourceDir);
-        if (all.includes(` ${mirror_refs/* PRUNE_NAMESPACE */.Jt}`)) {
-            throw new errors/* ActionError */.lZ('tool-failed', `The source has refs under ${mirror_refs/* PRUNE_NAMESPACE */.Jt}, the namespace push-mirror keeps empty to prune the mirror.`, `Delete them (git for-each-ref ${mirror_refs/* PRUNE_NAMESPACE */.Jt}) and re-run.`);
-        }
-        const source = (0,mirror_refs/* inScope */.SB)((0,mirror_refs/* parseLocalRefs */.jF)(all), s.refs);
+        const source = (0,mirror_refs/* inScope */.SB)((0,mirror_refs/* parseLocalRefs */.jF)(await d.git.showRefs(s.sourceDir)), s.refs);
         if (source.size === 0) {
             // Pushing nothing with prune on would empty the mirror: that is never what a mirror job means.
             throw new errors/* ActionError */.lZ(errors/* INVALID_INPUT */.JP, `The source '${s.sourceDir}' has no branch or tag matching '${s.refs.join(' ')}'; refusing to mirror nothing.`, "Check 'source-dir' and 'refs' (a checkout needs fetch-depth: 0 to see all branches).");
@@ -29938,7 +29948,7 @@ function lfsDeps(s, d) {
  * Push mode in two round trips to the mirror (issue 21): one `git push --porcelain` that creates,
  * updates and prunes (the mirror's report of it is the plan), then one `git ls-remote` read after the
  * push, which is what the verification compares. A listing before the push is needed only when a
- * `refs` pattern cannot be a prune refspec (no `*`, or several) and prune is on.
+ * `refs` pattern cannot be a glob refspec (no `*`, or several) and prune is on.
  */
 async function pushMode(s, d, out) {
     const remote = s.remoteUrl.href;
@@ -29970,17 +29980,17 @@ async function pushMode(s, d, out) {
 }
 /** `:ref` deletions for patterns git cannot prune by itself; needs the mirror's list (one more round trip). */
 async function explicitDeletions(s, d, remote, source) {
-    const fixed = s.refs.filter((p) => !(0,mirror_refs/* prunable */.W)(p));
+    const fixed = s.refs.filter((p) => !(0,mirror_refs/* globbable */.xP)(p));
     if (!s.prune || fixed.length === 0)
         return [];
     const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
-    const globbed = s.refs.filter(mirror_refs/* prunable */.W);
+    const globbed = s.refs.filter(mirror_refs/* globbable */.xP);
     return [...(0,mirror_refs/* inScope */.SB)(before.refs, fixed).keys()].filter((ref) => !source.has(ref) && (0,mirror_refs/* inScope */.SB)(new Map([[ref, { sha: '' }]]), globbed).size === 0);
 }
 async function push(s, d, remote, refspecs) {
     let atomic = true;
     // Re-running the same push is safe: refs a failed attempt did update come back as "up to date", and
-    // the prune refspecs only delete what is still there.
+    // the prune only deletes what is still there.
     return retrying(s, d, 'git push', async () => {
         try {
             return await d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });

@@ -72,6 +72,7 @@ export function parseLocalRefs(text: string, remote = 'origin'): RefMap {
   const trackingPrefix = `refs/remotes/${remote}/`;
   for (const [name, t] of all) {
     const target: RefTarget = peeled.has(name) ? { ...t, peeled: peeled.get(name) } : t;
+    if (name === 'refs/heads/HEAD') continue; // never a branch of the mirror (see mirrorRefspecs)
     if (isBranchOrTag(name)) local.set(name, target);
     else if (name.startsWith(trackingPrefix) && name !== `${trackingPrefix}HEAD`) {
       tracking.set(`refs/heads/${name.slice(trackingPrefix.length)}`, { ...target, from: name });
@@ -192,37 +193,44 @@ export function describeMismatches(mismatches: readonly RefMismatch[], limit = 5
   return shown.join(', ') + more;
 }
 
-/**
- * Where the prune refspecs take their (never existing) source refs from. `git push --prune` deletes a
- * mirror ref matching the destination pattern when no local ref matches the source side and no other
- * refspec pushes to it (remote.c match_push_refs); an empty local namespace therefore prunes exactly the
- * mirror refs in scope that the explicit refspecs do not write.
- */
-export const PRUNE_NAMESPACE = 'refs/push-mirror-prune/';
-
-/** A `refs` pattern git can use as a prune refspec: exactly one `*` (git's refspec globs allow one). */
-export function prunable(pattern: string): boolean {
+/** A `refs` pattern git can use as a glob refspec: exactly one `*` (git's refspec globs allow one). */
+export function globbable(pattern: string): boolean {
   return pattern.split('*').length === 2;
 }
 
 /**
- * The refspecs of one mirror push: `+<source ref>:<ref>` for every source ref in scope (refs the mirror
- * already has come back as "up to date"), and with prune one `+refs/push-mirror-prune/…*:<pattern>` per
- * pattern, so deletions happen in the same (atomic) push without listing the mirror first. `deletions`
- * are explicit `:<ref>` deletions for patterns that cannot be prune refspecs.
+ * The refspecs of one mirror push, a constant number per `refs` pattern rather than one per ref (issue
+ * 21: git matches every ref against every refspec, so 2,001 explicit refspecs cost seconds of CPU):
+ *
+ * - a pattern with one `*` becomes the glob `+<pattern>:<pattern>`, and for branches also
+ *   `+refs/remotes/origin/<rest>:<pattern>`, so a checkout's remote-tracking branches are pushed as the
+ *   branches they track. Where a local branch and its remote-tracking branch both exist, git pushes the
+ *   local one: it walks the local refs in name order (refs/heads/ before refs/remotes/) and skips a
+ *   destination it already sends something to (remote.c, match_push_refs). With `--prune`, git deletes
+ *   mirror refs matching a glob's destination that no local ref writes — the prune needs no listing.
+ * - `origin/HEAD` is not a branch: `^refs/remotes/origin/HEAD` and `^refs/heads/HEAD` keep it off the
+ *   mirror (git 2.29+ negative refspecs; git 2.39 applies them to the destination names, so both sides
+ *   are named). A mirror branch literally called `HEAD` is therefore never pushed nor pruned.
+ * - refs in scope only through a pattern git cannot glob (no `*`, or several) get an explicit
+ *   `+<source ref>:<ref>` each; `deletions` are explicit `:<ref>` deletions for such patterns.
  */
 export function mirrorRefspecs(
   source: RefMap,
   patterns: readonly string[],
-  opts: { force: boolean; prune: boolean; deletions?: readonly string[] },
+  opts: { force: boolean; prune: boolean; deletions?: readonly string[]; remote?: string },
 ): string[] {
   const plus = opts.force ? '+' : '';
-  const specs = [...source].map(([ref, t]) => `${plus}${t.from ?? ref}:${ref}`);
-  if (opts.prune) {
-    for (const p of patterns.filter(prunable))
-      specs.push(`+${PRUNE_NAMESPACE}${p.slice('refs/'.length)}:${p}`);
-    for (const ref of opts.deletions ?? []) specs.push(`:${ref}`);
+  const tracking = `refs/remotes/${opts.remote ?? 'origin'}/`;
+  const globs = [...new Set(patterns.filter(globbable))];
+  const specs: string[] = [];
+  for (const p of globs) {
+    specs.push(`${plus}${p}:${p}`);
+    if (p.startsWith('refs/heads/')) specs.push(`${plus}${tracking}${p.slice('refs/heads/'.length)}:${p}`);
   }
+  const globbed = (ref: string) => inScope(new Map([[ref, { sha: '' }]]), globs).size > 0;
+  if (globbed('refs/heads/HEAD')) specs.push(`^${tracking}HEAD`, '^refs/heads/HEAD');
+  for (const [ref, t] of source) if (!globbed(ref)) specs.push(`${plus}${t.from ?? ref}:${ref}`);
+  if (opts.prune) for (const ref of opts.deletions ?? []) specs.push(`:${ref}`);
   return specs;
 }
 

@@ -23,8 +23,7 @@ import {
   planCounts,
   planFromPushReport,
   planRefs,
-  prunable,
-  PRUNE_NAMESPACE,
+  globbable,
   type RefMap,
   type RefMismatch,
   type RefPlan,
@@ -171,15 +170,7 @@ async function readSource(s: MirrorSettings, d: MirrorDeps): Promise<RefMap> {
       );
     }
     if (s.lfs === 'true') await requireGitLfs(d, "Input 'lfs' is true");
-    const all = await d.git.showRefs(s.sourceDir);
-    if (all.includes(` ${PRUNE_NAMESPACE}`)) {
-      throw new ActionError(
-        'tool-failed',
-        `The source has refs under ${PRUNE_NAMESPACE}, the namespace push-mirror keeps empty to prune the mirror.`,
-        `Delete them (git for-each-ref ${PRUNE_NAMESPACE}) and re-run.`,
-      );
-    }
-    const source = inScope(parseLocalRefs(all), s.refs);
+    const source = inScope(parseLocalRefs(await d.git.showRefs(s.sourceDir)), s.refs);
     if (source.size === 0) {
       // Pushing nothing with prune on would empty the mirror: that is never what a mirror job means.
       throw new ActionError(
@@ -262,7 +253,7 @@ function lfsDeps(s: MirrorSettings, d: MirrorDeps) {
  * Push mode in two round trips to the mirror (issue 21): one `git push --porcelain` that creates,
  * updates and prunes (the mirror's report of it is the plan), then one `git ls-remote` read after the
  * push, which is what the verification compares. A listing before the push is needed only when a
- * `refs` pattern cannot be a prune refspec (no `*`, or several) and prune is on.
+ * `refs` pattern cannot be a glob refspec (no `*`, or several) and prune is on.
  */
 async function pushMode(s: MirrorSettings, d: MirrorDeps, out: MirrorOutcome): Promise<void> {
   const remote = s.remoteUrl!.href;
@@ -308,10 +299,10 @@ async function explicitDeletions(
   remote: string,
   source: RefMap,
 ): Promise<string[]> {
-  const fixed = s.refs.filter((p) => !prunable(p));
+  const fixed = s.refs.filter((p) => !globbable(p));
   if (!s.prune || fixed.length === 0) return [];
   const before = await d.step('read mirror refs', () => readMirror(s, d, remote, 'Reading the mirror'));
-  const globbed = s.refs.filter(prunable);
+  const globbed = s.refs.filter(globbable);
   return [...inScope(before.refs, fixed).keys()].filter(
     (ref) => !source.has(ref) && inScope(new Map([[ref, { sha: '' }]]), globbed).size === 0,
   );
@@ -320,7 +311,7 @@ async function explicitDeletions(
 async function push(s: MirrorSettings, d: MirrorDeps, remote: string, refspecs: string[]): Promise<string> {
   let atomic = true;
   // Re-running the same push is safe: refs a failed attempt did update come back as "up to date", and
-  // the prune refspecs only delete what is still there.
+  // the prune only deletes what is still there.
   return retrying(s, d, 'git push', async () => {
     try {
       return await d.git.push(s.sourceDir, remote, refspecs, { atomic, prune: s.prune });

@@ -9,7 +9,7 @@ import {
   planRefs,
   mirrorRefspecs,
   planFromPushReport,
-  prunable,
+  globbable,
   hasChanges,
   type RefTarget,
 } from '../../../actions/push-mirror/src/mirror-refs.js';
@@ -74,6 +74,12 @@ describe('parseLocalRefs', () => {
       'refs/tags/v1.0': { sha: T, peeled: A },
     });
   });
+
+  test('a local branch called HEAD is not offered (the glob refspecs never push refs/heads/HEAD)', () => {
+    expect([...parseLocalRefs(`${A} refs/heads/HEAD\n${B} refs/heads/main`).keys()]).toEqual([
+      'refs/heads/main',
+    ]);
+  });
 });
 
 describe('inScope', () => {
@@ -132,45 +138,73 @@ describe('mirrorRefspecs and planFromPushReport (one push, its porcelain report 
     'refs/tags/v1': { sha: T, peeled: A },
   });
 
+  // A constant number of glob refspecs per pattern; explicit refspecs only for refs that a pattern git
+  // cannot glob (no `*`, or several) brings into scope. With prune, git deletes what no glob writes.
   test.each<[boolean, boolean, string[], string[]]>([
     [
       true,
       true,
       ['refs/heads/*', 'refs/tags/v*'],
       [
-        '+refs/heads/main:refs/heads/main',
-        '+refs/remotes/origin/new:refs/heads/new',
-        '+refs/tags/v1:refs/tags/v1',
-        '+refs/push-mirror-prune/heads/*:refs/heads/*',
-        '+refs/push-mirror-prune/tags/v*:refs/tags/v*',
+        '+refs/heads/*:refs/heads/*',
+        '+refs/remotes/origin/*:refs/heads/*',
+        '+refs/tags/v*:refs/tags/v*',
+        '^refs/remotes/origin/HEAD',
+        '^refs/heads/HEAD',
       ],
     ],
     [
       false,
       true,
-      ['refs/heads/main', 'refs/tags/*'],
+      ['refs/heads/main', 'refs/heads/n*w', 'refs/tags/*'],
       [
+        'refs/heads/n*w:refs/heads/n*w',
+        'refs/remotes/origin/n*w:refs/heads/n*w',
+        'refs/tags/*:refs/tags/*',
         'refs/heads/main:refs/heads/main',
-        'refs/remotes/origin/new:refs/heads/new',
-        'refs/tags/v1:refs/tags/v1',
-        '+refs/push-mirror-prune/tags/*:refs/tags/*',
       ],
     ],
     [
       true,
       false,
-      ['refs/heads/*'],
+      ['refs/heads/*', 'refs/heads/*', 'refs/tags/v1'],
       [
+        '+refs/heads/*:refs/heads/*',
+        '+refs/remotes/origin/*:refs/heads/*',
+        '^refs/remotes/origin/HEAD',
+        '^refs/heads/HEAD',
+        '+refs/tags/v1:refs/tags/v1',
+      ],
+    ],
+    [
+      true,
+      true,
+      ['refs/heads/*/x*', 'refs/tags/v*'],
+      [
+        '+refs/tags/v*:refs/tags/v*',
         '+refs/heads/main:refs/heads/main',
         '+refs/remotes/origin/new:refs/heads/new',
-        '+refs/tags/v1:refs/tags/v1',
       ],
     ],
   ])('force %s, prune %s, patterns %j', (force, prune, patterns, want) => {
     expect(mirrorRefspecs(source, patterns, { force, prune })).toEqual(want);
   });
 
-  test('explicit deletions follow the prune refspecs', () => {
+  test('the number of refspecs does not grow with the number of refs', () => {
+    const many = (n: number) =>
+      new Map(
+        Array.from({ length: n }, (_, i): [string, RefTarget] => [
+          i % 2 ? `refs/heads/b${i}` : `refs/tags/t${i}`,
+          i % 3 ? { sha: A } : { sha: A, from: `refs/remotes/origin/b${i}` },
+        ]),
+      );
+    const patterns = ['refs/heads/*', 'refs/tags/*'];
+    const small = mirrorRefspecs(many(5), patterns, { force: true, prune: true });
+    expect(mirrorRefspecs(many(5000), patterns, { force: true, prune: true })).toEqual(small);
+    expect(small).toHaveLength(5);
+  });
+
+  test('explicit deletions come last', () => {
     expect(
       mirrorRefspecs(source, ['refs/heads/main'], {
         force: true,
@@ -185,8 +219,8 @@ describe('mirrorRefspecs and planFromPushReport (one push, its porcelain report 
     ['refs/tags/v*', true],
     ['refs/heads/main', false],
     ['refs/heads/*/x*', false],
-  ])('prunable(%s) is %s', (pattern, want) => {
-    expect(prunable(pattern)).toBe(want);
+  ])('globbable(%s) is %s', (pattern, want) => {
+    expect(globbable(pattern)).toBe(want);
   });
 
   test('the porcelain report (git push --porcelain -v, core.abbrev=no) becomes the plan', () => {

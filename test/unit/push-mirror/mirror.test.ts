@@ -12,7 +12,7 @@ const T = 'e'.repeat(40);
 
 /**
  * A fake git: the source is show-ref text, the mirror a map the fake push really edits, answering with
- * git's porcelain report (`<flag>\t<from>:<to>\t<summary>`, prune refspecs deleting what no refspec
+ * git's porcelain report (`<flag>\t<from>:<to>\t<summary>`, glob refspecs with --prune deleting what no refspec
  * writes). LFS: pointers the history reaches, a local store filled by lfsFetch from the source's objects.
  */
 class FakeGit implements GitCli {
@@ -71,23 +71,48 @@ class FakeGit implements GitCli {
     this.events.push(opts.dryRun ? 'push --dry-run' : 'push');
     const failure = this.pushFailures.shift();
     if (failure) throw failure;
+    // git's matching (remote.c match_push_refs): explicit refspecs first; then each local ref, in name
+    // order, through the first glob whose source side matches it, skipping a destination already
+    // written; with --prune, a mirror ref matching a glob's destination whose source does not exist is
+    // deleted; negative refspecs drop destination names (git 2.39).
     const shaOf = new Map(
       this.source
         .split('\n')
         .map((l) => l.split(' '))
-        .map(([sha, ref]) => [ref, sha] as [string, string]),
+        .filter(([, ref]) => !ref.endsWith('^{}'))
+        .map(([sha, ref]) => [ref, sha] as [string, string])
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
     );
     const target = new Map(this.mirror);
-    const written = new Set<string>();
-    const report: string[] = [];
-    const globs: RegExp[] = [];
+    const writes = new Map<string, string>();
+    const globs: Array<{ from: RegExp; to: string; fromText: string }> = [];
+    const negative = refspecs.filter((r) => r.startsWith('^')).map((r) => r.slice(1));
     for (const spec of refspecs) {
+      if (spec.startsWith('^')) continue;
       const [from, to] = spec.replace(/^\+/, '').split(':');
-      if (from.startsWith('refs/push-mirror-prune/')) {
-        globs.push(new RegExp(`^${to.replace('*', '.*')}$`));
-        continue;
+      if (from.includes('*')) {
+        const [pre, post] = from.split('*');
+        globs.push({ from: new RegExp(`^${pre}(.*)${post}$`), to, fromText: from });
+      } else if (!writes.has(to)) writes.set(to, from);
+    }
+    for (const ref of shaOf.keys()) {
+      const g = globs.find((x) => x.from.test(ref));
+      if (!g) continue;
+      const to = g.to.replace('*', g.from.exec(ref)![1]);
+      if (!writes.has(to)) writes.set(to, ref);
+    }
+    if (opts.prune) {
+      for (const ref of target.keys()) {
+        if (writes.has(ref)) continue;
+        const g = globs.find((x) => new RegExp(`^${x.to.replace('*', '(.*)')}$`).test(ref));
+        if (!g) continue;
+        const src = g.fromText.replace('*', new RegExp(`^${g.to.replace('*', '(.*)')}$`).exec(ref)![1]);
+        if (!shaOf.has(src)) writes.set(ref, '');
       }
-      written.add(to);
+    }
+    const report: string[] = [];
+    for (const [to, from] of writes) {
+      if (negative.includes(to)) continue;
       const old = target.get(to);
       if (from === '') {
         if (target.delete(to)) report.push(`-\t:${to}\t[deleted]`);
@@ -98,14 +123,6 @@ class FakeGit implements GitCli {
       else if (old === sha) report.push(`=\t${from}:${to}\t[up to date]`);
       else report.push(`+\t${from}:${to}\t${old}...${sha} (forced update)`);
       target.set(to, sha);
-    }
-    if (opts.prune) {
-      for (const ref of [...target.keys()]) {
-        if (!written.has(ref) && globs.some((g) => g.test(ref))) {
-          target.delete(ref);
-          report.push(`-\t:${ref}\t[deleted]`);
-        }
-      }
     }
     if (!opts.dryRun) {
       this.mirror = target;
@@ -221,11 +238,11 @@ function deps(git: GitCli, forgejo?: ForgejoApi, lfs: LfsBatchApi = new FakeLfsA
 const net = () => new GitCommandError('network', true, 'git push', 'The requested URL returned error: 503');
 
 const ALL_REFSPECS = [
-  '+refs/remotes/origin/feature:refs/heads/feature',
-  '+refs/heads/main:refs/heads/main',
-  '+refs/tags/v1:refs/tags/v1',
-  '+refs/push-mirror-prune/heads/*:refs/heads/*',
-  '+refs/push-mirror-prune/tags/*:refs/tags/*',
+  '+refs/heads/*:refs/heads/*',
+  '+refs/remotes/origin/*:refs/heads/*',
+  '+refs/tags/*:refs/tags/*',
+  '^refs/remotes/origin/HEAD',
+  '^refs/heads/HEAD',
 ];
 
 describe('push mode', () => {
@@ -247,6 +264,19 @@ describe('push mode', () => {
     expect(out.mirrorHead).toBe(B);
   });
 
+  test('origin/HEAD never becomes a mirror branch; a mirror branch named HEAD fails the verification', async () => {
+    const git = new FakeGit();
+    git.source += `\n${B} refs/remotes/origin/HEAD`;
+    const clean = await runMirror(settings(), deps(git).d);
+    expect(clean.error).toBeUndefined();
+    expect(git.mirror.has('refs/heads/HEAD')).toBe(false);
+    // Left by a script that pushed refs/remotes/origin/*: neither pushed nor pruned, but named.
+    git.mirror.set('refs/heads/HEAD', A);
+    const out = await runMirror(settings(), deps(git).d);
+    expect((out.error as ActionError).reason).toBe('verify-mismatch');
+    expect((out.error as ActionError).message).toContain('refs/heads/HEAD (only on the mirror');
+  });
+
   test('patterns git cannot prune by itself are pruned from a listing read before the push', async () => {
     const git = new FakeGit();
     git.mirror.set('refs/heads/release', A);
@@ -258,9 +288,8 @@ describe('push mode', () => {
     expect(out.error).toBeUndefined();
     expect(git.events).toEqual(['ls-remote', 'push', 'ls-remote']);
     expect(git.pushes[0].refspecs).toEqual([
+      '+refs/tags/*:refs/tags/*',
       '+refs/heads/main:refs/heads/main',
-      '+refs/tags/v1:refs/tags/v1',
-      '+refs/push-mirror-prune/tags/*:refs/tags/*',
       ':refs/heads/release',
     ]);
     expect(git.mirror.has('refs/heads/release')).toBe(false);
