@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { CommitStatusReporter, finishCommitStatusInPost, type StatusHook } from './commit-status.js';
 import { ActionError, CancelledError, errorMessage } from './errors.js';
 import {
   checkAttachmentName,
@@ -9,7 +10,7 @@ import {
 } from './evidence.js';
 import { releaseAllLocksSync } from './fsx.js';
 import * as log from './log.js';
-import { readInputs, type InputSpecs, type InputSource, type Settings } from './inputs.js';
+import { readInputs, runnerInputs, type InputSpecs, type InputSource, type Settings } from './inputs.js';
 import { detectPlatform, nodeTooOld, MIN_NODE_MAJOR, type Platform } from './platform.js';
 import {
   publishSummary,
@@ -59,6 +60,8 @@ export interface ActionDefinition {
   post?: (ctx: ActionContext) => Promise<void>;
   /** Markdown for the summary, built from the finished report (also on failure). */
   summary?: (report: Report) => string;
+  /** The step's commit status (target and one-line result), set when the `commit-status` input is true. */
+  status?: StatusHook;
   /** Overrides for tests. */
   inputSource?: InputSource;
 }
@@ -78,13 +81,52 @@ class Context implements ActionContext {
   constructor(
     readonly action: string,
     private readonly source: InputSource | undefined,
+    private readonly statusHook?: StatusHook,
   ) {}
 
   inputs<S extends InputSpecs>(specs: S): Settings<S> {
-    const { settings, reported } = readInputs(specs, this.source);
-    this.reportedInputs = reported;
-    return settings;
+    try {
+      const { settings, reported } = readInputs(specs, this.source);
+      this.reportedInputs = reported;
+      return settings;
+    } finally {
+      // Also when an input is invalid: the status then ends as a failure naming it.
+      this.startCommitStatus(specs);
+    }
   }
+
+  // ── Commit status (shared/commit-status.ts): pending once the inputs are known, final in finishMain,
+  // post as the safety net when main was killed before it could set the final state. ──
+  commitStatus?: CommitStatusReporter;
+  /** Set in the post phase: reading inputs there must not set a new `pending`. */
+  inPost = false;
+
+  private startCommitStatus(specs: InputSpecs): void {
+    if (!this.statusHook || this.commitStatus || this.inPost) return;
+    this.commitStatus = CommitStatusReporter.start({
+      action: this.action,
+      hook: this.statusHook,
+      specs,
+      source: this.source ?? runnerInputs,
+      env: process.env,
+      saveState: (name, value) => this.saveState(name, value),
+      warn: (message) => this.warning(message),
+    });
+  }
+
+  async finishCommitStatusInPost(): Promise<void> {
+    if (!this.statusHook) return;
+    await finishCommitStatusInPost({
+      action: this.action,
+      hook: this.statusHook,
+      source: this.source ?? runnerInputs,
+      env: process.env,
+      getState: (name) => this.getState(name),
+      readReport: () => readReport(this.action),
+      warn: (message) => this.warning(message),
+    });
+  }
+  // ── end of commit status ──
 
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const startedAt = new Date();
@@ -187,6 +229,7 @@ async function finishMain(
   } catch (e) {
     core.warning(`Could not write the report: ${redact(errorMessage(e))}`);
   }
+  await ctx.commitStatus?.finish(report);
   if (failure) {
     if (failure.reason !== 'internal-error' && failure.reason !== 'cancelled')
       core.setOutput('failure-reason', failure.reason);
@@ -265,12 +308,15 @@ async function runMain(def: ActionDefinition, ctx: Context): Promise<void> {
 }
 
 async function runPost(def: ActionDefinition, ctx: Context): Promise<void> {
-  if (!def.post) return;
-  try {
-    await def.post(ctx);
-  } catch (e) {
-    ctx.warning(`Cleanup did not complete: ${errorMessage(e)}`);
+  if (def.post) {
+    try {
+      await def.post(ctx);
+    } catch (e) {
+      ctx.warning(`Cleanup did not complete: ${errorMessage(e)}`);
+    }
   }
+  await ctx.finishCommitStatusInPost();
+  if (!def.post && ctx.warnings.length === 0) return;
   const report = await readReport(def.action);
   if (report) {
     report.post = { steps: ctx.steps, warnings: ctx.warnings };
@@ -280,8 +326,11 @@ async function runPost(def: ActionDefinition, ctx: Context): Promise<void> {
 
 export async function run(def: ActionDefinition): Promise<void> {
   const isPost = core.getState(PHASE_STATE) === 'true';
-  const ctx = new Context(def.action, def.inputSource);
-  if (isPost) return runPost(def, ctx);
+  const ctx = new Context(def.action, def.inputSource, def.status);
+  if (isPost) {
+    ctx.inPost = true;
+    return runPost(def, ctx);
+  }
   // Saved first: if main dies early, post must still run as post and not as a second main.
   core.saveState(PHASE_STATE, 'true');
   if (nodeTooOld()) {

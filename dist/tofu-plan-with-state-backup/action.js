@@ -29310,6 +29310,73 @@ function formatMib(bytes) {
 
 /***/ }),
 
+/***/ 37390:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   y: () => (/* binding */ commitStatus)
+/* harmony export */ });
+/* unused harmony export describeTofu */
+/* harmony import */ var _shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(95669);
+
+/**
+ * The step's commit status: `edge/tofu-plan-with-state-backup/<stack> (<mode>)` — the mode is part of
+ * the target because plan, apply and drift of one stack can run on the same commit — and a line such
+ * as `plan: +2 ~1 -0` or `state archived: serial 44`.
+ */
+function stackName(dir) {
+    const parts = dir
+        .replace(/\\/g, '/')
+        .split('/')
+        .filter((p) => p !== '' && p !== '.');
+    if (parts.length === 0)
+        return 'root';
+    // An absolute path names the runner's checkout; its last two parts name the stack.
+    return dir.startsWith('/') ? parts.slice(-2).join('/') : parts.join('/');
+}
+function counts(stacks) {
+    const sum = (k) => stacks.reduce((n, s) => n + (s.counts?.[k] ?? 0), 0);
+    const where = stacks.length > 1 ? ` in ${stacks.length} stacks` : '';
+    return `+${sum('toAdd')} ~${sum('toChange')} -${sum('toDestroy')}${where}`;
+}
+function serials(stacks) {
+    if (stacks.length === 1)
+        return `serial ${stacks[0].stateSerial ?? 'unknown'}`;
+    return `${stacks.length} stacks`;
+}
+function describeTofu(report) {
+    const r = report.result;
+    const stacks = r.stacks ?? [];
+    const mode = r.mode ?? report.inputs.mode;
+    if (report.status !== 'success') {
+        if (report.failure?.reason === 'drift-detected' && stacks.length > 0)
+            return `drift: ${counts(stacks)}`;
+        return (0,_shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__/* .failureLine */ .Pu)(report);
+    }
+    const changed = stacks.some((s) => s.hasChanges);
+    switch (mode) {
+        case 'plan':
+            return changed ? `plan: ${counts(stacks)}` : 'plan: no changes';
+        case 'drift':
+            return 'no drift';
+        case 'apply':
+            return changed ? `applied: ${counts(stacks)}` : 'applied: no changes';
+        case 'backup':
+            return `state archived: ${serials(stacks)}`;
+        case 'restore':
+            return `state restored: ${serials(stacks)}`;
+        default:
+            return 'succeeded';
+    }
+}
+const commitStatus = {
+    target: (input) => `${input('terramate') === 'true' ? 'terramate' : stackName(input('working-directory'))} (${input('mode')})`,
+    describe: describeTofu,
+};
+
+
+/***/ }),
+
 /***/ 73303:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -29325,6 +29392,8 @@ function formatMib(bytes) {
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(50049);
 /* harmony import */ var _archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(55261);
 /* harmony import */ var _shared_evidence_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(33745);
+/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(22521);
+
 
 
 
@@ -29383,6 +29452,7 @@ const inputs = {
     'allow-lineage-change': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .bool */ .lc)().default('false'),
     'max-archive-age': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .duration */ .p0)({ min: 60_000, max: 366 * 86_400_000 }),
     'report-artifact': _shared_evidence_js__WEBPACK_IMPORTED_MODULE_4__/* .reportArtifactInput */ .ri,
+    ..._shared_forge_js__WEBPACK_IMPORTED_MODULE_5__/* .forgeInputs */ .LV,
 };
 
 
@@ -29392,23 +29462,25 @@ const inputs = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(19846);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(73303);
-/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(18077);
-/* harmony import */ var _run_outputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(48672);
-/* harmony import */ var _run_summary_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(14430);
+/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18896);
+/* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(37390);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(73303);
+/* harmony import */ var _run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(18077);
+/* harmony import */ var _run_outputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(48672);
+/* harmony import */ var _run_summary_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(14430);
+
 
 
 
 
 
 await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
-    action: _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .ACTION */ .hr,
+    action: _inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .ACTION */ .hr,
     title: 'OpenTofu plan with state backup',
     async main(ctx) {
-        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .inputs */ .QL);
-        const result = await (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .orchestrate */ .rK)(ctx, s, (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .realClients */ .nW)(s));
-        for (const [name, value] of Object.entries((0,_run_outputs_js__WEBPACK_IMPORTED_MODULE_4__/* .computeOutputs */ .G)(result, s.terramate)))
+        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .inputs */ .QL);
+        const result = await (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .orchestrate */ .rK)(ctx, s, (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .realClients */ .nW)(s));
+        for (const [name, value] of Object.entries((0,_run_outputs_js__WEBPACK_IMPORTED_MODULE_5__/* .computeOutputs */ .G)(result, s.terramate)))
             ctx.output(name, value);
         if (result.failure)
             throw result.failure;
@@ -29416,9 +29488,10 @@ await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
     async post(ctx) {
         const saved = ctx.getState('cleanup');
         if (saved && saved !== '[]')
-            await ctx.step('remove leftovers', () => (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_2__/* .cleanup */ .tP)(saved));
+            await ctx.step('remove leftovers', () => (0,_run_orchestrate_js__WEBPACK_IMPORTED_MODULE_3__/* .cleanup */ .tP)(saved));
     },
-    summary: _run_summary_js__WEBPACK_IMPORTED_MODULE_3__/* .renderSummary */ .B,
+    summary: _run_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .renderSummary */ .B,
+    status: _commit_status_js__WEBPACK_IMPORTED_MODULE_1__/* .commitStatus */ .y,
 });
 
 __webpack_async_result__();
@@ -31166,6 +31239,301 @@ function inventorySection(s) {
 
 /***/ }),
 
+/***/ 95669:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  h7: () => (/* binding */ CommitStatusReporter),
+  Pu: () => (/* binding */ failureLine),
+  M1: () => (/* binding */ finishCommitStatusInPost)
+});
+
+// UNUSED EXPORTS: DESCRIPTION_LIMIT, fitDescription, statusContext, statusState
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
+var forge = __nccwpck_require__(22521);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+;// CONCATENATED MODULE: ./shared/forge-event.ts
+
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target']);
+function readPayload(env) {
+    const file = env.GITHUB_EVENT_PATH || env.FORGEJO_EVENT_PATH;
+    if (!file)
+        return undefined;
+    try {
+        const parsed = JSON.parse(external_node_fs_.readFileSync(file, 'utf8'));
+        return parsed && typeof parsed === 'object' ? parsed : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+const obj = (v) => (v && typeof v === 'object' ? v : undefined);
+const forge_event_text = (v) => (typeof v === 'string' && v !== '' ? v : undefined);
+/** The pull request this run is about, when the event is a pull request event. */
+function pullRequestOfEvent(env = process.env) {
+    if (!PULL_REQUEST_EVENTS.has(env.GITHUB_EVENT_NAME ?? ''))
+        return undefined;
+    const payload = readPayload(env);
+    const pr = obj(payload?.pull_request);
+    const number = Number(pr?.number ?? payload?.number);
+    if (!Number.isInteger(number) || number <= 0)
+        return undefined;
+    const head = obj(pr?.head);
+    const base = obj(pr?.base);
+    const headRepo = forge_event_text(obj(head?.repo)?.full_name);
+    const baseRepo = forge_event_text(obj(base?.repo)?.full_name);
+    const action = forge_event_text(payload?.action) ?? '';
+    return {
+        number,
+        headSha: forge_event_text(head?.sha),
+        action: action === 'synchronized' ? 'synchronize' : action,
+        fromFork: headRepo !== undefined && baseRepo !== undefined && headRepo !== baseRepo,
+    };
+}
+/**
+ * The commit a status belongs on: the pull request's head for pull request events (GitHub's
+ * GITHUB_SHA is then the test merge commit, which no one looks at), else GITHUB_SHA.
+ */
+function statusSha(env = process.env) {
+    const sha = pullRequestOfEvent(env)?.headSha ?? env.GITHUB_SHA;
+    return sha && /^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(sha) ? sha : undefined;
+}
+
+// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
+var inputs = __nccwpck_require__(50049);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(61620);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(35931);
+// EXTERNAL MODULE: ./shared/tool.ts + 1 modules
+var tool = __nccwpck_require__(28930);
+;// CONCATENATED MODULE: ./shared/commit-status.ts
+
+
+
+
+
+
+
+/** GitHub refuses longer descriptions: 422 "description is too long (maximum is 140 characters)". */
+const DESCRIPTION_LIMIT = 140;
+const TARGET_LIMIT = 100;
+const STATE_KEY = 'commit-status';
+const FINAL_KEY = 'commit-status-final';
+const PENDING_BUDGET_MS = 30_000;
+const FINAL_BUDGET_MS = 30_000;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f]+/g;
+function singleLine(text) {
+    return (0,secrets/* redact */.E$)(text).replace(CONTROLS, ' ').replace(/\s+/g, ' ').trim();
+}
+function fitDescription(text) {
+    const line = singleLine(text);
+    return line.length > DESCRIPTION_LIMIT ? `${line.slice(0, DESCRIPTION_LIMIT - 1)}…` : line;
+}
+function statusContext(action, target) {
+    const t = singleLine(target).slice(0, TARGET_LIMIT) || 'default';
+    return `edge/${action}/${t}`;
+}
+function statusState(report) {
+    if (report.status === 'success')
+        return 'success';
+    // `error`: the step could not say whether the thing is good (cancelled, or a bug in the action).
+    if (report.status === 'cancelled' || report.failure?.reason === 'internal-error')
+        return 'error';
+    return 'failure';
+}
+/** The default line for a failed step: its failure-reason and message. */
+function failureLine(report) {
+    if (report.status === 'cancelled')
+        return 'cancelled';
+    if (!report.failure)
+        return report.status;
+    return `${report.failure.reason}: ${report.failure.message}`;
+}
+function describeSafely(hook, report) {
+    try {
+        const line = hook.describe(report);
+        if (line.trim())
+            return fitDescription(line);
+    }
+    catch {
+        // A describe bug must not lose the status: the generic line says what happened.
+    }
+    return fitDescription(report.status === 'success' ? 'succeeded' : failureLine(report));
+}
+function forgeSettings(source, env) {
+    try {
+        return (0,inputs/* readInputs */.Ko)(forge/* forgeInputs */.LV, source, env).settings;
+    }
+    catch {
+        // An invalid 'commit-status' is reported by the action's own input parsing.
+        return undefined;
+    }
+}
+function onRetry(info) {
+    log/* info */.pq(`${info.what}: ${info.error.message}; retrying in ${Math.ceil(info.delayMs / 1000)}s.`);
+}
+class CommitStatusReporter {
+    o;
+    token;
+    saved;
+    pending;
+    warned = false;
+    constructor(o, token, saved) {
+        this.o = o;
+        this.token = token;
+        this.saved = saved;
+        this.pending = this.send('pending', 'running…', { budgetMs: PENDING_BUDGET_MS });
+    }
+    /**
+     * Sets `pending` when the action asked for statuses (the request runs while the step works).
+     * Returns undefined, after at most one warning, when it did not ask or no status can be set.
+     */
+    static start(o) {
+        if (!('commit-status' in o.specs))
+            return undefined;
+        const settings = forgeSettings(o.source, o.env);
+        if (!settings?.commitStatus)
+            return undefined;
+        const connected = (o.connect ?? forge/* connectForge */.Ww)(settings.forgeToken, o.env, {});
+        if ('unavailable' in connected) {
+            o.warn(`No commit status is set: ${connected.unavailable}.`);
+            return undefined;
+        }
+        const sha = statusSha(o.env);
+        if (!sha) {
+            o.warn('No commit status is set: GITHUB_SHA is not a commit sha.');
+            return undefined;
+        }
+        const saved = {
+            context: statusContext(o.action, targetOf(o.hook, o.specs, o.source, o.env)),
+            sha,
+            targetUrl: (0,forge/* runUrl */.Vp)(connected.target, o.env),
+            at: new Date().toISOString(),
+        };
+        // No secret in the state: the token is read again from the inputs in post.
+        o.saveState(STATE_KEY, JSON.stringify(saved));
+        return new CommitStatusReporter(o, settings.forgeToken ?? '', saved);
+    }
+    client(options) {
+        const c = (this.o.connect ?? forge/* connectForge */.Ww)(this.token, this.o.env, { onRetry, ...options });
+        return 'unavailable' in c ? undefined : c;
+    }
+    async send(state, description, options) {
+        try {
+            await this.client(options)?.setStatus(this.saved.sha, {
+                state,
+                context: this.saved.context,
+                description: fitDescription(description),
+                targetUrl: this.saved.targetUrl,
+            });
+            return undefined;
+        }
+        catch (e) {
+            const why = e instanceof errors/* CancelledError */.cc ? 'not retried: the step was cancelled' : (0,errors/* errorMessage */.gJ)(e);
+            const err = e instanceof forge/* ForgeApiError */.IG
+                ? e
+                : new forge/* ForgeApiError */.IG('Setting the commit status', 'network', undefined, why);
+            this.report(err);
+            return err;
+        }
+    }
+    /** One warning per step; later failures only go to the log. */
+    report(err) {
+        const line = `Commit status '${this.saved.context}' was not set: ${err.describe()} The step's own result is unchanged.`;
+        if (this.warned)
+            log/* info */.pq(line);
+        else
+            this.o.warn(line);
+        this.warned = true;
+    }
+    /** Sets the final state from the finished report; never throws. */
+    async finish(report) {
+        const pendingError = await this.pending;
+        // A token that may not set statuses will not be allowed a moment later either.
+        const hopeless = pendingError && !pendingError.retryable;
+        if (!hopeless) {
+            // After SIGINT/SIGTERM the runner kills the step soon: one quick attempt, post is the safety net.
+            const options = (0,tool/* cancellation */.WN)()
+                ? { maxAttempts: 1, requestTimeoutMs: 5000, budgetMs: 5000 }
+                : { budgetMs: FINAL_BUDGET_MS };
+            await this.send(statusState(report), describeSafely(this.o.hook, report), options);
+        }
+        this.o.saveState(FINAL_KEY, 'done');
+    }
+}
+function targetOf(hook, specs, source, env) {
+    const input = (name) => {
+        const spec = specs[name];
+        if (!spec || spec.isSecret)
+            return '';
+        return source(name) || spec.defaultValue || spec.fallback?.(env) || '';
+    };
+    try {
+        return hook.target(input);
+    }
+    catch {
+        return 'default';
+    }
+}
+/**
+ * Post's part: when main set `pending` but never the final state (killed, or cancelled past the
+ * runner's grace period), set it from main's report if main wrote one, else `error`.
+ */
+async function finishCommitStatusInPost(o) {
+    const raw = o.getState(STATE_KEY);
+    if (!raw || o.getState(FINAL_KEY))
+        return;
+    let saved;
+    try {
+        saved = JSON.parse(raw);
+    }
+    catch {
+        return;
+    }
+    const settings = forgeSettings(o.source, o.env);
+    const client = (o.connect ?? forge/* connectForge */.Ww)(settings?.forgeToken, o.env, {
+        budgetMs: FINAL_BUDGET_MS,
+        onRetry,
+    });
+    if ('unavailable' in client) {
+        o.warn(`Commit status '${saved.context}' was left pending: ${client.unavailable}.`);
+        return;
+    }
+    const report = await o.readReport();
+    const own = report && report.finishedAt >= saved.at ? report : undefined;
+    const status = own
+        ? {
+            state: statusState(own),
+            context: saved.context,
+            description: describeSafely(o.hook, own),
+            targetUrl: saved.targetUrl,
+        }
+        : {
+            state: 'error',
+            context: saved.context,
+            description: 'did not finish: the step was cancelled or stopped before it could report',
+            targetUrl: saved.targetUrl,
+        };
+    try {
+        await client.setStatus(saved.sha, status);
+    }
+    catch (e) {
+        const why = e instanceof forge/* ForgeApiError */.IG ? e.describe() : `unexpected error: ${(0,errors/* errorMessage */.gJ)(e)}.`;
+        o.warn(`Commit status '${saved.context}' was left pending: ${why}`);
+    }
+}
+
+
+/***/ }),
+
 /***/ 42252:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -31496,6 +31864,486 @@ async function uploadEvidence(req) {
     finally {
         if (staged)
             await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(staged.dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+
+
+/***/ }),
+
+/***/ 22521:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  IG: () => (/* reexport */ forge_http_ForgeApiError),
+  Ww: () => (/* binding */ connectForge),
+  LV: () => (/* binding */ forgeInputs),
+  Vp: () => (/* binding */ runUrl)
+});
+
+// UNUSED EXPORTS: DEFAULT_BUDGET_MS, bestEffort, createForgeClient, forgeTargetFromEnv, rateLimitWait
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(35931);
+// EXTERNAL MODULE: ./shared/tool.ts + 1 modules
+var tool = __nccwpck_require__(28930);
+// EXTERNAL MODULE: ./shared/version.ts
+var version = __nccwpck_require__(84402);
+;// CONCATENATED MODULE: ./shared/forge-http.ts
+
+
+
+
+const HINTS = {
+    auth: "the token was refused; check 'forge-token'",
+    permission: 'the token may not do this (GitHub: grant the job `permissions:` statuses/issues/pull-requests: write; pull requests from forks get a read-only token on both forges)',
+    'not-found': 'the repository or object was not found, or the token cannot see it',
+    rejected: 'the forge refused the request',
+    'rate-limited': 'the forge is rate-limiting this token',
+    server: 'the forge had a server error',
+    network: 'the forge could not be reached',
+    unexpected: 'the forge gave an answer the action does not understand',
+};
+/** A failed forge call. `detail` is redacted remote text (one line, at most 200 characters). */
+class forge_http_ForgeApiError extends Error {
+    what;
+    kind;
+    status;
+    detail;
+    attempts;
+    waitMs;
+    constructor(what, kind, status, detail, attempts = 1, 
+    /** How long the forge asked to wait (rate limits), when it said. */
+    waitMs) {
+        super(`${what} failed: ${status ? `HTTP ${status}` : kind}${detail ? ` ("${detail}")` : ''}`);
+        this.what = what;
+        this.kind = kind;
+        this.status = status;
+        this.detail = detail;
+        this.attempts = attempts;
+        this.waitMs = waitMs;
+        this.name = 'ForgeApiError';
+    }
+    get retryable() {
+        return this.kind === 'server' || this.kind === 'network' || this.kind === 'rate-limited';
+    }
+    /** One line for a warning: what failed, the answer, what it means. */
+    describe() {
+        const tries = this.attempts > 1 ? ` after ${this.attempts} attempts` : '';
+        return `${this.message}${tries}; ${HINTS[this.kind]}.`;
+    }
+    withAttempts(attempts) {
+        return new forge_http_ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
+    }
+}
+const DEFAULT_BUDGET_MS = 60_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const DEFAULT_ATTEMPTS = 4;
+/** GitHub: "Otherwise, wait for at least one minute before retrying" (secondary limit without headers). */
+const SECONDARY_LIMIT_WAIT_MS = 60_000;
+/** Pages read at most per listing (GitHub 100 per page, Forgejo 50 by default). */
+const MAX_PAGES = 20;
+function oneLine(text) {
+    const flat = (0,secrets/* redact */.E$)(text).replace(/\s+/g, ' ').trim();
+    return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+/** The message of an error answer: GitHub `{message, errors: [{message}]}`, Forgejo `{message, errors}`. */
+function remoteMessage(body, fallback) {
+    if (body && typeof body === 'object') {
+        const b = body;
+        const first = Array.isArray(b.errors) ? b.errors[0] : undefined;
+        const extra = typeof first === 'string'
+            ? first
+            : first && typeof first === 'object' && typeof first.message === 'string'
+                ? first.message
+                : '';
+        const main = typeof b.message === 'string' ? b.message : '';
+        const text = [main, extra].filter(Boolean).join(': ');
+        if (text)
+            return oneLine(text);
+    }
+    return oneLine(typeof body === 'string' ? body.slice(0, 400) : fallback);
+}
+/**
+ * How long a rate-limited answer asks to wait, or undefined when it is not a rate limit. GitHub
+ * ("Rate limits for the REST API", "Troubleshooting the REST API"): 403 or 429; honour `retry-after`
+ * seconds; with `x-ratelimit-remaining: 0` wait until `x-ratelimit-reset` (epoch seconds); otherwise a
+ * secondary limit: wait at least a minute. A reverse proxy in front of Forgejo answers 429 the same way.
+ */
+function rateLimitWait(status, headers, message, now) {
+    if (status !== 403 && status !== 429)
+        return undefined;
+    const retryAfter = headers.get('retry-after');
+    if (retryAfter) {
+        const seconds = Number(retryAfter);
+        if (Number.isFinite(seconds) && seconds >= 0)
+            return seconds * 1000;
+        const at = Date.parse(retryAfter);
+        if (Number.isFinite(at))
+            return Math.max(0, at - now);
+    }
+    if (headers.get('x-ratelimit-remaining') === '0') {
+        const reset = Number(headers.get('x-ratelimit-reset'));
+        if (Number.isFinite(reset) && reset > 0)
+            return Math.max(0, reset * 1000 - now) + 1000;
+    }
+    if (status === 429 || /rate limit/i.test(message))
+        return SECONDARY_LIMIT_WAIT_MS;
+    return undefined;
+}
+function failureOf(status) {
+    if (status === 401)
+        return 'auth';
+    if (status === 403)
+        return 'permission';
+    if (status === 404 || status === 410)
+        return 'not-found';
+    if (status >= 500)
+        return 'server';
+    return 'rejected';
+}
+/** `rel="next"` of a Link header (both forges paginate with one: GitHub always, Forgejo via SetLinkHeader). */
+function hasNextPage(headers) {
+    return /<[^>]*>;\s*rel="next"/.test(headers.get('link') ?? '');
+}
+class ForgeHttp {
+    o;
+    fetchImpl;
+    now;
+    sleep;
+    random;
+    constructor(o) {
+        this.o = o;
+        this.fetchImpl = o.fetchImpl ?? fetch;
+        this.now = o.now ?? Date.now;
+        this.sleep = o.sleep ?? tool/* pause */.v7;
+        this.random = o.random ?? Math.random;
+    }
+    url(path, query = {}) {
+        const q = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+        return `${this.o.target.apiUrl}${path}${q ? `?${q}` : ''}`;
+    }
+    /** One request with retries; `accept` lists non-2xx statuses that are answers, not failures. */
+    async request(what, method, path, opts = {}) {
+        const deadline = this.now() + (this.o.budgetMs ?? DEFAULT_BUDGET_MS);
+        const maxAttempts = this.o.maxAttempts ?? DEFAULT_ATTEMPTS;
+        for (let attempt = 1;; attempt++) {
+            const left = deadline - this.now();
+            let failure;
+            try {
+                const answer = await this.once(what, method, this.url(path, opts.query), opts.body, left);
+                if ((answer.status >= 200 && answer.status < 300) || opts.accept?.includes(answer.status))
+                    return answer;
+                failure = this.answerFailure(what, answer);
+            }
+            catch (e) {
+                if (e instanceof forge_http_ForgeApiError)
+                    failure = e;
+                else
+                    throw e;
+            }
+            const delay = failure.retryable ? this.delay(failure, attempt) : undefined;
+            if (delay === undefined || attempt >= maxAttempts || this.now() + delay >= deadline)
+                throw failure.withAttempts(attempt);
+            this.o.onRetry?.({ what, attempt, delayMs: delay, error: failure });
+            // pause() throws CancelledError at once when the job is cancelled: no waiting out a backoff.
+            await this.sleep(delay);
+        }
+    }
+    delay(failure, attempt) {
+        if (failure.waitMs !== undefined)
+            return failure.waitMs;
+        const ceiling = Math.min(8000, 1000 * 2 ** (attempt - 1));
+        return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+    }
+    answerFailure(what, answer) {
+        const message = remoteMessage(answer.body, `HTTP ${answer.status}`);
+        const wait = rateLimitWait(answer.status, answer.headers, message, this.now());
+        if (wait !== undefined)
+            return new forge_http_ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
+        if (answer.status >= 300 && answer.status < 400) {
+            const location = oneLine(answer.headers.get('location') ?? '');
+            return new forge_http_ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
+        }
+        return new forge_http_ForgeApiError(what, failureOf(answer.status), answer.status, message);
+    }
+    async once(what, method, url, body, leftMs) {
+        const timeoutMs = Math.max(1000, Math.min(this.o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, leftMs));
+        const headers = {
+            Authorization: `token ${this.o.token}`,
+            Accept: this.o.target.kind === 'github' ? 'application/vnd.github+json' : 'application/json',
+            'User-Agent': `edge-actions/${version/* SUITE_VERSION */.s}`,
+        };
+        if (this.o.target.kind === 'github')
+            headers['X-GitHub-Api-Version'] = '2022-11-28';
+        let payload;
+        if (body !== undefined) {
+            headers['Content-Type'] = 'application/json';
+            // Defence in depth: whatever a caller put in a body, a registered secret never leaves.
+            payload = JSON.stringify((0,secrets/* redactDeep */.KL)(body));
+        }
+        let res;
+        try {
+            res = await this.fetchImpl(url, {
+                method,
+                headers,
+                body: payload,
+                // A redirect could carry the Authorization header elsewhere: it is reported, never followed.
+                redirect: 'manual',
+                signal: AbortSignal.timeout(timeoutMs),
+            });
+        }
+        catch (e) {
+            if (e instanceof errors/* CancelledError */.cc)
+                throw e;
+            const err = e;
+            const why = err.name === 'TimeoutError'
+                ? `no answer within ${Math.round(timeoutMs / 1000)}s`
+                : (err.cause?.code ?? err.cause?.message ?? (0,errors/* errorMessage */.gJ)(e));
+            throw new forge_http_ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
+        }
+        const text = await res.text().catch(() => '');
+        let parsed = text;
+        if (text) {
+            try {
+                parsed = JSON.parse(text);
+            }
+            catch {
+                // Not JSON (a proxy's error page): kept as text for the message.
+            }
+        }
+        else
+            parsed = undefined;
+        return { status: res.status, headers: res.headers, body: parsed };
+    }
+    /** All pages of a listing (bounded), following `rel="next"`. */
+    async list(what, path, query, pageSize) {
+        const out = [];
+        for (let page = 1; page <= MAX_PAGES; page++) {
+            const answer = await this.request(what, 'GET', path, { query: { ...query, ...pageSize, page } });
+            if (!Array.isArray(answer.body))
+                throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
+            out.push(...answer.body);
+            if (!hasNextPage(answer.headers))
+                break;
+        }
+        return out;
+    }
+}
+
+// EXTERNAL MODULE: ./shared/inputs.ts + 18 modules
+var inputs = __nccwpck_require__(50049);
+;// CONCATENATED MODULE: ./shared/forge.ts
+
+
+
+
+
+/** The inputs every action declares (last in its list) to reach the forge: see README "Commit statuses". */
+const forgeInputs = {
+    'commit-status': (0,inputs/* bool */.lc)().default('false'),
+    // GitHub does not put the job token into the environment: workflows pass `${{ github.token }}`.
+    'forge-token': (0,inputs/* secretText */.yD)({ expected: 'a token for the forge REST API' }).fallbackTo((env) => env.FORGEJO_TOKEN || env.GITHUB_TOKEN),
+};
+const REPOSITORY = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
+/** Where the forge is, read from the runner's environment; `missing` names what is not set. */
+function forgeTargetFromEnv(env = process.env) {
+    const apiUrl = (env.GITHUB_API_URL || env.FORGEJO_API_URL || '').replace(/\/+$/, '');
+    const forgejo = env.FORGEJO_ACTIONS === 'true' || env.GITEA_ACTIONS === 'true' || /\/api\/v1$/.test(apiUrl);
+    if (!apiUrl)
+        return { missing: forgejo ? 'FORGEJO_API_URL' : 'GITHUB_API_URL' };
+    if (!/^https?:\/\/[^\s/]+/.test(apiUrl))
+        return { missing: 'an http(s) GITHUB_API_URL' };
+    const repository = env.GITHUB_REPOSITORY || env.FORGEJO_REPOSITORY || '';
+    if (!REPOSITORY.test(repository))
+        return { missing: 'GITHUB_REPOSITORY' };
+    const serverUrl = (env.GITHUB_SERVER_URL || env.FORGEJO_SERVER_URL || '').replace(/\/+$/, '');
+    return { kind: forgejo ? 'forgejo' : 'github', apiUrl, serverUrl, repository };
+}
+/**
+ * The web page of this run. GitHub addresses runs by `run_id`; Forgejo's web routes take the run's
+ * index in the repository, which it exports as `run_number` (`run_id` is the instance-wide id there):
+ * services/actions/context.go `RunNumber: fmt.Sprint(run.Index)`, routers/web/repo/actions/view.go
+ * `GetRunByIndex(ctx, repoID, runIndex)`. Both runners export it as GITHUB_RUN_NUMBER (forgejo-runner:
+ * act pkg/runner/run_context.go withGithubEnv).
+ */
+function runUrl(target, env = process.env) {
+    const run = target.kind === 'forgejo' ? env.GITHUB_RUN_NUMBER : env.GITHUB_RUN_ID;
+    if (!target.serverUrl || !run || !/^\d+$/.test(run))
+        return undefined;
+    return `${target.serverUrl}/${target.repository}/actions/runs/${run}`;
+}
+function asObject(what, answer) {
+    if (!answer.body || typeof answer.body !== 'object' || Array.isArray(answer.body))
+        throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
+    return answer.body;
+}
+function str(v) {
+    return typeof v === 'string' ? v : '';
+}
+function login(user) {
+    return user && typeof user === 'object' ? str(user.login) : '';
+}
+function toComment(o) {
+    return { id: Number(o.id), body: str(o.body), author: login(o.user) };
+}
+function toIssue(o) {
+    return {
+        number: Number(o.number),
+        title: str(o.title),
+        body: str(o.body),
+        state: o.state === 'closed' ? 'closed' : 'open',
+        author: login(o.user),
+        url: str(o.html_url) || undefined,
+    };
+}
+function toPull(o) {
+    const head = (o.head ?? {});
+    return {
+        number: Number(o.number),
+        state: str(o.state),
+        // GitHub's list carries merged_at (its `merged` flag only on the single-PR endpoint); Forgejo both.
+        merged: o.merged === true || (typeof o.merged_at === 'string' && o.merged_at !== ''),
+        mergeCommitSha: str(o.merge_commit_sha) || undefined,
+        headSha: str(head.sha) || undefined,
+    };
+}
+/** Who writes with the job token when `GET /user` is not open to it (GitHub answers 403 for it). */
+const JOB_TOKEN_USER = {
+    github: 'github-actions[bot]',
+    // Forgejo models/user/user_system.go: ActionsUserName = "forgejo-actions" (id -2).
+    forgejo: 'forgejo-actions',
+};
+function createForgeClient(o) {
+    const http = new ForgeHttp(o);
+    const { target } = o;
+    const repo = `/repos/${target.repository}`;
+    const github = target.kind === 'github';
+    const pageSize = github ? { per_page: 100 } : { limit: 50 };
+    let me;
+    const labelIds = async (names) => {
+        const all = (await http.list('Reading the repository labels', `${repo}/labels`, {}, pageSize));
+        const byName = new Map(all.map((l) => [str(l.name).toLowerCase(), Number(l.id)]));
+        const ids = [];
+        const skipped = [];
+        for (const n of names) {
+            const id = byName.get(n.toLowerCase());
+            if (id === undefined)
+                skipped.push(n);
+            else
+                ids.push(id);
+        }
+        return { ids, skipped };
+    };
+    return {
+        target,
+        identity() {
+            me ??= http
+                .request('Reading the token user', 'GET', '/user')
+                .then((a) => str(asObject('Reading the token user', a).login) || JOB_TOKEN_USER[target.kind])
+                .catch((e) => {
+                // The job token is not a user token: GitHub refuses /user for it; the author is then the bot.
+                if (e instanceof forge_http_ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
+                    return JOB_TOKEN_USER[target.kind];
+                me = undefined;
+                throw e;
+            });
+            return me;
+        },
+        async setStatus(sha, s) {
+            await http.request(`Setting the commit status '${s.context}'`, 'POST', `${repo}/statuses/${sha}`, {
+                body: {
+                    state: s.state,
+                    context: s.context,
+                    description: s.description,
+                    ...(s.targetUrl ? { target_url: s.targetUrl } : {}),
+                },
+            });
+        },
+        async listComments(issue) {
+            const what = `Listing the comments of #${issue}`;
+            // Forgejo's ListIssueComments takes no page/limit and answers every comment at once.
+            const items = github
+                ? await http.list(what, `${repo}/issues/${issue}/comments`, {}, pageSize)
+                : await http.request(what, 'GET', `${repo}/issues/${issue}/comments`).then((a) => {
+                    if (!Array.isArray(a.body))
+                        throw new forge_http_ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
+                    return a.body;
+                });
+            return items.map(toComment);
+        },
+        async createComment(issue, body) {
+            const what = `Commenting on #${issue}`;
+            return toComment(asObject(what, await http.request(what, 'POST', `${repo}/issues/${issue}/comments`, { body: { body } })));
+        },
+        async updateComment(id, body) {
+            const what = `Updating comment ${id}`;
+            return toComment(asObject(what, await http.request(what, 'PATCH', `${repo}/issues/comments/${id}`, { body: { body } })));
+        },
+        async listOpenIssues() {
+            const items = (await http.list('Listing the open issues', `${repo}/issues`, github ? { state: 'open' } : { state: 'open', type: 'issues' }, pageSize));
+            // GitHub lists pull requests as issues too (they carry `pull_request`).
+            return items.filter((i) => !i.pull_request).map(toIssue);
+        },
+        async createIssue({ title, body, labels = [] }) {
+            const what = 'Opening an issue';
+            let sent = [...labels];
+            let skipped = [];
+            if (!github && labels.length > 0) {
+                // Forgejo's CreateIssueOption takes label ids; GitHub takes names.
+                const resolved = await labelIds(labels);
+                sent = resolved.ids;
+                skipped = resolved.skipped;
+            }
+            const answer = await http.request(what, 'POST', `${repo}/issues`, {
+                body: { title, body, ...(sent.length > 0 ? { labels: sent } : {}) },
+            });
+            return { issue: toIssue(asObject(what, answer)), skippedLabels: skipped };
+        },
+        async updateIssue(issue, change) {
+            const what = `Updating issue #${issue}`;
+            return toIssue(asObject(what, await http.request(what, 'PATCH', `${repo}/issues/${issue}`, { body: change })));
+        },
+        async pullRequestsOfCommit(sha) {
+            const what = `Finding the pull request of ${sha.slice(0, 12)}`;
+            if (github)
+                return (await http.list(what, `${repo}/commits/${sha}/pulls`, {}, pageSize)).map(toPull);
+            // Forgejo: GetPullRequestByMergedCommit, 404 when no pull request was merged as this commit.
+            const answer = await http.request(what, 'GET', `${repo}/commits/${sha}/pull`, { accept: [404] });
+            return answer.status === 404 ? [] : [toPull(asObject(what, answer))];
+        },
+    };
+}
+/** A forge client for this run, or why there is none (no token, not on a forge). */
+function connectForge(token, env = process.env, options = {}) {
+    const target = forgeTargetFromEnv(env);
+    if ('missing' in target)
+        return { unavailable: `${target.missing} is not set (not running on a forge?)` };
+    if (!token)
+        return {
+            unavailable: target.kind === 'github'
+                ? "no token: pass 'forge-token: ${{ github.token }}' (GitHub does not put the job token in the environment)"
+                : "no token: FORGEJO_TOKEN is not set; pass 'forge-token'",
+        };
+    return createForgeClient({ ...options, target, token });
+}
+/**
+ * Runs a forge call whose failure must not change the step's result: on failure one warning (what
+ * failed, the forge's answer, what it means) and `undefined`. Cancellation still stops the step.
+ */
+async function bestEffort(what, fn, warn) {
+    try {
+        return await fn();
+    }
+    catch (e) {
+        if (e instanceof CancelledError)
+            throw e;
+        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${errorMessage(e)}.`;
+        warn(`${what} skipped: ${redact(why)} The step's own result is unchanged.`);
+        return undefined;
     }
 }
 
@@ -31833,10 +32681,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   yL: () => (/* binding */ oneOf),
   Ko: () => (/* binding */ readInputs),
   o1: () => (/* binding */ resolvePath),
+  ax: () => (/* binding */ runnerInputs),
+  yD: () => (/* binding */ secretText),
   Qq: () => (/* binding */ inputs_text)
 });
 
-// UNUSED EXPORTS: decimal, keyValues, parseDuration, runnerInputs, secretText, splitList, url
+// UNUSED EXPORTS: decimal, keyValues, parseDuration, splitList, url
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
@@ -41954,7 +42804,7 @@ function stepsTable(steps) {
 
 /***/ }),
 
-/***/ 19846:
+/***/ 18896:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41965,6 +42815,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
 var core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ./shared/commit-status.ts + 1 modules
+var commit_status = __nccwpck_require__(95669);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
 // EXTERNAL MODULE: ./shared/evidence.ts
@@ -42006,11 +42858,10 @@ var shared_report = __nccwpck_require__(75750);
 var secrets = __nccwpck_require__(35931);
 // EXTERNAL MODULE: ./shared/tool.ts + 1 modules
 var tool = __nccwpck_require__(28930);
-;// CONCATENATED MODULE: ./shared/version.ts
-/** The suite's version, written into every report (a unit test keeps it equal to package.json). */
-const SUITE_VERSION = '1.0.0';
-
+// EXTERNAL MODULE: ./shared/version.ts
+var version = __nccwpck_require__(84402);
 ;// CONCATENATED MODULE: ./shared/run.ts
+
 
 
 
@@ -42028,21 +42879,61 @@ const CANCEL_GRACE_MS = 8000;
 class Context {
     action;
     source;
+    statusHook;
     platform = detectPlatform();
     steps = [];
     resultValues = {};
     warnings = [];
     attachments = [];
     reportedInputs = {};
-    constructor(action, source) {
+    constructor(action, source, statusHook) {
         this.action = action;
         this.source = source;
+        this.statusHook = statusHook;
     }
     inputs(specs) {
-        const { settings, reported } = (0,inputs/* readInputs */.Ko)(specs, this.source);
-        this.reportedInputs = reported;
-        return settings;
+        try {
+            const { settings, reported } = (0,inputs/* readInputs */.Ko)(specs, this.source);
+            this.reportedInputs = reported;
+            return settings;
+        }
+        finally {
+            // Also when an input is invalid: the status then ends as a failure naming it.
+            this.startCommitStatus(specs);
+        }
     }
+    // ── Commit status (shared/commit-status.ts): pending once the inputs are known, final in finishMain,
+    // post as the safety net when main was killed before it could set the final state. ──
+    commitStatus;
+    /** Set in the post phase: reading inputs there must not set a new `pending`. */
+    inPost = false;
+    startCommitStatus(specs) {
+        if (!this.statusHook || this.commitStatus || this.inPost)
+            return;
+        this.commitStatus = commit_status/* CommitStatusReporter */.h7.start({
+            action: this.action,
+            hook: this.statusHook,
+            specs,
+            source: this.source ?? inputs/* runnerInputs */.ax,
+            env: process.env,
+            saveState: (name, value) => this.saveState(name, value),
+            warn: (message) => this.warning(message),
+        });
+    }
+    async finishCommitStatusInPost() {
+        if (!this.statusHook)
+            return;
+        await (0,commit_status/* finishCommitStatusInPost */.M1)({
+            action: this.action,
+            hook: this.statusHook,
+            source: this.source ?? inputs/* runnerInputs */.ax,
+            env: process.env,
+            getState: (name) => this.getState(name),
+            readReport: () => (0,shared_report/* readReport */.tL)(this.action),
+            warn: (message) => this.warning(message),
+        });
+    }
+    // ── end of commit status ──
     async step(name, fn) {
         const startedAt = new Date();
         const record = { name, status: 'success', startedAt: startedAt.toISOString(), durationMs: 0 };
@@ -42114,7 +43005,7 @@ async function finishMain(def, ctx, started, err) {
     const finished = new Date();
     const report = {
         action: def.action,
-        version: SUITE_VERSION,
+        version: version/* SUITE_VERSION */.s,
         status: !failure ? 'success' : failure.reason === 'cancelled' ? 'cancelled' : 'failed',
         startedAt: started.toISOString(),
         finishedAt: finished.toISOString(),
@@ -42135,6 +43026,7 @@ async function finishMain(def, ctx, started, err) {
     catch (e) {
         core/* warning */.$e(`Could not write the report: ${(0,secrets/* redact */.E$)((0,errors/* errorMessage */.gJ)(e))}`);
     }
+    await ctx.commitStatus?.finish(report);
     if (failure) {
         if (failure.reason !== 'internal-error' && failure.reason !== 'cancelled')
             core/* setOutput */.uH('failure-reason', failure.reason);
@@ -42211,14 +43103,17 @@ async function runMain(def, ctx) {
     await endAfterAbandonedUpload(await finishMain(def, ctx, started, error));
 }
 async function runPost(def, ctx) {
-    if (!def.post)
+    if (def.post) {
+        try {
+            await def.post(ctx);
+        }
+        catch (e) {
+            ctx.warning(`Cleanup did not complete: ${(0,errors/* errorMessage */.gJ)(e)}`);
+        }
+    }
+    await ctx.finishCommitStatusInPost();
+    if (!def.post && ctx.warnings.length === 0)
         return;
-    try {
-        await def.post(ctx);
-    }
-    catch (e) {
-        ctx.warning(`Cleanup did not complete: ${(0,errors/* errorMessage */.gJ)(e)}`);
-    }
     const report = await (0,shared_report/* readReport */.tL)(def.action);
     if (report) {
         report.post = { steps: ctx.steps, warnings: ctx.warnings };
@@ -42227,9 +43122,11 @@ async function runPost(def, ctx) {
 }
 async function run(def) {
     const isPost = core/* getState */.Gu(PHASE_STATE) === 'true';
-    const ctx = new Context(def.action, def.inputSource);
-    if (isPost)
+    const ctx = new Context(def.action, def.inputSource, def.status);
+    if (isPost) {
+        ctx.inPost = true;
         return runPost(def, ctx);
+    }
     // Saved first: if main dies early, post must still run as post and not as a second main.
     core/* saveState */.LZ(PHASE_STATE, 'true');
     if (nodeTooOld()) {
@@ -42359,11 +43256,12 @@ __nccwpck_require__.d(__webpack_exports__, {
   KE: () => (/* binding */ describeExit),
   YI: () => (/* binding */ forwardSignal),
   fM: () => (/* binding */ lastLine),
+  v7: () => (/* binding */ pause),
   qI: () => (/* binding */ runTool),
   ah: () => (/* binding */ waitForTools)
 });
 
-// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand, pause
+// UNUSED EXPORTS: LineSplitter, ToolNotFoundError, describeCommand
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -42444,7 +43342,7 @@ function forwardSignal(signal) {
  */
 async function pause(ms) {
     if (cancelledBy)
-        throw new CancelledError(cancelledBy);
+        throw new errors/* CancelledError */.cc(cancelledBy);
     await new Promise((resolve) => {
         const wake = () => {
             clearTimeout(timer);
@@ -42455,7 +43353,7 @@ async function pause(ms) {
         pauses.add(wake);
     });
     if (cancelledBy)
-        throw new CancelledError(cancelledBy);
+        throw new errors/* CancelledError */.cc(cancelledBy);
 }
 /** Resolves once every running tool has exited (used before the lifecycle writes its report). */
 async function waitForTools(limitMs) {
@@ -42650,6 +43548,18 @@ function describeExit(r) {
         return `exit ${r.exitCode}`;
     return `killed by ${r.signal}`;
 }
+
+
+/***/ }),
+
+/***/ 84402:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   s: () => (/* binding */ SUITE_VERSION)
+/* harmony export */ });
+/** The suite's version, written into every report (a unit test keeps it equal to package.json). */
+const SUITE_VERSION = '1.0.0';
 
 
 /***/ }),

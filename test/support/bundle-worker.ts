@@ -31,7 +31,9 @@ function bundleKey(entry: string): string {
 /** Bundles a TypeScript entry (a worker or a fixture action) with the suite's own ncc bundler. */
 export async function bundleEntry(entry: string, outDir?: string): Promise<string> {
   const dir = outDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
-  const cacheRoot = path.join(os.tmpdir(), 'edge-actions-test-bundles');
+  // Per user: a cache left in the shared /tmp by another user (root on a CI machine) is not writable.
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const cacheRoot = path.join(os.tmpdir(), `edge-actions-test-bundles-${uid}`);
   const cached = path.join(cacheRoot, bundleKey(entry));
   if (!fs.existsSync(path.join(cached, '.complete'))) {
     fs.mkdirSync(cacheRoot, { recursive: true });

@@ -15,6 +15,8 @@ import { parseSelector } from './colmena/node-selector.js';
 import { CHECK_EXPECTED, parseCheck } from './safety/checks.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 export const GOALS = ['build', 'push', 'switch', 'boot', 'test', 'dry-activate', 'upload-keys'] as const;
 
 /**
@@ -97,4 +99,6 @@ export const inputs = {
     'colmena',
   ),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import { run } from '../../../shared/run.js';
 import { createColmenaCli } from './colmena/colmena-cli.js';
+import { commitStatus } from './commit-status.js';
 import { SSH_DIR_STATE, converge } from './converge.js';
 import { inputs } from './inputs.js';
 import { createGitCli } from './preflight.js';
@@ -31,4 +32,5 @@ await run({
       await ctx.step('remove generated ssh config', () => fs.rm(dir, { recursive: true, force: true }));
   },
   summary: renderSummary,
+  status: commitStatus,
 });

@@ -1,5 +1,7 @@
 import { bool, duration, filePath, int, list, secretText, text, url } from '../../../shared/inputs.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
+
+import { forgeInputs } from '../../../shared/forge.js';
 import {
   CONTAINERS_EXPECTED,
   PORT_EXPECTED,
@@ -47,4 +49,6 @@ export const inputs = {
     'kubectl',
   ),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };

@@ -1,4 +1,5 @@
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { inputs } from './inputs.js';
 import { renderSummary } from './report/summary.js';
 import { cleanup, verify } from './verify.js';
@@ -13,4 +14,5 @@ await run({
     await cleanup(ctx);
   },
   summary: renderSummary,
+  status: commitStatus,
 });

@@ -12,6 +12,8 @@ import {
 } from '../../../shared/inputs.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 /** A branch or tag pattern: `refs/heads/*`, `refs/tags/v*`, `refs/heads/main`; `*` matches across `/`. */
 export const REF_PATTERN = /^refs\/(heads|tags)\/[A-Za-z0-9._/*+@-]+$/;
 
@@ -62,4 +64,6 @@ export const inputs = {
   mirror: text({ expected: 'a single line of text (part of the push mirror remote address)' }),
   'wait-timeout': duration({ min: 1000, max: 6 * 3_600_000 }).default('5m'),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };

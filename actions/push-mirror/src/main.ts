@@ -1,4 +1,5 @@
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { createDeps } from './deps.js';
 import { registerAuthSecrets } from './git-auth.js';
 import { inputs } from './inputs.js';
@@ -18,4 +19,5 @@ await run({
     if (outcome.error) throw outcome.error;
   },
   summary: mirrorSummary,
+  status: commitStatus,
 });

@@ -22,6 +22,8 @@ import {
 import { reportArtifactInput } from '../../../shared/evidence.js';
 import { resticDefaultCacheDir } from './cache/cache-location.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 /**
  * What `restic check --read-data-subset` accepts (cmd/restic/cmd_check.go): `n/t` with 1 ≤ n ≤ t, `x%` with
  * 0 < x ≤ 100, or a size with an optional K/M/G/T suffix. Ranges are checked in the pattern itself so a bad
@@ -87,7 +89,9 @@ export const inputs = {
   'restic-binary': text({ expected: 'a restic executable name or path' }).default('restic'),
   'report-artifact': reportArtifactInput,
   cache: oneOf(['auto', 'local', 'off'] as const).default('auto'),
-  'cache-dir': filePath({ expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP" }).fallbackTo(
-    (env) => resticDefaultCacheDir(env),
-  ),
+  'cache-dir': filePath({
+    expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP",
+  }).fallbackTo((env) => resticDefaultCacheDir(env)),
+
+  ...forgeInputs,
 };

@@ -1,6 +1,7 @@
 import { openCache } from '../../../shared/cache.js';
 import { run } from '../../../shared/run.js';
 import { createResticCache, keepCache } from './cache/restic-cache.js';
+import { commitStatus } from './commit-status.js';
 import { buildPlan, prepare } from './check-settings.js';
 import { inputs } from './inputs.js';
 import { createResticCli } from './restic/restic-cli.js';
@@ -67,4 +68,5 @@ await run({
     await removeScratch(ctx.getState(SCRATCH_STATE));
   },
   summary: restoreCheckSummary,
+  status: commitStatus,
 });

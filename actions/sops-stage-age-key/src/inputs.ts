@@ -13,6 +13,8 @@ import {
 } from '../../../shared/inputs.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 /** A known_hosts line: optional marker, host patterns, key type, base64 key, optional comment. */
 const KNOWN_HOSTS_LINE =
   /^(@(cert-authority|revoked)\s+)?\S+\s+(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)\s+[A-Za-z0-9+/]+={0,2}(\s.*)?$/;
@@ -61,4 +63,6 @@ export const inputs = {
   }).secret(),
   cleanup: bool().default('true'),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { cleanupRunner } from './cleanup.js';
 import { inputs } from './inputs.js';
 import { createSshTarget } from './ssh-target.js';
@@ -18,4 +19,5 @@ await run({
   },
   post: cleanupRunner,
   summary: summarize,
+  status: commitStatus,
 });

@@ -15,6 +15,8 @@ import {
 import { rcloneCredentials } from './archive/rclone-remote.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
 
+import { forgeInputs } from '../../../shared/forge.js';
+
 export const ACTION = 'tofu-plan-with-state-backup';
 
 export const MODES = ['plan', 'apply', 'drift', 'backup', 'restore', 'rehearse'] as const;
@@ -77,6 +79,8 @@ export const inputs = {
   'allow-lineage-change': bool().default('false'),
   'max-archive-age': duration({ min: 60_000, max: 366 * 86_400_000 }),
   'report-artifact': reportArtifactInput,
+
+  ...forgeInputs,
 };
 
 export type ActionSettings = Settings<typeof inputs>;

@@ -1,4 +1,5 @@
 import { run } from '../../../shared/run.js';
+import { commitStatus } from './commit-status.js';
 import { ACTION, inputs } from './inputs.js';
 import { cleanup, orchestrate, realClients } from './run/orchestrate.js';
 import { computeOutputs } from './run/outputs.js';
@@ -18,4 +19,5 @@ await run({
     if (saved && saved !== '[]') await ctx.step('remove leftovers', () => cleanup(saved));
   },
   summary: renderSummary,
+  status: commitStatus,
 });

@@ -39,6 +39,7 @@ const cases: [string, Record<string, string>][] = [
   ['restore-from', { mode: 'restore' }],
   ['allow-lineage-change', { 'allow-lineage-change': 'maybe' }],
   ['max-archive-age', { 'max-archive-age': '8 days' }],
+  ['report-artifact', { 'report-artifact': 'evidence/plan' }],
 ];
 
 test('every input of action.yml has a bad-input case', () => {

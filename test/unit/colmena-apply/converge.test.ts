@@ -119,6 +119,9 @@ const settings: ColmenaSettings = {
   currentSystem: '/run/current-system',
   colmenaBinary: 'colmena',
   reportArtifact: undefined,
+
+  commitStatus: false,
+  forgeToken: undefined,
 };
 
 function deps(cli: ColmenaCli, over: Partial<Deps> = {}): Deps {
