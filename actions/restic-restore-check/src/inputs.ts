@@ -92,6 +92,7 @@ export const inputs = {
   'cache-dir': filePath({
     expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP",
   }).fallbackTo((env) => resticDefaultCacheDir(env)),
+  'failure-issue': bool().default('false'),
 
   ...forgeInputs,
 };

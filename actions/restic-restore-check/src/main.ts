@@ -1,7 +1,9 @@
 import { openCache } from '../../../shared/cache.js';
+import { connectForge } from '../../../shared/forge.js';
 import { run } from '../../../shared/run.js';
 import { createResticCache, keepCache } from './cache/restic-cache.js';
 import { commitStatus } from './commit-status.js';
+import { syncFailureIssue, type CheckOutcome } from './failure-issue.js';
 import { buildPlan, prepare } from './check-settings.js';
 import { inputs } from './inputs.js';
 import { createResticCli } from './restic/restic-cli.js';
@@ -34,6 +36,7 @@ await run({
       warn,
       runId: ctx.platform.runId,
     });
+    let outcome: CheckOutcome | undefined;
     try {
       const restic = createResticCli({
         bin: s.resticBinary,
@@ -53,7 +56,10 @@ await run({
         removeResticFiles: () => removeResticFiles(scratch),
         now: () => new Date(),
       };
-      await runRestoreCheck(plan, deps, ctx);
+      outcome = { passed: await runRestoreCheck(plan, deps, ctx) };
+    } catch (e) {
+      outcome = { failed: e };
+      throw e;
     } finally {
       await keepCache(cache, deadline, ctx);
       // A failed removal must not hide the check's own result; post tries again.
@@ -62,6 +68,16 @@ await run({
           ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`),
         ),
       );
+      if (s.failureIssue && outcome)
+        await ctx.step('failure issue', async () => {
+          const issue = await syncFailureIssue({
+            forge: connectForge(s.forgeToken),
+            repository: s.repository,
+            outcome: outcome!,
+            warn: (m) => ctx.warning(m),
+          });
+          if (issue) ctx.result({ failureIssue: { action: issue.action, number: issue.issue?.number } });
+        });
     }
   },
   async post(ctx) {

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { localCacheDirProblem } from '../../../../shared/cache.js';
 import { InputError } from '../../../../shared/errors.js';
@@ -22,10 +23,16 @@ export function resticDefaultCacheDir(
   return home ? path.join(home, '.cache', 'restic') : undefined;
 }
 
+function isWithin(child: string, parent: string): boolean {
+  const rel = path.relative(path.resolve(parent), path.resolve(child));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
 /**
  * The `cache-dir` input (already `~`-expanded and resolved against the workspace by `filePath`) as a
  * directory a cache may be kept in: outside the workspace (re-cloned) and RUNNER_TEMP (emptied after
- * every job), not the file system root.
+ * every job), not the file system root, and not around the directory the run's scratch directory (and
+ * so the restore directory `verify-command` runs in) is made in: the cache stays apart from both.
  */
 export function checkCacheDir(dir: string | undefined, env: NodeJS.ProcessEnv): string {
   if (dir === undefined)
@@ -36,5 +43,12 @@ export function checkCacheDir(dir: string | undefined, env: NodeJS.ProcessEnv): 
     );
   const problem = localCacheDirProblem(dir, env);
   if (problem) throw new InputError('cache-dir', problem, `'${dir}'`);
+  const temp = env.RUNNER_TEMP || os.tmpdir();
+  if (isWithin(temp, dir))
+    throw new InputError(
+      'cache-dir',
+      `a directory that does not contain '${temp}' (the restore directory is made there)`,
+      `'${dir}'`,
+    );
   return dir;
 }
