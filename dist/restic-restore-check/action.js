@@ -28375,10 +28375,13 @@ module.exports = {
 /* harmony export */   f: () => (/* binding */ resticDefaultCacheDir),
 /* harmony export */   o: () => (/* binding */ checkCacheDir)
 /* harmony export */ });
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(96043);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32635);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(96043);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(32635);
+
 
 
 
@@ -28395,23 +28398,31 @@ function resticDefaultCacheDir(env, platform = process.platform) {
         return env.RESTIC_CACHE_DIR;
     const home = env.HOME;
     if (platform === 'darwin')
-        return home ? node_path__WEBPACK_IMPORTED_MODULE_0__.join(home, 'Library', 'Caches', 'restic') : undefined;
+        return home ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(home, 'Library', 'Caches', 'restic') : undefined;
     const xdg = env.XDG_CACHE_HOME;
     if (xdg)
-        return node_path__WEBPACK_IMPORTED_MODULE_0__.isAbsolute(xdg) ? node_path__WEBPACK_IMPORTED_MODULE_0__.join(xdg, 'restic') : undefined;
-    return home ? node_path__WEBPACK_IMPORTED_MODULE_0__.join(home, '.cache', 'restic') : undefined;
+        return node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(xdg) ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(xdg, 'restic') : undefined;
+    return home ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(home, '.cache', 'restic') : undefined;
+}
+function isWithin(child, parent) {
+    const rel = node_path__WEBPACK_IMPORTED_MODULE_1__.relative(node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(parent), node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(child));
+    return rel === '' || (!rel.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(rel));
 }
 /**
  * The `cache-dir` input (already `~`-expanded and resolved against the workspace by `filePath`) as a
  * directory a cache may be kept in: outside the workspace (re-cloned) and RUNNER_TEMP (emptied after
- * every job), not the file system root.
+ * every job), not the file system root, and not around the directory the run's scratch directory (and
+ * so the restore directory `verify-command` runs in) is made in: the cache stays apart from both.
  */
 function checkCacheDir(dir, env) {
     if (dir === undefined)
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('cache-dir', "a directory for restic's cache (restic's default location needs HOME, which is not set)", 'nothing');
-    const problem = (0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_1__/* .localCacheDirProblem */ .cj)(dir, env);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', "a directory for restic's cache (restic's default location needs HOME, which is not set)", 'nothing');
+    const problem = (0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .localCacheDirProblem */ .cj)(dir, env);
     if (problem)
-        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .InputError */ .dz('cache-dir', problem, `'${dir}'`);
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', problem, `'${dir}'`);
+    const temp = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir();
+    if (isWithin(temp, dir))
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', `a directory that does not contain '${temp}' (the restore directory is made there)`, `'${dir}'`);
     return dir;
 }
 
@@ -28864,9 +28875,10 @@ function checkTimeout(phase, timeoutMs) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   IX: () => (/* binding */ repositoryTarget),
 /* harmony export */   yp: () => (/* binding */ commitStatus)
 /* harmony export */ });
-/* unused harmony exports repositoryTarget, describeRestic */
+/* unused harmony export describeRestic */
 /* harmony import */ var _shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(95669);
 
 /**
@@ -28896,6 +28908,280 @@ const commitStatus = {
     target: (input) => repositoryTarget(input('repository')),
     describe: describeRestic,
 };
+
+
+/***/ }),
+
+/***/ 78768:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  bC: () => (/* binding */ syncFailureIssue)
+});
+
+// UNUSED EXPORTS: concludes, failureBody, issueMarker, issueRepositoryName, issueTitle, passingComment
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
+var forge = __nccwpck_require__(22521);
+;// CONCATENATED MODULE: ./shared/forge-comments.ts
+/**
+ * Comments the suite owns on pull requests and issues: found again by a hidden HTML marker written by
+ * the token's own user, created once, updated in place on every later run, never duplicated.
+ */
+/**
+ * GitHub refuses a longer body with 422 "Body is too long (maximum is 65536 characters)" (counted in
+ * characters; a JavaScript length counts UTF-16 units, never fewer, so cutting by it stays below).
+ * Forgejo stores the body as LONGTEXT with no API limit found; the same cap keeps both forges alike.
+ */
+const BODY_LIMIT = 65_536;
+const MARKER = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,199}$/;
+/** The hidden line that identifies a comment or issue: invisible in the rendered Markdown. */
+function checked(marker) {
+    if (!MARKER.test(marker))
+        throw new Error(`invalid marker '${marker.slice(0, 40)}': letters, digits and . _ : / @ + = - only`);
+    return marker;
+}
+function markerLine(marker) {
+    return `<!-- edge-actions:${checked(marker)} -->`;
+}
+function hasMarker(body, marker) {
+    return body.includes(markerLine(marker));
+}
+/**
+ * Machine-readable data in a body (a plan's sha256, a fingerprint), hidden in an HTML comment. Encoded
+ * as base64url JSON so nothing in the value can end the comment early.
+ */
+function hiddenData(key, value) {
+    const encoded = Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    return `<!-- edge-data:${checked(key)}:${encoded} -->`;
+}
+function readHiddenData(body, key) {
+    const prefix = `<!-- edge-data:${checked(key)}:`;
+    const at = body.lastIndexOf(prefix);
+    if (at < 0)
+        return undefined;
+    const end = body.indexOf(' -->', at);
+    if (end < 0)
+        return undefined;
+    try {
+        return JSON.parse(Buffer.from(body.slice(at + prefix.length, end), 'base64url').toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+function truncationNote(omitted) {
+    return `\n\n> **Truncated**: ${omitted.toLocaleString('en-US')} characters did not fit in one comment (the forge's limit is ${BODY_LIMIT.toLocaleString('en-US')}). The full text is in the job log and the step's report.`;
+}
+/**
+ * The body with its marker, cut below the limit when it is too long: cut at a line end where one is
+ * near, never inside a surrogate pair, an open code fence and open `<details>` closed so the rest of
+ * the comment still renders, a note saying what was left out, and the marker kept at the very end.
+ */
+function fitBody(body, marker, limit = BODY_LIMIT) {
+    const tail = `\n\n${markerLine(marker)}`;
+    const whole = body + tail;
+    if (whole.length <= limit)
+        return { text: whole, truncated: false, omitted: 0 };
+    // Room for the closers and the note (whose number has at most 7 digits with separators).
+    const reserve = tail.length + truncationNote(9_999_999).length + '\n```\n</details>'.length * 4;
+    let cut = Math.max(0, limit - reserve);
+    const lineEnd = body.lastIndexOf('\n', cut);
+    if (lineEnd > cut - 2000)
+        cut = lineEnd;
+    if (cut > 0 && /[\uD800-\uDBFF]/.test(body[cut - 1]))
+        cut -= 1;
+    let kept = body.slice(0, cut);
+    if ((kept.match(/^\s*(```|~~~)/gm) ?? []).length % 2 === 1)
+        kept += '\n```';
+    const openDetails = (kept.match(/<details[\s>]/gi) ?? []).length - (kept.match(/<\/details>/gi) ?? []).length;
+    for (let i = 0; i < Math.min(openDetails, 3); i++)
+        kept += '\n</details>';
+    const omitted = body.length - cut;
+    return { text: kept + truncationNote(omitted) + tail, truncated: true, omitted };
+}
+function sameUser(a, b) {
+    return a !== '' && a.toLowerCase() === b.toLowerCase();
+}
+/**
+ * This suite's comment with the marker on an issue or pull request: written by the token's user
+ * (anyone can type the marker into a comment; only our own comment counts). The oldest wins, so a
+ * comment another tool duplicated does not make the suite switch between two.
+ */
+async function findOwnComment(client, issue, marker) {
+    const line = markerLine(marker);
+    const me = await client.identity();
+    const mine = (await client.listComments(issue)).filter((c) => c.body.includes(line) && sameUser(c.author, me));
+    return mine.sort((a, b) => a.id - b.id)[0];
+}
+/** Creates the marked comment once, then updates it in place; skips the write when nothing changed. */
+async function upsertComment(client, issue, marker, body) {
+    const fitted = fitBody(body, marker);
+    const existing = await findOwnComment(client, issue, marker);
+    if (!existing)
+        return {
+            action: 'created',
+            comment: await client.createComment(issue, fitted.text),
+            truncated: fitted.truncated,
+        };
+    if (existing.body === fitted.text)
+        return { action: 'unchanged', comment: existing, truncated: fitted.truncated };
+    return {
+        action: 'updated',
+        comment: await client.updateComment(existing.id, fitted.text),
+        truncated: fitted.truncated,
+    };
+}
+/**
+ * The pull request a commit on the default branch came from. Forgejo answers only for the commit a
+ * pull request was merged as; GitHub lists the merged pull request that introduced the commit (and,
+ * off the default branch, open ones). A pull request merged as exactly this commit is preferred.
+ */
+async function mergedPullRequestOf(client, sha) {
+    const merged = (await client.pullRequestsOfCommit(sha)).filter((p) => p.merged);
+    return merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
+}
+/**
+ * The reviewed comment for a merged commit: the marked comment this suite wrote on the pull request
+ * the commit was merged from (for "apply exactly what was reviewed").
+ */
+async function findReviewedComment(client, sha, marker) {
+    const pullRequest = await mergedPullRequestOf(client, sha);
+    if (!pullRequest)
+        return undefined;
+    return { pullRequest, comment: await findOwnComment(client, pullRequest.number, marker) };
+}
+
+;// CONCATENATED MODULE: ./shared/forge-issues.ts
+
+async function findOwnIssue(client, marker) {
+    const me = (await client.identity()).toLowerCase();
+    const mine = (await client.listOpenIssues()).filter((i) => i.author.toLowerCase() === me && hasMarker(i.body, marker));
+    return mine.sort((a, b) => a.number - b.number)[0];
+}
+async function syncIssue(client, marker, want) {
+    const existing = await findOwnIssue(client, marker);
+    if (!want.open) {
+        if (!existing)
+            return { action: 'none', truncated: false, skippedLabels: [] };
+        await client.createComment(existing.number, want.closingComment ??
+            'A later run found this fixed; closing. It reopens as a new issue if it comes back.');
+        const issue = await client.updateIssue(existing.number, { state: 'closed' });
+        return { action: 'closed', issue, truncated: false, skippedLabels: [] };
+    }
+    const fitted = fitBody(want.body, marker);
+    if (!existing) {
+        const { issue, skippedLabels } = await client.createIssue({
+            title: want.title,
+            body: fitted.text,
+            labels: want.labels,
+        });
+        return { action: 'opened', issue, truncated: fitted.truncated, skippedLabels };
+    }
+    if (existing.title === want.title && existing.body === fitted.text)
+        return { action: 'unchanged', issue: existing, truncated: fitted.truncated, skippedLabels: [] };
+    const issue = await client.updateIssue(existing.number, { title: want.title, body: fitted.text });
+    return { action: 'updated', issue, truncated: fitted.truncated, skippedLabels: [] };
+}
+
+// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
+var fsx = __nccwpck_require__(61563);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(35931);
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/commit-status.ts
+var commit_status = __nccwpck_require__(35744);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/failure-issue.ts
+
+
+
+
+
+
+/**
+ * `failure-issue` (issue 17.4): one forge issue per repository while its restore check fails. A failing
+ * check opens it, later failing runs update the same issue (found again by its hidden marker, through
+ * `syncIssue`), and a passing run closes it with a comment. Input errors open nothing (the check never
+ * ran), nor does a cancelled run (it says nothing about the backup).
+ */
+/**
+ * The repository as an issue may name it: no URL user or password (`rest:https://u:p@host/x` →
+ * `rest:https://host/x`, as in the commit status), and no `sftp:user@` either.
+ */
+function issueRepositoryName(repository) {
+    return (0,commit_status/* repositoryTarget */.IX)(repository).replace(/^sftp:[^@/\s]+@/, 'sftp:');
+}
+/** The hidden marker: per repository, from its credential-free name (the marker's alphabet is small). */
+function issueMarker(repository) {
+    return `restic-restore-check:repository-${(0,fsx/* sha256 */.sc)(issueRepositoryName(repository)).slice(0, 16)}`;
+}
+function issueTitle(repository) {
+    return `restic-restore-check: ${issueRepositoryName(repository)} failing`;
+}
+/** Whether this outcome says anything about the backup (a cancelled run does not). */
+function concludes(outcome) {
+    if ('passed' in outcome)
+        return true;
+    return !(outcome.failed instanceof errors/* ActionError */.lZ && outcome.failed.reason === 'cancelled');
+}
+function runLink(client, env, at) {
+    const url = (0,forge/* runUrl */.Vp)(client.target, env);
+    const when = at.toISOString().replace(/\.\d+Z$/, 'Z');
+    return url ? `[this run](${url}) (${when})` : `the run at ${when}`;
+}
+/** Text quoted in a Markdown code block: no fence can be closed from inside it. */
+function quoted(text) {
+    return ['```text', (0,secrets/* redact */.E$)(text).replace(/```/g, "'''"), '```'].join('\n');
+}
+function failureBody(repository, failure, link) {
+    const reason = failure instanceof errors/* ActionError */.lZ ? failure.reason : 'internal';
+    const hint = failure instanceof errors/* ActionError */.lZ ? failure.hint : undefined;
+    return [
+        `The restore check of \`${issueRepositoryName(repository)}\` failed in ${link}.`,
+        '',
+        `**Reason:** \`${reason}\``,
+        '',
+        quoted((0,errors/* errorMessage */.gJ)(failure)),
+        ...(hint ? ['', quoted(hint)] : []),
+        '',
+        'Every later failing run updates this issue; the next passing run closes it.',
+    ].join('\n');
+}
+function passingComment(repository, passed, link) {
+    const files = passed.verified.length;
+    return [
+        `The restore check of \`${issueRepositoryName(repository)}\` passed in ${link}:`,
+        `snapshot \`${passed.snapshot.shortId}\` (${passed.snapshot.timeText}), ${files} restored file${files === 1 ? '' : 's'} verified, \`restic check\`: ${passed.checkResult}. Closing.`,
+    ].join(' ');
+}
+/** Opens, updates or closes the repository's issue; a forge failure is one warning and changes nothing else. */
+async function syncFailureIssue(o) {
+    if (!concludes(o.outcome))
+        return undefined;
+    if ('unavailable' in o.forge) {
+        o.warn(`No failure issue: ${o.forge.unavailable}.`);
+        return undefined;
+    }
+    const client = o.forge;
+    const link = runLink(client, o.env ?? process.env, o.now ?? new Date());
+    const marker = issueMarker(o.repository);
+    const title = issueTitle(o.repository);
+    return (0,forge/* bestEffort */.z$)('Failure issue', () => 'passed' in o.outcome
+        ? syncIssue(client, marker, {
+            title,
+            body: '',
+            open: false,
+            closingComment: passingComment(o.repository, o.outcome.passed, link),
+        })
+        : syncIssue(client, marker, {
+            title,
+            body: failureBody(o.repository, o.outcome.failed, link),
+            open: true,
+        }), o.warn);
+}
 
 
 /***/ }),
@@ -28990,6 +29276,7 @@ const inputs = {
     'cache-dir': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({
         expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP",
     }).fallbackTo((env) => (0,_cache_cache_location_js__WEBPACK_IMPORTED_MODULE_4__/* .resticDefaultCacheDir */ .f)(env)),
+    'failure-issue': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .bool */ .lc)().default('false'),
     ..._shared_forge_js__WEBPACK_IMPORTED_MODULE_5__/* .forgeInputs */ .LV,
 };
 
@@ -29001,17 +29288,21 @@ const inputs = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96043);
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(18896);
-/* harmony import */ var _cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(22045);
-/* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(35744);
-/* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(86582);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(55485);
-/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(80002);
-/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(58227);
-/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(21899);
-/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(76780);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(48134);
-/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(4179);
+/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(22521);
+/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(18896);
+/* harmony import */ var _cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(22045);
+/* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(35744);
+/* harmony import */ var _failure_issue_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(78768);
+/* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(86582);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(55485);
+/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(80002);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(58227);
+/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(21899);
+/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(76780);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(48134);
+/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(4179);
+
+
 
 
 
@@ -29025,56 +29316,72 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 const SCRATCH_STATE = 'scratch-dir';
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)({
+await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e)({
     action: 'restic-restore-check',
     title: 'restic restore check',
     async main(ctx) {
-        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_5__/* .inputs */ .QL);
-        const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_4__/* .prepare */ .i)(s);
+        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .inputs */ .QL);
+        const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_6__/* .prepare */ .i)(s);
         const deadline = Date.now() + s.timeout;
-        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_8__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined, { perRunCache: s.cache === 'off' });
+        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined, { perRunCache: s.cache === 'off' });
         // Saved before anything can fail, so post removes the password file even if main is killed.
         ctx.saveState(SCRATCH_STATE, scratch.dir);
         const warn = (m) => ctx.warning(m);
-        const cache = (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .createResticCache */ .ZB)({
+        const cache = (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCache */ .ZB)({
             mode: s.cache,
             dir: prepared.cacheDir ?? scratch.cacheDir,
             actionsCache: () => (0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_0__/* .openCache */ .bp)({ warn }),
             warn,
             runId: ctx.platform.runId,
         });
+        let outcome;
         try {
-            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_6__/* .createResticCli */ .jk)({
+            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_8__/* .createResticCli */ .jk)({
                 bin: s.resticBinary,
-                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_7__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend, cache.dir),
+                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_9__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend, cache.dir),
                 noLock: s.noLock,
                 deadline,
                 timeoutMs: s.timeout,
                 unreachableAfterMs: s.unreachableAfter,
                 repositoryLabel: prepared.label,
             });
-            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_11__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
-            const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_4__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
+            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_13__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
+            const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_6__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
             const deps = {
                 restic,
                 cache,
                 verifier,
-                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_8__/* .removeResticFiles */ .W9)(scratch),
+                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeResticFiles */ .W9)(scratch),
                 now: () => new Date(),
             };
-            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_9__/* .runRestoreCheck */ .o)(plan, deps, ctx);
+            outcome = { passed: await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_11__/* .runRestoreCheck */ .o)(plan, deps, ctx) };
+        }
+        catch (e) {
+            outcome = { failed: e };
+            throw e;
         }
         finally {
-            await (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .keepCache */ .GH)(cache, deadline, ctx);
+            await (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__/* .keepCache */ .GH)(cache, deadline, ctx);
             // A failed removal must not hide the check's own result; post tries again.
-            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_8__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            if (s.failureIssue && outcome)
+                await ctx.step('failure issue', async () => {
+                    const issue = await (0,_failure_issue_js__WEBPACK_IMPORTED_MODULE_5__/* .syncFailureIssue */ .bC)({
+                        forge: (0,_shared_forge_js__WEBPACK_IMPORTED_MODULE_1__/* .connectForge */ .Ww)(s.forgeToken),
+                        repository: s.repository,
+                        outcome: outcome,
+                        warn: (m) => ctx.warning(m),
+                    });
+                    if (issue)
+                        ctx.result({ failureIssue: { action: issue.action, number: issue.issue?.number } });
+                });
         }
     },
     async post(ctx) {
-        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_8__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
+        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_10__/* .restoreCheckSummary */ .h,
-    status: _commit_status_js__WEBPACK_IMPORTED_MODULE_3__/* .commitStatus */ .yp,
+    summary: _summary_js__WEBPACK_IMPORTED_MODULE_12__/* .restoreCheckSummary */ .h,
+    status: _commit_status_js__WEBPACK_IMPORTED_MODULE_4__/* .commitStatus */ .yp,
 });
 
 __webpack_async_result__();
@@ -29403,8 +29710,11 @@ function parseSnapshots(stdout) {
  * cache and the content part of its Actions cache key. Undefined when the output is not that shape.
  */
 function parseRepositoryId(stdout) {
+    // The object ends at the first line that is a lone `}` (MarshalIndent); anything printed after it
+    // (a wrapper's extra lines) is not part of it. The id is checked for its shape either way.
+    const end = /^\}\s*$/m.exec(stdout);
     try {
-        const id = JSON.parse(stdout)?.id;
+        const id = JSON.parse(end ? stdout.slice(0, end.index + 1) : stdout)?.id;
         return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : undefined;
     }
     catch {
@@ -31768,13 +32078,14 @@ async function uploadEvidence(req) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  IG: () => (/* reexport */ forge_http_ForgeApiError),
+  IG: () => (/* reexport */ ForgeApiError),
+  z$: () => (/* binding */ bestEffort),
   Ww: () => (/* binding */ connectForge),
   LV: () => (/* binding */ forgeInputs),
   Vp: () => (/* binding */ runUrl)
 });
 
-// UNUSED EXPORTS: DEFAULT_BUDGET_MS, bestEffort, createForgeClient, forgeTargetFromEnv, rateLimitWait
+// UNUSED EXPORTS: DEFAULT_BUDGET_MS, createForgeClient, forgeTargetFromEnv, rateLimitWait
 
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
@@ -31800,7 +32111,7 @@ const HINTS = {
     unexpected: 'the forge gave an answer the action does not understand',
 };
 /** A failed forge call. `detail` is redacted remote text (one line, at most 200 characters). */
-class forge_http_ForgeApiError extends Error {
+class ForgeApiError extends Error {
     what;
     kind;
     status;
@@ -31828,7 +32139,7 @@ class forge_http_ForgeApiError extends Error {
         return `${this.message}${tries}; ${HINTS[this.kind]}.`;
     }
     withAttempts(attempts) {
-        return new forge_http_ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
+        return new ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
     }
 }
 const DEFAULT_BUDGET_MS = 60_000;
@@ -31932,7 +32243,7 @@ class ForgeHttp {
                 failure = this.answerFailure(what, answer);
             }
             catch (e) {
-                if (e instanceof forge_http_ForgeApiError)
+                if (e instanceof ForgeApiError)
                     failure = e;
                 else
                     throw e;
@@ -31955,12 +32266,12 @@ class ForgeHttp {
         const message = remoteMessage(answer.body, `HTTP ${answer.status}`);
         const wait = rateLimitWait(answer.status, answer.headers, message, this.now());
         if (wait !== undefined)
-            return new forge_http_ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
+            return new ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
         if (answer.status >= 300 && answer.status < 400) {
             const location = oneLine(answer.headers.get('location') ?? '');
-            return new forge_http_ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
+            return new ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
         }
-        return new forge_http_ForgeApiError(what, failureOf(answer.status), answer.status, message);
+        return new ForgeApiError(what, failureOf(answer.status), answer.status, message);
     }
     async once(what, method, url, body, leftMs) {
         const timeoutMs = Math.max(1000, Math.min(this.o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, leftMs));
@@ -31995,7 +32306,7 @@ class ForgeHttp {
             const why = err.name === 'TimeoutError'
                 ? `no answer within ${Math.round(timeoutMs / 1000)}s`
                 : (err.cause?.code ?? err.cause?.message ?? (0,errors/* errorMessage */.gJ)(e));
-            throw new forge_http_ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
+            throw new ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
         }
         const text = await res.text().catch(() => '');
         let parsed = text;
@@ -32017,7 +32328,7 @@ class ForgeHttp {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const answer = await this.request(what, 'GET', path, { query: { ...query, ...pageSize, page } });
             if (!Array.isArray(answer.body))
-                throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
+                throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
             out.push(...answer.body);
             if (!hasNextPage(answer.headers))
                 break;
@@ -32070,7 +32381,7 @@ function runUrl(target, env = process.env) {
 }
 function asObject(what, answer) {
     if (!answer.body || typeof answer.body !== 'object' || Array.isArray(answer.body))
-        throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
+        throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
     return answer.body;
 }
 function str(v) {
@@ -32138,7 +32449,7 @@ function createForgeClient(o) {
                 .then((a) => str(asObject('Reading the token user', a).login) || JOB_TOKEN_USER[target.kind])
                 .catch((e) => {
                 // The job token is not a user token: GitHub refuses /user for it; the author is then the bot.
-                if (e instanceof forge_http_ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
+                if (e instanceof ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
                     return JOB_TOKEN_USER[target.kind];
                 me = undefined;
                 throw e;
@@ -32162,7 +32473,7 @@ function createForgeClient(o) {
                 ? await http.list(what, `${repo}/issues/${issue}/comments`, {}, pageSize)
                 : await http.request(what, 'GET', `${repo}/issues/${issue}/comments`).then((a) => {
                     if (!Array.isArray(a.body))
-                        throw new forge_http_ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
+                        throw new ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
                     return a.body;
                 });
             return items.map(toComment);
@@ -32231,10 +32542,10 @@ async function bestEffort(what, fn, warn) {
         return await fn();
     }
     catch (e) {
-        if (e instanceof CancelledError)
+        if (e instanceof errors/* CancelledError */.cc)
             throw e;
-        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${errorMessage(e)}.`;
-        warn(`${what} skipped: ${redact(why)} The step's own result is unchanged.`);
+        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${(0,errors/* errorMessage */.gJ)(e)}.`;
+        warn(`${what} skipped: ${(0,secrets/* redact */.E$)(why)} The step's own result is unchanged.`);
         return undefined;
     }
 }

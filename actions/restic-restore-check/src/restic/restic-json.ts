@@ -66,8 +66,11 @@ export function parseSnapshots(stdout: string): Snapshot[] {
  * cache and the content part of its Actions cache key. Undefined when the output is not that shape.
  */
 export function parseRepositoryId(stdout: string): string | undefined {
+  // The object ends at the first line that is a lone `}` (MarshalIndent); anything printed after it
+  // (a wrapper's extra lines) is not part of it. The id is checked for its shape either way.
+  const end = /^\}\s*$/m.exec(stdout);
   try {
-    const id = (JSON.parse(stdout) as { id?: unknown } | null)?.id;
+    const id = (JSON.parse(end ? stdout.slice(0, end.index + 1) : stdout) as { id?: unknown } | null)?.id;
     return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : undefined;
   } catch {
     return undefined;
