@@ -448,6 +448,9 @@ export async function startCountingProxy(server: RestServer): Promise<CountingPr
 
 /** GETs of one file type (`index`, `data`, `snapshots`) and the bytes they returned. */
 export function fetched(requests: BackendRequest[], type: string): { count: number; bytes: number } {
-  const rows = requests.filter((r) => r.method === 'GET' && r.type === type && r.status === 200);
+  // restic reads files with a Range header: 206 Partial Content (or 200 from a server ignoring it).
+  const rows = requests.filter(
+    (r) => r.method === 'GET' && r.type === type && (r.status === 200 || r.status === 206),
+  );
   return { count: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
 }
