@@ -28608,7 +28608,7 @@ function createResticCache(o) {
             return await (0,fsx/* withLock */.kK)(external_node_path_.join(stagingRoot, `${id}.lock`), {
                 timeoutMs: o.lockWaitMs ?? 120_000,
                 runId: o.runId,
-                purpose: "restic cache transfer (Actions cache)",
+                purpose: 'restic cache transfer (Actions cache)',
                 onWait: (holder) => log/* info */.pq(`Waiting for run ${holder?.runId ?? 'unknown'} to finish moving this repository's restic cache through the Actions cache…`),
             }, fn);
         }

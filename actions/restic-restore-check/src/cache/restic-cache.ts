@@ -16,7 +16,13 @@ import * as log from '../../../../shared/log.js';
 import type { ActionContext } from '../../../../shared/run.js';
 import { cancellation } from '../../../../shared/tool.js';
 import type { ResticVersion } from '../restic/restic-version.js';
-import { cacheSize, listCacheFiles, verifyCacheFiles, type CacheSize, type VerifyOutcome } from './cache-files.js';
+import {
+  cacheSize,
+  listCacheFiles,
+  verifyCacheFiles,
+  type CacheSize,
+  type VerifyOutcome,
+} from './cache-files.js';
 
 /**
  * restic's cache between runs (issue 16). restic caches a repository's index, snapshots and tree packs
@@ -115,7 +121,7 @@ export function createResticCache(o: ResticCacheOptions): ResticCache {
         {
           timeoutMs: o.lockWaitMs ?? 120_000,
           runId: o.runId,
-          purpose: "restic cache transfer (Actions cache)",
+          purpose: 'restic cache transfer (Actions cache)',
           onWait: (holder) =>
             log.info(
               `Waiting for run ${holder?.runId ?? 'unknown'} to finish moving this repository's restic cache through the Actions cache…`,
@@ -189,7 +195,9 @@ export function createResticCache(o: ResticCacheOptions): ResticCache {
             `restic's cache of this repository held ${verified.removed.length} damaged file(s) (${verified.removed
               .slice(0, 3)
               .map((r) => `${r.path}: ${r.why}`)
-              .join('; ')}); they were dropped and restic reads them from the repository again. Damage in a cache on local disk can mean a failing disk.`,
+              .join(
+                '; ',
+              )}); they were dropped and restic reads them from the repository again. Damage in a cache on local disk can mean a failing disk.`,
           );
         }
         report.hit = verified.files > 0;
@@ -217,7 +225,9 @@ export function createResticCache(o: ResticCacheOptions): ResticCache {
         }
         await saveToActions(report.repository, repoDir);
       } catch (e) {
-        o.warn(`Could not save restic's cache to the Actions cache: ${errorMessage(e)}. The check's result is unaffected.`);
+        o.warn(
+          `Could not save restic's cache to the Actions cache: ${errorMessage(e)}. The check's result is unaffected.`,
+        );
       }
       return report;
     },
@@ -269,7 +279,8 @@ function size(s: CacheSize): string {
 function describeStart(r: ResticCacheReport, verified: VerifyOutcome): string {
   const where = `'${r.dir}'`;
   const checked = `(${size(verified)}, each checked against its name in ${(verified.durationMs / 1000).toFixed(1)}s)`;
-  if (r.source === 'runner-local') return `restic cache hit: this repository's cache in ${where} was kept from earlier runs ${checked}.`;
+  if (r.source === 'runner-local')
+    return `restic cache hit: this repository's cache in ${where} was kept from earlier runs ${checked}.`;
   if (r.source === 'actions-cache')
     return `restic cache hit: this repository's cache was restored from the Actions cache into ${where} ${checked}.`;
   return `restic cache miss: ${where} holds nothing for this repository yet; restic reads the index and trees from the repository and keeps them there for the next run.`;
