@@ -28368,6 +28368,411 @@ module.exports = {
 
 /***/ }),
 
+/***/ 44665:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   f: () => (/* binding */ resticDefaultCacheDir),
+/* harmony export */   o: () => (/* binding */ checkCacheDir)
+/* harmony export */ });
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(48161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(96043);
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(32635);
+
+
+
+
+/**
+ * Where restic keeps its cache when nobody says otherwise (restic internal/cache/dir.go DefaultDir, the
+ * same in 0.14 and 0.18): `$RESTIC_CACHE_DIR`, else Go's `os.UserCacheDir()` + `/restic` — on macOS
+ * `$HOME/Library/Caches`, elsewhere `$XDG_CACHE_HOME` when set and absolute, else `$HOME/.cache`
+ * (golang/go src/os/file.go UserCacheDir). The action's default is this very place, so the check shares
+ * its cache with the operator's own restic commands on the runner and `restic cache --cleanup` manages
+ * it. Undefined when it cannot be determined (no HOME): then `cache-dir` must be given.
+ */
+function resticDefaultCacheDir(env, platform = process.platform) {
+    if (env.RESTIC_CACHE_DIR)
+        return env.RESTIC_CACHE_DIR;
+    const home = env.HOME;
+    if (platform === 'darwin')
+        return home ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(home, 'Library', 'Caches', 'restic') : undefined;
+    const xdg = env.XDG_CACHE_HOME;
+    if (xdg)
+        return node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(xdg) ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(xdg, 'restic') : undefined;
+    return home ? node_path__WEBPACK_IMPORTED_MODULE_1__.join(home, '.cache', 'restic') : undefined;
+}
+function isWithin(child, parent) {
+    const rel = node_path__WEBPACK_IMPORTED_MODULE_1__.relative(node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(parent), node_path__WEBPACK_IMPORTED_MODULE_1__.resolve(child));
+    return rel === '' || (!rel.startsWith('..') && !node_path__WEBPACK_IMPORTED_MODULE_1__.isAbsolute(rel));
+}
+/**
+ * The `cache-dir` input (already `~`-expanded and resolved against the workspace by `filePath`) as a
+ * directory a cache may be kept in: outside the workspace (re-cloned) and RUNNER_TEMP (emptied after
+ * every job), not the file system root, and not around the directory the run's scratch directory (and
+ * so the restore directory `verify-command` runs in) is made in: the cache stays apart from both.
+ */
+function checkCacheDir(dir, env) {
+    if (dir === undefined)
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', "a directory for restic's cache (restic's default location needs HOME, which is not set)", 'nothing');
+    const problem = (0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_2__/* .localCacheDirProblem */ .cj)(dir, env);
+    if (problem)
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', problem, `'${dir}'`);
+    const temp = env.RUNNER_TEMP || node_os__WEBPACK_IMPORTED_MODULE_0__.tmpdir();
+    if (isWithin(temp, dir))
+        throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_3__/* .InputError */ .dz('cache-dir', `a directory that does not contain '${temp}' (the restore directory is made there)`, `'${dir}'`);
+    return dir;
+}
+
+
+/***/ }),
+
+/***/ 22045:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ZB: () => (/* binding */ createResticCache),
+  GH: () => (/* binding */ keepCache)
+});
+
+// UNUSED EXPORTS: STAGING
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./shared/cache.ts + 1 modules
+var cache = __nccwpck_require__(96043);
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
+var fsx = __nccwpck_require__(61563);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(61620);
+// EXTERNAL MODULE: ./shared/tool.ts + 1 modules
+var tool = __nccwpck_require__(28930);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/cache/cache-files.ts
+
+
+
+/**
+ * restic's cache of one repository, `<cache-dir>/<repository id>/`, holds `index/`, `snapshots/` and
+ * `data/` (the packs holding tree blobs), each file at `<type>/<first two hex digits>/<id>`, plus a
+ * `version` file (restic internal/backend/cache/cache.go cacheLayoutPaths, file.go filename). Every one
+ * of these files is content-addressed: its name is the SHA-256 of its bytes, as in the repository — the
+ * file itself is ciphertext, authenticated by restic's key when it is read.
+ *
+ * restic 0.14 does not recover from a damaged cached file: a flipped byte in a cached index or tree pack
+ * fails `ls` and `restore` on every run ("ciphertext verification failed", "invalid data returned"), and a
+ * damaged cached snapshot is silently left out of `snapshots` (tried here). 0.15 drops damaged index and
+ * snapshot files and fetches them again (changelog 0.15.0 issue-2533), 0.17 damaged tree packs too
+ * (repository.go LoadBlob → Cache.Forget). So the action checks each file against its name before
+ * restic runs, whatever the version, and drops those that do not match: restic fetches them again.
+ * The same check makes an Actions cache entry harmless whoever wrote it: nothing can be put under an id
+ * restic will ask for unless it is those very bytes.
+ */
+const LAYOUT = ['data', 'index', 'snapshots'];
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX2 = /^[0-9a-f]{2}$/;
+/**
+ * The content-addressed files under `repoDir` (restic's own names, regular files only). Anything else
+ * (restic's `tmp-*` downloads in progress, the `version` file) is not listed. Symbolic links found in
+ * the layout are reported in `links`: restic never makes one.
+ */
+async function listCacheFiles(repoDir) {
+    const files = [];
+    const links = [];
+    for (const type of LAYOUT) {
+        const typeDir = external_node_path_.join(repoDir, type);
+        const st = await promises_.lstat(typeDir).catch(() => undefined);
+        if (st?.isSymbolicLink())
+            links.push(type);
+        if (!st?.isDirectory())
+            continue;
+        for (const sub of await readdir(typeDir)) {
+            const subDir = external_node_path_.join(typeDir, sub.name);
+            if (sub.isSymbolicLink())
+                links.push(`${type}/${sub.name}`);
+            if (!sub.isDirectory() || !HEX2.test(sub.name))
+                continue;
+            for (const e of await readdir(subDir)) {
+                const rel = `${type}/${sub.name}/${e.name}`;
+                if (e.isSymbolicLink())
+                    links.push(rel);
+                if (!e.isFile() || !HEX64.test(e.name) || !e.name.startsWith(sub.name))
+                    continue;
+                const abs = external_node_path_.join(subDir, e.name);
+                const fst = await promises_.lstat(abs).catch(() => undefined);
+                // Removed meanwhile by a concurrent restic (it clears files no longer in the repository).
+                if (fst?.isFile())
+                    files.push({ rel, abs, size: fst.size, name: e.name });
+            }
+        }
+    }
+    return { files, links };
+}
+async function readdir(dir) {
+    return promises_.readdir(dir, { withFileTypes: true }).catch((e) => {
+        if (e.code === 'ENOENT')
+            return [];
+        throw e;
+    });
+}
+async function cacheSize(repoDir) {
+    const { files } = await listCacheFiles(repoDir);
+    return { files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+/** Hashes run this many at a time: the disk, not one core, is the limit on a runner. */
+const PARALLEL = 4;
+/**
+ * Drops every cached file whose bytes do not match its name, and every symbolic link in the layout
+ * (a link would make restic read or write outside its cache). Nothing else is touched: not restic's
+ * other files, not the directory itself. A file that vanishes meanwhile was removed by a concurrent
+ * restic and is simply not counted.
+ */
+async function verifyCacheFiles(repoDir) {
+    const started = Date.now();
+    const { files, links } = await listCacheFiles(repoDir);
+    const removed = [];
+    for (const link of links) {
+        await promises_.rm(external_node_path_.join(repoDir, link), { force: true });
+        removed.push({ path: link, why: 'a symbolic link' });
+    }
+    const good = [];
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const f = files[next++];
+            const sum = await (0,fsx/* sha256File */.Q3)(f.abs).catch((e) => {
+                if (e.code === 'ENOENT')
+                    return undefined;
+                throw e;
+            });
+            if (sum === undefined)
+                continue;
+            if (sum === f.name) {
+                good.push(f);
+                continue;
+            }
+            await promises_.rm(f.abs, { force: true });
+            removed.push({ path: f.rel, why: 'its content does not match its name' });
+        }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    return {
+        files: good.length,
+        bytes: good.reduce((n, f) => n + f.size, 0),
+        removed: removed.sort((a, b) => (a.path < b.path ? -1 : 1)),
+        durationMs: Date.now() - started,
+    };
+}
+
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/cache/restic-cache.ts
+
+
+
+
+
+
+
+
+
+const LABEL = 'restic cache files';
+const STAGING = '.edge-actions-cache';
+function createResticCache(o) {
+    const report = { mode: o.mode, dir: o.dir };
+    let repoDir;
+    let entry;
+    let actions;
+    const stagingRoot = external_node_path_.join(o.dir, STAGING);
+    /** Runs `fn` holding this repository's transfer lock; undefined (said once) if another job holds it too long. */
+    async function locked(id, fn) {
+        await ensureCacheDir(o.dir);
+        await (0,fsx/* ensurePrivateDir */.rh)(stagingRoot);
+        try {
+            return await transfer(id, fn);
+        }
+        finally {
+            // Nothing of the action's stays in cache-dir (another job's lock keeps it: then it is not empty).
+            await promises_.rmdir(stagingRoot).catch(() => undefined);
+        }
+    }
+    async function transfer(id, fn) {
+        try {
+            return await (0,fsx/* withLock */.kK)(external_node_path_.join(stagingRoot, `${id}.lock`), {
+                timeoutMs: o.lockWaitMs ?? 120_000,
+                runId: o.runId,
+                purpose: 'restic cache transfer (Actions cache)',
+                onWait: (holder) => log/* info */.pq(`Waiting for run ${holder?.runId ?? 'unknown'} to finish moving this repository's restic cache through the Actions cache…`),
+            }, fn);
+        }
+        catch (e) {
+            if (!(e instanceof fsx/* LockTimeoutError */.XB))
+                throw e;
+            report.actions = { ...report.actions, skipped: e.message };
+            o.warn(`${e.message} The check goes on without the Actions cache.`);
+            return undefined;
+        }
+    }
+    async function restoreFromActions(id, dir) {
+        const staging = external_node_path_.join(stagingRoot, id);
+        await locked(id, async () => {
+            await promises_.rm(staging, { recursive: true, force: true });
+            actions ??= o.actionsCache();
+            const outcome = await actions.restore({ ...entry, dir: staging });
+            report.actions = { restore: outcome };
+            if (outcome.status === 'hit' || outcome.status === 'fallback')
+                await moveInto(staging, dir);
+            await promises_.rm(staging, { recursive: true, force: true });
+        });
+    }
+    async function saveToActions(id, dir) {
+        const staging = external_node_path_.join(stagingRoot, id);
+        await locked(id, async () => {
+            await promises_.rm(staging, { recursive: true, force: true });
+            await linkInto(dir, staging);
+            actions ??= o.actionsCache();
+            report.actions = { ...report.actions, save: await actions.save({ ...entry, dir: staging }) };
+            await promises_.rm(staging, { recursive: true, force: true });
+        });
+    }
+    return {
+        dir: o.dir,
+        report: () => report,
+        async prepare(id, version) {
+            if (o.mode === 'off')
+                return report;
+            if (!id) {
+                o.warn("restic cat config printed no repository id, so restic's cache could not be checked or taken from the Actions cache; restic uses it as it is.");
+                return report;
+            }
+            report.repository = id;
+            repoDir = external_node_path_.join(o.dir, id);
+            entry = {
+                label: LABEL,
+                dir: external_node_path_.join(stagingRoot, id),
+                key: (0,cache/* cacheKey */.k$)({
+                    purpose: 'restic-cache',
+                    tool: 'restic',
+                    version: `${version.major}.${version.minor}.${version.patch}`,
+                    content: id,
+                }),
+            };
+            try {
+                report.before = await cacheSize(repoDir);
+                if (o.mode === 'auto' && report.before.files === 0)
+                    await restoreFromActions(id, repoDir);
+                const verified = await verifyCacheFiles(repoDir);
+                report.verifyMs = verified.durationMs;
+                if (verified.removed.length > 0) {
+                    report.damaged = verified.removed;
+                    o.warn(`restic's cache of this repository held ${verified.removed.length} damaged file(s) (${verified.removed
+                        .slice(0, 3)
+                        .map((r) => `${r.path}: ${r.why}`)
+                        .join('; ')}); they were dropped and restic reads them from the repository again. Damage in a cache on local disk can mean a failing disk.`);
+                }
+                report.hit = verified.files > 0;
+                report.source = !report.hit ? 'none' : report.before.files > 0 ? 'runner-local' : 'actions-cache';
+                log/* info */.pq(describeStart(report, verified));
+            }
+            catch (e) {
+                // The cache only saves time: a local problem with it never decides the check.
+                o.warn(`Could not prepare restic's cache in '${o.dir}': ${(0,fsx/* describeFsError */.TQ)(e)}. restic reads what it needs from the repository.`);
+            }
+            return report;
+        },
+        async finish({ deadline }) {
+            if (o.mode === 'off' || !repoDir || !report.repository)
+                return report;
+            try {
+                report.after = await cacheSize(repoDir);
+                const fromActions = o.mode === 'auto' && report.before?.files === 0;
+                if (!fromActions)
+                    return report;
+                // A cancelled or timed-out check is over: no upload after it.
+                if ((0,tool/* cancellation */.WN)() || Date.now() > deadline) {
+                    report.actions = { ...report.actions, skipped: 'the check was cancelled or ran out of time' };
+                    return report;
+                }
+                await saveToActions(report.repository, repoDir);
+            }
+            catch (e) {
+                o.warn(`Could not save restic's cache to the Actions cache: ${(0,errors/* errorMessage */.gJ)(e)}. The check's result is unaffected.`);
+            }
+            return report;
+        },
+    };
+}
+/** `cache-dir` itself: created 0700 when missing (as restic would), never changed when it exists. */
+async function ensureCacheDir(dir) {
+    await promises_.mkdir(dir, { recursive: true, mode: 0o700 });
+}
+/**
+ * Moves the restored content-addressed files into the repository's cache, one rename each; anything
+ * else the entry held stays behind and is removed with the staging directory.
+ */
+async function moveInto(staging, repoDir) {
+    const { files } = await listCacheFiles(staging);
+    for (const f of files) {
+        const to = external_node_path_.join(repoDir, f.rel);
+        await promises_.mkdir(external_node_path_.dirname(to), { recursive: true, mode: 0o700 });
+        await promises_.rename(f.abs, to);
+    }
+}
+/**
+ * Puts the repository's content-addressed files into the staging directory for an upload: hard links
+ * (restic never rewrites a cache file in place: it writes a new one and renames it), copies where the
+ * file system refuses links. restic's downloads in progress (`tmp-*`) and its `version` file stay out.
+ */
+async function linkInto(repoDir, staging) {
+    const { files } = await listCacheFiles(repoDir);
+    for (const f of files) {
+        const to = external_node_path_.join(staging, f.rel);
+        await promises_.mkdir(external_node_path_.dirname(to), { recursive: true, mode: 0o700 });
+        try {
+            await promises_.link(f.abs, to);
+        }
+        catch (e) {
+            const code = e.code;
+            if (code === 'ENOENT')
+                continue; // removed meanwhile by a concurrent restic
+            await promises_.copyFile(f.abs, to, external_node_fs_.constants.COPYFILE_FICLONE);
+        }
+    }
+}
+function size(s) {
+    return `${s.files} files, ${(0,cache/* formatBytes */.z3)(s.bytes)}`;
+}
+function describeStart(r, verified) {
+    const where = `'${r.dir}'`;
+    const checked = `(${size(verified)}, each checked against its name in ${(verified.durationMs / 1000).toFixed(1)}s)`;
+    if (r.source === 'runner-local')
+        return `restic cache hit: this repository's cache in ${where} was kept from earlier runs ${checked}.`;
+    if (r.source === 'actions-cache')
+        return `restic cache hit: this repository's cache was restored from the Actions cache into ${where} ${checked}.`;
+    return `restic cache miss: ${where} holds nothing for this repository yet; restic reads the index and trees from the repository and keeps them there for the next run.`;
+}
+/**
+ * The check's last word on the cache (main's `finally`, so also after a failed check: what restic fetched
+ * is as good either way): its size now, and the save to the Actions cache where the files came from there.
+ */
+async function keepCache(cache, deadline, ctx) {
+    if (!cache.report().repository)
+        return;
+    await ctx.step('keep restic cache', async () => {
+        ctx.result({ cache: await cache.finish({ deadline }) });
+    });
+}
+
+
+/***/ }),
+
 /***/ 86582:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28383,6 +28788,8 @@ module.exports = {
 /* harmony import */ var _shared_secrets_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(35931);
 /* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(55485);
 /* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(58227);
+/* harmony import */ var _cache_cache_location_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(44665);
+
 
 
 
@@ -28393,7 +28800,7 @@ module.exports = {
  * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
  * before they were parsed (inputs.ts), so none of these errors can show one.
  */
-function prepare(s) {
+function prepare(s, env = process.env) {
     (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .assertNoRcloneParameters */ .Dg)(s.repository);
     assertNoSecretIn('verify-command', s.verifyCommand);
     assertNoSecretIn('password-command', s.passwordCommand);
@@ -28409,6 +28816,7 @@ function prepare(s) {
         label: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .repositoryLabel */ .v7)(s.repository),
         // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
         seed: s.sampleSeed ?? (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomInt)(0, 2 ** 32),
+        cacheDir: s.cache === 'off' ? undefined : (0,_cache_cache_location_js__WEBPACK_IMPORTED_MODULE_6__/* .checkCacheDir */ .o)(s.cacheDir, env),
     };
 }
 /**
@@ -28467,9 +28875,10 @@ function checkTimeout(phase, timeoutMs) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   IX: () => (/* binding */ repositoryTarget),
 /* harmony export */   yp: () => (/* binding */ commitStatus)
 /* harmony export */ });
-/* unused harmony exports repositoryTarget, describeRestic */
+/* unused harmony export describeRestic */
 /* harmony import */ var _shared_commit_status_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(95669);
 
 /**
@@ -28503,6 +28912,280 @@ const commitStatus = {
 
 /***/ }),
 
+/***/ 78768:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  bC: () => (/* binding */ syncFailureIssue)
+});
+
+// UNUSED EXPORTS: concludes, failureBody, issueMarker, issueRepositoryName, issueTitle, passingComment
+
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/forge.ts + 1 modules
+var forge = __nccwpck_require__(22521);
+;// CONCATENATED MODULE: ./shared/forge-comments.ts
+/**
+ * Comments the suite owns on pull requests and issues: found again by a hidden HTML marker written by
+ * the token's own user, created once, updated in place on every later run, never duplicated.
+ */
+/**
+ * GitHub refuses a longer body with 422 "Body is too long (maximum is 65536 characters)" (counted in
+ * characters; a JavaScript length counts UTF-16 units, never fewer, so cutting by it stays below).
+ * Forgejo stores the body as LONGTEXT with no API limit found; the same cap keeps both forges alike.
+ */
+const BODY_LIMIT = 65_536;
+const MARKER = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,199}$/;
+/** The hidden line that identifies a comment or issue: invisible in the rendered Markdown. */
+function checked(marker) {
+    if (!MARKER.test(marker))
+        throw new Error(`invalid marker '${marker.slice(0, 40)}': letters, digits and . _ : / @ + = - only`);
+    return marker;
+}
+function markerLine(marker) {
+    return `<!-- edge-actions:${checked(marker)} -->`;
+}
+function hasMarker(body, marker) {
+    return body.includes(markerLine(marker));
+}
+/**
+ * Machine-readable data in a body (a plan's sha256, a fingerprint), hidden in an HTML comment. Encoded
+ * as base64url JSON so nothing in the value can end the comment early.
+ */
+function hiddenData(key, value) {
+    const encoded = Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    return `<!-- edge-data:${checked(key)}:${encoded} -->`;
+}
+function readHiddenData(body, key) {
+    const prefix = `<!-- edge-data:${checked(key)}:`;
+    const at = body.lastIndexOf(prefix);
+    if (at < 0)
+        return undefined;
+    const end = body.indexOf(' -->', at);
+    if (end < 0)
+        return undefined;
+    try {
+        return JSON.parse(Buffer.from(body.slice(at + prefix.length, end), 'base64url').toString('utf8'));
+    }
+    catch {
+        return undefined;
+    }
+}
+function truncationNote(omitted) {
+    return `\n\n> **Truncated**: ${omitted.toLocaleString('en-US')} characters did not fit in one comment (the forge's limit is ${BODY_LIMIT.toLocaleString('en-US')}). The full text is in the job log and the step's report.`;
+}
+/**
+ * The body with its marker, cut below the limit when it is too long: cut at a line end where one is
+ * near, never inside a surrogate pair, an open code fence and open `<details>` closed so the rest of
+ * the comment still renders, a note saying what was left out, and the marker kept at the very end.
+ */
+function fitBody(body, marker, limit = BODY_LIMIT) {
+    const tail = `\n\n${markerLine(marker)}`;
+    const whole = body + tail;
+    if (whole.length <= limit)
+        return { text: whole, truncated: false, omitted: 0 };
+    // Room for the closers and the note (whose number has at most 7 digits with separators).
+    const reserve = tail.length + truncationNote(9_999_999).length + '\n```\n</details>'.length * 4;
+    let cut = Math.max(0, limit - reserve);
+    const lineEnd = body.lastIndexOf('\n', cut);
+    if (lineEnd > cut - 2000)
+        cut = lineEnd;
+    if (cut > 0 && /[\uD800-\uDBFF]/.test(body[cut - 1]))
+        cut -= 1;
+    let kept = body.slice(0, cut);
+    if ((kept.match(/^\s*(```|~~~)/gm) ?? []).length % 2 === 1)
+        kept += '\n```';
+    const openDetails = (kept.match(/<details[\s>]/gi) ?? []).length - (kept.match(/<\/details>/gi) ?? []).length;
+    for (let i = 0; i < Math.min(openDetails, 3); i++)
+        kept += '\n</details>';
+    const omitted = body.length - cut;
+    return { text: kept + truncationNote(omitted) + tail, truncated: true, omitted };
+}
+function sameUser(a, b) {
+    return a !== '' && a.toLowerCase() === b.toLowerCase();
+}
+/**
+ * This suite's comment with the marker on an issue or pull request: written by the token's user
+ * (anyone can type the marker into a comment; only our own comment counts). The oldest wins, so a
+ * comment another tool duplicated does not make the suite switch between two.
+ */
+async function findOwnComment(client, issue, marker) {
+    const line = markerLine(marker);
+    const me = await client.identity();
+    const mine = (await client.listComments(issue)).filter((c) => c.body.includes(line) && sameUser(c.author, me));
+    return mine.sort((a, b) => a.id - b.id)[0];
+}
+/** Creates the marked comment once, then updates it in place; skips the write when nothing changed. */
+async function upsertComment(client, issue, marker, body) {
+    const fitted = fitBody(body, marker);
+    const existing = await findOwnComment(client, issue, marker);
+    if (!existing)
+        return {
+            action: 'created',
+            comment: await client.createComment(issue, fitted.text),
+            truncated: fitted.truncated,
+        };
+    if (existing.body === fitted.text)
+        return { action: 'unchanged', comment: existing, truncated: fitted.truncated };
+    return {
+        action: 'updated',
+        comment: await client.updateComment(existing.id, fitted.text),
+        truncated: fitted.truncated,
+    };
+}
+/**
+ * The pull request a commit on the default branch came from. Forgejo answers only for the commit a
+ * pull request was merged as; GitHub lists the merged pull request that introduced the commit (and,
+ * off the default branch, open ones). A pull request merged as exactly this commit is preferred.
+ */
+async function mergedPullRequestOf(client, sha) {
+    const merged = (await client.pullRequestsOfCommit(sha)).filter((p) => p.merged);
+    return merged.find((p) => p.mergeCommitSha === sha) ?? merged[0];
+}
+/**
+ * The reviewed comment for a merged commit: the marked comment this suite wrote on the pull request
+ * the commit was merged from (for "apply exactly what was reviewed").
+ */
+async function findReviewedComment(client, sha, marker) {
+    const pullRequest = await mergedPullRequestOf(client, sha);
+    if (!pullRequest)
+        return undefined;
+    return { pullRequest, comment: await findOwnComment(client, pullRequest.number, marker) };
+}
+
+;// CONCATENATED MODULE: ./shared/forge-issues.ts
+
+async function findOwnIssue(client, marker) {
+    const me = (await client.identity()).toLowerCase();
+    const mine = (await client.listOpenIssues()).filter((i) => i.author.toLowerCase() === me && hasMarker(i.body, marker));
+    return mine.sort((a, b) => a.number - b.number)[0];
+}
+async function syncIssue(client, marker, want) {
+    const existing = await findOwnIssue(client, marker);
+    if (!want.open) {
+        if (!existing)
+            return { action: 'none', truncated: false, skippedLabels: [] };
+        await client.createComment(existing.number, want.closingComment ??
+            'A later run found this fixed; closing. It reopens as a new issue if it comes back.');
+        const issue = await client.updateIssue(existing.number, { state: 'closed' });
+        return { action: 'closed', issue, truncated: false, skippedLabels: [] };
+    }
+    const fitted = fitBody(want.body, marker);
+    if (!existing) {
+        const { issue, skippedLabels } = await client.createIssue({
+            title: want.title,
+            body: fitted.text,
+            labels: want.labels,
+        });
+        return { action: 'opened', issue, truncated: fitted.truncated, skippedLabels };
+    }
+    if (existing.title === want.title && existing.body === fitted.text)
+        return { action: 'unchanged', issue: existing, truncated: fitted.truncated, skippedLabels: [] };
+    const issue = await client.updateIssue(existing.number, { title: want.title, body: fitted.text });
+    return { action: 'updated', issue, truncated: fitted.truncated, skippedLabels: [] };
+}
+
+// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
+var fsx = __nccwpck_require__(61563);
+// EXTERNAL MODULE: ./shared/secrets.ts
+var secrets = __nccwpck_require__(35931);
+// EXTERNAL MODULE: ./actions/restic-restore-check/src/commit-status.ts
+var commit_status = __nccwpck_require__(35744);
+;// CONCATENATED MODULE: ./actions/restic-restore-check/src/failure-issue.ts
+
+
+
+
+
+
+/**
+ * `failure-issue` (issue 17.4): one forge issue per repository while its restore check fails. A failing
+ * check opens it, later failing runs update the same issue (found again by its hidden marker, through
+ * `syncIssue`), and a passing run closes it with a comment. Input errors open nothing (the check never
+ * ran), nor does a cancelled run (it says nothing about the backup).
+ */
+/**
+ * The repository as an issue may name it: no URL user or password (`rest:https://u:p@host/x` →
+ * `rest:https://host/x`, as in the commit status), and no `sftp:user@` either.
+ */
+function issueRepositoryName(repository) {
+    return (0,commit_status/* repositoryTarget */.IX)(repository).replace(/^sftp:[^@/\s]+@/, 'sftp:');
+}
+/** The hidden marker: per repository, from its credential-free name (the marker's alphabet is small). */
+function issueMarker(repository) {
+    return `restic-restore-check:repository-${(0,fsx/* sha256 */.sc)(issueRepositoryName(repository)).slice(0, 16)}`;
+}
+function issueTitle(repository) {
+    return `restic-restore-check: ${issueRepositoryName(repository)} failing`;
+}
+/** Whether this outcome says anything about the backup (a cancelled run does not). */
+function concludes(outcome) {
+    if ('passed' in outcome)
+        return true;
+    return !(outcome.failed instanceof errors/* ActionError */.lZ && outcome.failed.reason === 'cancelled');
+}
+function runLink(client, env, at) {
+    const url = (0,forge/* runUrl */.Vp)(client.target, env);
+    const when = at.toISOString().replace(/\.\d+Z$/, 'Z');
+    return url ? `[this run](${url}) (${when})` : `the run at ${when}`;
+}
+/** Text quoted in a Markdown code block: no fence can be closed from inside it. */
+function quoted(text) {
+    return ['```text', (0,secrets/* redact */.E$)(text).replace(/```/g, "'''"), '```'].join('\n');
+}
+function failureBody(repository, failure, link) {
+    const reason = failure instanceof errors/* ActionError */.lZ ? failure.reason : 'internal';
+    const hint = failure instanceof errors/* ActionError */.lZ ? failure.hint : undefined;
+    return [
+        `The restore check of \`${issueRepositoryName(repository)}\` failed in ${link}.`,
+        '',
+        `**Reason:** \`${reason}\``,
+        '',
+        quoted((0,errors/* errorMessage */.gJ)(failure)),
+        ...(hint ? ['', quoted(hint)] : []),
+        '',
+        'Every later failing run updates this issue; the next passing run closes it.',
+    ].join('\n');
+}
+function passingComment(repository, passed, link) {
+    const files = passed.verified.length;
+    return [
+        `The restore check of \`${issueRepositoryName(repository)}\` passed in ${link}:`,
+        `snapshot \`${passed.snapshot.shortId}\` (${passed.snapshot.timeText}), ${files} restored file${files === 1 ? '' : 's'} verified, \`restic check\`: ${passed.checkResult}. Closing.`,
+    ].join(' ');
+}
+/** Opens, updates or closes the repository's issue; a forge failure is one warning and changes nothing else. */
+async function syncFailureIssue(o) {
+    if (!concludes(o.outcome))
+        return undefined;
+    if ('unavailable' in o.forge) {
+        o.warn(`No failure issue: ${o.forge.unavailable}.`);
+        return undefined;
+    }
+    const client = o.forge;
+    const link = runLink(client, o.env ?? process.env, o.now ?? new Date());
+    const marker = issueMarker(o.repository);
+    const title = issueTitle(o.repository);
+    return (0,forge/* bestEffort */.z$)('Failure issue', () => 'passed' in o.outcome
+        ? syncIssue(client, marker, {
+            title,
+            body: '',
+            open: false,
+            closingComment: passingComment(o.repository, o.outcome.passed, link),
+        })
+        : syncIssue(client, marker, {
+            title,
+            body: failureBody(o.repository, o.outcome.failed, link),
+            open: true,
+        }), o.warn);
+}
+
+
+/***/ }),
+
 /***/ 55485:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -28514,10 +29197,12 @@ const commitStatus = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(18573);
-/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(42252);
+/* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(42252);
 /* harmony import */ var _restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(30082);
 /* harmony import */ var _shared_evidence_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(33745);
-/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(22521);
+/* harmony import */ var _cache_cache_location_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(44665);
+/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(22521);
+
 
 
 
@@ -28551,7 +29236,7 @@ const inputs = {
         expected: 'a restic repository (path, rest:, sftp:, rclone:, s3:, …)',
         pattern: /^\S.*$/,
     })
-        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryCredentials */ .p_, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_5__/* .withoutUrlPassword */ .Zc)
+        .withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .repositoryCredentials */ .p_, _shared_credentials_js__WEBPACK_IMPORTED_MODULE_6__/* .withoutUrlPassword */ .Zc)
         .required(),
     password: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .secretText */ .yD)({ expected: 'the repository password' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordForms */ .pX),
     'password-file': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({ mustExist: 'file' }).withCredentials(_restic_input_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .passwordFileCredentials */ .I5),
@@ -28587,7 +29272,12 @@ const inputs = {
     timeout: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .duration */ .p0)({ min: 10_000, max: 2 * 86_400_000 }).default('30m'),
     'restic-binary': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .text */ .Qq)({ expected: 'a restic executable name or path' }).default('restic'),
     'report-artifact': _shared_evidence_js__WEBPACK_IMPORTED_MODULE_3__/* .reportArtifactInput */ .ri,
-    ..._shared_forge_js__WEBPACK_IMPORTED_MODULE_4__/* .forgeInputs */ .LV,
+    cache: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .oneOf */ .yL)(['auto', 'local', 'off']).default('auto'),
+    'cache-dir': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .filePath */ .s$)({
+        expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP",
+    }).fallbackTo((env) => (0,_cache_cache_location_js__WEBPACK_IMPORTED_MODULE_4__/* .resticDefaultCacheDir */ .f)(env)),
+    'failure-issue': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .bool */ .lc)().default('false'),
+    ..._shared_forge_js__WEBPACK_IMPORTED_MODULE_5__/* .forgeInputs */ .LV,
 };
 
 
@@ -28597,16 +29287,24 @@ const inputs = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18896);
-/* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(35744);
-/* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(86582);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(55485);
-/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(80002);
-/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(58227);
-/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(21899);
-/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(76780);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(48134);
-/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(4179);
+/* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96043);
+/* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(22521);
+/* harmony import */ var _shared_run_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(18896);
+/* harmony import */ var _cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(22045);
+/* harmony import */ var _commit_status_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(35744);
+/* harmony import */ var _failure_issue_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(78768);
+/* harmony import */ var _check_settings_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(86582);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(55485);
+/* harmony import */ var _restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(80002);
+/* harmony import */ var _restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(58227);
+/* harmony import */ var _restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(21899);
+/* harmony import */ var _restore_check_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(76780);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(48134);
+/* harmony import */ var _verification_verify_command_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(4179);
+
+
+
+
 
 
 
@@ -28618,46 +29316,72 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 const SCRATCH_STATE = 'scratch-dir';
-await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)({
+await (0,_shared_run_js__WEBPACK_IMPORTED_MODULE_2__/* .run */ .e)({
     action: 'restic-restore-check',
     title: 'restic restore check',
     async main(ctx) {
-        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_3__/* .inputs */ .QL);
-        const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_2__/* .prepare */ .i)(s);
+        const s = ctx.inputs(_inputs_js__WEBPACK_IMPORTED_MODULE_7__/* .inputs */ .QL);
+        const prepared = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_6__/* .prepare */ .i)(s);
         const deadline = Date.now() + s.timeout;
-        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_6__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined);
+        const scratch = await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .makeScratch */ .lP)(prepared.password.kind === 'value' ? prepared.password.value : undefined, { perRunCache: s.cache === 'off' });
         // Saved before anything can fail, so post removes the password file even if main is killed.
         ctx.saveState(SCRATCH_STATE, scratch.dir);
+        const warn = (m) => ctx.warning(m);
+        const cache = (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__/* .createResticCache */ .ZB)({
+            mode: s.cache,
+            dir: prepared.cacheDir ?? scratch.cacheDir,
+            actionsCache: () => (0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_0__/* .openCache */ .bp)({ warn }),
+            warn,
+            runId: ctx.platform.runId,
+        });
+        let outcome;
         try {
-            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_4__/* .createResticCli */ .jk)({
+            const restic = (0,_restic_restic_cli_js__WEBPACK_IMPORTED_MODULE_8__/* .createResticCli */ .jk)({
                 bin: s.resticBinary,
-                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_5__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend),
+                env: (0,_restic_restic_environment_js__WEBPACK_IMPORTED_MODULE_9__/* .resticEnv */ .cC)(s.repository, prepared.password, scratch, prepared.backend, cache.dir),
                 noLock: s.noLock,
                 deadline,
                 timeoutMs: s.timeout,
                 unreachableAfterMs: s.unreachableAfter,
                 repositoryLabel: prepared.label,
             });
-            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_9__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
-            const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_2__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
+            const verifier = (0,_verification_verify_command_js__WEBPACK_IMPORTED_MODULE_13__/* .createVerifyCommandRunner */ .P)({ deadline, timeoutMs: s.timeout });
+            const plan = (0,_check_settings_js__WEBPACK_IMPORTED_MODULE_6__/* .buildPlan */ .G)(s, prepared.seed, scratch.restoreDir);
             const deps = {
                 restic,
+                cache,
                 verifier,
-                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_6__/* .removeResticFiles */ .W9)(scratch),
+                removeResticFiles: () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeResticFiles */ .W9)(scratch),
                 now: () => new Date(),
             };
-            await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_7__/* .runRestoreCheck */ .o)(plan, deps, ctx);
+            outcome = { passed: await (0,_restore_check_js__WEBPACK_IMPORTED_MODULE_11__/* .runRestoreCheck */ .o)(plan, deps, ctx) };
+        }
+        catch (e) {
+            outcome = { failed: e };
+            throw e;
         }
         finally {
+            await (0,_cache_restic_cache_js__WEBPACK_IMPORTED_MODULE_3__/* .keepCache */ .GH)(cache, deadline, ctx);
             // A failed removal must not hide the check's own result; post tries again.
-            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_6__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            await ctx.step('remove temporary files', () => (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeScratch */ .ZU)(scratch.dir).catch((e) => ctx.warning(`Could not remove ${scratch.dir}: ${e.message}`)));
+            if (s.failureIssue && outcome)
+                await ctx.step('failure issue', async () => {
+                    const issue = await (0,_failure_issue_js__WEBPACK_IMPORTED_MODULE_5__/* .syncFailureIssue */ .bC)({
+                        forge: (0,_shared_forge_js__WEBPACK_IMPORTED_MODULE_1__/* .connectForge */ .Ww)(s.forgeToken),
+                        repository: s.repository,
+                        outcome: outcome,
+                        warn: (m) => ctx.warning(m),
+                    });
+                    if (issue)
+                        ctx.result({ failureIssue: { action: issue.action, number: issue.issue?.number } });
+                });
         }
     },
     async post(ctx) {
-        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_6__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
+        await (0,_restic_scratch_js__WEBPACK_IMPORTED_MODULE_10__/* .removeScratch */ .ZU)(ctx.getState(SCRATCH_STATE));
     },
-    summary: _summary_js__WEBPACK_IMPORTED_MODULE_8__/* .restoreCheckSummary */ .h,
-    status: _commit_status_js__WEBPACK_IMPORTED_MODULE_1__/* .commitStatus */ .yp,
+    summary: _summary_js__WEBPACK_IMPORTED_MODULE_12__/* .restoreCheckSummary */ .h,
+    status: _commit_status_js__WEBPACK_IMPORTED_MODULE_4__/* .commitStatus */ .yp,
 });
 
 __webpack_async_result__();
@@ -28980,6 +29704,35 @@ function parseSnapshots(stdout) {
         };
     });
 }
+/**
+ * The repository's id from `restic cat config` (`{"version", "id", "chunker_polynomial"}`, printed with
+ * json.MarshalIndent by cmd_cat.go in 0.14–0.18): the name of the repository's directory in restic's
+ * cache and the content part of its Actions cache key. Undefined when the output is not that shape.
+ */
+function parseRepositoryId(stdout) {
+    // The object ends at the first line that is a lone `}` (MarshalIndent); anything printed after it
+    // (a wrapper's extra lines) is not part of it. The id is checked for its shape either way.
+    const end = /^\}\s*$/m.exec(stdout);
+    try {
+        const id = JSON.parse(end ? stdout.slice(0, end.index + 1) : stdout)?.id;
+        return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Snapshots `restic snapshots` could not load are left out of its listing, exit 0: 0.14 prints
+ * `could not load snapshot <short id>: …` (internal/restic/snapshot_find.go), 0.15–0.18
+ * `Ignoring "<id>": …` (cmd/restic/find.go FindFilteredSnapshots); `could not load snapshots: …` when
+ * the listing itself failed. Returns those lines.
+ */
+function unloadedSnapshotLines(stderr) {
+    return stderr
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => /^could not load snapshots?\b/.test(l) || /^Ignoring "[0-9a-f]{64}": /.test(l));
+}
 const lsLineSchema = schemas/* object */.Ikc({
     message_type: schemas/* string */.YjP().optional(),
     struct_type: schemas/* string */.YjP().optional(),
@@ -29203,9 +29956,12 @@ function createResticCli(o) {
             return version;
         },
         async openRepository() {
-            const r = await restic('cat config', [], { echo: 'stderr' });
+            // The config is never cached; without a cache restic leaves the cache directory alone, so the
+            // repository's cache can still be filled from the Actions cache before the next command.
+            const r = await restic('cat config', ['--no-cache'], { echo: 'stderr' });
             if (r.exitCode !== 0)
                 fail('cat config', r, 'unreachable');
+            return { id: parseRepositoryId(r.stdout) };
         },
         async snapshots(filter) {
             const args = ['--json'];
@@ -29216,6 +29972,11 @@ function createResticCli(o) {
             const r = await restic('snapshots', args);
             if (r.exitCode !== 0)
                 fail('snapshots', r, 'integrity');
+            const unloaded = unloadedSnapshotLines(r.stderr);
+            // restic left those snapshots out and exited 0: the newest may be among them, so no snapshot in
+            // the listing can be called the latest.
+            if (unloaded.length > 0)
+                throw new errors/* ActionError */.lZ('integrity', `restic snapshots could not read ${unloaded.length === 1 ? 'a snapshot' : `${unloaded.length} snapshots`} of the repository and left ${unloaded.length === 1 ? 'it' : 'them'} out: ${(0,secrets/* redact */.E$)(unloaded[0]).slice(0, 300)}.`, 'The latest snapshot cannot be told without it: run `restic check` and repair the repository (`restic repair snapshots`, 0.16+), then take a fresh backup.');
             try {
                 return parseSnapshots(r.stdout);
             }
@@ -29308,8 +30069,8 @@ function createResticCli(o) {
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL
  * must not show in `ps`), the password through a 0600 file in a 0700 directory (or the user's own file or
- * command), backend credentials from the secret-aware `env` input, and a cache private to this run so that
- * nothing read during the check comes from an earlier run's cache.
+ * command), backend credentials from the secret-aware `env` input, and the cache directory the action
+ * chose (cache/restic-cache.ts): restic's kept cache, or one private to the run with `cache: off`.
  */
 const RESERVED_ENV = [
     'RESTIC_REPOSITORY',
@@ -29359,7 +30120,7 @@ function assertNoRcloneParameters(repository) {
 function repositoryLabel(repository) {
     return (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_2__/* .withoutUrlPassword */ .Zc)(repository);
 }
-function resticEnv(repository, password, scratch, backend) {
+function resticEnv(repository, password, scratch, backend, cacheDir) {
     return {
         ...backend,
         RESTIC_REPOSITORY: repository,
@@ -29367,7 +30128,7 @@ function resticEnv(repository, password, scratch, backend) {
         RESTIC_PASSWORD: undefined,
         RESTIC_PASSWORD_FILE: password.kind === 'value' ? scratch.passwordFile : password.kind === 'file' ? password.file : undefined,
         RESTIC_PASSWORD_COMMAND: password.kind === 'command' ? password.command : undefined,
-        RESTIC_CACHE_DIR: scratch.cacheDir,
+        RESTIC_CACHE_DIR: cacheDir,
     };
 }
 
@@ -29452,13 +30213,18 @@ function newerThanTested(v) {
 
 
 /**
- * The run's private directory: the password file (when the password was given as a value), restic's
- * cache and the restore target. Removed on every path.
+ * The run's private directory: the password file (when the password was given as a value), the restore
+ * target and, with `cache: off` only, restic's cache for this run. Removed on every path. A kept cache
+ * (`cache-dir`) never lives here: it holds only restic's encrypted files, never the password or a
+ * restored file.
  */
-async function makeScratch(password, parent) {
-    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .makePrivateDir */ .hI)('restic-restore-check', parent);
-    const scratch = { dir, cacheDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'cache'), restoreDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'restore') };
-    await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.cacheDir, { mode: 0o700 });
+async function makeScratch(password, o = {}) {
+    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_4__/* .makePrivateDir */ .hI)('restic-restore-check', o.parent);
+    const scratch = { dir, restoreDir: node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'restore') };
+    if (o.perRunCache) {
+        scratch.cacheDir = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'cache');
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.cacheDir, { mode: 0o700 });
+    }
     await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(scratch.restoreDir, { mode: 0o700 });
     if (password !== undefined) {
         scratch.passwordFile = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, 'password');
@@ -29471,9 +30237,11 @@ async function removeScratch(dir) {
         await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(dir, { recursive: true, force: true });
 }
 /**
- * Once restic has finished, its password file and cache go: `verify-command` runs next, as the same
- * user, in the restore directory beside them (issue 15: `base64 ../password` printed the password).
- * Fails closed: the command must not run while either is still there.
+ * Once restic has finished, its password file goes, and the per-run cache with `cache: off`:
+ * `verify-command` runs next, as the same user, in the restore directory beside them (issue 15:
+ * `base64 ../password` printed the password). Fails closed: the command must not run while either is
+ * still there. A kept cache (`cache-dir`) is never touched here: the action did not create it, and it
+ * holds only ciphertext.
  */
 async function removeResticFiles(scratch) {
     const files = [scratch.passwordFile, scratch.cacheDir].filter((f) => f !== undefined);
@@ -29771,8 +30539,11 @@ const LISTED_FILES = 50;
 async function runRestoreCheck(plan, deps, ctx) {
     const { restic } = deps;
     ctx.result({ seed: plan.seed });
-    await detectVersion(restic, ctx);
-    await ctx.step('open repository', () => restic.openRepository());
+    const version = await detectVersion(restic, ctx);
+    const repository = await ctx.step('open repository', () => restic.openRepository());
+    await ctx.step('restic cache', async () => {
+        ctx.result({ cache: await deps.cache.prepare(repository.id, version) });
+    });
     const { latest, group } = await findLatest(plan, restic, ctx);
     await ctx.step('freshness', async () => checkFreshness(latest, group, plan, deps.now(), ctx));
     const scan = await ctx.step('expected paths', () => scanTree(plan, restic, latest));
@@ -29802,6 +30573,7 @@ async function detectVersion(restic, ctx) {
     ctx.result({ resticVersion: version.text });
     if ((0,restic_version/* newerThanTested */.gh)(version))
         ctx.warning(`restic ${version.text} is newer than the versions this action was tested with (0.14–0.18); continuing.`);
+    return version;
 }
 async function findLatest(plan, restic, ctx) {
     const found = await ctx.step('find latest snapshot', async () => {
@@ -29944,7 +30716,10 @@ async function spotCheck(compare, scan, verified, ctx) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   h: () => (/* binding */ restoreCheckSummary)
 /* harmony export */ });
-/* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(75750);
+/* unused harmony export describeCache */
+/* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96043);
+/* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75750);
+
 
 function age(seconds) {
     if (seconds === undefined)
@@ -29952,6 +30727,36 @@ function age(seconds) {
     const h = Math.floor(Math.abs(seconds) / 3600);
     const m = Math.floor((Math.abs(seconds) % 3600) / 60);
     return `${seconds < 0 ? '-' : ''}${h}h${String(m).padStart(2, '0')}m`;
+}
+function sized(s) {
+    return `${s.files} files, ${(0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(s.bytes)}`;
+}
+/** Hit or miss, where from, how much; then what the check left for the next run. */
+function describeCache(c) {
+    if (!c)
+        return undefined;
+    if (c.mode === 'off')
+        return 'off: a fresh cache for this run only';
+    if (!c.repository)
+        return `${c.mode}: not prepared (no repository id)`;
+    const restore = c.actions?.restore;
+    const parts = [
+        c.source === 'runner-local'
+            ? `hit: kept on this runner (${sized(c.before)})`
+            : c.source === 'actions-cache' && restore
+                ? `hit: restored from the Actions cache (${sized(restore)})`
+                : `miss${restore ? ` (Actions cache: ${restore.status})` : ''}`,
+    ];
+    if (c.damaged?.length)
+        parts.push(`${c.damaged.length} damaged file(s) dropped`);
+    if (c.after)
+        parts.push(`${sized(c.after)} after the check`);
+    const save = c.actions?.save;
+    if (save)
+        parts.push(`Actions cache: ${save.status}${save.status === 'saved' ? ` (${sized(save)})` : ''}`);
+    else if (c.actions?.skipped)
+        parts.push(`Actions cache: skipped (${c.actions.skipped})`);
+    return parts.join('; ');
 }
 /** The job summary: what was checked, what came back, how long each phase took. */
 function restoreCheckSummary(report) {
@@ -29984,18 +30789,19 @@ function restoreCheckSummary(report) {
                 : undefined,
         ],
         ['verify-command', r.verifyCommand],
+        ['restic cache', describeCache(r.cache)],
         ['restic', r.resticVersion],
         ['sample seed', r.seed],
     ];
     const mismatches = r.restore?.mismatches.length
-        ? `\n\n**Mismatches**\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['file', 'problem'], r.restore.mismatches.map((m) => [m.path, m.problem]))}`
+        ? `\n\n**Mismatches**\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_1__/* .markdownTable */ .Qj)(['file', 'problem'], r.restore.mismatches.map((m) => [m.path, m.problem]))}`
         : '';
     const checkErrors = r.check?.errors?.length
         ? `\n\n**check found**\n\n${r.check.errors.map((e) => `- \`${e}\``).join('\n')}`
         : '';
     const known = rows.filter(([, v]) => v !== undefined && v !== '');
-    const table = known.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['item', 'value'], known)}` : '';
-    const steps = report.steps.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .stepsTable */ .A1)(report.steps)}` : '';
+    const table = known.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_1__/* .markdownTable */ .Qj)(['item', 'value'], known)}` : '';
+    const steps = report.steps.length > 0 ? `\n\n${(0,_shared_report_js__WEBPACK_IMPORTED_MODULE_1__/* .stepsTable */ .A1)(report.steps)}` : '';
     return `${status}${table}${mismatches}${checkErrors}${steps}\n`;
 }
 
@@ -30037,6 +30843,599 @@ function createVerifyCommandRunner(o) {
             }
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 96043:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  k$: () => (/* binding */ cacheKey),
+  z3: () => (/* binding */ formatBytes),
+  cj: () => (/* binding */ localCacheDirProblem),
+  bp: () => (/* binding */ openCache)
+});
+
+// UNUSED EXPORTS: cacheKeyPrefix, resetCacheStateForTest
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 15 modules
+var schemas = __nccwpck_require__(9691);
+// EXTERNAL MODULE: ./shared/fsx.ts + 1 modules
+var fsx = __nccwpck_require__(61563);
+;// CONCATENATED MODULE: ./shared/cache-manifest.ts
+
+
+
+
+/**
+ * What a cache entry holds, written when it is saved and checked when it is restored: every regular
+ * file with its size and sha256 (not its mode: tar applies the umask on extraction), every symbolic link with its target. A restored entry is used only
+ * when the directory matches its manifest exactly — a truncated download, a corrupt archive, a file lost
+ * or added on the way all turn into a clean miss instead of a tool run on half a cache.
+ */
+const MANIFEST_FILE = '.edge-cache-manifest.json';
+const entrySchema = schemas/* union */.KCZ([
+    schemas/* object */.Ikc({
+        path: schemas/* string */.YjP().min(1),
+        size: schemas/* number */.aig().int().nonnegative(),
+        sha256: schemas/* string */.YjP().regex(/^[0-9a-f]{64}$/),
+    }),
+    schemas/* object */.Ikc({ path: schemas/* string */.YjP().min(1), link: schemas/* string */.YjP() }),
+]);
+const manifestSchema = schemas/* object */.Ikc({
+    format: schemas/* literal */.euz('edge-cache-manifest'),
+    version: schemas/* literal */.euz(1),
+    key: schemas/* string */.YjP(),
+    createdAt: schemas/* string */.YjP(),
+    files: schemas/* array */.YOg(entrySchema),
+    bytes: schemas/* number */.aig().int().nonnegative(),
+});
+/** Regular files and links under `dir` (relative POSIX paths, sorted); other file types are not cached. */
+async function walk(dir, exclude) {
+    const out = [];
+    const visit = async (rel) => {
+        const entries = await promises_.readdir(external_node_path_.join(dir, rel), { withFileTypes: true });
+        for (const e of entries) {
+            const relPath = rel ? `${rel}/${e.name}` : e.name;
+            if (!rel && exclude.includes(e.name))
+                continue;
+            const abs = external_node_path_.join(dir, relPath);
+            if (e.isDirectory())
+                await visit(relPath);
+            else if (e.isFile() || e.isSymbolicLink()) {
+                const st = await promises_.lstat(abs);
+                out.push({ path: relPath, abs, kind: e.isFile() ? 'file' : 'link', size: st.size });
+            }
+        }
+    };
+    await visit('');
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+async function buildManifest(dir, key, exclude = [MANIFEST_FILE]) {
+    const files = [];
+    let bytes = 0;
+    for (const f of await walk(dir, exclude)) {
+        if (f.kind === 'link') {
+            files.push({ path: f.path, link: await promises_.readlink(f.abs) });
+        }
+        else {
+            files.push({ path: f.path, size: f.size, sha256: await (0,fsx/* sha256File */.Q3)(f.abs) });
+            bytes += f.size;
+        }
+    }
+    return {
+        format: 'edge-cache-manifest',
+        version: 1,
+        key,
+        createdAt: new Date().toISOString(),
+        files,
+        bytes,
+    };
+}
+/** Parses a manifest read back from a cache entry (untrusted: it came from the service or the disk). */
+function parseManifest(text) {
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch {
+        return 'its manifest is not JSON';
+    }
+    const parsed = manifestSchema.safeParse(json);
+    return parsed.success ? parsed.data : 'its manifest is not an edge cache manifest';
+}
+/** Same files with the same content (the comparison a save uses to skip an unchanged entry). */
+function sameContent(a, b) {
+    return JSON.stringify(a.files) === JSON.stringify(b.files);
+}
+/**
+ * Undefined when `dir` holds exactly what the manifest lists; otherwise why not, in words. Sizes and
+ * names are compared before any file is hashed, so a truncated entry is rejected without reading it all.
+ */
+async function verifyManifest(dir, manifest, exclude = [MANIFEST_FILE]) {
+    const found = new Map((await walk(dir, exclude)).map((f) => [f.path, f]));
+    for (const want of manifest.files) {
+        const have = found.get(want.path);
+        if (!have)
+            return `'${want.path}' is missing`;
+        if ('link' in want) {
+            if (have.kind !== 'link')
+                return `'${want.path}' is not a symbolic link`;
+            continue;
+        }
+        if (have.kind !== 'file')
+            return `'${want.path}' is not a regular file`;
+        if (have.size !== want.size)
+            return `'${want.path}' has ${have.size} bytes instead of ${want.size}`;
+    }
+    const listed = new Set(manifest.files.map((f) => f.path));
+    const extra = [...found.keys()].find((p) => !listed.has(p));
+    if (extra)
+        return `'${extra}' is not in the manifest`;
+    for (const want of manifest.files) {
+        const abs = external_node_path_.join(dir, want.path);
+        if ('link' in want) {
+            if ((await promises_.readlink(abs)) !== want.link)
+                return `'${want.path}' points elsewhere`;
+        }
+        else if ((await (0,fsx/* sha256File */.Q3)(abs)) !== want.sha256) {
+            return `'${want.path}' does not match its sha256`;
+        }
+    }
+    return undefined;
+}
+
+// EXTERNAL MODULE: ./shared/credentials.ts
+var credentials = __nccwpck_require__(42252);
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+// EXTERNAL MODULE: ./shared/log.ts
+var log = __nccwpck_require__(61620);
+;// CONCATENATED MODULE: ./shared/cache.ts
+
+
+
+
+
+
+
+
+
+// ---------------------------------------------------------------------------------------------------
+// Keys
+const PART = /^[A-Za-z0-9._+]{1,64}$/;
+const CONTENT = /^[A-Za-z0-9._]{1,128}$/;
+/** `<purpose>-<os>-<arch>-<tool>@<version>-`: every entry of this tool build, whatever its content. */
+function cacheKeyPrefix(parts) {
+    const os = parts.os ?? process.platform;
+    const arch = parts.arch ?? process.arch;
+    if (!/^[A-Za-z0-9._+-]{1,64}$/.test(parts.purpose))
+        throw new Error(`bad cache key purpose '${parts.purpose}'`);
+    for (const [name, value] of Object.entries({ os, arch, tool: parts.tool, version: parts.version }))
+        if (!PART.test(value))
+            throw new Error(`bad cache key ${name} '${value}'`);
+    return `${parts.purpose}-${os}-${arch}-${parts.tool}@${parts.version}-`;
+}
+/** The full key: the prefix plus a hash of what determines the content (a lock file's sha256). */
+function cacheKey(parts) {
+    if (!CONTENT.test(parts.content))
+        throw new Error(`bad cache key content '${parts.content}'`);
+    return `${cacheKeyPrefix(parts)}${parts.content}`;
+}
+/** A new entry's key: never reused, later stamps sort after earlier ones (newest wins on restore). */
+function stamped(key) {
+    return `${key}-${Date.now().toString(36)}${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`;
+}
+// ---------------------------------------------------------------------------------------------------
+// Messages
+function formatBytes(n) {
+    if (n < 1024)
+        return `${n} B`;
+    if (n < 1024 * 1024)
+        return `${(n / 1024).toFixed(1)} KiB`;
+    if (n < 1024 ** 3)
+        return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+const WHERE = {
+    actions: 'the Actions cache',
+    local: 'the runner-local cache',
+};
+function describe(label, o, verb) {
+    const secs = `${(o.durationMs / 1000).toFixed(1)}s`;
+    const size = `${o.files} files, ${formatBytes(o.bytes)}`;
+    const where = WHERE[o.backend];
+    switch (o.status) {
+        case 'hit':
+        case 'fallback':
+            return `Cache ${o.status === 'hit' ? 'hit' : 'hit (older entry)'}: ${label} restored from ${where} and verified (${size}, ${secs}).`;
+        case 'miss':
+            return `Cache miss: no ${label} in ${where} yet; the tool fetches them.`;
+        case 'saved':
+            return `Cache saved: ${label} stored in ${where} (${size}, ${secs}).`;
+        case 'unchanged':
+            return `Cache unchanged: ${label} are as restored; nothing saved.`;
+        case 'empty':
+            return `Cache not saved: ${label} directory is empty.`;
+        case 'exists':
+            return `Cache not saved: ${where} refused a new entry for ${label} (${o.note ?? 'another job may be writing it'}).`;
+        case 'present':
+            return `Cache not restored: the ${label} directory already has content (an earlier run in this job); used as it is.`;
+        default:
+            return `Cache ${verb} of ${label}: ${o.status}${o.note ? ` (${o.note})` : ''}.`;
+    }
+}
+// ---------------------------------------------------------------------------------------------------
+// Process-wide state: "say so once" and "do not ask a failed service again" hold for the whole step.
+const state = { saidUnavailable: false, serviceFailed: undefined };
+/** For tests only. */
+function resetCacheStateForTest() {
+    state.saidUnavailable = false;
+    state.serviceFailed = undefined;
+}
+async function isEmptyDir(dir) {
+    try {
+        return (await promises_.readdir(dir)).length === 0;
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return true;
+        throw e;
+    }
+}
+/** Empties a directory this module filled (a discarded entry), leaving the directory itself. */
+async function emptyDir(dir) {
+    await promises_.rm(dir, { recursive: true, force: true });
+    await (0,fsx/* ensurePrivateDir */.rh)(dir);
+}
+function isInside(child, parent) {
+    if (!parent)
+        return false;
+    const rel = external_node_path_.relative(external_node_path_.resolve(parent), external_node_path_.resolve(child));
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel));
+}
+/** Undefined when `dir` can hold a runner-local cache, else what is wrong with it. */
+function localCacheDirProblem(dir, env = process.env) {
+    if (!external_node_path_.isAbsolute(dir))
+        return 'an absolute path';
+    if (external_node_path_.resolve(dir) === external_node_path_.parse(external_node_path_.resolve(dir)).root)
+        return 'a directory, not the file system root';
+    if (isInside(dir, env.GITHUB_WORKSPACE))
+        return 'a directory outside the workspace (the checkout is re-cloned)';
+    if (isInside(dir, env.RUNNER_TEMP))
+        return 'a directory outside RUNNER_TEMP (it is emptied after every job)';
+    return undefined;
+}
+// ---------------------------------------------------------------------------------------------------
+class Store {
+    o;
+    /** Manifests of what this process restored, so a save of unchanged content can be skipped. */
+    restored = new Map();
+    constructor(o) {
+        this.o = o;
+    }
+    async restore(entry) {
+        const started = Date.now();
+        const done = (status, extra = {}) => {
+            const outcome = {
+                backend: this.backend,
+                files: 0,
+                bytes: 0,
+                ...extra,
+                status,
+                durationMs: Date.now() - started,
+            };
+            if (status !== 'unavailable' && status !== 'error' && status !== 'corrupt')
+                log/* info */.pq(describe(entry.label, outcome, 'restore'));
+            return outcome;
+        };
+        // Only what this call put into the directory is ever removed: it must be empty (or absent) first.
+        let ours = false;
+        try {
+            if (!(await isEmptyDir(entry.dir)))
+                return done('present');
+            ours = true;
+            const found = await this.fetch(entry);
+            if (found.status !== 'found')
+                return done(found.status, { note: found.note });
+            const why = found.manifest ? await verifyManifest(entry.dir, found.manifest) : found.note;
+            if (why || !found.manifest) {
+                await emptyDir(entry.dir);
+                await found.discard?.();
+                this.o.warn(`The cached ${entry.label} (${found.entryKey}) did not verify: ${why}. The entry was discarded; the step continues as on a cache miss.`);
+                return done('corrupt', { entryKey: found.entryKey, note: why });
+            }
+            await promises_.rm(external_node_path_.join(entry.dir, MANIFEST_FILE), { force: true });
+            this.restored.set(entry.dir, { key: entry.key, manifest: found.manifest });
+            // forgejo-runner's server lower-cases keys (act handler.go reserve); compare as it does.
+            const exact = found.entryKey.toLowerCase().startsWith(`${entry.key.toLowerCase()}-`);
+            return done(exact ? 'hit' : 'fallback', {
+                entryKey: found.entryKey,
+                files: found.manifest.files.length,
+                bytes: found.manifest.bytes,
+            });
+        }
+        catch (e) {
+            // A local file-system problem (not the service): the caller still runs, without the cache.
+            if (ours)
+                await emptyDir(entry.dir).catch(() => undefined);
+            this.o.warn(`Could not restore ${entry.label} from ${WHERE[this.backend]}: ${(0,fsx/* describeFsError */.TQ)(e)}. The step continues without the cache.`);
+            return done('error', { note: (0,fsx/* describeFsError */.TQ)(e) });
+        }
+    }
+    async save(entry) {
+        const started = Date.now();
+        const done = (status, extra = {}) => {
+            const outcome = {
+                backend: this.backend,
+                files: 0,
+                bytes: 0,
+                ...extra,
+                status,
+                durationMs: Date.now() - started,
+            };
+            if (status !== 'unavailable' && status !== 'error')
+                log/* info */.pq(describe(entry.label, outcome, 'save'));
+            return outcome;
+        };
+        try {
+            const manifest = await buildManifest(entry.dir, entry.key).catch((e) => {
+                if (e.code === 'ENOENT')
+                    return undefined;
+                throw e;
+            });
+            if (!manifest || manifest.files.length === 0)
+                return done('empty');
+            const before = this.restored.get(entry.dir);
+            if (before?.key === entry.key && sameContent(before.manifest, manifest))
+                return done('unchanged');
+            const entryKey = stamped(entry.key);
+            const stored = await this.store(entry, { ...manifest, key: entryKey });
+            if (stored.status !== 'saved')
+                return done(stored.status, { note: stored.note });
+            this.restored.set(entry.dir, { key: entry.key, manifest });
+            return done('saved', { entryKey, files: manifest.files.length, bytes: manifest.bytes });
+        }
+        catch (e) {
+            this.o.warn(`Could not save ${entry.label} to ${WHERE[this.backend]}: ${(0,fsx/* describeFsError */.TQ)(e)}. The step's result is unaffected.`);
+            return done('error', { note: (0,fsx/* describeFsError */.TQ)(e) });
+        }
+    }
+}
+// ---------------------------------------------------------------------------------------------------
+// The Actions cache
+class ActionsStore extends Store {
+    backend = 'actions';
+    toolkit;
+    env;
+    constructor(o) {
+        super(o);
+        this.env = o.env ?? process.env;
+    }
+    /** The toolkit when a cache service is there; undefined (said once) when not. */
+    service() {
+        this.toolkit ??= (async () => {
+            const load = this.o.loadToolkit ?? (async () => (await Promise.all(/* import() */[__nccwpck_require__.e(110), __nccwpck_require__.e(91)]).then(__nccwpck_require__.bind(__nccwpck_require__, 18091))));
+            const toolkit = await load();
+            if (toolkit.isFeatureAvailable())
+                return toolkit;
+            if (!state.saidUnavailable) {
+                state.saidUnavailable = true;
+                log/* info */.pq('No Actions cache service on this runner (ACTIONS_CACHE_URL / ACTIONS_RESULTS_URL not set): working without a cache.');
+            }
+            return undefined;
+        })();
+        return this.toolkit;
+    }
+    /**
+     * Entries are keyed by where the directory lies relative to the workspace as well: the toolkit stores
+     * and extracts paths relative to GITHUB_WORKSPACE, so an entry made from elsewhere would unpack
+     * somewhere else — it must not match at all.
+     */
+    located(key, dir) {
+        const workspace = this.env.GITHUB_WORKSPACE ?? process.cwd();
+        return `edge-v1-${(0,fsx/* sha256 */.sc)(external_node_path_.relative(workspace, dir)).slice(0, 10)}-${key}`;
+    }
+    /** One warning for the whole step; later calls are not tried. */
+    failed(entry, what, annotation) {
+        const note = (0,credentials/* serviceMessage */.XK)(annotation);
+        state.serviceFailed = note;
+        this.o.warn(`The Actions cache service failed while ${what} ${entry.label}: ${note}. The step continues without the cache; it is not used again in this step.`);
+        return { status: 'error', note };
+    }
+    async fetch(entry) {
+        if (state.serviceFailed)
+            return { status: 'unavailable', note: 'the cache service failed earlier in this step' };
+        const toolkit = await this.service();
+        if (!toolkit)
+            return { status: 'unavailable', note: 'no cache service' };
+        await (0,fsx/* ensurePrivateDir */.rh)(entry.dir);
+        const prefixes = [entry.key, ...(entry.fallbackPrefixes ?? [])].map((k) => this.located(k, entry.dir));
+        // Look up first (one request): a failure here is the service's, a failure while downloading or
+        // unpacking below is the entry's.
+        const lookup = [];
+        const matched = await log/* governed */.pH(lookup, () => 
+        // GitHub matches the primary key exactly and restore keys by prefix; forgejo-runner's server
+        // matches each key exactly, then by prefix (act pkg/artifactcache/handler.go findCache). The
+        // primary key never exists (entries carry a stamp), so both take the newest entry under the prefix.
+        toolkit.restoreCache([entry.dir], `${prefixes[0]}-`, [`${prefixes[0]}-`, ...prefixes.slice(1)], {
+            lookupOnly: true,
+        }));
+        if (lookup.length > 0)
+            return this.failed(entry, 'looking up', lookup[0]);
+        if (!matched)
+            return { status: 'miss' };
+        const unpack = [];
+        const got = await log/* governed */.pH(unpack, () => toolkit.restoreCache([entry.dir], matched));
+        const entryKey = this.unlocated(matched, prefixes);
+        if (unpack.length > 0 || got !== matched)
+            return {
+                status: 'found',
+                entryKey,
+                note: (0,credentials/* serviceMessage */.XK)(unpack[0] ?? 'the entry disappeared before it was downloaded'),
+            };
+        const text = await promises_.readFile(external_node_path_.join(entry.dir, MANIFEST_FILE), 'utf8').catch(() => undefined);
+        const manifest = text === undefined ? 'it has no manifest' : parseManifest(text);
+        if (typeof manifest === 'string')
+            return { status: 'found', entryKey, note: manifest };
+        return { status: 'found', entryKey, manifest };
+    }
+    /** The caller's view of a stored key: without the location part. */
+    unlocated(stored, prefixes) {
+        return stored.replace(/^edge-v1-[0-9a-f]{10}-/, '') || prefixes[0];
+    }
+    async store(entry, manifest) {
+        if (state.serviceFailed)
+            return { status: 'unavailable', note: 'the cache service failed earlier in this step' };
+        const toolkit = await this.service();
+        if (!toolkit)
+            return { status: 'unavailable', note: 'no cache service' };
+        const manifestFile = external_node_path_.join(entry.dir, MANIFEST_FILE);
+        await (0,fsx/* writeFileAtomic */.Zf)(manifestFile, JSON.stringify(manifest, null, 1) + '\n', { mode: 0o600 });
+        const annotations = [];
+        try {
+            const id = await log/* governed */.pH(annotations, () => toolkit.saveCache([entry.dir], this.located(manifest.key, entry.dir)));
+            if (annotations.length > 0)
+                return this.failed(entry, 'saving', annotations[0]);
+            // -1 without a complaint: the service refused the reservation (the toolkit logged why).
+            if (id === -1)
+                return { status: 'exists', note: 'the service refused the reservation' };
+            return { status: 'saved' };
+        }
+        catch (e) {
+            return this.failed(entry, 'saving', (0,errors/* errorMessage */.gJ)(e));
+        }
+        finally {
+            await promises_.rm(manifestFile, { force: true });
+        }
+    }
+}
+// ---------------------------------------------------------------------------------------------------
+// The runner-local store: <dir>/edge-cache-v1/entries/<sha256 of the entry key>/{manifest.json,data/}
+const LOCAL_LAYOUT = 'edge-cache-v1';
+/** Entries of one key kept after a save (the newest first); older ones are removed. */
+const KEEP_PER_KEY = 2;
+/** Entries not restored or saved for this long are removed. */
+const UNUSED_MS = 30 * 86_400_000;
+class LocalStore extends Store {
+    backend = 'local';
+    root;
+    constructor(o) {
+        super(o);
+        const problem = localCacheDirProblem(o.local.dir, o.env ?? process.env);
+        if (problem)
+            throw new errors/* InputError */.dz(o.local.input, problem, `'${o.local.dir}'`);
+        this.root = external_node_path_.join(o.local.dir, LOCAL_LAYOUT);
+    }
+    get entries() {
+        return external_node_path_.join(this.root, 'entries');
+    }
+    async prepare() {
+        await (0,fsx/* ensurePrivateDir */.rh)(this.entries);
+        await (0,fsx/* ensurePrivateDir */.rh)(external_node_path_.join(this.root, 'tmp'));
+        // Backup tools skip directories tagged like this (https://bford.info/cachedir/).
+        const tag = external_node_path_.join(this.root, 'CACHEDIR.TAG');
+        if (!external_node_fs_.existsSync(tag))
+            await (0,fsx/* writeFileAtomic */.Zf)(tag, 'Signature: 8a477f597d28d172789f06886806bc55\n# edge-actions cache\n');
+    }
+    /** Every stored entry with its manifest (unreadable ones are reported as corrupt by `why`). */
+    async list() {
+        const names = await promises_.readdir(this.entries).catch(() => []);
+        const out = [];
+        for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+            const dir = external_node_path_.join(this.entries, name);
+            const file = external_node_path_.join(dir, 'manifest.json');
+            const st = await promises_.stat(file).catch(() => undefined);
+            const text = await promises_.readFile(file, 'utf8').catch(() => undefined);
+            const parsed = text === undefined ? 'it has no manifest' : parseManifest(text);
+            out.push(typeof parsed === 'string'
+                ? { dir, why: parsed, mtime: st?.mtimeMs ?? 0 }
+                : { dir, manifest: parsed, mtime: st?.mtimeMs ?? 0 });
+        }
+        return out;
+    }
+    async fetch(entry) {
+        await this.prepare();
+        const all = await this.list();
+        for (const prefix of [`${entry.key}-`, ...(entry.fallbackPrefixes ?? [])]) {
+            const candidates = all
+                .filter((e) => e.manifest?.key.startsWith(prefix))
+                .sort((a, b) => (a.manifest.key < b.manifest.key ? 1 : -1));
+            const newest = candidates[0];
+            if (!newest?.manifest)
+                continue;
+            const data = external_node_path_.join(newest.dir, 'data');
+            const discard = () => promises_.rm(newest.dir, { recursive: true, force: true });
+            const why = await verifyManifest(data, newest.manifest, []);
+            if (why)
+                return { status: 'found', entryKey: newest.manifest.key, note: why, discard };
+            await (0,fsx/* ensurePrivateDir */.rh)(entry.dir);
+            await promises_.cp(data, entry.dir, {
+                recursive: true,
+                mode: external_node_fs_.constants.COPYFILE_FICLONE,
+                verbatimSymlinks: true,
+            });
+            const now = new Date();
+            await promises_.utimes(external_node_path_.join(newest.dir, 'manifest.json'), now, now).catch(() => undefined);
+            return { status: 'found', entryKey: newest.manifest.key, manifest: newest.manifest, discard };
+        }
+        return { status: 'miss' };
+    }
+    async store(entry, manifest) {
+        await this.prepare();
+        const staging = await promises_.mkdtemp(external_node_path_.join(this.root, 'tmp', 'entry-'));
+        try {
+            await promises_.cp(entry.dir, external_node_path_.join(staging, 'data'), {
+                recursive: true,
+                mode: external_node_fs_.constants.COPYFILE_FICLONE,
+                verbatimSymlinks: true,
+            });
+            // The copy is what gets stored: check it against the manifest taken from the source.
+            const why = await verifyManifest(external_node_path_.join(staging, 'data'), manifest, []);
+            if (why)
+                throw new Error(`the copy changed while it was made (${why})`);
+            await (0,fsx/* writeFileAtomic */.Zf)(external_node_path_.join(staging, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n', {
+                mode: 0o600,
+            });
+            await promises_.rename(staging, external_node_path_.join(this.entries, (0,fsx/* sha256 */.sc)(manifest.key)));
+        }
+        finally {
+            await promises_.rm(staging, { recursive: true, force: true });
+        }
+        await this.prune(entry.key);
+        return { status: 'saved' };
+    }
+    /** Keeps the newest entries of `key`, drops entries nobody used for a month and broken ones. */
+    async prune(key) {
+        const all = await this.list();
+        const mine = all
+            .filter((e) => e.manifest?.key.startsWith(`${key}-`))
+            .sort((a, b) => (a.manifest.key < b.manifest.key ? 1 : -1));
+        const old = all.filter((e) => e.mtime > 0 && Date.now() - e.mtime > UNUSED_MS);
+        for (const e of [...mine.slice(KEEP_PER_KEY), ...old])
+            await promises_.rm(e.dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+}
+/**
+ * Opens the cache for this step: the runner-local store when the caller names one, else the Actions
+ * cache (which may turn out to be unavailable: every call then answers `unavailable`).
+ */
+function openCache(o) {
+    if (o.local)
+        return new LocalStore({ ...o, local: o.local });
+    return new ActionsStore(o);
 }
 
 
@@ -30539,7 +31938,7 @@ function artifactServiceProblem(env) {
     return undefined;
 }
 async function defaultUploader() {
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 495).then(__nccwpck_require__.bind(__nccwpck_require__, 65495));
+    const { DefaultArtifactClient } = await Promise.all(/* import() */[__nccwpck_require__.e(110), __nccwpck_require__.e(458)]).then(__nccwpck_require__.bind(__nccwpck_require__, 67458));
     return new DefaultArtifactClient();
 }
 /**
@@ -30690,13 +32089,14 @@ async function uploadEvidence(req) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  IG: () => (/* reexport */ forge_http_ForgeApiError),
+  IG: () => (/* reexport */ ForgeApiError),
+  z$: () => (/* binding */ bestEffort),
   Ww: () => (/* binding */ connectForge),
   LV: () => (/* binding */ forgeInputs),
   Vp: () => (/* binding */ runUrl)
 });
 
-// UNUSED EXPORTS: DEFAULT_BUDGET_MS, bestEffort, createForgeClient, forgeTargetFromEnv, rateLimitWait
+// UNUSED EXPORTS: DEFAULT_BUDGET_MS, createForgeClient, forgeTargetFromEnv, rateLimitWait
 
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
@@ -30722,7 +32122,7 @@ const HINTS = {
     unexpected: 'the forge gave an answer the action does not understand',
 };
 /** A failed forge call. `detail` is redacted remote text (one line, at most 200 characters). */
-class forge_http_ForgeApiError extends Error {
+class ForgeApiError extends Error {
     what;
     kind;
     status;
@@ -30750,7 +32150,7 @@ class forge_http_ForgeApiError extends Error {
         return `${this.message}${tries}; ${HINTS[this.kind]}.`;
     }
     withAttempts(attempts) {
-        return new forge_http_ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
+        return new ForgeApiError(this.what, this.kind, this.status, this.detail, attempts, this.waitMs);
     }
 }
 const DEFAULT_BUDGET_MS = 60_000;
@@ -30854,7 +32254,7 @@ class ForgeHttp {
                 failure = this.answerFailure(what, answer);
             }
             catch (e) {
-                if (e instanceof forge_http_ForgeApiError)
+                if (e instanceof ForgeApiError)
                     failure = e;
                 else
                     throw e;
@@ -30877,12 +32277,12 @@ class ForgeHttp {
         const message = remoteMessage(answer.body, `HTTP ${answer.status}`);
         const wait = rateLimitWait(answer.status, answer.headers, message, this.now());
         if (wait !== undefined)
-            return new forge_http_ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
+            return new ForgeApiError(what, 'rate-limited', answer.status, message, 1, wait);
         if (answer.status >= 300 && answer.status < 400) {
             const location = oneLine(answer.headers.get('location') ?? '');
-            return new forge_http_ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
+            return new ForgeApiError(what, 'unexpected', answer.status, `redirected to ${location || 'elsewhere'}`);
         }
-        return new forge_http_ForgeApiError(what, failureOf(answer.status), answer.status, message);
+        return new ForgeApiError(what, failureOf(answer.status), answer.status, message);
     }
     async once(what, method, url, body, leftMs) {
         const timeoutMs = Math.max(1000, Math.min(this.o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, leftMs));
@@ -30917,7 +32317,7 @@ class ForgeHttp {
             const why = err.name === 'TimeoutError'
                 ? `no answer within ${Math.round(timeoutMs / 1000)}s`
                 : (err.cause?.code ?? err.cause?.message ?? (0,errors/* errorMessage */.gJ)(e));
-            throw new forge_http_ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
+            throw new ForgeApiError(what, 'network', undefined, oneLine(`${new URL(url).host}: ${why}`));
         }
         const text = await res.text().catch(() => '');
         let parsed = text;
@@ -30939,7 +32339,7 @@ class ForgeHttp {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const answer = await this.request(what, 'GET', path, { query: { ...query, ...pageSize, page } });
             if (!Array.isArray(answer.body))
-                throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
+                throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not a list');
             out.push(...answer.body);
             if (!hasNextPage(answer.headers))
                 break;
@@ -30992,7 +32392,7 @@ function runUrl(target, env = process.env) {
 }
 function asObject(what, answer) {
     if (!answer.body || typeof answer.body !== 'object' || Array.isArray(answer.body))
-        throw new forge_http_ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
+        throw new ForgeApiError(what, 'unexpected', answer.status, 'the answer is not an object');
     return answer.body;
 }
 function str(v) {
@@ -31060,7 +32460,7 @@ function createForgeClient(o) {
                 .then((a) => str(asObject('Reading the token user', a).login) || JOB_TOKEN_USER[target.kind])
                 .catch((e) => {
                 // The job token is not a user token: GitHub refuses /user for it; the author is then the bot.
-                if (e instanceof forge_http_ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
+                if (e instanceof ForgeApiError && (e.kind === 'permission' || e.kind === 'not-found'))
                     return JOB_TOKEN_USER[target.kind];
                 me = undefined;
                 throw e;
@@ -31084,7 +32484,7 @@ function createForgeClient(o) {
                 ? await http.list(what, `${repo}/issues/${issue}/comments`, {}, pageSize)
                 : await http.request(what, 'GET', `${repo}/issues/${issue}/comments`).then((a) => {
                     if (!Array.isArray(a.body))
-                        throw new forge_http_ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
+                        throw new ForgeApiError(what, 'unexpected', a.status, 'the answer is not a list');
                     return a.body;
                 });
             return items.map(toComment);
@@ -31153,10 +32553,10 @@ async function bestEffort(what, fn, warn) {
         return await fn();
     }
     catch (e) {
-        if (e instanceof CancelledError)
+        if (e instanceof errors/* CancelledError */.cc)
             throw e;
-        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${errorMessage(e)}.`;
-        warn(`${what} skipped: ${redact(why)} The step's own result is unchanged.`);
+        const why = e instanceof ForgeApiError ? e.describe() : `unexpected error: ${(0,errors/* errorMessage */.gJ)(e)}.`;
+        warn(`${what} skipped: ${(0,secrets/* redact */.E$)(why)} The step's own result is unchanged.`);
         return undefined;
     }
 }
@@ -31170,15 +32570,19 @@ async function bestEffort(what, fn, warn) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  XB: () => (/* binding */ LockTimeoutError),
   TQ: () => (/* binding */ describeFsError),
+  rh: () => (/* binding */ ensurePrivateDir),
   hI: () => (/* binding */ makePrivateDir),
   sR: () => (/* binding */ releaseAllLocksSync),
   X5: () => (/* binding */ runnerTemp),
+  sc: () => (/* binding */ sha256),
   Q3: () => (/* binding */ sha256File),
+  kK: () => (/* binding */ withLock),
   Zf: () => (/* binding */ writeFileAtomic)
 });
 
-// UNUSED EXPORTS: LockTimeoutError, acquireLock, ensurePrivateDir, fileId, pathExists, sha256, stageFile, syncDir, withLock
+// UNUSED EXPORTS: acquireLock, fileId, pathExists, stageFile, syncDir
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
@@ -31192,8 +32596,8 @@ var external_node_os_ = __nccwpck_require__(48161);
 var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var lib_core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./shared/errors.ts
 var errors = __nccwpck_require__(32635);
 // EXTERNAL MODULE: ./shared/tool.ts + 1 modules
@@ -31308,7 +32712,7 @@ async function sha256File(file) {
     return hash.digest('hex');
 }
 function sha256(data) {
-    return createHash('sha256').update(data).digest('hex');
+    return (0,external_node_crypto_.createHash)('sha256').update(data).digest('hex');
 }
 function runnerTemp() {
     return process.env.RUNNER_TEMP || external_node_os_.tmpdir();
@@ -31322,8 +32726,8 @@ async function makePrivateDir(prefix, parent = runnerTemp()) {
 }
 /** Ensures `dir` exists with mode 0700 (created when missing; an existing dir is tightened). */
 async function ensurePrivateDir(dir) {
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fsp.chmod(dir, 0o700);
+    await promises_.mkdir(dir, { recursive: true, mode: 0o700 });
+    await promises_.chmod(dir, 0o700);
 }
 class LockTimeoutError extends errors/* ActionError */.lZ {
     lockFile;
@@ -31364,7 +32768,7 @@ function pidAlive(pid) {
 }
 function readLock(file) {
     try {
-        return JSON.parse(fs.readFileSync(file, 'utf8'));
+        return JSON.parse(external_node_fs_.readFileSync(file, 'utf8'));
     }
     catch {
         return undefined;
@@ -31378,34 +32782,34 @@ function breakIfDead(file) {
     const breaker = `${file}.break`;
     let fd;
     try {
-        fd = fs.openSync(breaker, 'wx');
+        fd = external_node_fs_.openSync(breaker, 'wx');
     }
     catch {
-        const st = fs.statSync(breaker, { throwIfNoEntry: false });
+        const st = external_node_fs_.statSync(breaker, { throwIfNoEntry: false });
         if (st && Date.now() - st.mtimeMs > 10_000)
-            fs.rmSync(breaker, { force: true });
+            external_node_fs_.rmSync(breaker, { force: true });
         return false;
     }
     try {
         const info = readLock(file);
-        if (!info || info.host !== os.hostname() || pidAlive(info.pid))
+        if (!info || info.host !== external_node_os_.hostname() || pidAlive(info.pid))
             return false;
-        fs.rmSync(file, { force: true });
-        core.warning(`Broke the stale lock '${file}' of run ${info.runId} (pid ${info.pid} is no longer running, since ${info.since}).`);
+        external_node_fs_.rmSync(file, { force: true });
+        core/* warning */.$e(`Broke the stale lock '${file}' of run ${info.runId} (pid ${info.pid} is no longer running, since ${info.since}).`);
         return true;
     }
     finally {
-        fs.closeSync(fd);
-        fs.rmSync(breaker, { force: true });
+        external_node_fs_.closeSync(fd);
+        external_node_fs_.rmSync(breaker, { force: true });
     }
 }
 /** A runner-local exclusive lock file holding pid, host, run id and start time. */
 async function acquireLock(file, opts) {
-    await fsp.mkdir(path.dirname(file), { recursive: true });
+    await promises_.mkdir(external_node_path_.dirname(file), { recursive: true });
     const started = Date.now();
     const info = {
         pid: process.pid,
-        host: os.hostname(),
+        host: external_node_os_.hostname(),
         runId: opts.runId,
         since: new Date().toISOString(),
         purpose: opts.purpose,
@@ -31413,10 +32817,10 @@ async function acquireLock(file, opts) {
     let told = false;
     for (;;) {
         try {
-            const fd = fs.openSync(file, 'wx', 0o644);
-            fs.writeSync(fd, JSON.stringify(info));
-            fs.fsyncSync(fd);
-            fs.closeSync(fd);
+            const fd = external_node_fs_.openSync(file, 'wx', 0o644);
+            external_node_fs_.writeSync(fd, JSON.stringify(info));
+            external_node_fs_.fsyncSync(fd);
+            external_node_fs_.closeSync(fd);
             held.add(file);
             return {
                 file,
@@ -31424,7 +32828,7 @@ async function acquireLock(file, opts) {
                     if (!held.delete(file))
                         return;
                     if (readLock(file)?.pid === process.pid)
-                        await fsp.rm(file, { force: true });
+                        await promises_.rm(file, { force: true });
                 },
             };
         }
@@ -31439,9 +32843,9 @@ async function acquireLock(file, opts) {
             told = true;
             opts.onWait?.(holder);
         }
-        const signal = cancellation();
+        const signal = (0,tool/* cancellation */.WN)();
         if (signal)
-            throw new CancelledError(signal);
+            throw new errors/* CancelledError */.cc(signal);
         if (Date.now() - started >= opts.timeoutMs) {
             throw new LockTimeoutError(file, holder, Date.now() - started, opts.reason ?? 'locked');
         }
@@ -31512,7 +32916,7 @@ function describeFsError(err) {
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(77094);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(33838);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(9691);
 /* harmony import */ var zod__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(88532);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(32635);
@@ -31888,7 +33292,7 @@ function parseAll(specs, raws, settings, reported) {
 /* unused harmony exports untrusted, looksLikeCommand */
 /* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(16698);
 /* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_async_hooks__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(77094);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(33838);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(35931);
 
 
@@ -32027,7 +33431,7 @@ function flushed() {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(51455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(77094);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(33838);
 /* harmony import */ var _fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(61563);
 /* harmony import */ var _log_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(61620);
 /* harmony import */ var _secrets_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(35931);
@@ -32097,8 +33501,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var core = __nccwpck_require__(33838);
 // EXTERNAL MODULE: ./shared/commit-status.ts + 1 modules
 var commit_status = __nccwpck_require__(95669);
 // EXTERNAL MODULE: ./shared/errors.ts
@@ -32433,7 +33837,7 @@ async function run(def) {
 /* harmony export */   cl: () => (/* binding */ registerSecret)
 /* harmony export */ });
 /* unused harmony exports REDACTED, registerSecretForms, hasSecrets, resetSecretsForTest */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(77094);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(33838);
 
 /**
  * One registry of secret values for the whole process. Registering masks the value in the runner log
@@ -33178,7 +34582,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 77094:
+/***/ 33838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33190,6 +34594,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   V4: () => (/* binding */ getInput),
   Gu: () => (/* binding */ getState),
   pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
   LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
@@ -33199,7 +34604,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, group, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -33765,1136 +35170,8 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(13193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(24434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(42613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(27187);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -35281,6 +35558,704 @@ function getIDToken(aud) {
 
 /***/ }),
 
+/***/ 27187:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec)
+});
+
+// UNUSED EXPORTS: getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(13193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(70857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(24434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(16928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(88701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
 /***/ 92145:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -35373,10 +36348,11 @@ class PersonalAccessTokenCredentialHandler {
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
   Hv: () => (/* binding */ HttpCodes)
 });
 
-// UNUSED EXPORTS: Headers, HttpClientError, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
 
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(58611);
@@ -36179,6 +37155,488 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, open, readdir, rename, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 88701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF)
+/* harmony export */ });
+/* unused harmony exports cp, mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(16928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+
+/***/ }),
+
 /***/ 9691:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -36186,14 +37644,16 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   YOg: () => (/* binding */ array),
+  euz: () => (/* binding */ literal),
   aig: () => (/* binding */ schemas_number),
   Ikc: () => (/* binding */ object),
   g1P: () => (/* binding */ record),
   YjP: () => (/* binding */ schemas_string),
+  KCZ: () => (/* binding */ union),
   L5J: () => (/* binding */ unknown)
 });
 
-// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, boolean, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, enum, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, literal, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, strictObject, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, union, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
+// UNUSED EXPORTS: ZodAny, ZodArray, ZodBase64, ZodBase64URL, ZodBigInt, ZodBigIntFormat, ZodBoolean, ZodCIDRv4, ZodCIDRv6, ZodCUID, ZodCUID2, ZodCatch, ZodCodec, ZodCreditCard, ZodCustom, ZodCustomStringFormat, ZodDate, ZodDefault, ZodDiscriminatedUnion, ZodE164, ZodEmail, ZodEmoji, ZodEnum, ZodExactOptional, ZodFile, ZodFunction, ZodGUID, ZodIBAN, ZodIPv4, ZodIPv6, ZodISODate, ZodISODateTime, ZodISODuration, ZodISOTime, ZodInstanceOf, ZodIntersection, ZodJWT, ZodKSUID, ZodLazy, ZodLiteral, ZodMAC, ZodMap, ZodNaN, ZodNanoID, ZodNever, ZodNonOptional, ZodNull, ZodNullable, ZodNumber, ZodNumberFormat, ZodObject, ZodOptional, ZodPipe, ZodPrefault, ZodPreprocess, ZodPromise, ZodReadonly, ZodRecord, ZodSet, ZodString, ZodStringFormat, ZodSuccess, ZodSymbol, ZodTemplateLiteral, ZodTransform, ZodTuple, ZodType, ZodULID, ZodURL, ZodUUID, ZodUndefined, ZodUnion, ZodUnknown, ZodVoid, ZodXID, ZodXor, _ZodString, _default, _function, any, base64, base64url, bigint, boolean, catch, check, cidrv4, cidrv6, codec, creditCard, cuid, cuid2, currencyCode, custom, date, describe, discriminatedUnion, e164, email, emoji, enum, exactOptional, file, float32, float64, function, guid, hash, hex, hostname, httpUrl, iban, instanceof, int, int32, int64, intersection, invertCodec, ipv4, ipv6, json, jwt, keyof, ksuid, lazy, looseObject, looseRecord, mac, map, meta, nan, nanoid, nativeEnum, never, nonoptional, null, nullable, nullish, optional, partialRecord, pipe, prefault, preprocess, promise, readonly, refine, set, strictObject, stringFormat, stringbool, success, superRefine, symbol, templateLiteral, transform, tuple, uint32, uint64, ulid, undefined, url, uuid, uuidv4, uuidv6, uuidv7, void, xid, xor
 
 // EXTERNAL MODULE: ./node_modules/zod/v4/core/core.js
 var core_core = __nccwpck_require__(88532);
@@ -39266,16 +40726,16 @@ const $ZodEnum = /*@__PURE__*/ core_core/* $constructor */.xI("$ZodEnum", (inst,
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ core_core/* $constructor */.xI("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    core_util/* defineLazyInternal */.v5(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? core_util/* escapeRegex */.sD(o) : o ? core_util/* escapeRegex */.sD(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -39292,7 +40752,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -44339,10 +45799,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ core_core/* $constructor */.xI("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -44352,12 +45812,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...core_util/* normalizeParams */.A2(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {

@@ -35,6 +35,9 @@ export const RESTIC_BAD_INPUTS: BadInputCase[] = [
   ['unreachable-after', { 'unreachable-after': '0s' }],
   ['timeout', { timeout: '5' }],
   ['restic-binary', { 'restic-binary': '/nonexistent/restic' }],
+  ['cache', { cache: 'yes' }],
+  ['cache-dir', { 'cache-dir': '/' }],
+  ['failure-issue', { 'failure-issue': 'maybe' }],
   // Rules across inputs.
   ['password', { password: '' }],
   ['password-file', { 'password-file': '/etc/hostname' }],

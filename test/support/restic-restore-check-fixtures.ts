@@ -385,3 +385,72 @@ exit $rc
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** One request restic made of the REST backend, as the counting proxy saw it. */
+export interface BackendRequest {
+  method: string;
+  /** `index`, `data`, `snapshots`, `keys`, `locks` (a file of that type), `list <type>`, `config`. */
+  type: string;
+  status: number;
+  /** Response body bytes sent to restic. */
+  bytes: number;
+}
+
+export interface CountingProxy {
+  url: string;
+  requests: BackendRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP proxy in front of the REST server that records what restic fetches: the REST
+ * backend's paths are `/<repo>/<type>/<name>` and `/<repo>/config` (restic doc/100_references.rst,
+ * "REST Backend"), so every GET of an index file or a pack is one row with the bytes it returned.
+ * This measures restic's cache from the outside: what it holds is what restic does not fetch.
+ */
+export async function startCountingProxy(server: RestServer): Promise<CountingProxy> {
+  const requests: BackendRequest[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = http.createServer((req, res) => {
+    const parts = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
+    // `/<repo>/<type>/<name>` is a file, `/<repo>/<type>/` a listing, `/<repo>/config` the config.
+    const type =
+      parts.length >= 3 ? parts[1] : parts[1] === 'config' ? 'config' : `list ${parts[1] ?? req.url ?? ''}`;
+    const upstream = http.request(
+      { host: '127.0.0.1', port: server.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        const row: BackendRequest = { method: req.method ?? '', type, status: up.statusCode ?? 0, bytes: 0 };
+        requests.push(row);
+        up.on('data', (c: Buffer) => (row.bytes += c.length));
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  proxy.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        proxy.close(() => r());
+      }),
+  };
+}
+
+/** GETs of one file type (`index`, `data`, `snapshots`) and the bytes they returned. */
+export function fetched(requests: BackendRequest[], type: string): { count: number; bytes: number } {
+  // restic reads files with a Range header: 206 Partial Content (or 200 from a server ignoring it).
+  const rows = requests.filter(
+    (r) => r.method === 'GET' && r.type === type && (r.status === 200 || r.status === 206),
+  );
+  return { count: rows.length, bytes: rows.reduce((n, r) => n + r.bytes, 0) };
+}

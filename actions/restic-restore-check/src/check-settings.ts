@@ -12,6 +12,7 @@ import {
   type PasswordSource,
 } from './restic/restic-environment.js';
 import type { CheckPlan } from './restore-check.js';
+import { checkCacheDir } from './cache/cache-location.js';
 
 export type RestoreCheckSettings = Settings<typeof inputs>;
 
@@ -20,13 +21,15 @@ export interface Prepared {
   backend: Record<string, string>;
   label: string;
   seed: number;
+  /** restic's kept cache directory (undefined with `cache: off`). */
+  cacheDir?: string;
 }
 
 /**
  * Rules across inputs, checked before any tool runs. Every credential in the inputs was registered
  * before they were parsed (inputs.ts), so none of these errors can show one.
  */
-export function prepare(s: RestoreCheckSettings): Prepared {
+export function prepare(s: RestoreCheckSettings, env: NodeJS.ProcessEnv = process.env): Prepared {
   assertNoRcloneParameters(s.repository);
   assertNoSecretIn('verify-command', s.verifyCommand);
   assertNoSecretIn('password-command', s.passwordCommand);
@@ -50,6 +53,7 @@ export function prepare(s: RestoreCheckSettings): Prepared {
     label: repositoryLabel(s.repository),
     // A random seed by default, recorded in the report: 'sample-seed' replays the same sample.
     seed: s.sampleSeed ?? randomInt(0, 2 ** 32),
+    cacheDir: s.cache === 'off' ? undefined : checkCacheDir(s.cacheDir, env),
   };
 }
 

@@ -20,6 +20,7 @@ import {
   repositoryCredentials,
 } from './restic/input-credentials.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
+import { resticDefaultCacheDir } from './cache/cache-location.js';
 
 import { forgeInputs } from '../../../shared/forge.js';
 
@@ -87,6 +88,11 @@ export const inputs = {
   timeout: duration({ min: 10_000, max: 2 * 86_400_000 }).default('30m'),
   'restic-binary': text({ expected: 'a restic executable name or path' }).default('restic'),
   'report-artifact': reportArtifactInput,
+  cache: oneOf(['auto', 'local', 'off'] as const).default('auto'),
+  'cache-dir': filePath({
+    expected: "a directory for restic's cache, outside the workspace and RUNNER_TEMP",
+  }).fallbackTo((env) => resticDefaultCacheDir(env)),
+  'failure-issue': bool().default('false'),
 
   ...forgeInputs,
 };

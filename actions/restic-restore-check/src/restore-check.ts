@@ -6,9 +6,10 @@ import {
   evaluateSpotCheck,
   spotCheckError,
 } from './verification/spot-check.js';
+import type { ResticCache } from './cache/restic-cache.js';
 import type { ResticCli } from './restic/restic-cli.js';
 import type { Snapshot, TreeNode } from './restic/restic-json.js';
-import { newerThanTested } from './restic/restic-version.js';
+import { newerThanTested, type ResticVersion } from './restic/restic-version.js';
 import {
   compareFile,
   observeRestored,
@@ -43,8 +44,10 @@ export interface CheckPlan {
 
 export interface CheckDeps {
   restic: ResticCli;
+  /** restic's cache: prepared once the repository id is known (cache/restic-cache.ts). */
+  cache: Pick<ResticCache, 'prepare'>;
   verifier: VerifyCommandRunner;
-  /** Removes restic's password file and cache once restic has finished (before verify-command). */
+  /** Removes restic's password file (and a per-run cache) once restic has finished (before verify-command). */
   removeResticFiles: () => Promise<void>;
   now: () => Date;
 }
@@ -67,8 +70,11 @@ export async function runRestoreCheck(
 ): Promise<RestoreCheckResult> {
   const { restic } = deps;
   ctx.result({ seed: plan.seed });
-  await detectVersion(restic, ctx);
-  await ctx.step('open repository', () => restic.openRepository());
+  const version = await detectVersion(restic, ctx);
+  const repository = await ctx.step('open repository', () => restic.openRepository());
+  await ctx.step('restic cache', async () => {
+    ctx.result({ cache: await deps.cache.prepare(repository.id, version) });
+  });
   const { latest, group } = await findLatest(plan, restic, ctx);
   await ctx.step('freshness', async () => checkFreshness(latest, group, plan, deps.now(), ctx));
   const scan = await ctx.step('expected paths', () => scanTree(plan, restic, latest));
@@ -93,13 +99,14 @@ export async function runRestoreCheck(
   return { snapshot: latest, checkResult, verified };
 }
 
-async function detectVersion(restic: ResticCli, ctx: CheckContext): Promise<void> {
+async function detectVersion(restic: ResticCli, ctx: CheckContext): Promise<ResticVersion> {
   const version = await ctx.step('restic version', () => restic.version());
   ctx.result({ resticVersion: version.text });
   if (newerThanTested(version))
     ctx.warning(
       `restic ${version.text} is newer than the versions this action was tested with (0.14–0.18); continuing.`,
     );
+  return version;
 }
 
 async function findLatest(

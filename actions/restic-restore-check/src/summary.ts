@@ -1,5 +1,7 @@
+import { formatBytes } from '../../../shared/cache.js';
 import type { Report } from '../../../shared/report.js';
 import { markdownTable, stepsTable } from '../../../shared/report.js';
+import type { ResticCacheReport } from './cache/restic-cache.js';
 
 interface ResultShape {
   resticVersion?: string;
@@ -21,6 +23,7 @@ interface ResultShape {
     ok: boolean;
   };
   verifyCommand?: string;
+  cache?: ResticCacheReport;
 }
 
 function age(seconds: number | undefined): string | undefined {
@@ -28,6 +31,31 @@ function age(seconds: number | undefined): string | undefined {
   const h = Math.floor(Math.abs(seconds) / 3600);
   const m = Math.floor((Math.abs(seconds) % 3600) / 60);
   return `${seconds < 0 ? '-' : ''}${h}h${String(m).padStart(2, '0')}m`;
+}
+
+function sized(s: { files: number; bytes: number }): string {
+  return `${s.files} files, ${formatBytes(s.bytes)}`;
+}
+
+/** Hit or miss, where from, how much; then what the check left for the next run. */
+export function describeCache(c: ResticCacheReport | undefined): string | undefined {
+  if (!c) return undefined;
+  if (c.mode === 'off') return 'off: a fresh cache for this run only';
+  if (!c.repository) return `${c.mode}: not prepared (no repository id)`;
+  const restore = c.actions?.restore;
+  const parts = [
+    c.source === 'runner-local'
+      ? `hit: kept on this runner (${sized(c.before!)})`
+      : c.source === 'actions-cache' && restore
+        ? `hit: restored from the Actions cache (${sized(restore)})`
+        : `miss${restore ? ` (Actions cache: ${restore.status})` : ''}`,
+  ];
+  if (c.damaged?.length) parts.push(`${c.damaged.length} damaged file(s) dropped`);
+  if (c.after) parts.push(`${sized(c.after)} after the check`);
+  const save = c.actions?.save;
+  if (save) parts.push(`Actions cache: ${save.status}${save.status === 'saved' ? ` (${sized(save)})` : ''}`);
+  else if (c.actions?.skipped) parts.push(`Actions cache: skipped (${c.actions.skipped})`);
+  return parts.join('; ');
 }
 
 /** The job summary: what was checked, what came back, how long each phase took. */
@@ -62,6 +90,7 @@ export function restoreCheckSummary(report: Report): string {
         : undefined,
     ],
     ['verify-command', r.verifyCommand],
+    ['restic cache', describeCache(r.cache)],
     ['restic', r.resticVersion],
     ['sample seed', r.seed],
   ];

@@ -103,7 +103,13 @@ describe('REST repository', () => {
     const s = await serve();
     const proxy = await startKillingProxy(s);
     proxies.push(proxy);
-    const r = await check({ repository: `rest:${proxy.url}/forgejo`, 'unreachable-after': '3s' });
+    // A fresh cache: the server must die at the first pack `ls` reads, and the earlier tests' kept cache
+    // would hold the tree packs (the server would then die in `restic check`, leaving its lock).
+    const r = await check({
+      repository: `rest:${proxy.url}/forgejo`,
+      'unreachable-after': '3s',
+      cache: 'off',
+    });
     expect(proxy.killed()).toBe(true);
     expect(r.exitCode).toBe(1);
     expect(r.outputs['failure-reason']).toBe('unreachable');

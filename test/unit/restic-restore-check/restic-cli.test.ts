@@ -36,7 +36,14 @@ case "$1" in
          weird) echo "something new" >&2; exit 42 ;;
          retry) while :; do echo "Load(<config/0000000000>, 0, 0) returned error, retrying after 300ms: dial tcp 127.0.0.1:1: connect: connection refused" >&2; sleep 0.3; done ;;
          hang) exec sleep 30 ;;
-       esac; echo '{"version":2}'; exit 0 ;;
+       esac
+       [ "$FAKE_CONFIG" = "odd" ] && { echo 'repository 1234 opened'; exit 0; }
+       printf '{\n  "version": 2,\n  "id": "%s",\n  "chunker_polynomial": "2696c2554fa58d"\n}\n' "${'${FAKE_ID:-'}${'5'.repeat(64)}}"; exit 0 ;;
+  snapshots) case "$FAKE_SNAPSHOTS" in
+         v14) echo 'could not load snapshot 36e9b411: load <snapshot/36e9b41100>: invalid data returned' >&2 ;;
+         v18) echo 'Ignoring "36e9b411001fb75b5a39e0a1dfd029759667ab6b3b3ca6057828b4a518dc0554": load <snapshot/36e9b41100>: ciphertext verification failed' >&2 ;;
+       esac
+       echo '[{"time":"2026-11-21T03:00:00Z","id":"${'c'.repeat(64)}","paths":["/srv"],"hostname":"forgejo"}]'; exit 0 ;;
   ls) echo '{"time":"2026-11-21T03:00:00Z","id":"x","message_type":"snapshot","struct_type":"snapshot"}'
       echo '{"name":"a","type":"file","path":"/srv/a","size":13,"message_type":"node","struct_type":"node"}'
       echo '{"name":"srv","type":"dir","path":"/srv","message_type":"node","struct_type":"node"}'; exit 0 ;;
@@ -116,7 +123,37 @@ test('--no-lock goes first; the password file travels in the environment', async
   const c = cli({}, { noLock: true });
   await c.version();
   await c.openRepository();
-  expect(argvLog()).toEqual(['--no-lock|version|PW=/private/pw', '--no-lock|cat|config|PW=/private/pw']);
+  expect(argvLog()).toEqual([
+    '--no-lock|version|PW=/private/pw',
+    '--no-lock|cat|config|--no-cache|PW=/private/pw',
+  ]);
+});
+
+test("openRepository reads the repository id from cat config's JSON; anything else gives none", async () => {
+  const c = cli({});
+  await c.version();
+  expect(await c.openRepository()).toEqual({ id: '5'.repeat(64) });
+  expect(await cli({ FAKE_CONFIG: 'odd' }).openRepository()).toEqual({ id: undefined });
+  expect(await cli({ FAKE_ID: '../../etc' }).openRepository()).toEqual({ id: undefined });
+});
+
+describe('snapshots restic could not load fail the check instead of being left out', () => {
+  test.each([
+    ['0.14', 'v14', 'could not load snapshot 36e9b411'],
+    ['0.15–0.18', 'v18', 'Ignoring "36e9b411'],
+  ])('restic %s', async (_v, mode, quoted) => {
+    const err = await cli({ FAKE_SNAPSHOTS: mode })
+      .snapshots({ tags: [] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ActionError);
+    expect((err as ActionError).reason).toBe('integrity');
+    expect((err as ActionError).message).toContain('restic snapshots could not read a snapshot');
+    expect((err as ActionError).message).toContain(quoted);
+  });
+
+  test('a clean listing passes', async () => {
+    expect(await cli({}).snapshots({ tags: [] })).toHaveLength(1);
+  });
 });
 
 test('listTree reads the 0.17+ JSON lines', async () => {

@@ -1,8 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   parseLsLine,
+  parseRepositoryId,
   parseSnapshots,
   ResticJsonError,
+  unloadedSnapshotLines,
 } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
 
 const ID = 'f7027e8f3a2a68e024366935c424f42e00d93f0ad9ae9ae74d3a143cfc5cbcdf';
@@ -103,5 +105,34 @@ describe('parseLsLine', () => {
 
   test('a broken JSON line is an error, not a skipped node', () => {
     expect(() => parseLsLine('{"type":"file",')).toThrow(ResticJsonError);
+  });
+});
+
+describe('parseRepositoryId', () => {
+  const id = '9f'.repeat(32);
+  const config = `{\n  "version": 2,\n  "id": "${id}",\n  "chunker_polynomial": "2696c2554fa58d"\n}\n`;
+
+  test("cat config's MarshalIndent output, also with lines printed after it", () => {
+    expect(parseRepositoryId(config)).toBe(id);
+    expect(parseRepositoryId(`${config}::warning::forged\n{"id":"${'0'.repeat(64)}"}\n`)).toBe(id);
+  });
+
+  test('anything that is not a 64-hex id gives none (it names a directory)', () => {
+    expect(parseRepositoryId('{"id":"../../etc"}')).toBeUndefined();
+    expect(parseRepositoryId('repository 1234 opened')).toBeUndefined();
+    expect(parseRepositoryId('')).toBeUndefined();
+    expect(parseRepositoryId('null')).toBeUndefined();
+  });
+});
+
+describe('unloadedSnapshotLines', () => {
+  test('0.14 and 0.15–0.18 wordings; other stderr lines are not counted', () => {
+    const stderr = [
+      'could not load snapshot 36e9b411: load <snapshot/36e9b41100>: invalid data returned',
+      `Ignoring "${'3'.repeat(64)}": load <snapshot/3333333333>: ciphertext verification failed`,
+      'repository 1234abcd opened (version 2, compression level auto)',
+    ].join('\n');
+    expect(unloadedSnapshotLines(stderr)).toHaveLength(2);
+    expect(unloadedSnapshotLines('repository opened\n')).toEqual([]);
   });
 });

@@ -6,7 +6,10 @@ import { ActionError } from '../../../shared/errors.js';
 import { sha256 } from '../../../shared/fsx.js';
 import type { ResticCli } from '../../../actions/restic-restore-check/src/restic/restic-cli.js';
 import type { Snapshot } from '../../../actions/restic-restore-check/src/restic/restic-json.js';
-import { parseResticVersion } from '../../../actions/restic-restore-check/src/restic/restic-version.js';
+import {
+  parseResticVersion,
+  type ResticVersion,
+} from '../../../actions/restic-restore-check/src/restic/restic-version.js';
 import { restoredLocation } from '../../../actions/restic-restore-check/src/verification/restore-verification.js';
 import {
   runRestoreCheck,
@@ -34,6 +37,7 @@ const FILES: Record<string, string> = {
 };
 
 const MTIME = new Date('2026-11-20T22:00:00.5Z');
+const REPO_ID = 'cd'.repeat(32);
 
 interface FakeOptions {
   snapshots?: Snapshot[];
@@ -55,6 +59,7 @@ function fakeRestic(o: FakeOptions = {}) {
     },
     async openRepository() {
       calls.push('open');
+      return { id: REPO_ID };
     },
     async snapshots() {
       calls.push('snapshots');
@@ -116,6 +121,12 @@ const passingVerifier: VerifyCommandRunner = { run: async () => undefined };
 function deps(restic: ResticCli, verifier: VerifyCommandRunner = passingVerifier, events: string[] = []) {
   return {
     restic,
+    cache: {
+      async prepare(id: string | undefined, version: ResticVersion) {
+        events.push(`prepare cache ${id} ${version.text}`);
+        return { mode: 'local' as const, dir: '/cache', repository: id, hit: false };
+      },
+    },
     verifier,
     removeResticFiles: async () => {
       events.push('remove restic files');
@@ -165,6 +176,7 @@ describe('runRestoreCheck', () => {
     expect(c.steps).toEqual([
       'restic version',
       'open repository',
+      'restic cache',
       'find latest snapshot',
       'freshness',
       'expected paths',
@@ -188,6 +200,7 @@ describe('runRestoreCheck', () => {
     expect(c.results).toMatchObject({
       seed: 42,
       resticVersion: '0.18.1',
+      cache: { repository: REPO_ID },
       restore: { filesVerified: 3, verifiedByRestic: 3, mismatches: [] },
     });
     const hashes = (c.results.restore as { files: { sha256: string }[] }).files.map((f) => f.sha256);
@@ -279,7 +292,7 @@ describe('runRestoreCheck', () => {
     expect(seen).toEqual(['sqlite3 …', restoreDir, SNAP.id, 'true']);
   });
 
-  test("restic's password file and cache are removed before verify-command, and it does not run if that fails", async () => {
+  test("restic's password file (and a per-run cache) is removed before verify-command, and it does not run if that fails", async () => {
     const events: string[] = [];
     const verifier: VerifyCommandRunner = { run: async () => void events.push('verify-command') };
     await runRestoreCheck(
@@ -287,7 +300,8 @@ describe('runRestoreCheck', () => {
       deps(fakeRestic().cli, verifier, events),
       fakeContext().ctx,
     );
-    expect(events).toEqual(['remove restic files', 'verify-command']);
+    // The cache is prepared with the id `cat config` printed and the detected version, before anything else.
+    expect(events).toEqual([`prepare cache ${REPO_ID} 0.18.1`, 'remove restic files', 'verify-command']);
 
     events.length = 0;
     const failing = {
@@ -302,7 +316,7 @@ describe('runRestoreCheck', () => {
     expect(await reasonOf(runRestoreCheck(plan({ verifyCommand: 'true' }), failing, fakeContext().ctx))).toBe(
       'verify-command',
     );
-    expect(events).toEqual([]);
+    expect(events).toEqual([`prepare cache ${REPO_ID} 0.18.1`]);
   });
 
   test('spot check beyond tolerance is restore-mismatch; within tolerance passes', async () => {

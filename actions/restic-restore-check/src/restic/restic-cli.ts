@@ -5,7 +5,15 @@ import { formatDuration } from '../../../../shared/inputs.js';
 import { redact } from '../../../../shared/secrets.js';
 import { LineSplitter, runTool, type ToolResult } from '../../../../shared/tool.js';
 import { classifyFailure, failureToError } from './restic-failure.js';
-import { parseLsLine, parseSnapshots, ResticJsonError, type Snapshot, type TreeNode } from './restic-json.js';
+import {
+  parseLsLine,
+  parseRepositoryId,
+  parseSnapshots,
+  ResticJsonError,
+  unloadedSnapshotLines,
+  type Snapshot,
+  type TreeNode,
+} from './restic-json.js';
 import { assertSupported, exitCodesOf, parseResticVersion, type ResticVersion } from './restic-version.js';
 import { parseRestoreVerification } from './restore-output.js';
 import { RetryWatch } from './retry-watch.js';
@@ -14,8 +22,11 @@ import type { SnapshotFilter } from '../snapshot/snapshot-freshness.js';
 /** What the restore check needs from restic, named for intent; tests inject a fake. */
 export interface ResticCli {
   version(): Promise<ResticVersion>;
-  /** Reachability and password: reads the repository config (the documented probe). */
-  openRepository(): Promise<void>;
+  /**
+   * Reachability and password: reads the repository config (the documented probe). Its output names the
+   * repository's id (undefined if restic printed something else), which keys restic's cache.
+   */
+  openRepository(): Promise<{ id?: string }>;
   snapshots(filter: SnapshotFilter): Promise<Snapshot[]>;
   /** Streams the snapshot's tree, one node at a time. */
   listTree(snapshotId: string, onNode: (node: TreeNode) => void): Promise<void>;
@@ -154,8 +165,11 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
     },
 
     async openRepository() {
-      const r = await restic('cat config', [], { echo: 'stderr' });
+      // The config is never cached; without a cache restic leaves the cache directory alone, so the
+      // repository's cache can still be filled from the Actions cache before the next command.
+      const r = await restic('cat config', ['--no-cache'], { echo: 'stderr' });
       if (r.exitCode !== 0) fail('cat config', r, 'unreachable');
+      return { id: parseRepositoryId(r.stdout) };
     },
 
     async snapshots(filter) {
@@ -164,6 +178,15 @@ export function createResticCli(o: ResticCliOptions): ResticCli {
       if (filter.tags.length > 0) args.push('--tag', filter.tags.join(','));
       const r = await restic('snapshots', args);
       if (r.exitCode !== 0) fail('snapshots', r, 'integrity');
+      const unloaded = unloadedSnapshotLines(r.stderr);
+      // restic left those snapshots out and exited 0: the newest may be among them, so no snapshot in
+      // the listing can be called the latest.
+      if (unloaded.length > 0)
+        throw new ActionError(
+          'integrity',
+          `restic snapshots could not read ${unloaded.length === 1 ? 'a snapshot' : `${unloaded.length} snapshots`} of the repository and left ${unloaded.length === 1 ? 'it' : 'them'} out: ${redact(unloaded[0]).slice(0, 300)}.`,
+          'The latest snapshot cannot be told without it: run `restic check` and repair the repository (`restic repair snapshots`, 0.16+), then take a fresh backup.',
+        );
       try {
         return parseSnapshots(r.stdout);
       } catch (e) {

@@ -6,8 +6,8 @@ import type { Scratch } from './scratch.js';
 /**
  * How restic gets its secrets: the repository through RESTIC_REPOSITORY (a `rest:https://user:pass@…` URL
  * must not show in `ps`), the password through a 0600 file in a 0700 directory (or the user's own file or
- * command), backend credentials from the secret-aware `env` input, and a cache private to this run so that
- * nothing read during the check comes from an earlier run's cache.
+ * command), backend credentials from the secret-aware `env` input, and the cache directory the action
+ * chose (cache/restic-cache.ts): restic's kept cache, or one private to the run with `cache: off`.
  */
 export const RESERVED_ENV = [
   'RESTIC_REPOSITORY',
@@ -83,6 +83,7 @@ export function resticEnv(
   password: PasswordSource,
   scratch: Scratch,
   backend: Record<string, string>,
+  cacheDir: string,
 ): Record<string, string | undefined> {
   return {
     ...backend,
@@ -92,6 +93,6 @@ export function resticEnv(
     RESTIC_PASSWORD_FILE:
       password.kind === 'value' ? scratch.passwordFile : password.kind === 'file' ? password.file : undefined,
     RESTIC_PASSWORD_COMMAND: password.kind === 'command' ? password.command : undefined,
-    RESTIC_CACHE_DIR: scratch.cacheDir,
+    RESTIC_CACHE_DIR: cacheDir,
   };
 }

@@ -60,6 +60,36 @@ export function parseSnapshots(stdout: string): Snapshot[] {
   });
 }
 
+/**
+ * The repository's id from `restic cat config` (`{"version", "id", "chunker_polynomial"}`, printed with
+ * json.MarshalIndent by cmd_cat.go in 0.14–0.18): the name of the repository's directory in restic's
+ * cache and the content part of its Actions cache key. Undefined when the output is not that shape.
+ */
+export function parseRepositoryId(stdout: string): string | undefined {
+  // The object ends at the first line that is a lone `}` (MarshalIndent); anything printed after it
+  // (a wrapper's extra lines) is not part of it. The id is checked for its shape either way.
+  const end = /^\}\s*$/m.exec(stdout);
+  try {
+    const id = (JSON.parse(end ? stdout.slice(0, end.index + 1) : stdout) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Snapshots `restic snapshots` could not load are left out of its listing, exit 0: 0.14 prints
+ * `could not load snapshot <short id>: …` (internal/restic/snapshot_find.go), 0.15–0.18
+ * `Ignoring "<id>": …` (cmd/restic/find.go FindFilteredSnapshots); `could not load snapshots: …` when
+ * the listing itself failed. Returns those lines.
+ */
+export function unloadedSnapshotLines(stderr: string): string[] {
+  return stderr
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => /^could not load snapshots?\b/.test(l) || /^Ignoring "[0-9a-f]{64}": /.test(l));
+}
+
 export type NodeType =
   'file' | 'dir' | 'symlink' | 'dev' | 'chardev' | 'fifo' | 'socket' | 'irregular' | string;
 

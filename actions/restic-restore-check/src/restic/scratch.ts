@@ -6,19 +6,28 @@ import { describeFsError, makePrivateDir, writeFileAtomic } from '../../../../sh
 
 export interface Scratch {
   dir: string;
-  cacheDir: string;
+  /** Only with `cache: off`: a cache for this run alone, removed with the rest. */
+  cacheDir?: string;
   restoreDir: string;
   passwordFile?: string;
 }
 
 /**
- * The run's private directory: the password file (when the password was given as a value), restic's
- * cache and the restore target. Removed on every path.
+ * The run's private directory: the password file (when the password was given as a value), the restore
+ * target and, with `cache: off` only, restic's cache for this run. Removed on every path. A kept cache
+ * (`cache-dir`) never lives here: it holds only restic's encrypted files, never the password or a
+ * restored file.
  */
-export async function makeScratch(password: string | undefined, parent?: string): Promise<Scratch> {
-  const dir = await makePrivateDir('restic-restore-check', parent);
-  const scratch: Scratch = { dir, cacheDir: path.join(dir, 'cache'), restoreDir: path.join(dir, 'restore') };
-  await fsp.mkdir(scratch.cacheDir, { mode: 0o700 });
+export async function makeScratch(
+  password: string | undefined,
+  o: { perRunCache?: boolean; parent?: string } = {},
+): Promise<Scratch> {
+  const dir = await makePrivateDir('restic-restore-check', o.parent);
+  const scratch: Scratch = { dir, restoreDir: path.join(dir, 'restore') };
+  if (o.perRunCache) {
+    scratch.cacheDir = path.join(dir, 'cache');
+    await fsp.mkdir(scratch.cacheDir, { mode: 0o700 });
+  }
   await fsp.mkdir(scratch.restoreDir, { mode: 0o700 });
   if (password !== undefined) {
     scratch.passwordFile = path.join(dir, 'password');
@@ -32,9 +41,11 @@ export async function removeScratch(dir: string | undefined): Promise<void> {
 }
 
 /**
- * Once restic has finished, its password file and cache go: `verify-command` runs next, as the same
- * user, in the restore directory beside them (issue 15: `base64 ../password` printed the password).
- * Fails closed: the command must not run while either is still there.
+ * Once restic has finished, its password file goes, and the per-run cache with `cache: off`:
+ * `verify-command` runs next, as the same user, in the restore directory beside them (issue 15:
+ * `base64 ../password` printed the password). Fails closed: the command must not run while either is
+ * still there. A kept cache (`cache-dir`) is never touched here: the action did not create it, and it
+ * holds only ciphertext.
  */
 export async function removeResticFiles(scratch: Scratch): Promise<void> {
   const files = [scratch.passwordFile, scratch.cacheDir].filter((f): f is string => f !== undefined);
