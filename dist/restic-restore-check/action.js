@@ -28948,8 +28948,12 @@ function checked(marker) {
 function markerLine(marker) {
     return `<!-- edge-actions:${checked(marker)} -->`;
 }
+/**
+ * The marker is the body's last line (fitBody puts it there): a marker that quoted text (a plan value,
+ * a log line) happens to spell anywhere else does not make another stack's comment or issue ours.
+ */
 function hasMarker(body, marker) {
-    return body.includes(markerLine(marker));
+    return body.trimEnd().endsWith(markerLine(marker));
 }
 /**
  * Machine-readable data in a body (a plan's sha256, a fingerprint), hidden in an HTML comment. Encoded
@@ -28959,9 +28963,10 @@ function hiddenData(key, value) {
     const encoded = Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
     return `<!-- edge-data:${checked(key)}:${encoded} -->`;
 }
+/** Reads data that `hiddenData` wrote at the start of a body; anything later is quoted text, not data. */
 function readHiddenData(body, key) {
     const prefix = `<!-- edge-data:${checked(key)}:`;
-    const at = body.lastIndexOf(prefix);
+    const at = body.indexOf(prefix);
     if (at < 0)
         return undefined;
     const end = body.indexOf(' -->', at);
@@ -29013,9 +29018,8 @@ function sameUser(a, b) {
  * comment another tool duplicated does not make the suite switch between two.
  */
 async function findOwnComment(client, issue, marker) {
-    const line = markerLine(marker);
     const me = await client.identity();
-    const mine = (await client.listComments(issue)).filter((c) => c.body.includes(line) && sameUser(c.author, me));
+    const mine = (await client.listComments(issue)).filter((c) => hasMarker(c.body, marker) && sameUser(c.author, me));
     return mine.sort((a, b) => a.id - b.id)[0];
 }
 /** Creates the marked comment once, then updates it in place; skips the write when nothing changed. */
@@ -31126,9 +31130,13 @@ class Store {
     constructor(o) {
         this.o = o;
     }
-    async restore(entry) {
+    /**
+     * Builds an operation's outcome, timed from now, and logs its one line — except for the statuses that
+     * already said their piece as the step's one warning (or need no line at all).
+     */
+    finisher(entry, op, quiet) {
         const started = Date.now();
-        const done = (status, extra = {}) => {
+        return (status, extra = {}) => {
             const outcome = {
                 backend: this.backend,
                 files: 0,
@@ -31137,10 +31145,13 @@ class Store {
                 status,
                 durationMs: Date.now() - started,
             };
-            if (status !== 'unavailable' && status !== 'error' && status !== 'corrupt')
-                log/* info */.pq(describe(entry.label, outcome, 'restore'));
+            if (!quiet.includes(status))
+                log/* info */.pq(describe(entry.label, outcome, op));
             return outcome;
         };
+    }
+    async restore(entry) {
+        const done = this.finisher(entry, 'restore', ['unavailable', 'error', 'corrupt']);
         // Only what this call put into the directory is ever removed: it must be empty (or absent) first.
         let ours = false;
         try {
@@ -31176,20 +31187,7 @@ class Store {
         }
     }
     async save(entry) {
-        const started = Date.now();
-        const done = (status, extra = {}) => {
-            const outcome = {
-                backend: this.backend,
-                files: 0,
-                bytes: 0,
-                ...extra,
-                status,
-                durationMs: Date.now() - started,
-            };
-            if (status !== 'unavailable' && status !== 'error')
-                log/* info */.pq(describe(entry.label, outcome, 'save'));
-            return outcome;
-        };
+        const done = this.finisher(entry, 'save', ['unavailable', 'error']);
         try {
             const manifest = await buildManifest(entry.dir, entry.key).catch((e) => {
                 if (e.code === 'ENOENT')
