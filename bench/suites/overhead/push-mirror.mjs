@@ -241,9 +241,9 @@ export async function measure(ctx, target, size = 'small', { rttMs } = {}) {
             : ''),
         `script: git push --atomic --prune with +refs/heads/* and +refs/tags/*, then git ls-remote; ` +
           `${requestsB} HTTP requests; git processes: ${describeStarts(probeB.starts)}`,
-        `action: its plan (local refs vs the mirror's), git push --porcelain --atomic --prune with one ` +
-          `refspec per branch and tag plus prune refspecs, verification of what the mirror holds after the ` +
-          `push; ${requestsA} HTTP requests; git processes (counted on PATH in an untimed run): ` +
+        `action: git push --porcelain --atomic --prune with a constant set of glob and negative refspecs ` +
+          `(heads, origin's remote-tracking branches as heads, tags; not HEAD), its porcelain report as the ` +
+          `plan, verification of what the mirror holds after the push; ${requestsA} HTTP requests; git processes (counted on PATH in an untimed run): ` +
           `${describeStarts(probeA.starts)}; outputs: created ${out.created}, updated ${out.updated}, ` +
           `unchanged ${out.unchanged}, verified ${out.verified}`,
         stepBreakdown(reports),
