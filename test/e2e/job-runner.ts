@@ -67,6 +67,12 @@ function lookup(expr: string, c: Context): string {
     }
     return '';
   }
+  // `a == b` / `a != b`: GitHub compares strings ignoring case (docs: "Expressions", Operators).
+  const cmp = /^(.+?)\s*(==|!=)\s*(.+)$/.exec(e);
+  if (cmp) {
+    const equal = lookup(cmp[1], c).toLowerCase() === lookup(cmp[3], c).toLowerCase();
+    return String(cmp[2] === '==' ? equal : !equal);
+  }
   const literal = /^'(.*)'$/.exec(e);
   if (literal) return literal[1].replace(/''/g, "'");
   let m: RegExpExecArray | null;
