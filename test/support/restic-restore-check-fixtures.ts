@@ -226,21 +226,47 @@ export interface KillingProxy {
  */
 export async function startKillingProxy(server: RestServer): Promise<KillingProxy> {
   let killed = false;
-  const sockets = new Set<import('node:net').Socket>();
-  const proxy = http.createServer((req, res) => {
-    if (killed || /\/data\/[0-9a-f]{64}$/.test(req.url ?? '')) {
+  const proxy = await startForwardingProxy(server, {
+    intercept: (req, p) => {
+      if (!killed && !/\/data\/[0-9a-f]{64}$/.test(req.url ?? '')) return false;
       if (!killed) {
         killed = true;
         server.child.kill('SIGKILL');
-        proxy.close();
+        p.stopListening();
       }
       req.socket.destroy();
-      for (const s of sockets) s.destroy();
-      return;
-    }
+      p.dropConnections();
+      return true;
+    },
+  });
+  return { url: proxy.url, killed: () => killed, close: proxy.close };
+}
+
+interface ForwardingProxy {
+  url: string;
+  stopListening(): void;
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP proxy in front of the REST server: every request is forwarded as it is, unless
+ * `intercept` handled it; `observe` sees each answer of the server before it goes back to restic.
+ */
+async function startForwardingProxy(
+  server: RestServer,
+  hooks: {
+    intercept?: (req: http.IncomingMessage, proxy: ForwardingProxy) => boolean;
+    observe?: (req: http.IncomingMessage, answer: http.IncomingMessage) => void;
+  },
+): Promise<ForwardingProxy> {
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = http.createServer((req, res) => {
+    if (hooks.intercept?.(req, handle)) return;
     const upstream = http.request(
       { host: '127.0.0.1', port: server.port, path: req.url, method: req.method, headers: req.headers },
       (up) => {
+        hooks.observe?.(req, up);
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       },
@@ -252,18 +278,23 @@ export async function startKillingProxy(server: RestServer): Promise<KillingProx
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-  const { port } = proxy.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    killed: () => killed,
+  const dropConnections = () => {
+    for (const s of sockets) s.destroy();
+  };
+  const handle: ForwardingProxy = {
+    url: '',
+    stopListening: () => proxy.close(),
+    dropConnections,
     close: () =>
       new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
+        dropConnections();
         if (!proxy.listening) return r();
         proxy.close(() => r());
       }),
   };
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  handle.url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  return handle;
 }
 
 /**
@@ -410,40 +441,18 @@ export interface CountingProxy {
  */
 export async function startCountingProxy(server: RestServer): Promise<CountingProxy> {
   const requests: BackendRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
-  const proxy = http.createServer((req, res) => {
-    const parts = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
-    // `/<repo>/<type>/<name>` is a file, `/<repo>/<type>/` a listing, `/<repo>/config` the config.
-    const type =
-      parts.length >= 3 ? parts[1] : parts[1] === 'config' ? 'config' : `list ${parts[1] ?? req.url ?? ''}`;
-    const upstream = http.request(
-      { host: '127.0.0.1', port: server.port, path: req.url, method: req.method, headers: req.headers },
-      (up) => {
-        const row: BackendRequest = { method: req.method ?? '', type, status: up.statusCode ?? 0, bytes: 0 };
-        requests.push(row);
-        up.on('data', (c: Buffer) => (row.bytes += c.length));
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => req.socket.destroy());
-    req.pipe(upstream);
+  const proxy = await startForwardingProxy(server, {
+    observe: (req, up) => {
+      const parts = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
+      // `/<repo>/<type>/<name>` is a file, `/<repo>/<type>/` a listing, `/<repo>/config` the config.
+      const type =
+        parts.length >= 3 ? parts[1] : parts[1] === 'config' ? 'config' : `list ${parts[1] ?? req.url ?? ''}`;
+      const row: BackendRequest = { method: req.method ?? '', type, status: up.statusCode ?? 0, bytes: 0 };
+      requests.push(row);
+      up.on('data', (c: Buffer) => (row.bytes += c.length));
+    },
   });
-  proxy.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
-  const { port } = proxy.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        proxy.close(() => r());
-      }),
-  };
+  return { url: proxy.url, requests, close: proxy.close };
 }
 
 /** GETs of one file type (`index`, `data`, `snapshots`) and the bytes they returned. */
