@@ -1,10 +1,7 @@
 // 9. Overhead at realistic sizes (issue 21): the same comparisons as section 3, on the data sizes the
 // suite meets in production. The large fixtures are built once and cached outside the repository
 // (bench/lib/fixture-cache.mjs).
-import { landed, notBuilt } from '../lib/actions.mjs';
-import * as pushMirror from './overhead/push-mirror.mjs';
-import * as restic from './overhead/restic.mjs';
-import * as tofu from './overhead/tofu.mjs';
+import { measureEachAction } from './overhead/each-action.mjs';
 
 export const id = '9';
 export const name = 'realistic';
@@ -21,25 +18,6 @@ export const method =
 const LIMIT = 1.1;
 const TARGET = { on: 'ratio', op: '<=', limit: LIMIT, text: `ratio ≤ ${LIMIT}` };
 
-const BENCHES = [
-  ['restic-restore-check', restic],
-  ['push-mirror', pushMirror],
-  ['tofu-plan-with-state-backup', tofu],
-];
-
-export async function run(ctx) {
-  const rows = [];
-  for (const [action, bench] of BENCHES) {
-    if (!landed(ctx, action)) {
-      rows.push(notBuilt(`${action} (realistic)`, TARGET));
-      continue;
-    }
-    ctx.log(`  ${action} (realistic size)`);
-    try {
-      rows.push(await bench.measure(ctx, TARGET, 'realistic'));
-    } catch (e) {
-      rows.push({ subject: `${action} (realistic)`, status: 'error', reason: e.message, target: TARGET });
-    }
-  }
-  return rows;
+export function run(ctx) {
+  return measureEachAction(ctx, TARGET, 'realistic');
 }
