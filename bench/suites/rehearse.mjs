@@ -151,7 +151,7 @@ export async function run(ctx) {
         `archive: ${archive} (the state the apply wrote), on a :local: rclone remote`,
         'script: rclone copyto ×2, sha256sum -c, tar xzf, plan -detailed-exitcode in a directory initialised ' +
           'once beforehand, rm -rf of the scratch dir',
-        'action: rclone lsf (newest archive of this state) and one rclone copy of archive + .sha256, ' +
+        'action: rclone lsjson (newest archive of this state, with its size) and one rclone copy of archive + .sha256, ' +
           'verification from one read (sha256, capped gunzip, tar, metadata, identity), scratch state, ' +
           'backend override + init with a fresh TF_DATA_DIR, plan -detailed-exitcode, the inventory of ' +
           'archives, report; post step',

@@ -28495,12 +28495,9 @@ function parseChecksumFile(content, fileName) {
 /* harmony export */   Zj: () => (/* binding */ remoteJoin),
 /* harmony export */   zZ: () => (/* binding */ remoteSplit)
 /* harmony export */ });
-/* unused harmony exports RcloneError, parseHashsum, parseLsjsonSize */
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(32635);
-/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(28930);
-
+/* unused harmony exports RcloneError, parseHashsum, parseLsjson */
+/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(32635);
+/* harmony import */ var _shared_tool_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(28930);
 
 
 class RcloneError extends Error {
@@ -28525,8 +28522,8 @@ function parseHashsum(stdout, name) {
     }
     return undefined;
 }
-/** The `Size` of `name` in `rclone lsjson` output (a JSON array of { Name, Size, … }); undefined if absent. */
-function parseLsjsonSize(stdout, name) {
+/** The files in `rclone lsjson` output (a JSON array of { Name, Size, … }). */
+function parseLsjson(stdout) {
     let entries;
     try {
         entries = JSON.parse(stdout);
@@ -28535,17 +28532,16 @@ function parseLsjsonSize(stdout, name) {
         throw new RcloneError('rclone lsjson printed something that is not JSON');
     }
     if (!Array.isArray(entries))
-        return undefined;
-    for (const e of entries)
-        if (e && e.Name === name && typeof e.Size === 'number' && e.Size >= 0)
-            return e.Size;
-    return undefined;
+        return [];
+    return entries.flatMap((e) => e && typeof e.Name === 'string' && typeof e.Size === 'number' && e.Size >= 0
+        ? [{ name: e.Name, size: e.Size }]
+        : []);
 }
 function createRcloneCli(o) {
     const bin = o.bin ?? 'rclone';
     const base = o.config ? ['--config', o.config] : [];
     const exec = async (args, stdin) => {
-        const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .runTool */ .qI)({
+        const r = await (0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .runTool */ .qI)({
             bin,
             args: [...base, ...args],
             stdin,
@@ -28554,10 +28550,18 @@ function createRcloneCli(o) {
         });
         // Stopped by a forwarded SIGINT/SIGTERM: report the cancellation, not a copy failure.
         if (r.cancelled)
-            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .CancelledError */ .cc((0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .cancellation */ .WN)() ?? 'SIGTERM');
+            throw new _shared_errors_js__WEBPACK_IMPORTED_MODULE_0__/* .CancelledError */ .cc((0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .cancellation */ .WN)() ?? 'SIGTERM');
         return r;
     };
-    const fail = (what, r) => new RcloneError(`rclone could not ${what} (${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .describeExit */ .KE)(r)}: ${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_2__/* .lastLine */ .fM)(r.stderr)})`);
+    const fail = (what, r) => new RcloneError(`rclone could not ${what} (${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .describeExit */ .KE)(r)}: ${(0,_shared_tool_js__WEBPACK_IMPORTED_MODULE_1__/* .lastLine */ .fM)(r.stderr)})`);
+    const lsjson = async (remotePath) => {
+        const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remotePath]);
+        if (r.exitCode === DIRECTORY_NOT_FOUND)
+            return [];
+        if (r.exitCode !== 0)
+            throw fail(`list '${remotePath}'`, r);
+        return parseLsjson(r.stdout);
+    };
     const fileList = (names) => names.map((n) => `${n}\n`).join('');
     return {
         async upload(localDir, names, remoteDir) {
@@ -28573,24 +28577,10 @@ function createRcloneCli(o) {
             return parseHashsum(r.stdout, remoteSplit(remoteFile)[1]);
         },
         async sizeOf(remoteFile) {
-            const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remoteFile]);
-            if (r.exitCode === DIRECTORY_NOT_FOUND)
-                return undefined;
-            if (r.exitCode !== 0)
-                throw fail(`list '${remoteFile}'`, r);
-            return parseLsjsonSize(r.stdout, remoteSplit(remoteFile)[1]);
+            const name = remoteSplit(remoteFile)[1];
+            return (await lsjson(remoteFile)).find((f) => f.name === name)?.size;
         },
-        async list(remoteDir) {
-            const r = await exec(['lsf', '--files-only', remoteDir]);
-            if (r.exitCode === DIRECTORY_NOT_FOUND)
-                return [];
-            if (r.exitCode !== 0)
-                throw fail(`list '${remoteDir}'`, r);
-            return r.stdout
-                .split(/\r?\n/)
-                .filter((l) => l !== '')
-                .map((l) => node_path__WEBPACK_IMPORTED_MODULE_0__.posix.basename(l));
-        },
+        list: lsjson,
         async download(remoteDir, names, localDir) {
             const args = ['copy', '--retries', '2', '--no-traverse', '--files-from-raw', '-', remoteDir, localDir];
             const r = await exec(args, fileList(names));
@@ -29954,14 +29944,14 @@ function compressedLimit(maxBytes) {
     return maxBytes + Math.ceil(maxBytes / 1000) + 64 * 1024;
 }
 /** Fetches `name` and its checksum from `remoteDir` into a private temp dir, verifies, removes them. */
-async function fetchVerified(remoteDir, name, req, deps) {
+async function fetchVerified(remoteDir, name, req, deps, listedSize) {
     if (!deps.rclone)
         throw new Error('an rclone path was given but no rclone client');
     const location = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remoteDir, name);
     // The size limit applies before the download: a huge (or hostile) remote file is never fetched.
-    let size;
+    let size = listedSize;
     try {
-        size = await deps.rclone.sizeOf(location);
+        size ??= await deps.rclone.sizeOf(location);
     }
     catch (e) {
         if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
@@ -30032,18 +30022,20 @@ async function obtainArchive(req, deps) {
             const remote = req.remote;
             if (!remote || !deps.rclone)
                 throw new Error("restore-from 'remote' without backup-remote");
-            let names;
+            let files;
             try {
-                names = await deps.rclone.list(remote);
+                files = await deps.rclone.list(remote);
             }
             catch (e) {
                 if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
                     throw e;
                 throw new ArchiveSourceError(`the off-site copies in '${remote}' could not be listed (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
             }
+            const names = files.map((f) => f.name);
+            const sizes = new Map(files.map((f) => [f.name, f.size]));
             const found = await newestOfThisState((0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .latestCandidates */ .u4)(names, stateName, id), remote, async (name) => ({
                 location: (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remote, name),
-                verified: await fetchVerified(remote, name, req, deps),
+                verified: await fetchVerified(remote, name, req, deps, sizes.get(name)),
             }), req);
             return { ...found, source: 'remote', remoteNames: names };
         }
@@ -30853,7 +30845,7 @@ async function takeInventory(o, rclone) {
     let remoteError;
     if (o.remote && !remoteNames && rclone) {
         try {
-            remoteNames = await rclone.list(o.remote);
+            remoteNames = (await rclone.list(o.remote)).map((f) => f.name);
         }
         catch (e) {
             if (e instanceof errors/* CancelledError */.cc)

@@ -35,7 +35,9 @@ function fakeRclone() {
     },
     sizeOf: async (remoteFile) => files.get(remoteFile)?.length,
     list: async (remoteDir) =>
-      [...files.keys()].filter((k) => k.startsWith(join(remoteDir, ''))).map((k) => path.basename(k)),
+      [...files.entries()]
+        .filter(([k]) => k.startsWith(join(remoteDir, '')))
+        .map(([k, b]) => ({ name: path.basename(k), size: b.length })),
     download: async (remoteDir, names, localDir) => {
       for (const n of names) {
         const b = files.get(join(remoteDir, n));

@@ -1,10 +1,9 @@
-import * as path from 'node:path';
 import { CancelledError } from '../../../../shared/errors.js';
 import { cancellation, describeExit, lastLine, runTool, type ToolResult } from '../../../../shared/tool.js';
 
 /**
  * rclone, narrowed to what the off-site copy needs: upload named files, read a remote file's sha256,
- * list a remote directory, download named files. The hash is computed by `hashsum sha256 --download`,
+ * list a remote directory (names and sizes), download named files. The hash is computed by `hashsum sha256 --download`,
  * i.e. from the bytes read back from the remote, so verification works on every backend (pCloud offers
  * only MD5/SHA1 server-side) and proves that the remote copy is readable, not just listed.
  * Uploads and downloads name their files on stdin (`--files-from-raw -`): one process for an archive
@@ -15,13 +14,18 @@ export interface RcloneCli {
   sha256Of(remoteFile: string): Promise<string | undefined>;
   /** The size of one remote file in bytes; undefined when it does not exist. */
   sizeOf(remoteFile: string): Promise<number | undefined>;
-  /** File names in `remoteDir`; empty when the directory does not exist. */
-  list(remoteDir: string): Promise<string[]>;
+  /** The files in `remoteDir` with their sizes; empty when the directory does not exist. */
+  list(remoteDir: string): Promise<RemoteFile[]>;
   /** Copies `names` that exist in `remoteDir` into `localDir`; the caller checks what arrived. */
   download(remoteDir: string, names: readonly string[], localDir: string): Promise<void>;
 }
 
 export class RcloneError extends Error {}
+
+export interface RemoteFile {
+  name: string;
+  size: number;
+}
 
 /** rclone's exit code for "directory not found" (docs/content/docs.md, "Exit code"). */
 const DIRECTORY_NOT_FOUND = 3;
@@ -46,18 +50,20 @@ export function parseHashsum(stdout: string, name: string): string | undefined {
   return undefined;
 }
 
-/** The `Size` of `name` in `rclone lsjson` output (a JSON array of { Name, Size, … }); undefined if absent. */
-export function parseLsjsonSize(stdout: string, name: string): number | undefined {
+/** The files in `rclone lsjson` output (a JSON array of { Name, Size, … }). */
+export function parseLsjson(stdout: string): RemoteFile[] {
   let entries: unknown;
   try {
     entries = JSON.parse(stdout);
   } catch {
     throw new RcloneError('rclone lsjson printed something that is not JSON');
   }
-  if (!Array.isArray(entries)) return undefined;
-  for (const e of entries as { Name?: unknown; Size?: unknown }[])
-    if (e && e.Name === name && typeof e.Size === 'number' && e.Size >= 0) return e.Size;
-  return undefined;
+  if (!Array.isArray(entries)) return [];
+  return (entries as { Name?: unknown; Size?: unknown }[]).flatMap((e) =>
+    e && typeof e.Name === 'string' && typeof e.Size === 'number' && e.Size >= 0
+      ? [{ name: e.Name, size: e.Size }]
+      : [],
+  );
 }
 
 export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: number }): RcloneCli {
@@ -77,6 +83,12 @@ export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: 
   };
   const fail = (what: string, r: ToolResult) =>
     new RcloneError(`rclone could not ${what} (${describeExit(r)}: ${lastLine(r.stderr)})`);
+  const lsjson = async (remotePath: string): Promise<RemoteFile[]> => {
+    const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remotePath]);
+    if (r.exitCode === DIRECTORY_NOT_FOUND) return [];
+    if (r.exitCode !== 0) throw fail(`list '${remotePath}'`, r);
+    return parseLsjson(r.stdout);
+  };
   const fileList = (names: readonly string[]) => names.map((n) => `${n}\n`).join('');
   return {
     async upload(localDir, names, remoteDir) {
@@ -90,20 +102,10 @@ export function createRcloneCli(o: { bin?: string; config?: string; timeoutMs?: 
       return parseHashsum(r.stdout, remoteSplit(remoteFile)[1]);
     },
     async sizeOf(remoteFile) {
-      const r = await exec(['lsjson', '--files-only', '--no-modtime', '--no-mimetype', remoteFile]);
-      if (r.exitCode === DIRECTORY_NOT_FOUND) return undefined;
-      if (r.exitCode !== 0) throw fail(`list '${remoteFile}'`, r);
-      return parseLsjsonSize(r.stdout, remoteSplit(remoteFile)[1]);
+      const name = remoteSplit(remoteFile)[1];
+      return (await lsjson(remoteFile)).find((f) => f.name === name)?.size;
     },
-    async list(remoteDir) {
-      const r = await exec(['lsf', '--files-only', remoteDir]);
-      if (r.exitCode === DIRECTORY_NOT_FOUND) return [];
-      if (r.exitCode !== 0) throw fail(`list '${remoteDir}'`, r);
-      return r.stdout
-        .split(/\r?\n/)
-        .filter((l) => l !== '')
-        .map((l) => path.posix.basename(l));
-    },
+    list: lsjson,
     async download(remoteDir, names, localDir) {
       const args = ['copy', '--retries', '2', '--no-traverse', '--files-from-raw', '-', remoteDir, localDir];
       const r = await exec(args, fileList(names));

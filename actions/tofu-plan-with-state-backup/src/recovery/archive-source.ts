@@ -10,7 +10,7 @@ import {
   stampTime,
   type ArchiveName,
 } from '../archive/archive-naming.js';
-import { remoteJoin, remoteSplit, type RcloneCli } from '../archive/rclone-cli.js';
+import { remoteJoin, remoteSplit, type RcloneCli, type RemoteFile } from '../archive/rclone-cli.js';
 import { parseRclonePath } from '../archive/rclone-remote.js';
 import { verifyArchive, type VerifiedArchive } from '../archive/state-archive.js';
 import { identityProblem, type StateIdentity } from '../archive/state-identity.js';
@@ -143,13 +143,14 @@ async function fetchVerified(
   name: string,
   req: SourceRequest,
   deps: SourceDeps,
+  listedSize?: number,
 ): Promise<VerifiedArchive> {
   if (!deps.rclone) throw new Error('an rclone path was given but no rclone client');
   const location = remoteJoin(remoteDir, name);
   // The size limit applies before the download: a huge (or hostile) remote file is never fetched.
-  let size: number | undefined;
+  let size = listedSize;
   try {
-    size = await deps.rclone.sizeOf(location);
+    size ??= await deps.rclone.sizeOf(location);
   } catch (e) {
     if (e instanceof CancelledError) throw e;
     throw refuse(location, `could not be looked up (${errorMessage(e)})`);
@@ -229,21 +230,23 @@ export async function obtainArchive(req: SourceRequest, deps: SourceDeps): Promi
     case 'remote': {
       const remote = req.remote;
       if (!remote || !deps.rclone) throw new Error("restore-from 'remote' without backup-remote");
-      let names: string[];
+      let files: RemoteFile[];
       try {
-        names = await deps.rclone.list(remote);
+        files = await deps.rclone.list(remote);
       } catch (e) {
         if (e instanceof CancelledError) throw e;
         throw new ArchiveSourceError(
           `the off-site copies in '${remote}' could not be listed (${errorMessage(e)})`,
         );
       }
+      const names = files.map((f) => f.name);
+      const sizes = new Map(files.map((f) => [f.name, f.size]));
       const found = await newestOfThisState(
         latestCandidates(names, stateName, id),
         remote,
         async (name) => ({
           location: remoteJoin(remote, name),
-          verified: await fetchVerified(remote, name, req, deps),
+          verified: await fetchVerified(remote, name, req, deps, sizes.get(name)),
         }),
         req,
       );

@@ -78,7 +78,7 @@ export async function takeInventory(
   let remoteError: string | undefined;
   if (o.remote && !remoteNames && rclone) {
     try {
-      remoteNames = await rclone.list(o.remote);
+      remoteNames = (await rclone.list(o.remote)).map((f) => f.name);
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       remoteError = errorMessage(e);
