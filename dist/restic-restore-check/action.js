@@ -30460,9 +30460,12 @@ async function observeRestored(file) {
     return { sha256: await (0,fsx/* sha256File */.Q3)(file), bytes: st.size, mtimeMs: st.mtimeMs };
 }
 
+// EXTERNAL MODULE: ./shared/age.ts
+var age = __nccwpck_require__(97201);
 // EXTERNAL MODULE: ./shared/inputs.ts
 var inputs = __nccwpck_require__(18573);
 ;// CONCATENATED MODULE: ./actions/restic-restore-check/src/snapshot/snapshot-freshness.ts
+
 
 
 /** Clock skew between the backup host and this runner that is not yet suspicious. */
@@ -30482,27 +30485,6 @@ function latestSnapshot(snapshots, filter) {
     }
     return snapshots.reduce((a, b) => (b.time.getTime() > a.time.getTime() ? b : a));
 }
-/** Human age: 26h, 3d4h, 15m (never more than two units). */
-function humanAge(ms) {
-    const abs = Math.abs(ms);
-    const units = [
-        ['d', 86_400_000],
-        ['h', 3_600_000],
-        ['m', 60_000],
-        ['s', 1000],
-    ];
-    const parts = [];
-    let rest = abs;
-    for (const [u, size] of units) {
-        if (rest >= size && parts.length < 2) {
-            parts.push(`${Math.floor(rest / size)}${u}`);
-            rest %= size;
-        }
-        else if (parts.length > 0)
-            break;
-    }
-    return parts.join('') || `${abs}ms`;
-}
 /**
  * Freshness, and whether the dates can be believed at all. A compromised or misconfigured client can set a
  * snapshot's time (`restic backup --time`), so besides max-age two things are flagged:
@@ -30515,17 +30497,17 @@ function humanAge(ms) {
 function assertFresh(latest, group, now, maxAgeMs) {
     const ageMs = now.getTime() - latest.time.getTime();
     if (-ageMs > FUTURE_SKEW_MS) {
-        throw new errors/* ActionError */.lZ('stale', `Snapshot ${latest.shortId} is dated ${latest.timeText}, ${humanAge(-ageMs)} in the future, so its date cannot be trusted.`, `Check the clock of host '${latest.hostname}' and who created this snapshot (a forged --time hides a backup job that stopped).`);
+        throw new errors/* ActionError */.lZ('stale', `Snapshot ${latest.shortId} is dated ${latest.timeText}, ${(0,age/* formatAge */.n)(-ageMs)} in the future, so its date cannot be trusted.`, `Check the clock of host '${latest.hostname}' and who created this snapshot (a forged --time hides a backup job that stopped).`);
     }
     const byId = new Map(group.map((s) => [s.id, s]));
     for (const s of group) {
         const parent = s.parent ? byId.get(s.parent) : undefined;
         if (parent && parent.time.getTime() - s.time.getTime() > PARENT_INVERSION_MS) {
-            throw new errors/* ActionError */.lZ('stale', `Snapshot ${s.shortId} is dated ${s.timeText}, ${humanAge(parent.time.getTime() - s.time.getTime())} before its parent ${parent.shortId} (${parent.timeText}): it was made later but dated back, so snapshot dates do not show which backup is newest.`, `Find out who ran \`restic backup --time\` on '${s.hostname}'; remove or re-date the snapshot after checking it.`);
+            throw new errors/* ActionError */.lZ('stale', `Snapshot ${s.shortId} is dated ${s.timeText}, ${(0,age/* formatAge */.n)(parent.time.getTime() - s.time.getTime())} before its parent ${parent.shortId} (${parent.timeText}): it was made later but dated back, so snapshot dates do not show which backup is newest.`, `Find out who ran \`restic backup --time\` on '${s.hostname}'; remove or re-date the snapshot after checking it.`);
         }
     }
     if (ageMs > maxAgeMs) {
-        throw new errors/* ActionError */.lZ('stale', `The latest snapshot ${latest.shortId} of host '${latest.hostname}' was taken ${latest.timeText}, ${humanAge(ageMs)} ago, more than max-age ${(0,inputs/* formatDuration */.a3)(maxAgeMs)}.`, `Check the backup job on '${latest.hostname}': it has not completed a backup since then.`);
+        throw new errors/* ActionError */.lZ('stale', `The latest snapshot ${latest.shortId} of host '${latest.hostname}' was taken ${latest.timeText}, ${(0,age/* formatAge */.n)(ageMs)} ago, more than max-age ${(0,inputs/* formatDuration */.a3)(maxAgeMs)}.`, `Check the backup job on '${latest.hostname}': it has not completed a backup since then.`);
     }
     return { ageMs: Math.max(0, ageMs) };
 }
@@ -30721,16 +30703,14 @@ async function spotCheck(compare, scan, verified, ctx) {
 /* harmony export */   h: () => (/* binding */ restoreCheckSummary)
 /* harmony export */ });
 /* unused harmony export describeCache */
+/* harmony import */ var _shared_age_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(97201);
 /* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96043);
 /* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(75750);
 
 
+
 function age(seconds) {
-    if (seconds === undefined)
-        return undefined;
-    const h = Math.floor(Math.abs(seconds) / 3600);
-    const m = Math.floor((Math.abs(seconds) % 3600) / 60);
-    return `${seconds < 0 ? '-' : ''}${h}h${String(m).padStart(2, '0')}m`;
+    return seconds === undefined ? undefined : (0,_shared_age_js__WEBPACK_IMPORTED_MODULE_2__/* .formatAge */ .n)(seconds * 1000);
 }
 function sized(s) {
     return `${s.files} files, ${(0,_shared_cache_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(s.bytes)}`;
@@ -30847,6 +30827,40 @@ function createVerifyCommandRunner(o) {
             }
         },
     };
+}
+
+
+/***/ }),
+
+/***/ 97201:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   n: () => (/* binding */ formatAge)
+/* harmony export */ });
+const AGE_UNITS = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+];
+/**
+ * An elapsed time for messages and summaries, in its two largest units: `9d 3h`, `5h 2m`, `1h`, `40s`
+ * (a zero second unit is left out, less than a second reads `0s`, a negative age keeps its sign). One
+ * format across the suite, so restic's snapshot age and tofu's archive age read the same way.
+ */
+function formatAge(ms) {
+    if (!Number.isFinite(ms))
+        return 'unknown';
+    const sign = ms < 0 ? '-' : '';
+    const abs = Math.abs(ms);
+    const i = AGE_UNITS.findIndex(([, size]) => abs >= size);
+    if (i < 0)
+        return `${sign}0s`;
+    const [unit, size] = AGE_UNITS[i];
+    const next = AGE_UNITS[i + 1];
+    const second = next ? Math.floor((abs % size) / next[1]) : 0;
+    return `${sign}${Math.floor(abs / size)}${unit}${second > 0 ? ` ${second}${next[0]}` : ''}`;
 }
 
 

@@ -29837,29 +29837,69 @@ function defaultPluginCacheDir(env, platform = process.platform) {
 
 /***/ }),
 
-/***/ 43164:
+/***/ 93922:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   CT: () => (/* binding */ obtainArchive),
-/* harmony export */   i_: () => (/* binding */ archiveFacts),
-/* harmony export */   nV: () => (/* binding */ formatAge),
-/* harmony export */   ri: () => (/* binding */ classifyRestoreFrom),
-/* harmony export */   ub: () => (/* binding */ ArchiveSourceError)
-/* harmony export */ });
-/* unused harmony export compressedLimit */
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(51455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(76760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(32635);
-/* harmony import */ var _shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(97447);
-/* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(18573);
-/* harmony import */ var _archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(84616);
-/* harmony import */ var _archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(25721);
-/* harmony import */ var _archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(55261);
-/* harmony import */ var _archive_state_archive_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(77067);
-/* harmony import */ var _archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(63983);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ub: () => (/* binding */ ArchiveSourceError),
+  Mn: () => (/* binding */ archiveAge),
+  i_: () => (/* binding */ archiveFacts),
+  ri: () => (/* binding */ classifyRestoreFrom),
+  CT: () => (/* binding */ obtainArchive)
+});
+
+// UNUSED EXPORTS: compressedLimit
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
+// EXTERNAL MODULE: ./shared/errors.ts
+var errors = __nccwpck_require__(32635);
+;// CONCATENATED MODULE: ./shared/age.ts
+const AGE_UNITS = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+];
+/**
+ * An elapsed time for messages and summaries, in its two largest units: `9d 3h`, `5h 2m`, `1h`, `40s`
+ * (a zero second unit is left out, less than a second reads `0s`, a negative age keeps its sign). One
+ * format across the suite, so restic's snapshot age and tofu's archive age read the same way.
+ */
+function formatAge(ms) {
+    if (!Number.isFinite(ms))
+        return 'unknown';
+    const sign = ms < 0 ? '-' : '';
+    const abs = Math.abs(ms);
+    const i = AGE_UNITS.findIndex(([, size]) => abs >= size);
+    if (i < 0)
+        return `${sign}0s`;
+    const [unit, size] = AGE_UNITS[i];
+    const next = AGE_UNITS[i + 1];
+    const second = next ? Math.floor((abs % size) / next[1]) : 0;
+    return `${sign}${Math.floor(abs / size)}${unit}${second > 0 ? ` ${second}${next[0]}` : ''}`;
+}
+
+// EXTERNAL MODULE: ./shared/fsx.ts
+var fsx = __nccwpck_require__(97447);
+// EXTERNAL MODULE: ./shared/inputs.ts
+var inputs = __nccwpck_require__(18573);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/archive-naming.ts
+var archive_naming = __nccwpck_require__(84616);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-cli.ts
+var rclone_cli = __nccwpck_require__(25721);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-remote.ts
+var rclone_remote = __nccwpck_require__(55261);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-archive.ts
+var state_archive = __nccwpck_require__(77067);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-identity.ts
+var state_identity = __nccwpck_require__(63983);
+;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/archive-source.ts
+
 
 
 
@@ -29875,15 +29915,15 @@ function classifyRestoreFrom(from) {
         return { kind: 'latest' };
     if (from === 'remote')
         return { kind: 'remote' };
-    if (/^[/~.]/.test(from) || !(0,_archive_rclone_remote_js__WEBPACK_IMPORTED_MODULE_6__/* .parseRclonePath */ .A9)(from))
-        return { kind: 'local', path: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .resolvePath */ .o1)(from) };
+    if (/^[/~.]/.test(from) || !(0,rclone_remote/* parseRclonePath */.A9)(from))
+        return { kind: 'local', path: (0,inputs/* resolvePath */.o1)(from) };
     return { kind: 'rclone', path: from };
 }
 /** What the report and outputs say about an obtained archive. Pure. */
 function archiveFacts(o, now) {
     const m = o.verified.metadata;
-    const stamp = (0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .parseArchiveName */ .Lz)(o.name, node_path__WEBPACK_IMPORTED_MODULE_1__.basename(m.stateFile))?.timestamp;
-    const created = Date.parse(m.createdAt) || (stamp ? (0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .stampTime */ .zH)(stamp).getTime() : NaN);
+    const stamp = (0,archive_naming/* parseArchiveName */.Lz)(o.name, external_node_path_.basename(m.stateFile))?.timestamp;
+    const created = Date.parse(m.createdAt) || (stamp ? (0,archive_naming/* stampTime */.zH)(stamp).getTime() : NaN);
     return {
         location: o.location,
         source: o.source,
@@ -29893,27 +29933,9 @@ function archiveFacts(o, now) {
         ageSeconds: Number.isFinite(created) ? Math.max(0, Math.floor((now.getTime() - created) / 1000)) : -1,
     };
 }
-/** An age in the two largest units: `9d 3h`, `5h 2m`, `12m 5s`, `40s`. Pure. */
-function formatAge(seconds) {
-    if (seconds < 0)
-        return 'unknown';
-    const units = [
-        ['d', 86_400],
-        ['h', 3_600],
-        ['m', 60],
-        ['s', 1],
-    ];
-    const parts = [];
-    let rest = Math.floor(seconds);
-    for (const [u, size] of units) {
-        const n = Math.floor(rest / size);
-        rest -= n * size;
-        if (n > 0 || (parts.length > 0 && parts.length < 2))
-            parts.push(`${n}${u}`);
-        if (parts.length === 2)
-            break;
-    }
-    return parts.length > 0 ? parts.join(' ') : '0s';
+/** An archive's age (`ageSeconds`, -1 when its creation time is unknown), for messages. Pure. */
+function archiveAge(seconds) {
+    return seconds < 0 ? 'unknown' : formatAge(seconds * 1000);
 }
 /** The archive could not be obtained or verified: the caller turns it into its failure reason. */
 class ArchiveSourceError extends Error {
@@ -29923,16 +29945,16 @@ function refuse(location, why) {
 }
 async function verifiedFor(file, location, req) {
     try {
-        return await (0,_archive_state_archive_js__WEBPACK_IMPORTED_MODULE_7__/* .verifyArchive */ .w8)(file, { maxBytes: req.maxBytes });
+        return await (0,state_archive/* verifyArchive */.w8)(file, { maxBytes: req.maxBytes });
     }
     catch (e) {
-        if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+        if (e instanceof errors/* CancelledError */.cc)
             throw e;
-        throw refuse(location, `did not verify (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+        throw refuse(location, `did not verify (${(0,errors/* errorMessage */.gJ)(e)})`);
     }
 }
 function checkIdentity(v, location, req) {
-    const other = (0,_archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__/* .identityProblem */ .qf)(v.metadata, req.identity);
+    const other = (0,state_identity/* identityProblem */.qf)(v.metadata, req.identity);
     if (other)
         throw refuse(location, `belongs to another state: ${other}`);
 }
@@ -29947,37 +29969,37 @@ function compressedLimit(maxBytes) {
 async function fetchVerified(remoteDir, name, req, deps, listedSize) {
     if (!deps.rclone)
         throw new Error('an rclone path was given but no rclone client');
-    const location = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remoteDir, name);
+    const location = (0,rclone_cli/* remoteJoin */.Zj)(remoteDir, name);
     // The size limit applies before the download: a huge (or hostile) remote file is never fetched.
     let size = listedSize;
     try {
         size ??= await deps.rclone.sizeOf(location);
     }
     catch (e) {
-        if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+        if (e instanceof errors/* CancelledError */.cc)
             throw e;
-        throw refuse(location, `could not be looked up (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+        throw refuse(location, `could not be looked up (${(0,errors/* errorMessage */.gJ)(e)})`);
     }
     if (size === undefined)
         throw refuse(location, 'does not exist');
     const limit = compressedLimit(req.maxBytes);
     if (size > limit)
         throw refuse(location, `is ${size} bytes, more than an archive within the size limit can be (${limit} bytes; max-archive-size-mb); it was not fetched`);
-    const dir = await (0,_shared_fsx_js__WEBPACK_IMPORTED_MODULE_3__/* .makePrivateDir */ .hI)('tofu-fetch');
+    const dir = await (0,fsx/* makePrivateDir */.hI)('tofu-fetch');
     deps.remember('tempdir', dir);
     try {
         try {
-            await deps.rclone.download(remoteDir, [name, name + _archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .CHECKSUM_SUFFIX */ .qP], dir);
+            await deps.rclone.download(remoteDir, [name, name + archive_naming/* CHECKSUM_SUFFIX */.qP], dir);
         }
         catch (e) {
-            if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+            if (e instanceof errors/* CancelledError */.cc)
                 throw e;
-            throw refuse(location, `could not be fetched (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+            throw refuse(location, `could not be fetched (${(0,errors/* errorMessage */.gJ)(e)})`);
         }
-        return await verifiedFor(node_path__WEBPACK_IMPORTED_MODULE_1__.join(dir, name), location, req);
+        return await verifiedFor(external_node_path_.join(dir, name), location, req);
     }
     finally {
-        await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.rm(dir, { recursive: true, force: true });
+        await promises_.rm(dir, { recursive: true, force: true });
         deps.forget('tempdir', dir);
     }
 }
@@ -29988,7 +30010,7 @@ async function fetchVerified(remoteDir, name, req, deps, listedSize) {
 async function newestOfThisState(candidates, where, load, req) {
     for (const c of candidates) {
         const got = await load(c.name);
-        if (c.stateId === undefined && (0,_archive_state_identity_js__WEBPACK_IMPORTED_MODULE_8__/* .identityProblem */ .qf)(got.verified.metadata, req.identity))
+        if (c.stateId === undefined && (0,state_identity/* identityProblem */.qf)(got.verified.metadata, req.identity))
             continue;
         checkIdentity(got.verified, got.location, req);
         return { name: c.name, ...got };
@@ -30002,18 +30024,18 @@ async function obtainArchive(req, deps) {
             const location = req.from.path;
             const verified = await verifiedFor(location, location, req);
             checkIdentity(verified, location, req);
-            return { location, source: 'local', name: node_path__WEBPACK_IMPORTED_MODULE_1__.basename(location), verified };
+            return { location, source: 'local', name: external_node_path_.basename(location), verified };
         }
         case 'rclone': {
-            const [dir, name] = (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteSplit */ .zZ)(req.from.path);
+            const [dir, name] = (0,rclone_cli/* remoteSplit */.zZ)(req.from.path);
             const verified = await fetchVerified(dir, name, req, deps);
             checkIdentity(verified, req.from.path, req);
             return { location: req.from.path, source: 'remote', name, verified };
         }
         case 'latest': {
-            const names = await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.readdir(req.backupDir).catch(() => []);
-            const found = await newestOfThisState((0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .latestCandidates */ .u4)(names, stateName, id), req.backupDir, async (name) => {
-                const location = node_path__WEBPACK_IMPORTED_MODULE_1__.join(req.backupDir, name);
+            const names = await promises_.readdir(req.backupDir).catch(() => []);
+            const found = await newestOfThisState((0,archive_naming/* latestCandidates */.u4)(names, stateName, id), req.backupDir, async (name) => {
+                const location = external_node_path_.join(req.backupDir, name);
                 return { location, verified: await verifiedFor(location, location, req) };
             }, req);
             return { ...found, source: 'local' };
@@ -30027,14 +30049,14 @@ async function obtainArchive(req, deps) {
                 files = await deps.rclone.list(remote);
             }
             catch (e) {
-                if (e instanceof _shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .CancelledError */ .cc)
+                if (e instanceof errors/* CancelledError */.cc)
                     throw e;
-                throw new ArchiveSourceError(`the off-site copies in '${remote}' could not be listed (${(0,_shared_errors_js__WEBPACK_IMPORTED_MODULE_2__/* .errorMessage */ .gJ)(e)})`);
+                throw new ArchiveSourceError(`the off-site copies in '${remote}' could not be listed (${(0,errors/* errorMessage */.gJ)(e)})`);
             }
             const names = files.map((f) => f.name);
             const sizes = new Map(files.map((f) => [f.name, f.size]));
-            const found = await newestOfThisState((0,_archive_archive_naming_js__WEBPACK_IMPORTED_MODULE_9__/* .latestCandidates */ .u4)(names, stateName, id), remote, async (name) => ({
-                location: (0,_archive_rclone_cli_js__WEBPACK_IMPORTED_MODULE_5__/* .remoteJoin */ .Zj)(remote, name),
+            const found = await newestOfThisState((0,archive_naming/* latestCandidates */.u4)(names, stateName, id), remote, async (name) => ({
+                location: (0,rclone_cli/* remoteJoin */.Zj)(remote, name),
                 verified: await fetchVerified(remote, name, req, deps, sizes.get(name)),
             }), req);
             return { ...found, source: 'remote', remoteNames: names };
@@ -30546,8 +30568,8 @@ function forgeHooks(s, d) {
 
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/rclone-remote.ts
 var rclone_remote = __nccwpck_require__(55261);
-// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/archive-source.ts
-var archive_source = __nccwpck_require__(43164);
+// EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/recovery/archive-source.ts + 1 modules
+var archive_source = __nccwpck_require__(93922);
 // EXTERNAL MODULE: ./actions/tofu-plan-with-state-backup/src/archive/state-identity.ts
 var state_identity = __nccwpck_require__(63983);
 ;// CONCATENATED MODULE: ./actions/tofu-plan-with-state-backup/src/stacks/stack-target.ts
@@ -31924,7 +31946,7 @@ async function rehearse(t, o, d) {
 }
 function tooOld(t, a, maxMs) {
     return new errors/* ActionError */.lZ('archive-too-old', `The ${a.source === 'remote' ? 'off-site ' : ''}archive '${a.location}' of '${t.identity.key}' was taken ${a.createdAt}, ` +
-        `${(0,archive_source/* formatAge */.nV)(a.ageSeconds)} ago: older than max-archive-age ${(0,shared_inputs/* formatDuration */.a3)(maxMs)}.`, 'Check that applies and backups still copy off-site (backup-remote), or run mode: backup now.');
+        `${(0,archive_source/* archiveAge */.Mn)(a.ageSeconds)} ago: older than max-archive-age ${(0,shared_inputs/* formatDuration */.a3)(maxMs)}.`, 'Check that applies and backups still copy off-site (backup-remote), or run mode: backup now.');
 }
 function rehearse_drift(t, a, s) {
     return new errors/* ActionError */.lZ('rehearsal-drift', `Rehearsal failed for '${t.identity.key}': planning against '${a.location}' (serial ${a.serial ?? 'unknown'}) ` +
@@ -32297,7 +32319,7 @@ function computeOutputs(r, multi) {
 /* harmony export */ });
 /* harmony import */ var _shared_report_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(75750);
 /* harmony import */ var _shared_cache_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(96043);
-/* harmony import */ var _recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(43164);
+/* harmony import */ var _recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(93922);
 
 
 
@@ -32359,7 +32381,7 @@ function renderSummary(report) {
                 s.archive.source,
                 s.archive.serial ?? 'unknown',
                 s.archive.lineage ?? 'unknown',
-                (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__/* .formatAge */ .nV)(s.archive.ageSeconds),
+                (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__/* .archiveAge */ .Mn)(s.archive.ageSeconds),
                 s.counts ? (s.hasChanges ? 'changes: the archive is out of date' : 'no changes') : 'not run',
             ])));
     for (const s of stacks.filter((x) => x.inventory))
@@ -32391,7 +32413,7 @@ function inventorySection(s) {
         lines.push((0,_shared_report_js__WEBPACK_IMPORTED_MODULE_0__/* .markdownTable */ .Qj)(['archive', 'serial', 'age', 'here', 'off-site'], inv.entries.map((e) => [
             e.legacy ? `${e.name} (first-release name)` : e.name,
             e.serial ?? 'unknown',
-            (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__/* .formatAge */ .nV)(e.ageSeconds),
+            (0,_recovery_archive_source_js__WEBPACK_IMPORTED_MODULE_2__/* .archiveAge */ .Mn)(e.ageSeconds),
             where(e.local),
             where(e.remote),
         ])));

@@ -1,3 +1,4 @@
+import { formatAge } from '../../../shared/age.js';
 import { formatBytes } from '../../../shared/cache.js';
 import type { Report } from '../../../shared/report.js';
 import { markdownTable, stepsTable } from '../../../shared/report.js';
@@ -27,10 +28,7 @@ interface ResultShape {
 }
 
 function age(seconds: number | undefined): string | undefined {
-  if (seconds === undefined) return undefined;
-  const h = Math.floor(Math.abs(seconds) / 3600);
-  const m = Math.floor((Math.abs(seconds) % 3600) / 60);
-  return `${seconds < 0 ? '-' : ''}${h}h${String(m).padStart(2, '0')}m`;
+  return seconds === undefined ? undefined : formatAge(seconds * 1000);
 }
 
 function sized(s: { files: number; bytes: number }): string {

@@ -39,7 +39,7 @@ test('success: snapshot, age, check, restored and verified files, seed and phase
   );
   expect(md).toContain('✅ The backup was restored and verified.');
   expect(md).toContain('| snapshot | abababab (' + 'ab'.repeat(32) + ') |');
-  expect(md).toContain('| age | 9h05m |');
+  expect(md).toContain('| age | 9h 5m |');
   expect(md).toContain('| paths | /srv/a<br>/srv/b |');
   expect(md).toContain('| check | ok (read-data-subset 5%) |');
   expect(md).toContain('| files restored / verified | 21 / 21 |');

@@ -5,7 +5,7 @@ import {
   stateKey,
 } from '../../../actions/tofu-plan-with-state-backup/src/archive/state-identity.js';
 import { buildInventory } from '../../../actions/tofu-plan-with-state-backup/src/recovery/inventory.js';
-import { formatAge } from '../../../actions/tofu-plan-with-state-backup/src/recovery/archive-source.js';
+import { archiveAge } from '../../../actions/tofu-plan-with-state-backup/src/recovery/archive-source.js';
 
 describe('state identity', () => {
   test.each([
@@ -79,10 +79,10 @@ describe('inventory', () => {
     [0, '0s'],
     [59, '59s'],
     [61, '1m 1s'],
-    [3600, '1h 0m'],
+    [3600, '1h'],
     [9 * 86400 + 3 * 3600 + 59, '9d 3h'],
     [-1, 'unknown'],
   ])('age %i s reads %s', (s, want) => {
-    expect(formatAge(s)).toBe(want);
+    expect(archiveAge(s)).toBe(want);
   });
 });

@@ -1,4 +1,5 @@
 import { ActionError } from '../../../../shared/errors.js';
+import { formatAge } from '../../../../shared/age.js';
 import { formatDuration } from '../../../../shared/inputs.js';
 import type { Snapshot } from '../restic/restic-json.js';
 
@@ -30,26 +31,6 @@ export function latestSnapshot(snapshots: readonly Snapshot[], filter: SnapshotF
   return snapshots.reduce((a, b) => (b.time.getTime() > a.time.getTime() ? b : a));
 }
 
-/** Human age: 26h, 3d4h, 15m (never more than two units). */
-export function humanAge(ms: number): string {
-  const abs = Math.abs(ms);
-  const units: [string, number][] = [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ];
-  const parts: string[] = [];
-  let rest = abs;
-  for (const [u, size] of units) {
-    if (rest >= size && parts.length < 2) {
-      parts.push(`${Math.floor(rest / size)}${u}`);
-      rest %= size;
-    } else if (parts.length > 0) break;
-  }
-  return parts.join('') || `${abs}ms`;
-}
-
 /**
  * Freshness, and whether the dates can be believed at all. A compromised or misconfigured client can set a
  * snapshot's time (`restic backup --time`), so besides max-age two things are flagged:
@@ -69,7 +50,7 @@ export function assertFresh(
   if (-ageMs > FUTURE_SKEW_MS) {
     throw new ActionError(
       'stale',
-      `Snapshot ${latest.shortId} is dated ${latest.timeText}, ${humanAge(-ageMs)} in the future, so its date cannot be trusted.`,
+      `Snapshot ${latest.shortId} is dated ${latest.timeText}, ${formatAge(-ageMs)} in the future, so its date cannot be trusted.`,
       `Check the clock of host '${latest.hostname}' and who created this snapshot (a forged --time hides a backup job that stopped).`,
     );
   }
@@ -79,7 +60,7 @@ export function assertFresh(
     if (parent && parent.time.getTime() - s.time.getTime() > PARENT_INVERSION_MS) {
       throw new ActionError(
         'stale',
-        `Snapshot ${s.shortId} is dated ${s.timeText}, ${humanAge(parent.time.getTime() - s.time.getTime())} before its parent ${parent.shortId} (${parent.timeText}): it was made later but dated back, so snapshot dates do not show which backup is newest.`,
+        `Snapshot ${s.shortId} is dated ${s.timeText}, ${formatAge(parent.time.getTime() - s.time.getTime())} before its parent ${parent.shortId} (${parent.timeText}): it was made later but dated back, so snapshot dates do not show which backup is newest.`,
         `Find out who ran \`restic backup --time\` on '${s.hostname}'; remove or re-date the snapshot after checking it.`,
       );
     }
@@ -87,7 +68,7 @@ export function assertFresh(
   if (ageMs > maxAgeMs) {
     throw new ActionError(
       'stale',
-      `The latest snapshot ${latest.shortId} of host '${latest.hostname}' was taken ${latest.timeText}, ${humanAge(ageMs)} ago, more than max-age ${formatDuration(maxAgeMs)}.`,
+      `The latest snapshot ${latest.shortId} of host '${latest.hostname}' was taken ${latest.timeText}, ${formatAge(ageMs)} ago, more than max-age ${formatDuration(maxAgeMs)}.`,
       `Check the backup job on '${latest.hostname}': it has not completed a backup since then.`,
     );
   }

@@ -1,6 +1,7 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { CancelledError, errorMessage } from '../../../../shared/errors.js';
+import { formatAge } from '../../../../shared/age.js';
 import { makePrivateDir } from '../../../../shared/fsx.js';
 import { resolvePath } from '../../../../shared/inputs.js';
 import {
@@ -73,24 +74,9 @@ export function archiveFacts(o: ObtainedArchive, now: Date): ArchiveFacts {
   };
 }
 
-/** An age in the two largest units: `9d 3h`, `5h 2m`, `12m 5s`, `40s`. Pure. */
-export function formatAge(seconds: number): string {
-  if (seconds < 0) return 'unknown';
-  const units: [string, number][] = [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-    ['s', 1],
-  ];
-  const parts: string[] = [];
-  let rest = Math.floor(seconds);
-  for (const [u, size] of units) {
-    const n = Math.floor(rest / size);
-    rest -= n * size;
-    if (n > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${n}${u}`);
-    if (parts.length === 2) break;
-  }
-  return parts.length > 0 ? parts.join(' ') : '0s';
+/** An archive's age (`ageSeconds`, -1 when its creation time is unknown), for messages. Pure. */
+export function archiveAge(seconds: number): string {
+  return seconds < 0 ? 'unknown' : formatAge(seconds * 1000);
 }
 
 /** The archive could not be obtained or verified: the caller turns it into its failure reason. */

@@ -11,7 +11,7 @@ import type { StackTarget } from '../stacks/stack-target.js';
 import { OVERRIDE_FILE } from '../tofu/backend-config.js';
 import { emptySummary, summarizePlan, type PlanSummary } from '../tofu/plan-summary.js';
 import { prepareBackend } from '../tofu/tofu-flow.js';
-import { archiveFacts, classifyRestoreFrom, formatAge, type ArchiveFacts } from './archive-source.js';
+import { archiveFacts, classifyRestoreFrom, archiveAge, type ArchiveFacts } from './archive-source.js';
 import { takeInventory } from './inventory.js';
 import { obtainForRestore } from './state-restore.js';
 
@@ -111,7 +111,7 @@ function tooOld(t: StackTarget, a: ArchiveFacts, maxMs: number): ActionError {
   return new ActionError(
     'archive-too-old',
     `The ${a.source === 'remote' ? 'off-site ' : ''}archive '${a.location}' of '${t.identity.key}' was taken ${a.createdAt}, ` +
-      `${formatAge(a.ageSeconds)} ago: older than max-archive-age ${formatDuration(maxMs)}.`,
+      `${archiveAge(a.ageSeconds)} ago: older than max-archive-age ${formatDuration(maxMs)}.`,
     'Check that applies and backups still copy off-site (backup-remote), or run mode: backup now.',
   );
 }

@@ -1,6 +1,6 @@
 import { markdownTable, stepsTable, type Report } from '../../../../shared/report.js';
 import { formatBytes } from '../../../../shared/cache.js';
-import { formatAge } from '../recovery/archive-source.js';
+import { archiveAge } from '../recovery/archive-source.js';
 import type { StackReport } from './outputs.js';
 
 /**
@@ -80,7 +80,7 @@ export function renderSummary(report: Report): string {
             s.archive!.source,
             s.archive!.serial ?? 'unknown',
             s.archive!.lineage ?? 'unknown',
-            formatAge(s.archive!.ageSeconds),
+            archiveAge(s.archive!.ageSeconds),
             s.counts ? (s.hasChanges ? 'changes: the archive is out of date' : 'no changes') : 'not run',
           ]),
         ),
@@ -126,7 +126,7 @@ function inventorySection(s: StackReport): string {
         inv.entries.map((e) => [
           e.legacy ? `${e.name} (first-release name)` : e.name,
           e.serial ?? 'unknown',
-          formatAge(e.ageSeconds),
+          archiveAge(e.ageSeconds),
           where(e.local),
           where(e.remote),
         ]),
