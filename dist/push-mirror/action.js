@@ -29132,9 +29132,9 @@ const inputs = {
 const MESSAGE_RULES = [
     [
         'lfs-quota',
-        /over its data quota|purchase more data packs|bandwidth limit|insufficient (server )?storage/i,
+        /over its data quota|purchase more data packs|exceeded its LFS budget|increase it to restore access|quota exceeded|bandwidth limit|insufficient (server )?storage/i,
     ],
-    ['lfs-disabled', /LFS is disabled/i],
+    ['lfs-disabled', /LFS is disabled|Repository or object not found: \S*\/info\/lfs\/objects\/batch/i],
     ['lfs-too-large', /size must be less than|entity too large|content too large|\[413\]|HTTP 413\b/i],
     [
         'auth',
@@ -29145,11 +29145,18 @@ const MESSAGE_RULES = [
         /connection refused|connection reset|timed out|timeout|no such host|could not resolve|server error|\[5\d\d\]|HTTP 5\d\d\b|EOF|rate limit/i,
     ],
 ];
-function classifyLfsAnswer(status, message) {
+/**
+ * `scope` tells a request's answer from one object's error inside a batch answer: a 404 for the whole
+ * batch request means the server has no LFS endpoint for the repository (LFS off on Forgejo/Gitea, or
+ * no such repository), while a 404 for one object means only that object is missing.
+ */
+function classifyLfsAnswer(status, message, scope = 'request') {
     for (const [kind, re] of MESSAGE_RULES) {
         if (re.test(message))
             return { kind, retryable: kind === 'network' };
     }
+    if (status === 404 && scope === 'request')
+        return { kind: 'lfs-disabled', retryable: false };
     if (status === 401 || status === 403)
         return { kind: 'auth', retryable: false };
     if (status === 413)
@@ -29161,8 +29168,8 @@ function classifyLfsAnswer(status, message) {
     return { kind: 'push-failed', retryable: false };
 }
 const LFS_HINTS = {
-    'lfs-quota': "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
-    'lfs-disabled': 'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
+    'lfs-quota': "The mirror's LFS storage or bandwidth quota is used up: raise it or free space (GitHub: Settings → Billing, the Git LFS budget or data packs; Forgejo: the owner's quota groups), then re-run.",
+    'lfs-disabled': 'The mirror serves no Git LFS for this repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support; Forgejo/Gitea: LFS_START_SERVER = true under [server] in app.ini), check that the repository exists and the token can see it, or mirror with lfs: false.',
     'lfs-too-large': 'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
     auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",
     network: 'The LFS endpoint stayed unreachable after the retries; check the host and re-run.',
@@ -29730,7 +29737,7 @@ async function fetchFromSource(d, objects, revs) {
     return lacking;
 }
 function objectError(o, error) {
-    const cls = (0,lfs_errors/* classifyLfsAnswer */.sl)(error.code, error.message);
+    const cls = (0,lfs_errors/* classifyLfsAnswer */.sl)(error.code, error.message, 'object');
     return new lfs_errors/* LfsError */.eN(cls.kind, false, `The mirror refused the LFS object ${transfer_name(o)}: [${error.code}] ${error.message.replace(/\.$/, '')}.`);
 }
 /** Uploads what the mirror lacks; runs before any ref is pushed, and every failure says so. */

@@ -19,12 +19,16 @@ import type { AddressInfo } from 'node:net';
  * `header`), transfers go to a second server on another port: the mirror token must never reach it,
  * and it accepts only the per-server storage header the batch answer handed out.
  *
- * Failure messages the tests inject are GitHub's as users report them (the HTTP status GitHub pairs
- * them with is not documented and is unconfirmed here):
- *  - "This repository is over its data quota. Account responsible for LFS bandwidth should purchase
- *    more data packs to restore access." (git-lfs/git-lfs#3408, nabla-c0d3/nassl#99 on upload),
- *  - "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664),
- *  - per object `[422] Size must be less than or equal to 2147483648` (git-lfs/git-lfs#4101, #5492).
+ * Failure answers the tests inject are the servers' own:
+ *  - GitHub over quota, 403: "This repository is over its data quota. Account responsible for LFS
+ *    bandwidth should purchase more data packs to restore access." (a git-lfs trace in
+ *    ARM-software/CMSIS_5#666; nabla-c0d3/nassl#99 on upload),
+ *  - GitHub with LFS off: "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664),
+ *  - per object `[422] Size must be less than or equal to 2147483648` (git-lfs/git-lfs#4101, #5492),
+ *  - Forgejo over its quota: 413 `{"message":"quota exceeded"}` (services/lfs/server.go, BatchHandler),
+ *  - Forgejo/Gitea with `LFS_START_SERVER = false`: the whole /info/lfs route answers 404 through
+ *    `ctx.Error(http.StatusNotFound)` (routers/web/web.go, lfsServerEnabled), which is Go's
+ *    `http.Error`: `text/plain; charset=utf-8`, body "Not Found\n" (`plain` below).
  */
 /** One counter for the git front and the LFS servers, so tests can order requests across them. */
 let sequence = 0;
@@ -50,6 +54,8 @@ export interface LfsFault {
   message: string;
   /** Only batch requests of this operation fail (default: both). */
   operation?: 'upload' | 'download';
+  /** Answer as Go's http.Error does (Forgejo/Gitea `ctx.Error`): plain text, the status text only. */
+  plain?: boolean;
 }
 
 export interface LfsServer {
@@ -170,7 +176,13 @@ export async function startLfsServer(): Promise<LfsServer> {
           record.operation = batch.operation;
           record.oids = (batch.objects ?? []).map((o) => o.oid);
           if (r.fault && (!r.fault.operation || r.fault.operation === batch.operation)) {
-            return failure(r.fault.status, r.fault.message);
+            if (!r.fault.plain) return failure(r.fault.status, r.fault.message);
+            record.status = r.fault.status;
+            res.writeHead(r.fault.status, {
+              'Content-Type': 'text/plain; charset=utf-8',
+              'X-Content-Type-Options': 'nosniff',
+            });
+            return res.end(`${http.STATUS_CODES[r.fault.status]}\n`);
           }
           const objects = (batch.objects ?? []).map(({ oid, size }) => {
             const href = `${self.storageOrigin}/${encodeURIComponent(name)}/${oid}`;

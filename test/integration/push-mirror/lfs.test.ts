@@ -232,6 +232,17 @@ describe('LFS failures stop the run before any ref is pushed', () => {
       'lfs-disabled',
     ],
     [
+      'over quota (413 "quota exceeded", Forgejo)',
+      (repo: string) =>
+        server.lfs.failBatch(repo, { status: 413, operation: 'upload', message: 'quota exceeded' }),
+      'lfs-quota',
+    ],
+    [
+      'LFS off (plain 404, Forgejo/Gitea LFS_START_SERVER = false)',
+      (repo: string) => server.lfs.failBatch(repo, { status: 404, message: '', plain: true }),
+      'lfs-disabled',
+    ],
+    [
       'insufficient storage (507 on the batch)',
       (repo: string) => server.lfs.failBatch(repo, { status: 507, message: 'Insufficient storage' }),
       'lfs-quota',

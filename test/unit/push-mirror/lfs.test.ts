@@ -128,11 +128,30 @@ describe('classifyLfsAnswer', () => {
     [undefined, 'batch response: Authentication required: Credentials needed', 'auth'],
     [503, 'Service Unavailable', 'network'],
     [429, 'slow down', 'network'],
-    [404, 'Not found', 'push-failed'],
+    [
+      403,
+      'This repository exceeded its LFS budget. The account responsible for the budget should increase it to restore access.',
+      'lfs-quota',
+    ],
+    // Forgejo's quota answer (services/lfs/server.go): 413, which would otherwise read as too large.
+    [413, 'quota exceeded', 'lfs-quota'],
+    // Forgejo/Gitea with LFS_START_SERVER = false: a bare 404 for the batch request.
+    [404, 'Not Found', 'lfs-disabled'],
+    [
+      undefined,
+      'batch response: Repository or object not found: https://forgejo.example.org/ops/infra.git/info/lfs/objects/batch\nCheck that it exists and that you have proper access to it',
+      'lfs-disabled',
+    ],
+    [undefined, 'Repository or object not found: https://forgejo.example.org/ops/infra.git', 'push-failed'],
   ])('%s %j → %s', (status, message, kind) => {
     const cls = classifyLfsAnswer(status, message);
     expect(cls.kind).toBe(kind);
     expect(cls.retryable).toBe(kind === 'network');
+  });
+
+  test("one object's 404 inside a batch answer is that object missing, not LFS switched off", () => {
+    expect(classifyLfsAnswer(404, 'Object does not exist', 'object').kind).toBe('push-failed');
+    expect(classifyLfsAnswer(404, 'Object does not exist').kind).toBe('lfs-disabled');
   });
 });
 

@@ -1,11 +1,20 @@
 import { ActionError } from '../../../../shared/errors.js';
 
 /**
- * What an LFS server's answer means for the mirror run. GitHub's texts are the ones users report
- * (the HTTP status GitHub sends with the first two is not documented; the message decides):
- *  - "This repository is over its data quota. Account responsible for LFS bandwidth should purchase
- *    more data packs to restore access." (git-lfs/git-lfs#3408; on upload nabla-c0d3/nassl#99),
- *  - "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664),
+ * What an LFS server's answer means for the mirror run. The message decides first, since servers put
+ * their reason there and git-lfs prints only the message (git-lfs tq/api.go wraps it as "batch
+ * response: …", without the status):
+ *  - GitHub over quota, HTTP 403: "This repository is over its data quota. Account responsible for LFS
+ *    bandwidth should purchase more data packs to restore access." (a trace in
+ *    ARM-software/CMSIS_5#666; on upload nabla-c0d3/nassl#99, desktop/desktop#18221), and the newer
+ *    "This repository exceeded its LFS budget. The account responsible for the budget should increase
+ *    it to restore access." (dimensionalOS/dimos#1770, fluxerapp/fluxer#482);
+ *  - Forgejo over its quota: HTTP 413 with message "quota exceeded" (services/lfs/server.go,
+ *    BatchHandler, writeStatusMessage(ctx, http.StatusRequestEntityTooLarge, "quota exceeded"));
+ *  - GitHub with LFS off: "Git LFS is disabled for this repository." (git-lfs/git-lfs#3260, #4664);
+ *  - Forgejo and Gitea with LFS off (`LFS_START_SERVER = false`): a bare 404 for the whole /info/lfs
+ *    route (routers/web/web.go, lfsServerEnabled), which git-lfs prints as "Repository or object not
+ *    found: <url>/info/lfs/objects/batch" (lfshttp/errors.go; seen in gitmono-dev/mega#788);
  *  - per object `[422] Size must be less than or equal to 2147483648` (git-lfs/git-lfs#4101, #5492).
  * Status codes follow docs/api/batch.md: 401/403 authorization, 404 repository not found, 413 request
  * too large, 507 insufficient storage, 509 bandwidth exceeded, 429 and 5xx retryable.
@@ -16,9 +25,9 @@ export type LfsFailureKind =
 const MESSAGE_RULES: ReadonlyArray<[LfsFailureKind, RegExp]> = [
   [
     'lfs-quota',
-    /over its data quota|purchase more data packs|bandwidth limit|insufficient (server )?storage/i,
+    /over its data quota|purchase more data packs|exceeded its LFS budget|increase it to restore access|quota exceeded|bandwidth limit|insufficient (server )?storage/i,
   ],
-  ['lfs-disabled', /LFS is disabled/i],
+  ['lfs-disabled', /LFS is disabled|Repository or object not found: \S*\/info\/lfs\/objects\/batch/i],
   ['lfs-too-large', /size must be less than|entity too large|content too large|\[413\]|HTTP 413\b/i],
   [
     'auth',
@@ -30,13 +39,20 @@ const MESSAGE_RULES: ReadonlyArray<[LfsFailureKind, RegExp]> = [
   ],
 ];
 
+/**
+ * `scope` tells a request's answer from one object's error inside a batch answer: a 404 for the whole
+ * batch request means the server has no LFS endpoint for the repository (LFS off on Forgejo/Gitea, or
+ * no such repository), while a 404 for one object means only that object is missing.
+ */
 export function classifyLfsAnswer(
   status: number | undefined,
   message: string,
+  scope: 'request' | 'object' = 'request',
 ): { kind: LfsFailureKind; retryable: boolean } {
   for (const [kind, re] of MESSAGE_RULES) {
     if (re.test(message)) return { kind, retryable: kind === 'network' };
   }
+  if (status === 404 && scope === 'request') return { kind: 'lfs-disabled', retryable: false };
   if (status === 401 || status === 403) return { kind: 'auth', retryable: false };
   if (status === 413) return { kind: 'lfs-too-large', retryable: false };
   if (status === 507 || status === 509) return { kind: 'lfs-quota', retryable: false };
@@ -46,9 +62,9 @@ export function classifyLfsAnswer(
 
 export const LFS_HINTS: Record<LfsFailureKind | 'lfs-missing-object', string> = {
   'lfs-quota':
-    "The mirror's LFS storage or bandwidth quota is used up: buy data packs (GitHub: Settings → Billing → Git LFS data) or free space, then re-run.",
+    "The mirror's LFS storage or bandwidth quota is used up: raise it or free space (GitHub: Settings → Billing, the Git LFS budget or data packs; Forgejo: the owner's quota groups), then re-run.",
   'lfs-disabled':
-    'Git LFS is disabled for the mirror repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support), or mirror with lfs: false.',
+    'The mirror serves no Git LFS for this repository: enable it (GitHub: repository Settings → Archives / Git LFS, or ask GitHub support; Forgejo/Gitea: LFS_START_SERVER = true under [server] in app.ini), check that the repository exists and the token can see it, or mirror with lfs: false.',
   'lfs-too-large':
     'The mirror host refuses an object this large (GitHub: 2 GB per object on Free/Pro, up to 5 GB on Enterprise Cloud): keep such files out of the mirrored history.',
   auth: "The LFS endpoint refused the token: check that 'token' may write the mirror (or that 'source-token' may read the source). Not retried.",

@@ -95,7 +95,7 @@ async function fetchFromSource(
 }
 
 function objectError(o: LfsObject, error: { code: number; message: string }): LfsError {
-  const cls = classifyLfsAnswer(error.code, error.message);
+  const cls = classifyLfsAnswer(error.code, error.message, 'object');
   return new LfsError(
     cls.kind,
     false,
