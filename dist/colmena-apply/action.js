@@ -29899,6 +29899,9 @@ function validateSettings(s) {
     if (refused) {
         throw new errors/* InputError */.dz('nix-options', `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}`, `${refused}`);
     }
+    if (s.config && (0,nix_options/* flakeUriCredentials */.gG)(s.config).length > 0) {
+        throw new errors/* InputError */.dz('config', `a hive file or flake URI without credentials, since this input reaches colmena's arguments, the log and the report; give Nix the token instead: ${nix_options/* SAFE_CREDENTIALS_HINT */.D0}, or a git credential helper for git+https`, 'a URI with credentials in it');
+    }
     if (!s.knownHosts)
         return undefined;
     // Each line is masked as a secret: a bare `#` line would mask every `#` (and refuse `-f .#` in argv).
@@ -30096,8 +30099,8 @@ async function checkPinned(deps, configFile, pinned, inventory, selected) {
 /* harmony export */ });
 /* unused harmony export GOALS */
 /* harmony import */ var _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18573);
-/* harmony import */ var _nix_options_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(83896);
-/* harmony import */ var _colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(41396);
+/* harmony import */ var _nix_options_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(83896);
+/* harmony import */ var _colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(41396);
 /* harmony import */ var _safety_checks_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7974);
 /* harmony import */ var _shared_evidence_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(33745);
 /* harmony import */ var _shared_forge_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(22521);
@@ -30142,11 +30145,12 @@ const NODE_PATH = new RegExp(`^/?${SEGMENT}(?:/${SEGMENT})*$`);
 const nodePath = () => (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ pattern: NODE_PATH, expected: 'a path on the node (letters, digits, . _ + - and /)' });
 const inputs = {
     'working-directory': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'dir' }).default('.'),
-    config: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ expected: 'a hive file (hive.nix, flake.nix) or flake URI' }),
+    // Credentials in a flake URI are registered before any input is parsed, then refused (converge.ts).
+    config: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .text */ .Qq)({ expected: 'a hive file (hive.nix, flake.nix) or flake URI' }).withCredentials(_nix_options_js__WEBPACK_IMPORTED_MODULE_4__/* .flakeUriCredentials */ .gG),
     on: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({
         separator: 'newline-or-comma',
         itemExpected: 'node selectors (names, globs like edge-*, or @tag)',
-        item: (s) => ((0,_colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_4__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
+        item: (s) => ((0,_colmena_node_selector_js__WEBPACK_IMPORTED_MODULE_5__/* .parseSelector */ .Pl)(s) ? s : new _shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .Invalid */ .WO('a valid name, glob or @tag glob')),
     }),
     'allow-apply-all': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .bool */ .lc)().default('false'),
     goal: (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .oneOf */ .yL)(GOALS).default('switch'),
@@ -30162,7 +30166,7 @@ const inputs = {
     'nix-options': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .keyValues */ .K7)({
         keyPattern: /^[a-z][a-z0-9-]*$/,
         keyExpected: 'Nix option names like max-jobs',
-    }).withCredentials(_nix_options_js__WEBPACK_IMPORTED_MODULE_5__/* .nixOptionCredentials */ .DV),
+    }).withCredentials(_nix_options_js__WEBPACK_IMPORTED_MODULE_4__/* .nixOptionCredentials */ .DV),
     'extra-args': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .list */ .p_)({ separator: 'newline', itemExpected: 'colmena arguments', item: extraArg }),
     'ssh-config': (0,_shared_inputs_js__WEBPACK_IMPORTED_MODULE_0__/* .filePath */ .s$)({ mustExist: 'file' }),
     // Host keys are public, but workflows pass them from secrets; as a secret they stay out of the report.
@@ -30251,6 +30255,7 @@ __webpack_async_result__();
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   D0: () => (/* binding */ SAFE_CREDENTIALS_HINT),
 /* harmony export */   DV: () => (/* binding */ nixOptionCredentials),
+/* harmony export */   gG: () => (/* binding */ flakeUriCredentials),
 /* harmony export */   vI: () => (/* binding */ refusedNixOption)
 /* harmony export */ });
 /* harmony import */ var _shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(42252);
@@ -30283,6 +30288,26 @@ function nixOptionCredentials(raw) {
             }
         }
         out.push(...(0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__/* .urlUserInfo */ .Dn)(value));
+    }
+    return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
+}
+/**
+ * The credentials a `config` flake URI can carry, for registration before any input is parsed: a
+ * password in its user-info (`git+https://ops:<token>@forge.example.org/ops/hive`) and a token given as
+ * the user of an http(s) URL (`git+https://<token>@…`, how git takes a token). The user of an ssh URL
+ * (`git+ssh://git@…`) is an account name, not a secret. Like `nix-options`, the input reaches colmena's
+ * argv, the log and the report, so a URI with credentials is refused after they are registered.
+ */
+function flakeUriCredentials(raw) {
+    const out = (0,_shared_credentials_js__WEBPACK_IMPORTED_MODULE_0__/* .urlUserInfo */ .Dn)(raw);
+    for (const m of raw.matchAll(/(?:^|[+\s])https?:\/\/([^/@:\s]+)@/g)) {
+        out.push(m[1]);
+        try {
+            out.push(decodeURIComponent(m[1]));
+        }
+        catch {
+            // Not percent-encoded text: the raw form is registered.
+        }
     }
     return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
 }

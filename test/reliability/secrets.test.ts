@@ -532,6 +532,18 @@ const SECRET_CANARIES: Record<string, (f: Fixture) => Record<string, string>> = 
  */
 const CREDENTIAL_POSITIONS: Record<string, Record<string, (f: Fixture) => FailureCase[]>> = {
   'colmena-apply': {
+    config: () => [
+      {
+        input: 'config',
+        why: 'a flake URI with a password',
+        inputs: { config: `git+https://ops:${canary('flake-pw')}@forgejo.example.org/ops/hive` },
+      },
+      {
+        input: 'config',
+        why: 'a flake URI with a token as the user',
+        inputs: { config: `git+https://${canary('flake-user')}@forgejo.example.org/ops/hive` },
+      },
+    ],
     'nix-options': () => [
       nix(
         'access-tokens',

@@ -171,6 +171,7 @@ export const COLMENA_CROSS_INPUT: BadInputCase[] = [
     'known-hosts',
     { on: 'alpha', config: '.#', 'known-hosts': `#\nalpha.example ssh-ed25519 ${COLMENA_KEY}` },
   ],
+  ['config', { on: 'alpha', config: 'git+https://ops:glpat-example@forgejo.example.org/ops/hive' }],
 ];
 
 /**

@@ -7,7 +7,7 @@ import type { ColmenaCli, ColmenaCliOptions, ColmenaVersion } from './colmena/co
 import { runColmena, type RunOutcome } from './colmena/deployment.js';
 import type { inputs } from './inputs.js';
 import { isPinned, parseKnownHosts, type KnownHostEntry } from './ssh/known-hosts.js';
-import { refusedNixOption, SAFE_CREDENTIALS_HINT } from './nix-options.js';
+import { flakeUriCredentials, refusedNixOption, SAFE_CREDENTIALS_HINT } from './nix-options.js';
 import type { Inventory } from './colmena/node-selector.js';
 import { selectNodes } from './colmena/node-selector.js';
 import {
@@ -87,6 +87,13 @@ export function validateSettings(s: ColmenaSettings): KnownHostEntry[] | undefin
       'nix-options',
       `Nix options without credentials, since this input reaches colmena's arguments, the log and the report; ${SAFE_CREDENTIALS_HINT}`,
       `${refused}`,
+    );
+  }
+  if (s.config && flakeUriCredentials(s.config).length > 0) {
+    throw new InputError(
+      'config',
+      `a hive file or flake URI without credentials, since this input reaches colmena's arguments, the log and the report; give Nix the token instead: ${SAFE_CREDENTIALS_HINT}, or a git credential helper for git+https`,
+      'a URI with credentials in it',
     );
   }
   if (!s.knownHosts) return undefined;

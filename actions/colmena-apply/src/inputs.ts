@@ -10,7 +10,7 @@ import {
   secretText,
   text,
 } from '../../../shared/inputs.js';
-import { nixOptionCredentials } from './nix-options.js';
+import { flakeUriCredentials, nixOptionCredentials } from './nix-options.js';
 import { parseSelector } from './colmena/node-selector.js';
 import { CHECK_EXPECTED, parseCheck } from './safety/checks.js';
 import { reportArtifactInput } from '../../../shared/evidence.js';
@@ -57,7 +57,10 @@ const nodePath = () =>
 
 export const inputs = {
   'working-directory': filePath({ mustExist: 'dir' }).default('.'),
-  config: text({ expected: 'a hive file (hive.nix, flake.nix) or flake URI' }),
+  // Credentials in a flake URI are registered before any input is parsed, then refused (converge.ts).
+  config: text({ expected: 'a hive file (hive.nix, flake.nix) or flake URI' }).withCredentials(
+    flakeUriCredentials,
+  ),
   on: list({
     separator: 'newline-or-comma',
     itemExpected: 'node selectors (names, globs like edge-*, or @tag)',

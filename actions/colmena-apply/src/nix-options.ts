@@ -32,6 +32,26 @@ export function nixOptionCredentials(raw: string): string[] {
   return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
 }
 
+/**
+ * The credentials a `config` flake URI can carry, for registration before any input is parsed: a
+ * password in its user-info (`git+https://ops:<token>@forge.example.org/ops/hive`) and a token given as
+ * the user of an http(s) URL (`git+https://<token>@…`, how git takes a token). The user of an ssh URL
+ * (`git+ssh://git@…`) is an account name, not a secret. Like `nix-options`, the input reaches colmena's
+ * argv, the log and the report, so a URI with credentials is refused after they are registered.
+ */
+export function flakeUriCredentials(raw: string): string[] {
+  const out = urlUserInfo(raw);
+  for (const m of raw.matchAll(/(?:^|[+\s])https?:\/\/([^/@:\s]+)@/g)) {
+    out.push(m[1]);
+    try {
+      out.push(decodeURIComponent(m[1]));
+    } catch {
+      // Not percent-encoded text: the raw form is registered.
+    }
+  }
+  return [...new Set(out)].filter((s) => s.length >= MIN_SECRET);
+}
+
 /** Why an option is refused (its name, never its value), or undefined when none is. */
 export function refusedNixOption(options: Readonly<Record<string, string>>): string | undefined {
   for (const [name, value] of Object.entries(options)) {

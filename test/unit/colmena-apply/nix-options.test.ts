@@ -1,5 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
-import { nixOptionCredentials, refusedNixOption } from '../../../actions/colmena-apply/src/nix-options.js';
+import {
+  flakeUriCredentials,
+  nixOptionCredentials,
+  refusedNixOption,
+} from '../../../actions/colmena-apply/src/nix-options.js';
 
 describe('nixOptionCredentials (registered before the inputs are parsed)', () => {
   test('every token of an access-tokens line, typed or not, and the whole value', () => {
@@ -41,5 +45,26 @@ describe('refusedNixOption names the option, never the value', () => {
     [{ substituters: 'https://user@c.example' }, undefined],
   ])('%j', (options, why) => {
     expect(refusedNixOption(options)).toBe(why);
+  });
+});
+
+describe('flakeUriCredentials (config: registered before the inputs are parsed, then refused)', () => {
+  test.each<[string, string[]]>([
+    ['git+https://ops:glpat-s3cr3t@forgejo.example.org/ops/hive', ['glpat-s3cr3t', 'ops:glpat-s3cr3t']],
+    ['git+https://ghp_t0ken42@github.com/ops/hive.git?ref=main#edge', ['ghp_t0ken42']],
+    ['https://ops:p%40ss-w0rd@forgejo.example.org/ops/hive/archive/main.tar.gz', ['p@ss-w0rd']],
+  ])('%s', (uri, want) => {
+    expect(flakeUriCredentials(uri)).toEqual(expect.arrayContaining(want));
+  });
+
+  test.each([
+    'hive.nix',
+    '.#',
+    'github:ops/hive',
+    'git+ssh://git@forgejo.example.org/ops/hive',
+    'git+https://forgejo.example.org/ops/hive?ref=main',
+    'path:/srv/hive',
+  ])('%s carries none', (uri) => {
+    expect(flakeUriCredentials(uri)).toEqual([]);
   });
 });
