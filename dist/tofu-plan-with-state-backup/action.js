@@ -30521,24 +30521,26 @@ function forgeHooks(s, d) {
     };
     async function comment(t, outcome) {
         if (!pr || !outcome.summary || !outcome.review)
-            return;
+            return undefined;
         const w = writer('comment', 'plan comment', pr.fromFork ? FORK_NOTE : '');
         if (!w)
-            return;
+            return undefined;
         const commit = pr.headSha ?? d.sha;
         const c = context(t, w.f, commit, outcome);
         const marker = stackMarker('tofu-plan', c.stack);
         const body = planCommentBody(c, outcome.summary, outcome.review);
         const r = await (0,shared_forge/* bestEffort */.z$)('The plan comment', () => upsertComment(w.f, pr.number, marker, body), w.warn);
-        if (r)
-            log/* info */.pq(`Plan comment of ${c.stack} on pull request #${pr.number}: ${r.action}.`);
+        if (!r)
+            return undefined;
+        log/* info */.pq(`Plan comment of ${c.stack} on pull request #${pr.number}: ${r.action}.`);
+        return { comment: { pullRequest: pr.number, action: r.action } };
     }
     async function driftIssue(t, outcome) {
         if (!outcome.summary || !outcome.review)
-            return;
+            return undefined;
         const w = writer('issue', 'drift issue');
         if (!w)
-            return;
+            return undefined;
         const c = context(t, w.f, d.sha || undefined, outcome);
         const drifted = outcome.summary.hasChanges;
         const r = await (0,shared_forge/* bestEffort */.z$)('The drift issue', () => syncIssue(w.f, stackMarker('tofu-drift', c.stack), {
@@ -30547,8 +30549,10 @@ function forgeHooks(s, d) {
             open: drifted,
             closingComment: driftClosingComment(c),
         }), w.warn);
-        if (r && r.action !== 'none')
-            log/* info */.pq(`Drift issue of ${c.stack}: ${r.action}${r.issue ? ` (#${r.issue.number})` : ''}.`);
+        if (!r || r.action === 'none')
+            return undefined;
+        log/* info */.pq(`Drift issue of ${c.stack}: ${r.action}${r.issue ? ` (#${r.issue.number})` : ''}.`);
+        return { driftIssue: { action: r.action, number: r.issue?.number } };
     }
     return {
         approve: s.mode === 'apply' && s.requireApprovedPlan
@@ -30559,9 +30563,10 @@ function forgeHooks(s, d) {
             : undefined,
         async afterStack(t, outcome) {
             if (s.mode === 'plan' && s.prComment)
-                await comment(t, outcome);
+                return comment(t, outcome);
             if (s.mode === 'drift' && s.driftIssue)
-                await driftIssue(t, outcome);
+                return driftIssue(t, outcome);
+            return undefined;
         },
     };
 }
@@ -32136,7 +32141,7 @@ async function orchestrate(ctx, s, clients) {
             approve: forge.approve,
         });
         outcomes.push(outcome);
-        await forge.afterStack(t, outcome);
+        outcome.forge = await forge.afterStack(t, outcome);
         // Recorded per stack so a failure in a later stack still reports what earlier ones did.
         ctx.result({ mode: s.mode, stacks: outcomes.map(outputs/* stackReport */.V) });
         for (const f of planEvidence(outcome, s.mode, evidence))
@@ -32261,6 +32266,7 @@ function stackReport(o) {
         ...(o.inventory ? { inventory: o.inventory } : {}),
         ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
         ...(o.providers ? { providers: o.providers } : {}),
+        ...(o.forge ? { forge: o.forge } : {}),
     };
 }
 function computeOutputs(r, multi) {

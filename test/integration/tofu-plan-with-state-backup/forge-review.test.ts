@@ -126,6 +126,9 @@ const marked = (api: ForgejoStandin, issue: number) =>
     (c) => c.issue === issue && c.body.includes('<!-- edge-actions:tofu-plan:infra/edge -->'),
   );
 const stateBytes = () => fs.readFileSync(statePath);
+/** What the report records of the forge writes for the (only) stack. */
+const forgeRecord = (r: ActionRun) =>
+  ((r.report?.result as { stacks?: { forge?: unknown }[] } | undefined)?.stacks ?? [])[0]?.forge;
 
 /** Neither the token nor the stack's sensitive value anywhere: channels, files, argv, API requests. */
 function expectNoLeaks(api: ForgejoStandin): void {
@@ -169,6 +172,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       expect(c.body).toContain('+ input  = "h1"');
       // The sensitive variable is shown as tofu shows it.
       expect(c.body).toContain('(sensitive value)');
+      expect(forgeRecord(first)).toEqual({ comment: { pullRequest: 5, action: 'created' } });
 
       const second = await run(
         api,
@@ -180,6 +184,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       expect(marked(api, 5)[0].id).toBe(c.id);
       expect(marked(api, 5)[0].body).toContain('+ input  = "h2"');
       expect(marked(api, 5)[0].body).toContain(H2.slice(0, 12));
+      expect(forgeRecord(second)).toEqual({ comment: { pullRequest: 5, action: 'updated' } });
       expect(
         api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/issues/5/comments')),
       ).toHaveLength(1);
@@ -272,6 +277,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       });
       expect(issue.body).toContain('**+0 ~1 -0**');
       expect(issue.body).toContain('"h2" -> "h1"');
+      expect(forgeRecord(d1)).toEqual({ driftIssue: { action: 'opened', number: issue.number } });
 
       const d2 = await run(
         api,
@@ -281,6 +287,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       expect(d2.exitCode).toBe(1);
       expect(api.issues).toHaveLength(issuesBefore + 1);
       expect(issue.body).toContain('"h2" -> "h3"');
+      expect(forgeRecord(d2)).toEqual({ driftIssue: { action: 'updated', number: issue.number } });
 
       const d3 = await run(
         api,
@@ -289,6 +296,7 @@ describe('Forgejo: plan comment, reviewed apply, drift issue', () => {
       );
       expect(d3.exitCode).toBe(0);
       expect(issue.state).toBe('closed');
+      expect(forgeRecord(d3)).toEqual({ driftIssue: { action: 'closed', number: issue.number } });
       expect(api.comments.filter((c) => c.issue === issue.number).map((c) => c.body)).toEqual([
         expect.stringMatching(/^A drift run found no drift in `infra\/edge`/),
       ]);

@@ -4,7 +4,7 @@ import { upsertComment } from '../../../../shared/forge-comments.js';
 import { pullRequestOfEvent, type EventPullRequest } from '../../../../shared/forge-event.js';
 import { syncIssue } from '../../../../shared/forge-issues.js';
 import * as log from '../../../../shared/log.js';
-import type { StackOutcome } from '../run/stack-types.js';
+import type { StackForgeRecord, StackOutcome } from '../run/stack-types.js';
 import { requireReviewedPlan } from './approval.js';
 import type { PlanReview } from './plan-review.js';
 import {
@@ -37,7 +37,8 @@ export interface StackRef {
 
 export interface ForgeHooks {
   approve?: (t: StackRef, review: PlanReview) => Promise<void>;
-  afterStack(t: StackRef, outcome: StackOutcome): Promise<void>;
+  /** What was written for the stack, for the report (undefined when nothing was). */
+  afterStack(t: StackRef, outcome: StackOutcome): Promise<StackForgeRecord | undefined>;
 }
 
 export interface ForgeHookDeps {
@@ -102,22 +103,24 @@ export function forgeHooks(s: ForgeHookSettings, d: ForgeHookDeps): ForgeHooks {
     return { f, warn };
   };
 
-  async function comment(t: StackRef, outcome: StackOutcome): Promise<void> {
-    if (!pr || !outcome.summary || !outcome.review) return;
+  async function comment(t: StackRef, outcome: StackOutcome): Promise<StackForgeRecord | undefined> {
+    if (!pr || !outcome.summary || !outcome.review) return undefined;
     const w = writer('comment', 'plan comment', pr.fromFork ? FORK_NOTE : '');
-    if (!w) return;
+    if (!w) return undefined;
     const commit = pr.headSha ?? d.sha;
     const c: ReviewContext = context(t, w.f, commit, outcome);
     const marker = stackMarker('tofu-plan', c.stack);
     const body = planCommentBody(c, outcome.summary, outcome.review);
     const r = await bestEffort('The plan comment', () => upsertComment(w.f, pr.number, marker, body), w.warn);
-    if (r) log.info(`Plan comment of ${c.stack} on pull request #${pr.number}: ${r.action}.`);
+    if (!r) return undefined;
+    log.info(`Plan comment of ${c.stack} on pull request #${pr.number}: ${r.action}.`);
+    return { comment: { pullRequest: pr.number, action: r.action } };
   }
 
-  async function driftIssue(t: StackRef, outcome: StackOutcome): Promise<void> {
-    if (!outcome.summary || !outcome.review) return;
+  async function driftIssue(t: StackRef, outcome: StackOutcome): Promise<StackForgeRecord | undefined> {
+    if (!outcome.summary || !outcome.review) return undefined;
     const w = writer('issue', 'drift issue');
-    if (!w) return;
+    if (!w) return undefined;
     const c = context(t, w.f, d.sha || undefined, outcome);
     const drifted = outcome.summary.hasChanges;
     const r = await bestEffort(
@@ -131,8 +134,9 @@ export function forgeHooks(s: ForgeHookSettings, d: ForgeHookDeps): ForgeHooks {
         }),
       w.warn,
     );
-    if (r && r.action !== 'none')
-      log.info(`Drift issue of ${c.stack}: ${r.action}${r.issue ? ` (#${r.issue.number})` : ''}.`);
+    if (!r || r.action === 'none') return undefined;
+    log.info(`Drift issue of ${c.stack}: ${r.action}${r.issue ? ` (#${r.issue.number})` : ''}.`);
+    return { driftIssue: { action: r.action, number: r.issue?.number } };
   }
 
   return {
@@ -144,8 +148,9 @@ export function forgeHooks(s: ForgeHookSettings, d: ForgeHookDeps): ForgeHooks {
           }
         : undefined,
     async afterStack(t, outcome) {
-      if (s.mode === 'plan' && s.prComment) await comment(t, outcome);
-      if (s.mode === 'drift' && s.driftIssue) await driftIssue(t, outcome);
+      if (s.mode === 'plan' && s.prComment) return comment(t, outcome);
+      if (s.mode === 'drift' && s.driftIssue) return driftIssue(t, outcome);
+      return undefined;
     },
   };
 }

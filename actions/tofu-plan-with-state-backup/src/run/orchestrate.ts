@@ -102,7 +102,7 @@ export async function orchestrate(
       approve: forge.approve,
     });
     outcomes.push(outcome);
-    await forge.afterStack(t, outcome);
+    outcome.forge = await forge.afterStack(t, outcome);
     // Recorded per stack so a failure in a later stack still reports what earlier ones did.
     ctx.result({ mode: s.mode, stacks: outcomes.map(stackReport) });
     for (const f of planEvidence(outcome, s.mode, evidence)) ctx.attach(f.name, f.text);

@@ -3,7 +3,7 @@ import type { ArchiveFacts } from '../recovery/archive-source.js';
 import type { Inventory } from '../recovery/inventory.js';
 import type { ChangeKind } from '../tofu/plan-summary.js';
 import type { ProviderInit } from '../providers/plugin-cache.js';
-import type { RunResult, StackOutcome } from './stack-types.js';
+import type { RunResult, StackForgeRecord, StackOutcome } from './stack-types.js';
 
 /**
  * Step outputs and the report's `result` from the stacks' outcomes. One stack: plain values. Several
@@ -30,6 +30,8 @@ export interface StackReport {
   handoffKeys?: string[];
   /** What init did with the provider plugin cache. */
   providers?: ProviderInit;
+  /** The pull request comment or drift issue written for the stack. */
+  forge?: StackForgeRecord;
 }
 
 export interface BackupReport {
@@ -93,6 +95,7 @@ export function stackReport(o: StackOutcome): StackReport {
     ...(o.inventory ? { inventory: o.inventory } : {}),
     ...(o.handoff ? { handoffKeys: Object.keys(o.handoff.values) } : {}),
     ...(o.providers ? { providers: o.providers } : {}),
+    ...(o.forge ? { forge: o.forge } : {}),
   };
 }
 

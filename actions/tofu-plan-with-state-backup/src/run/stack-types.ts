@@ -81,6 +81,14 @@ export interface StackOutcome {
   inventory?: Inventory;
   /** A failure found after the outputs are known (rehearsal-drift, …): outputs are set, then it is raised. */
   failure?: ActionError;
+  /** What the forge hooks wrote for this stack (the pull request comment, the drift issue). */
+  forge?: StackForgeRecord;
+}
+
+/** The forge writes of one stack, for the report; a write that was skipped or failed is absent. */
+export interface StackForgeRecord {
+  comment?: { pullRequest: number; action: 'created' | 'updated' | 'unchanged' };
+  driftIssue?: { action: 'opened' | 'updated' | 'unchanged' | 'closed'; number?: number };
 }
 
 export interface RunResult {
